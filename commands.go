@@ -1,0 +1,137 @@
+package rollout
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// applyCommands applies the operator commands in order. The first refused
+// command ends the step with its error.
+func (s *stepper) applyCommands() error {
+	for i := range s.in.Commands {
+		c := &s.in.Commands[i]
+		if err := s.command(c); err != nil {
+			return &CommandError{Command: *c, Err: err}
+		}
+	}
+	return nil
+}
+
+func (s *stepper) command(c *Command) error {
+	if c.Kind == CmdRevert {
+		return s.revertCommand(c.Version)
+	}
+	cur := s.cur
+	if cur == nil {
+		return ErrNoDeployment
+	}
+	if cur.Status.Terminal() {
+		return fmt.Errorf("%w: deployment %s is %s", ErrTerminal, cur.ID, cur.Status)
+	}
+	switch c.Kind {
+	case CmdPause:
+		if cur.Status == StatusPaused {
+			return nil
+		}
+		cur.Status, cur.Description = StatusPaused, DescPaused
+		s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionPaused, DeploymentID: cur.ID, Reason: DescPaused})
+	case CmdResume:
+		if cur.Status == StatusRunning {
+			return nil
+		}
+		cur.Status, cur.Description = StatusRunning, DescRunning
+		for k := range cur.Groups {
+			if ds := &cur.Groups[k]; ds.ProgressDeadline > 0 {
+				ds.RequireProgressBy = s.now.Add(ds.ProgressDeadline)
+			}
+		}
+		s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionResumed, DeploymentID: cur.ID, Reason: DescRunning})
+	case CmdFail:
+		var groups []string
+		for k := range cur.Groups {
+			groups = append(groups, cur.Groups[k].Name)
+		}
+		s.fail(DescFailedByUser, groups)
+	case CmdPromote:
+		return s.promoteCommand(c.Groups)
+	case CmdSetHealth:
+		return s.setHealthCommand(c)
+	}
+	return nil
+}
+
+func (s *stepper) promoteCommand(names []string) error {
+	cur := s.cur
+	var errs *multierror.Error
+	for _, name := range names {
+		if _, ok := cur.Group(name); !ok {
+			errs = multierror.Append(errs, &FieldError{Field: "promote group", Value: name, Problem: "is not a group of the deployment"})
+		}
+	}
+	if err := errs.ErrorOrNil(); err != nil {
+		return err
+	}
+	var targets []int
+	for gi := range s.groups {
+		ds := s.dgroup(gi)
+		if ds == nil || ds.DesiredCanaries == 0 || ds.Promoted || (len(names) > 0 && !contains(names, ds.Name)) {
+			continue
+		}
+		targets = append(targets, gi)
+		if st := s.stats(gi); st.healthyCanaries < ds.DesiredCanaries {
+			errs = multierror.Append(errs, fmt.Errorf("%w: group %q has %d/%d healthy allocations", ErrPromotion, ds.Name, st.healthyCanaries, ds.DesiredCanaries))
+		}
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("%w: no canaries to promote", ErrPromotion)
+	}
+	if err := errs.ErrorOrNil(); err != nil {
+		return err
+	}
+	var promoted []string
+	for _, gi := range targets {
+		ds := s.dgroup(gi)
+		s.promoteGroup(ds)
+		promoted = append(promoted, ds.Name)
+	}
+	s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionPromoted, DeploymentID: cur.ID, Groups: promoted, Reason: "canaries promoted by command"})
+	return nil
+}
+
+func (s *stepper) setHealthCommand(c *Command) error {
+	var errs *multierror.Error
+	for _, id := range c.Allocs {
+		p := s.ids.Find(id)
+		if p < 0 || !s.inCur(int32(p)) {
+			errs = multierror.Append(errs, &FieldError{Field: "set-health alloc", Value: id, Problem: "is not an allocation of the deployment"})
+			continue
+		}
+		if h := s.healthOf(int32(p)); h.Status != "" && (h.Status == Healthy) != c.Healthy {
+			errs = multierror.Append(errs, &FieldError{Field: "set-health alloc", Value: id, Problem: "already has the final verdict " + string(h.Status)})
+		}
+	}
+	if err := errs.ErrorOrNil(); err != nil {
+		return err
+	}
+	var unhealthy []string
+	for _, id := range c.Allocs {
+		p := int32(s.ids.Find(id))
+		h := cloneHealth(*s.healthOf(p))
+		if h.Status != "" {
+			continue
+		}
+		h.Status, h.Time, h.Reason = Healthy, s.now, "set healthy by command"
+		if !c.Healthy {
+			h.Status, h.Reason = Unhealthy, "set unhealthy by command"
+			if g := s.groups[s.groupOf[p]].name; !contains(unhealthy, g) {
+				unhealthy = append(unhealthy, g)
+			}
+		}
+		s.setHealth(p, h)
+	}
+	if len(unhealthy) > 0 {
+		s.fail(DescFailedAllocations, unhealthy)
+	}
+	return nil
+}

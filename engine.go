@@ -1,0 +1,261 @@
+package rollout
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/rollout-go/rollout/internal/index"
+)
+
+// stepper holds one step's working state. Nothing in it outlives Step.
+type stepper struct {
+	in  *Input
+	job *JobVersion
+	now time.Time
+	out Output
+	ids *index.Table
+
+	groups  []groupState // the job's groups, then removed groups by name
+	groupOf []int32      // per allocation: its position in groups
+
+	cur       *Deployment // the current deployment, a working copy; nil if none
+	old       *Deployment // the previous deployment (input), when not current
+	created   bool        // cur was created by this step
+	cancelled *Deployment // the previous deployment, cancelled by this step
+
+	health    map[int32]*AllocHealth // health changed by this step
+	changed   []int32                // allocations whose health changed, in change order
+	next      time.Time              // earliest wake-up found so far
+	seq       int                    // placements made, for IDs
+	skipCanary bool                  // a revert to a Stable version: no canaries
+}
+
+// groupState is one group's part of a step.
+type groupState struct {
+	name     string
+	g        *Group // nil for a group no longer in the job
+	strat    UpdateStrategy
+	hasStrat bool // a strategy that deploys (max_parallel > 0)
+	allocs   []int32
+	ds       int // index of the group in cur.Groups, or -1
+	depID    string
+	plan     GroupPlan
+	complete bool
+	victims  map[int32]bool // allocations stopped by scale-down
+	// placedNow counts this step's placements and in-place updates into the
+	// current deployment; newCanaries lists its new canaries' IDs.
+	placedNow   int
+	newCanaries []string
+}
+
+// run makes the step's decisions, in the order of DESIGN.md §6.
+func (s *stepper) run() error {
+	s.index()
+	s.resolveDeployment()
+	if s.job.Stop {
+		s.stopJob()
+		s.finish()
+		return nil
+	}
+	s.trackHealth()
+	if err := s.applyCommands(); err != nil {
+		return err
+	}
+	s.watch()
+	for gi := range s.groups {
+		s.reconcile(gi)
+	}
+	s.finish()
+	return nil
+}
+
+// index groups the allocations by group, in one counting pass.
+func (s *stepper) index() {
+	job := s.job
+	names := make(map[string]int32, len(job.Groups))
+	s.groups = make([]groupState, len(job.Groups))
+	for i := range job.Groups {
+		g := &job.Groups[i]
+		names[g.Name] = int32(i)
+		st, ok := Merge(job.Update, g.Update)
+		s.groups[i] = groupState{name: g.Name, g: g, strat: st, hasStrat: ok && st.Deploys(), ds: -1}
+	}
+	allocs := s.in.Allocs
+	s.groupOf = make([]int32, len(allocs))
+	var removed []string
+	last := int32(-1)
+	for i := range allocs {
+		name := allocs[i].Group
+		if last >= 0 && s.groups[last].name == name {
+			s.groupOf[i] = last
+			continue
+		}
+		gi, ok := names[name]
+		if !ok {
+			gi = int32(len(s.groups))
+			names[name] = gi
+			s.groups = append(s.groups, groupState{name: name, ds: -1})
+			removed = append(removed, name)
+		}
+		s.groupOf[i] = gi
+		last = gi
+	}
+	if len(removed) > 1 {
+		// Removed groups come last, by name: renumber them.
+		nj := int32(len(job.Groups))
+		order := slices.Clone(removed)
+		slices.Sort(order)
+		remap := make(map[int32]int32, len(removed))
+		for k, name := range order {
+			remap[names[name]] = nj + int32(k)
+			s.groups[nj+int32(k)] = groupState{name: name, ds: -1}
+		}
+		for i, gi := range s.groupOf {
+			if gi >= nj {
+				s.groupOf[i] = remap[gi]
+			}
+		}
+	}
+	counts := make([]int32, len(s.groups)+1)
+	for _, gi := range s.groupOf {
+		counts[gi+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	backing := make([]int32, len(allocs))
+	fill := slices.Clone(counts[:len(s.groups)])
+	for i, gi := range s.groupOf {
+		backing[fill[gi]] = int32(i)
+		fill[gi]++
+	}
+	for gi := range s.groups {
+		s.groups[gi].allocs = backing[counts[gi]:counts[gi+1]:counts[gi+1]]
+	}
+	if len(s.job.Groups) > 0 && s.job.RevertOf != nil {
+		s.skipCanary = s.revertTargetStable(*s.job.RevertOf)
+	}
+}
+
+// resolveDeployment decides which deployment is current: the input's, if it
+// deploys this job version and has not succeeded or been cancelled.
+func (s *stepper) resolveDeployment() {
+	d := s.in.Deployment
+	if d == nil {
+		return
+	}
+	switch {
+	case s.job.Stop || d.JobVersion != s.job.Version:
+		s.old = d
+		if d.Status.Active() {
+			c := d.clone()
+			desc := DescNewerJob
+			if s.job.Stop {
+				desc = DescStoppedJob
+			}
+			s.end(c, StatusCancelled, desc, TransitionCancelled)
+			s.cancelled = c
+		}
+	case d.Status == StatusSuccessful || d.Status == StatusCancelled:
+		s.old = d
+	default:
+		s.cur = d.clone()
+		for gi := range s.groups {
+			for k := range s.cur.Groups {
+				if s.cur.Groups[k].Name == s.groups[gi].name {
+					s.groups[gi].ds = k
+					s.groups[gi].depID = s.cur.ID
+				}
+			}
+		}
+	}
+}
+
+// end moves d to a terminal status and records the transition.
+func (s *stepper) end(d *Deployment, status DeploymentStatus, desc string, kind TransitionKind) {
+	d.Status, d.Description = status, desc
+	s.out.Transitions = append(s.out.Transitions, Transition{Kind: kind, DeploymentID: d.ID, Reason: desc})
+}
+
+// stopJob stops every allocation of a stopped job.
+func (s *stepper) stopJob() {
+	for gi := range s.groups {
+		gs := &s.groups[gi]
+		gs.plan.Group = gs.name
+		start := len(s.out.Stop)
+		for _, p := range gs.allocs {
+			if s.in.Allocs[p].Desired == DesiredRun {
+				s.stop(gs, p, KindJobStopped, ReasonJobStopped)
+			}
+		}
+		sortStops(s.out.Stop[start:])
+		if gs.g != nil {
+			s.out.Plan = append(s.out.Plan, gs.plan)
+		}
+	}
+}
+
+// healthOf returns the allocation's health as this step sees it.
+func (s *stepper) healthOf(p int32) *AllocHealth {
+	if len(s.health) > 0 {
+		if h, ok := s.health[p]; ok {
+			return h
+		}
+	}
+	return &s.in.Allocs[p].Health
+}
+
+// setHealth records a health change made by this step.
+func (s *stepper) setHealth(p int32, h AllocHealth) {
+	if s.health == nil {
+		s.health = make(map[int32]*AllocHealth)
+	}
+	if old, ok := s.health[p]; ok {
+		*old = h
+		return
+	}
+	s.health[p] = &h
+	s.changed = append(s.changed, p)
+}
+
+// wake records a time at which Step must run again.
+func (s *stepper) wake(t time.Time) {
+	if t.After(s.now) && (s.next.IsZero() || t.Before(s.next)) {
+		s.next = t
+	}
+}
+
+// inCur reports whether allocation p belongs to the current deployment.
+func (s *stepper) inCur(p int32) bool {
+	return s.cur != nil && s.in.Allocs[p].DeploymentID == s.cur.ID
+}
+
+// dgroup returns the current deployment's state for group gi, or nil.
+func (s *stepper) dgroup(gi int) *DeploymentGroup {
+	if k := s.groups[gi].ds; k >= 0 {
+		return &s.cur.Groups[k]
+	}
+	return nil
+}
+
+// newAllocID derives the ID of a placement, unique among the allocations.
+func (s *stepper) newAllocID(name, depID string) string {
+	s.seq++
+	stamp := s.now.UTC().Format(time.RFC3339Nano)
+	for salt := 0; ; salt++ {
+		id := index.ID("alloc", s.job.ID, strconv.FormatUint(s.job.Version, 10), depID, name, stamp, strconv.Itoa(s.seq), strconv.Itoa(salt))
+		if s.ids.Find(id) < 0 {
+			return id
+		}
+	}
+}
+
+// newDeploymentID derives the ID of the deployment this step creates.
+func (s *stepper) newDeploymentID() string {
+	id := index.ID("deployment", s.job.ID, strconv.FormatUint(s.job.Version, 10), s.now.UTC().Format(time.RFC3339Nano))
+	if s.in.Deployment != nil && s.in.Deployment.ID == id {
+		id = index.ID("deployment", id)
+	}
+	return id
+}

@@ -1,0 +1,114 @@
+package rollout
+
+import (
+	"fmt"
+	"time"
+)
+
+// JobVersion is one version of a job: what Step deploys. Versions start at 0
+// and grow by one for each change (see History.Submit).
+type JobVersion struct {
+	// ID names the job; allocation names start with it.
+	ID string
+	// Version is this version's number.
+	Version uint64
+	// Stable is set once a deployment of this version has succeeded.
+	Stable bool
+	// Stop marks a stopped job: Step stops every allocation and cancels the
+	// active deployment.
+	Stop bool
+	// SubmitTime is when this version was submitted.
+	SubmitTime time.Time
+	// Update is the job-level update block, inherited by every group; nil
+	// when the job file has none.
+	Update *UpdateBlock
+	// Groups are the job's task groups, with unique names.
+	Groups []Group
+	// RevertOf is the version whose specification this version restores,
+	// when it was made by a revert; nil otherwise. A revert to a Stable
+	// version rolls out without canaries.
+	RevertOf *uint64
+}
+
+// Group is a task group of a job version.
+type Group struct {
+	// Name is unique within the job.
+	Name string
+	// Count is how many allocations the group wants.
+	Count int
+	// Update is the group-level update block; nil when the group has none.
+	Update *UpdateBlock
+	// Spec fingerprints the part of the group whose change forces its
+	// allocations to be replaced (image, resources, ...). An allocation of
+	// an older version with the same Spec is updated in place; one with a
+	// different Spec is replaced (a destructive update).
+	Spec string
+	// Tasks names the group's tasks, for health tracking. Empty means one
+	// task, and task events then name no task ("").
+	Tasks []string
+	// Checks names the service checks that must pass under
+	// health_check = "checks". Empty makes "checks" behave as "task_states".
+	Checks []string
+	// Reschedule spaces and limits the replacements of unhealthy or failed
+	// allocations; the zero value means Nomad's service defaults.
+	Reschedule ReschedulePolicy
+}
+
+// ReschedulePolicy spaces the replacements of an allocation slot that keeps
+// failing: the n-th replacement waits Delay * 2^(n-1), at most MaxDelay.
+type ReschedulePolicy struct {
+	// Delay before the first replacement; 0 means 30s.
+	Delay time.Duration
+	// MaxDelay caps the doubling delay; 0 means 1h.
+	MaxDelay time.Duration
+	// Attempts caps the replacements of one slot within a deployment; 0
+	// means unlimited. A slot out of attempts fails the deployment.
+	Attempts int
+}
+
+// Defaults of ReschedulePolicy.
+const (
+	DefaultRescheduleDelay    = 30 * time.Second
+	DefaultRescheduleMaxDelay = time.Hour
+)
+
+// delayFor returns how long to wait before the replacement that follows
+// `attempts` earlier replacements of the slot.
+func (p ReschedulePolicy) delayFor(attempts int) time.Duration {
+	d, capd := p.Delay, p.MaxDelay
+	if d <= 0 {
+		d = DefaultRescheduleDelay
+	}
+	if capd <= 0 {
+		capd = DefaultRescheduleMaxDelay
+	}
+	for i := 0; i < attempts && d < capd; i++ {
+		d *= 2
+	}
+	return min(d, capd)
+}
+
+// Group returns the group with the given name.
+func (j *JobVersion) Group(name string) (*Group, bool) {
+	for i := range j.Groups {
+		if j.Groups[i].Name == name {
+			return &j.Groups[i], true
+		}
+	}
+	return nil, false
+}
+
+// Strategy resolves the update strategy of the named group (see Merge).
+func (j *JobVersion) Strategy(group string) (UpdateStrategy, bool) {
+	g, ok := j.Group(group)
+	if !ok {
+		return UpdateStrategy{}, false
+	}
+	return Merge(j.Update, g.Update)
+}
+
+// AllocName returns the name of the allocation of a group at an index:
+// `<job>.<group>[<index>]`.
+func AllocName(job, group string, index int) string {
+	return fmt.Sprintf("%s.%s[%d]", job, group, index)
+}

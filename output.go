@@ -1,0 +1,190 @@
+package rollout
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DecisionKind says, for a program, why an allocation is placed, stopped
+// or updated. Each decision also carries a Reason for a person.
+type DecisionKind string
+
+// Decision kinds.
+const (
+	// KindCreate places an allocation in an empty slot: a first run, a
+	// scale-up, a missing allocation.
+	KindCreate DecisionKind = "create"
+	// KindUpdate replaces an allocation of an older version with a
+	// different Spec (a destructive update: a Stop and a Placement).
+	KindUpdate DecisionKind = "update"
+	// KindCanary places a canary beside the old allocations.
+	KindCanary DecisionKind = "canary"
+	// KindLost stops an allocation whose node is down, and replaces it.
+	KindLost DecisionKind = "lost"
+	// KindReschedule stops a failed or unhealthy allocation and replaces it.
+	KindReschedule DecisionKind = "reschedule"
+	// KindScaleDown stops an allocation the group no longer needs.
+	KindScaleDown DecisionKind = "scale-down"
+	// KindPromoted stops an old allocation whose slot a promoted canary took.
+	KindPromoted DecisionKind = "promoted"
+	// KindCanaryCancelled stops a canary of a failed or superseded deployment.
+	KindCanaryCancelled DecisionKind = "canary-cancelled"
+	// KindJobStopped stops an allocation of a stopped job.
+	KindJobStopped DecisionKind = "job-stopped"
+	// KindGroupRemoved stops an allocation of a group that no longer exists.
+	KindGroupRemoved DecisionKind = "group-removed"
+	// KindInPlace updates an allocation to the new version where it runs.
+	KindInPlace DecisionKind = "in-place"
+)
+
+// Reasons carried by decisions.
+const (
+	ReasonUpdating        = "alloc is being updated due to job update"
+	ReasonNotNeeded       = "alloc not needed due to job update"
+	ReasonLost            = "alloc is lost since its node is down"
+	ReasonRescheduled     = "alloc was rescheduled because it failed"
+	ReasonUnhealthy       = "alloc was rescheduled because it was unhealthy"
+	ReasonJobStopped      = "alloc not needed as job is stopped"
+	ReasonGroupRemoved    = "alloc not needed as task group was removed"
+	ReasonInPlace         = "alloc updating in-place"
+	ReasonPlaceNew        = "alloc placed for the job's count"
+	ReasonPlaceCanary     = "canary placed for job update"
+	ReasonPlaceLost       = "alloc replaces an alloc whose node is down"
+	ReasonPlaceReschedule = "alloc replaces a failed or unhealthy alloc"
+	ReasonPlaceUpdate     = "alloc replaces an alloc of an older version"
+)
+
+// Placement asks the caller to start a new allocation, with exactly these
+// fields. Its ID is derived deterministically, so a retried placement can
+// be recognised and applied once.
+type Placement struct {
+	ID    string
+	JobID string
+	Group string
+	Index int
+	// Name is AllocName(job, Group, Index).
+	Name       string
+	JobVersion uint64
+	Spec       string
+	Canary     bool
+	// DeploymentID is the deployment it belongs to; "" for none.
+	DeploymentID string
+	// Replaces is the ID of the allocation it replaces (stopped in the same
+	// Output); "" for none. Apply both or neither.
+	Replaces string `json:",omitempty"`
+	// Attempts counts the earlier replacements of this slot.
+	Attempts int `json:",omitempty"`
+	// CreateTime is the step's Now: record it as the allocation's CreateTime.
+	CreateTime time.Time
+	Kind       DecisionKind
+	Reason     string
+}
+
+// StopDecision asks the caller to stop an allocation.
+type StopDecision struct {
+	ID    string
+	Group string
+	Index int
+	Name  string
+	// Lost marks an allocation whose node is down: record its client
+	// status as lost.
+	Lost   bool `json:",omitempty"`
+	Kind   DecisionKind
+	Reason string
+}
+
+// InPlaceUpdate asks the caller to move an allocation to the new version
+// where it runs, with its health tracking started afresh (Health).
+type InPlaceUpdate struct {
+	ID           string
+	Group        string
+	Name         string
+	JobVersion   uint64
+	DeploymentID string
+	// Health is the allocation's new tracker state.
+	Health AllocHealth
+	// CreateTime is the step's Now: the healthy_deadline counts from it.
+	CreateTime time.Time
+	Reason     string
+}
+
+// HealthUpdate asks the caller to record an allocation's new health: a
+// verdict reached in this step, or tracker state that advanced.
+type HealthUpdate struct {
+	ID     string
+	Group  string
+	Health AllocHealth
+}
+
+// TransitionKind names a deployment-level decision.
+type TransitionKind string
+
+// Deployment-level decisions.
+const (
+	TransitionCreated   TransitionKind = "created"
+	TransitionPromoted  TransitionKind = "promoted"
+	TransitionPaused    TransitionKind = "paused"
+	TransitionResumed   TransitionKind = "resumed"
+	TransitionFailed    TransitionKind = "failed"
+	TransitionSucceeded TransitionKind = "succeeded"
+	TransitionCancelled TransitionKind = "cancelled"
+	TransitionReverted  TransitionKind = "reverted"
+)
+
+// Transition is a deployment-level decision of a step, with its reason.
+type Transition struct {
+	Kind         TransitionKind
+	DeploymentID string
+	// Groups are the groups it concerns, when it concerns some only.
+	Groups []string `json:",omitempty"`
+	Reason string
+}
+
+// IgnoredEvent is an event Step did not apply, and why.
+type IgnoredEvent struct {
+	Event  Event
+	Reason string
+}
+
+// GroupPlan counts a step's decisions for one group, as `nomad job plan`
+// annotates them.
+type GroupPlan struct {
+	Group string
+	// Create counts new allocations (not canaries, not destructive
+	// replacements); Destroy counts stops (not destructive ones).
+	Create  int
+	Destroy int
+	// InPlace counts in-place updates; Destructive counts destructive
+	// updates made now; Canary counts canaries placed.
+	InPlace     int
+	Destructive int
+	Canary      int
+	// Ignore counts running allocations left as they are, including
+	// destructive updates that wait for a later step.
+	Ignore int
+}
+
+// String formats the counts the way `nomad job plan` does:
+// "2 create/destroy update, 4 ignore". Zero counts are left out.
+func (p GroupPlan) String() string {
+	var b strings.Builder
+	add := func(n int, what string) {
+		if n == 0 {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(n))
+		b.WriteByte(' ')
+		b.WriteString(what)
+	}
+	add(p.Create, "create")
+	add(p.Destroy, "destroy")
+	add(p.InPlace, "in-place update")
+	add(p.Destructive, "create/destroy update")
+	add(p.Canary, "canary")
+	add(p.Ignore, "ignore")
+	return b.String()
+}

@@ -1,0 +1,540 @@
+package rollout
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"time"
+)
+
+// classes sorts one group's running allocations (desired run) for a step.
+type classes struct {
+	lost, reschedNow, reschedLater, canaries, inplace, destructive, cancel []int32
+	occupants      int // allocations holding a slot: untainted + reschedule, not canaries awaiting promotion
+	reschedCanary  int // canaries awaiting promotion among reschedNow and reschedLater
+	ignore         int
+	curUnknown     int // allocations of the current deployment holding a slot, health unknown
+	curUnhealthy   int // ... unhealthy
+	anyCurrent     bool
+}
+
+// reconcile decides one group's placements, stops and in-place updates.
+func (s *stepper) reconcile(gi int) {
+	gs := &s.groups[gi]
+	gs.plan.Group = gs.name
+	stopStart, placeStart, inplaceStart := len(s.out.Stop), len(s.out.Place), len(s.out.InPlace)
+	defer func() {
+		sortStops(s.out.Stop[stopStart:])
+		sortPlacements(s.out.Place[placeStart:])
+		slices.SortFunc(s.out.InPlace[inplaceStart:], func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
+		if gs.g != nil {
+			s.out.Plan = append(s.out.Plan, gs.plan)
+		}
+	}()
+
+	g := gs.g
+	if g == nil || g.Count == 0 {
+		kind, reason := KindGroupRemoved, ReasonGroupRemoved
+		if g != nil {
+			kind, reason = KindScaleDown, ReasonNotNeeded
+		}
+		for _, p := range gs.allocs {
+			if s.in.Allocs[p].Desired == DesiredRun {
+				s.stop(gs, p, kind, reason)
+			}
+		}
+		gs.complete = true
+		return
+	}
+
+	cur := s.cur
+	if s.created {
+		cur = nil // created by an earlier group in this step: nothing of it exists yet
+	}
+	ds := s.dgroup(gi)
+	if cur == nil {
+		ds = nil
+	}
+	failed := cur != nil && cur.Status == StatusFailed
+	paused := cur != nil && cur.Status == StatusPaused
+	canarying := ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
+
+	c := s.classify(gs, cur, ds, canarying, nil)
+	if remove := c.occupants - g.Count; remove > 0 {
+		gs.victims = s.scaleDown(gs, cur, canarying, remove)
+		c = s.classify(gs, cur, ds, canarying, gs.victims)
+	}
+	for _, p := range c.cancel {
+		s.stop(gs, p, KindCanaryCancelled, ReasonNotNeeded)
+	}
+
+	// Lost allocations: stopped, and replaced while the group is short.
+	slices.SortFunc(c.lost, s.byIndex)
+	slots := c.occupants
+	liveCanaries := len(c.canaries) + c.reschedCanary
+	var lostRepl []int32
+	var lostCanaries []int32
+	for _, p := range c.lost {
+		a := &s.in.Allocs[p]
+		switch {
+		case canarying && a.Canary && cur != nil && a.DeploymentID == cur.ID:
+			lostCanaries = append(lostCanaries, p)
+			liveCanaries++
+		case slots < g.Count:
+			lostRepl = append(lostRepl, p)
+			slots++
+		}
+	}
+	missing := max(0, g.Count-slots)
+
+	// Canaries: a destructive change places them beside the old allocations.
+	canaryNeed := 0
+	if gs.hasStrat && gs.strat.Canary > 0 && len(c.destructive) > 0 && !s.skipCanary &&
+		(ds == nil && cur == nil || canarying) && liveCanaries < gs.strat.Canary {
+		canarying = true
+		if !paused && !failed {
+			canaryNeed = gs.strat.Canary - liveCanaries
+		}
+	}
+	canaryRequired := canarying && (ds == nil || liveCanaries < ds.DesiredCanaries)
+
+	// The deployment this group's decisions belong to.
+	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(lostRepl) + missing
+	switch {
+	case ds != nil:
+		gs.depID = cur.ID
+	case cur == nil && gs.hasStrat && desiredTotal > 0 && !(c.anyCurrent && len(c.destructive) == 0 && len(c.inplace) == 0):
+		ds = s.join(gs, desiredTotal, canarying)
+	default:
+		gs.depID = ""
+	}
+
+	// The budget: how many destructive updates may start now.
+	budget := math.MaxInt
+	if gs.hasStrat && len(c.destructive) > 0 {
+		switch {
+		case canarying || paused || failed || c.curUnhealthy > 0:
+			budget = 0
+		case cur == nil || s.groups[gi].ds < 0:
+			budget = gs.strat.MaxParallel
+		default:
+			budget = max(0, gs.strat.MaxParallel-c.curUnknown)
+		}
+	}
+	placeReady := !paused && !failed && !canarying
+
+	placed := 0
+	for _, p := range c.reschedNow {
+		a := &s.in.Allocs[p]
+		reason := ReasonRescheduled
+		if s.healthOf(p).Status == Unhealthy {
+			reason = ReasonUnhealthy
+		}
+		s.stop(gs, p, KindReschedule, reason)
+		s.replace(gs, a, canarying, KindReschedule, ReasonPlaceReschedule, a.Attempts+1)
+		placed++
+	}
+	for _, p := range c.lost {
+		s.stopLost(gs, p)
+	}
+	for _, p := range lostCanaries {
+		a := &s.in.Allocs[p]
+		s.place(gs, a.Index, true, s.job.Version, g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, ReasonPlaceLost)
+		gs.plan.Create--
+		gs.plan.Canary++
+	}
+	for _, p := range lostRepl {
+		a := &s.in.Allocs[p]
+		s.replace(gs, a, canarying, KindLost, ReasonPlaceLost, a.Attempts)
+		placed++
+	}
+	if missing > 0 {
+		if placeReady {
+			for _, idx := range s.freeIndexes(gs, c.cancel, missing, lostRepl) {
+				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
+				placed++
+			}
+		}
+	}
+	if canaryNeed > 0 {
+		for _, idx := range s.canaryIndexes(gs, c, canaryNeed) {
+			s.place(gs, idx, true, s.job.Version, g.Spec, gs.depID, "", 0, KindCanary, ReasonPlaceCanary)
+			gs.plan.Create--
+			gs.plan.Canary++
+		}
+	}
+
+	// Destructive updates, in name order, as the budget allows.
+	n := 0
+	if placeReady && budget > 0 {
+		budget -= min(placed, budget)
+		n = min(len(c.destructive), budget)
+	}
+	if n > 0 {
+		for _, p := range s.lowest(c.destructive, n) {
+			a := &s.in.Allocs[p]
+			s.stop(gs, p, KindUpdate, ReasonUpdating)
+			s.place(gs, a.Index, false, s.job.Version, g.Spec, gs.depID, a.ID, 0, KindUpdate, ReasonPlaceUpdate)
+			gs.plan.Destroy--
+			gs.plan.Create--
+			gs.plan.Destructive++
+		}
+	}
+	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
+
+	// In-place updates: all at once, whatever the deployment's state.
+	for _, p := range c.inplace {
+		a := &s.in.Allocs[p]
+		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
+			ID: a.ID, Group: gs.name, Name: a.Name(), JobVersion: s.job.Version, DeploymentID: gs.depID,
+			Health: restartHealth(*s.healthOf(p), s.now), CreateTime: s.now, Reason: ReasonInPlace,
+		})
+		gs.plan.InPlace++
+		if gs.depID != "" && gs.depID == s.cur.ID {
+			gs.placedNow++
+			s.wakeTracker(gs, s.out.InPlace[len(s.out.InPlace)-1].Health, s.now)
+		}
+	}
+	if ds != nil && ds.ProgressDeadline > 0 && ds.RequireProgressBy.IsZero() && gs.placedNow > 0 {
+		ds.RequireProgressBy = s.now.Add(ds.ProgressDeadline)
+	}
+
+	work := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + len(lostCanaries) + missing
+	gs.complete = work == 0 && !canaryRequired && cur != nil
+	if gs.complete && ds != nil {
+		st := s.stats(gi)
+		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && (ds.DesiredCanaries == 0 || ds.Promoted)
+	}
+}
+
+// classify sorts the group's running allocations, leaving out victims.
+func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup, canarying bool, victims map[int32]bool) classes {
+	var c classes
+	allocs := s.in.Allocs
+	g := gs.g
+	failed := cur != nil && cur.Status == StatusFailed
+	for _, p := range gs.allocs {
+		a := &allocs[p]
+		if a.Desired != DesiredRun || victims[p] {
+			continue
+		}
+		inCur := cur != nil && a.DeploymentID == cur.ID
+		if a.Client == ClientLost {
+			c.lost = append(c.lost, p)
+			continue
+		}
+		if a.Canary && s.cancelCanary(a, inCur, ds, failed) {
+			c.cancel = append(c.cancel, p)
+			continue
+		}
+		if a.JobVersion == s.job.Version {
+			c.anyCurrent = true
+		}
+		h := s.healthOf(p)
+		awaiting := inCur && a.Canary && canarying
+		if (a.Client == ClientFailed || a.Client == ClientComplete || (inCur && h.Status == Unhealthy)) && !(inCur && failed) {
+			if due := s.rescheduleAt(a, h, g); due.After(s.now) {
+				c.reschedLater = append(c.reschedLater, p)
+				s.wake(due)
+			} else {
+				c.reschedNow = append(c.reschedNow, p)
+			}
+			if awaiting {
+				c.reschedCanary++
+			} else {
+				c.occupants++
+				if inCur {
+					c.curUnhealthy++
+				}
+			}
+			continue
+		}
+		if awaiting {
+			c.canaries = append(c.canaries, p)
+			continue
+		}
+		c.occupants++
+		if inCur {
+			switch h.Status {
+			case "":
+				c.curUnknown++
+			case Unhealthy:
+				c.curUnhealthy++
+			}
+		}
+		switch {
+		case a.JobVersion == s.job.Version:
+			c.ignore++
+		case a.Spec == g.Spec:
+			c.inplace = append(c.inplace, p)
+		default:
+			c.destructive = append(c.destructive, p)
+		}
+	}
+	return c
+}
+
+// cancelCanary reports whether a canary is stopped: it belongs to a
+// previous deployment whose group was not promoted, or to the current
+// deployment that failed before promoting it.
+func (s *stepper) cancelCanary(a *Alloc, inCur bool, ds *DeploymentGroup, failed bool) bool {
+	if inCur {
+		return failed && ds != nil && !ds.Promoted
+	}
+	if s.old == nil || a.DeploymentID != s.old.ID {
+		return false
+	}
+	og, ok := s.old.Group(a.Group)
+	return ok && !og.Promoted
+}
+
+// rescheduleAt returns when a failed or unhealthy allocation may be
+// replaced: its verdict (or last health event, or creation) plus the
+// group's reschedule delay. A completed allocation is replaced at once.
+func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
+	if a.Client == ClientComplete && h.Status != Unhealthy {
+		return s.now
+	}
+	base := h.Time
+	if base.IsZero() {
+		base = h.LastEvent
+	}
+	if base.IsZero() {
+		base = a.CreateTime
+	}
+	return base.Add(g.Reschedule.delayFor(a.Attempts))
+}
+
+// scaleDown chooses the allocations to stop so that the group keeps its
+// count: first old allocations sharing a name with a promoted canary, then
+// the highest indexes, older versions before the current one.
+func (s *stepper) scaleDown(gs *groupState, cur *Deployment, canarying bool, remove int) map[int32]bool {
+	allocs := s.in.Allocs
+	var canaryIdx map[int]bool
+	var cands []int32
+	for _, p := range gs.allocs {
+		a := &allocs[p]
+		if a.Desired != DesiredRun || a.Client == ClientLost {
+			continue
+		}
+		inCur := cur != nil && a.DeploymentID == cur.ID
+		if a.Canary && inCur && canarying {
+			continue
+		}
+		if a.Canary && s.cancelCanary(a, inCur, s.dgroupOf(gs), cur != nil && cur.Status == StatusFailed) {
+			continue
+		}
+		if a.Canary && inCur {
+			if canaryIdx == nil {
+				canaryIdx = map[int]bool{}
+			}
+			canaryIdx[a.Index] = true
+		}
+		cands = append(cands, p)
+	}
+	shadowed := func(p int32) bool {
+		a := &allocs[p]
+		return canaryIdx[a.Index] && !(a.Canary && cur != nil && a.DeploymentID == cur.ID)
+	}
+	slices.SortFunc(cands, func(x, y int32) int {
+		ax, ay := &allocs[x], &allocs[y]
+		if sx, sy := shadowed(x), shadowed(y); sx != sy {
+			if sx {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(ay.Index, ax.Index); c != 0 {
+			return c
+		}
+		if cx, cy := ax.JobVersion == s.job.Version, ay.JobVersion == s.job.Version; cx != cy {
+			if cy {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(ay.ID, ax.ID)
+	})
+	victims := make(map[int32]bool, remove)
+	for _, p := range cands[:min(remove, len(cands))] {
+		victims[p] = true
+		kind := KindScaleDown
+		if shadowed(p) {
+			kind = KindPromoted
+		}
+		s.stop(gs, p, kind, ReasonNotNeeded)
+	}
+	return victims
+}
+
+func (s *stepper) dgroupOf(gs *groupState) *DeploymentGroup {
+	if gs.ds >= 0 && s.cur != nil && !s.created {
+		return &s.cur.Groups[gs.ds]
+	}
+	return nil
+}
+
+// join adds the group to the deployment this step creates.
+func (s *stepper) join(gs *groupState, desiredTotal int, canarying bool) *DeploymentGroup {
+	if s.cur == nil {
+		s.cur = &Deployment{
+			ID: s.newDeploymentID(), JobID: s.job.ID, JobVersion: s.job.Version,
+			Status: StatusRunning, Description: DescRunning, CreateTime: s.now, ModifyTime: s.now,
+		}
+		s.created = true
+		s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionCreated, DeploymentID: s.cur.ID, Reason: DescRunning})
+	}
+	ds := DeploymentGroup{
+		Name: gs.name, AutoRevert: gs.strat.AutoRevert, AutoPromote: gs.strat.AutoPromote,
+		ProgressDeadline: gs.strat.ProgressDeadline, DesiredTotal: desiredTotal,
+	}
+	if canarying {
+		ds.DesiredCanaries = gs.strat.Canary
+	}
+	s.cur.Groups = append(s.cur.Groups, ds)
+	gs.ds = len(s.cur.Groups) - 1
+	gs.depID = s.cur.ID
+	return &s.cur.Groups[gs.ds]
+}
+
+// replace places the replacement of allocation a in its slot. While the
+// group awaits promotion, a non-canary keeps its old version and spec.
+func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind DecisionKind, reason string, attempts int) {
+	version, spec, dep := s.job.Version, gs.g.Spec, gs.depID
+	isCanary := a.Canary && s.cur != nil && !s.created && a.DeploymentID == s.cur.ID
+	if canarying && !isCanary {
+		version, spec, dep = a.JobVersion, a.Spec, a.DeploymentID
+	}
+	s.place(gs, a.Index, isCanary, version, spec, dep, a.ID, attempts, kind, reason)
+}
+
+// place appends a placement.
+func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
+	name := AllocName(s.job.ID, gs.name, idx)
+	pl := Placement{
+		ID: s.newAllocID(name, dep), JobID: s.job.ID, Group: gs.name, Index: idx, Name: name,
+		JobVersion: version, Spec: spec, Canary: canary, DeploymentID: dep, Replaces: replaces,
+		Attempts: attempts, CreateTime: s.now, Kind: kind, Reason: reason,
+	}
+	s.out.Place = append(s.out.Place, pl)
+	gs.plan.Create++
+	if dep != "" && s.cur != nil && dep == s.cur.ID {
+		gs.placedNow++
+		if canary {
+			gs.newCanaries = append(gs.newCanaries, pl.ID)
+		}
+		s.wakeTracker(gs, AllocHealth{}, s.now)
+	}
+}
+
+// wakeTracker records the timer of a new or restarted allocation's health.
+func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) {
+	if gs.g == nil || gs.strat.HealthCheck == HealthManual || !gs.hasStrat {
+		return
+	}
+	tr := newTracker(gs.strat, gs.g, created)
+	s.wake(tr.next(&h))
+}
+
+func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
+	a := &s.in.Allocs[p]
+	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Name: a.Name(), Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
+	gs.plan.Destroy++
+}
+
+func (s *stepper) stopLost(gs *groupState, p int32) { s.stop(gs, p, KindLost, ReasonLost) }
+
+// freeIndexes returns the n lowest indexes below the count that no
+// allocation holds.
+func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []int32) []int {
+	used := make([]bool, gs.g.Count)
+	leaving := make(map[int32]bool, len(cancel))
+	for _, p := range cancel {
+		leaving[p] = true
+	}
+	mark := func(ps []int32) {
+		for _, p := range ps {
+			if idx := s.in.Allocs[p].Index; idx < len(used) {
+				used[idx] = true
+			}
+		}
+	}
+	for _, p := range gs.allocs {
+		a := &s.in.Allocs[p]
+		if a.Desired == DesiredRun && a.Client != ClientLost && a.Index < len(used) && !gs.victims[p] && !leaving[p] {
+			used[a.Index] = true
+		}
+	}
+	mark(lostRepl)
+	out := make([]int, 0, n)
+	for idx := 0; idx < len(used) && len(out) < n; idx++ {
+		if !used[idx] {
+			out = append(out, idx)
+		}
+	}
+	return out
+}
+
+// canaryIndexes names new canaries: first after the allocations they will
+// replace, in name order, then free indexes below the count.
+func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
+	taken := make(map[int]bool, len(c.canaries)+n)
+	for _, p := range c.canaries {
+		taken[s.in.Allocs[p].Index] = true
+	}
+	out := make([]int, 0, n)
+	for _, p := range s.lowest(c.destructive, len(c.destructive)) {
+		if len(out) == n {
+			return out
+		}
+		if idx := s.in.Allocs[p].Index; !taken[idx] {
+			taken[idx] = true
+			out = append(out, idx)
+		}
+	}
+	for idx := 0; len(out) < n && idx < gs.g.Count; idx++ {
+		if !taken[idx] {
+			taken[idx] = true
+			out = append(out, idx)
+		}
+	}
+	return out
+}
+
+// lowest returns the n allocations of ps first in name order.
+func (s *stepper) lowest(ps []int32, n int) []int32 {
+	sorted := slices.Clone(ps)
+	slices.SortFunc(sorted, s.byIndex)
+	return sorted[:n]
+}
+
+func (s *stepper) byIndex(x, y int32) int {
+	ax, ay := &s.in.Allocs[x], &s.in.Allocs[y]
+	if c := cmp.Compare(ax.Index, ay.Index); c != 0 {
+		return c
+	}
+	return cmp.Compare(ax.ID, ay.ID)
+}
+
+// byName orders two allocations by index then ID (by their IDs).
+func (s *stepper) byName(x, y string) int {
+	return s.byIndex(int32(s.ids.Find(x)), int32(s.ids.Find(y)))
+}
+
+func sortStops(st []StopDecision) {
+	slices.SortFunc(st, func(a, b StopDecision) int {
+		if c := cmp.Compare(a.Index, b.Index); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}
+
+func sortPlacements(pl []Placement) {
+	slices.SortFunc(pl, func(a, b Placement) int {
+		if c := cmp.Compare(a.Index, b.Index); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+}

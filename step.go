@@ -1,0 +1,94 @@
+package rollout
+
+import "time"
+
+// Input is everything Step knows. Step reads it and never changes it.
+type Input struct {
+	// Now is the only clock Step knows: timers and deadlines are compared
+	// with it. It must not be earlier than Deployment.ModifyTime.
+	Now time.Time
+	// Job is the job version being deployed (the newest version).
+	Job JobVersion
+	// History holds earlier retained versions, for reverts. It may include
+	// Job itself; order does not matter.
+	History []JobVersion
+	// Deployment is the job's latest deployment as last returned in
+	// Output.Deployment; nil when the job has none yet.
+	Deployment *Deployment
+	// Allocs holds every allocation of the job, of any version or status.
+	Allocs []Alloc
+	// Events are health events that arrived since the last step.
+	Events []Event
+	// Commands are operator commands, applied in order after the events.
+	Commands []Command
+}
+
+// Output is what one step decided. The caller must persist Deployment
+// (and Cancelled, Job, Revert when set), then apply Stop, Place and InPlace
+// through its driver and record Health on its allocations (Apply does all
+// of it on a slice of allocations), and call Step again when new events
+// arrive or at NextStep at the latest.
+//
+// Every list is sorted by group (in the job's group order, removed groups
+// last by name), then by allocation index, then by ID.
+type Output struct {
+	// Deployment is the job's latest deployment after this step: created,
+	// updated or ended by it. Nil when the job has none. Persist it and pass
+	// it back as Input.Deployment.
+	Deployment *Deployment
+	// Cancelled is the previous deployment when this step cancelled it and
+	// created a new one in its place; persist it too.
+	Cancelled *Deployment
+	// Job is the input job version marked Stable, when this step's
+	// deployment succeeded; store it in place of the version.
+	Job *JobVersion
+	// Revert is a new job version to submit: an auto-revert after a
+	// failure, or a Revert command. Submit it and call Step with it as Job.
+	Revert *JobVersion
+	// Stop lists the allocations to stop. A stop paired with a placement
+	// (Placement.Replaces) is a destructive update: apply both or neither.
+	Stop []StopDecision
+	// Place lists the allocations to create, each with all its fields.
+	Place []Placement
+	// InPlace lists the allocations to update in place.
+	InPlace []InPlaceUpdate
+	// Health lists tracker state and verdicts to record on allocations.
+	Health []HealthUpdate
+	// Transitions lists the deployment-level decisions, in the order made.
+	Transitions []Transition
+	// Plan counts the decisions per group, in the job's group order.
+	Plan []GroupPlan
+	// Ignored lists the events that were not applied, and why.
+	Ignored []IgnoredEvent
+	// NextStep is when Step must be called again if no event arrives first:
+	// the earliest timer or deadline after Now. Zero when nothing is timed.
+	NextStep time.Time
+}
+
+// Step decides what to do next for a job: which allocations to place, stop
+// or update in place, which health verdicts to record, and what becomes of
+// the deployment. It is pure: it reads no clock, starts no goroutine, calls
+// no user code and does not change its input; the same input gives the same
+// output. An invalid input or a refused command returns an error (a
+// go-multierror of *FieldError, or a *CommandError) and decides nothing.
+func Step(in Input) (Output, error) {
+	s := stepper{in: &in, job: &in.Job, now: in.Now}
+	if err := s.validate(); err != nil {
+		return Output{}, err
+	}
+	if err := s.run(); err != nil {
+		return Output{}, err
+	}
+	return s.out, nil
+}
+
+// Plan returns the per-group counts of what Step would decide for the input
+// (a proposed job version against the current allocations), deciding
+// nothing: the `nomad job plan` view.
+func Plan(in Input) ([]GroupPlan, error) {
+	out, err := Step(in)
+	if err != nil {
+		return nil, err
+	}
+	return out.Plan, nil
+}

@@ -1,0 +1,194 @@
+package rollout
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/rollout-go/rollout/internal/index"
+)
+
+// MaxCount is the largest group count Step accepts. Larger counts are
+// refused rather than planned, so that a typo cannot exhaust memory.
+const MaxCount = 1 << 20
+
+// validator collects problems.
+type validator struct{ errs *multierror.Error }
+
+func (v *validator) bad(field string, value any, problem string) {
+	v.errs = multierror.Append(v.errs, &FieldError{Field: field, Value: value, Problem: problem})
+}
+
+func (v *validator) add(err error) {
+	if err != nil {
+		v.errs = multierror.Append(v.errs, err)
+	}
+}
+
+// validate checks everything Step relies on and reports every problem. It
+// builds the allocation ID table that Step then uses.
+func (s *stepper) validate() error {
+	in := s.in
+	var v validator
+	if in.Now.IsZero() {
+		v.bad("now", nil, "must be set")
+	}
+	v.add(validateJob(&in.Job, "job"))
+	for i := range in.History {
+		h := &in.History[i]
+		if h.ID != in.Job.ID {
+			v.bad(fmt.Sprintf("history[%d].id", i), h.ID, "must be the job's ID "+quote(in.Job.ID))
+		}
+		if h.Version > in.Job.Version {
+			v.bad(fmt.Sprintf("history[%d].version", i), h.Version, fmt.Sprintf("is newer than the job's version %d", in.Job.Version))
+		}
+	}
+	if d := in.Deployment; d != nil {
+		if d.JobID != in.Job.ID {
+			v.bad("deployment.job_id", d.JobID, "is not the job's ID "+quote(in.Job.ID))
+		}
+		if d.JobVersion > in.Job.Version {
+			v.bad("deployment.job_version", d.JobVersion, fmt.Sprintf("is newer than the job's version %d", in.Job.Version))
+		}
+		if !d.Status.valid() {
+			v.bad("deployment.status", string(d.Status), "is not a deployment status")
+		}
+		if !in.Now.IsZero() && in.Now.Before(d.ModifyTime) {
+			v.bad("now", in.Now, "is earlier than the deployment's modify time "+d.ModifyTime.String())
+		}
+	}
+
+	// Allocations: unique IDs, this job, known versions and statuses.
+	allocs := in.Allocs
+	s.ids = index.New(len(allocs), func(i int) string { return allocs[i].ID })
+	for i := range allocs {
+		a := &allocs[i]
+		if a.ID == "" {
+			v.bad(fmt.Sprintf("allocs[%d].id", i), "", "must not be empty")
+			continue
+		}
+		if first, ok := s.ids.Insert(i); !ok {
+			v.bad(fmt.Sprintf("alloc %q", a.ID), nil, fmt.Sprintf("duplicate ID (allocs[%d] and allocs[%d])", first, i))
+		}
+		if a.JobID != in.Job.ID {
+			v.bad(fmt.Sprintf("alloc %q job_id", a.ID), a.JobID, "is not the job's ID "+quote(in.Job.ID))
+		}
+		if a.JobVersion > in.Job.Version {
+			v.bad(fmt.Sprintf("alloc %q job_version", a.ID), a.JobVersion, fmt.Sprintf("is newer than the job's version %d", in.Job.Version))
+		}
+		if a.Group == "" {
+			v.bad(fmt.Sprintf("alloc %q group", a.ID), "", "must not be empty")
+		}
+		if a.Index < 0 {
+			v.bad(fmt.Sprintf("alloc %q index", a.ID), a.Index, "must not be negative")
+		}
+		if a.Attempts < 0 {
+			v.bad(fmt.Sprintf("alloc %q attempts", a.ID), a.Attempts, "must not be negative")
+		}
+		if a.Desired != DesiredRun && a.Desired != DesiredStop {
+			v.bad(fmt.Sprintf("alloc %q desired", a.ID), string(a.Desired), `must be "run" or "stop"`)
+		}
+		switch a.Client {
+		case ClientPending, ClientRunning, ClientComplete, ClientFailed, ClientLost:
+		default:
+			v.bad(fmt.Sprintf("alloc %q client", a.ID), string(a.Client), `must be one of "pending", "running", "complete", "failed", "lost"`)
+		}
+		switch a.Health.Status {
+		case "", Healthy, Unhealthy:
+		default:
+			v.bad(fmt.Sprintf("alloc %q health", a.ID), string(a.Health.Status), `must be "", "healthy" or "unhealthy"`)
+		}
+	}
+
+	for i := range in.Events {
+		ev := &in.Events[i]
+		field := fmt.Sprintf("events[%d]", i)
+		pos := s.ids.Find(ev.Alloc)
+		if pos < 0 {
+			v.bad(field+".alloc", ev.Alloc, "is not an allocation of the job")
+		}
+		if ev.Time.IsZero() {
+			v.bad(field+".time", nil, "must be set")
+		} else if !in.Now.IsZero() && ev.Time.After(in.Now) {
+			v.bad(field+".time", ev.Time, "is later than now "+in.Now.String())
+		}
+		switch ev.Kind {
+		case TaskStarted, TaskRestarted, TaskFailedEvent, TaskFinishedEvent:
+			if pos >= 0 {
+				if g, ok := in.Job.Group(allocs[pos].Group); ok {
+					if len(g.Tasks) > 0 && !contains(g.Tasks, ev.Task) {
+						v.bad(field+".task", ev.Task, fmt.Sprintf("is not a task of group %q", g.Name))
+					}
+				}
+			}
+		case CheckPassing, CheckFailing:
+			if ev.Check == "" {
+				v.bad(field+".check", "", "must name a check")
+			}
+		default:
+			v.bad(field+".kind", string(ev.Kind), "is not an event kind")
+		}
+	}
+	for i := range in.Commands {
+		switch in.Commands[i].Kind {
+		case CmdPromote, CmdPause, CmdResume, CmdFail, CmdSetHealth, CmdRevert:
+		default:
+			v.bad(fmt.Sprintf("commands[%d].kind", i), string(in.Commands[i].Kind), "is not a command")
+		}
+	}
+	return v.errs.ErrorOrNil()
+}
+
+// validateJob checks a job version: names, counts, strategies.
+func validateJob(j *JobVersion, field string) error {
+	var v validator
+	if j.ID == "" {
+		v.bad(field+".id", "", "must not be empty")
+	}
+	seen := make(map[string]bool, len(j.Groups))
+	for i := range j.Groups {
+		g := &j.Groups[i]
+		gf := fmt.Sprintf("group %q", g.Name)
+		if g.Name == "" {
+			gf = fmt.Sprintf("groups[%d]", i)
+			v.bad(gf+".name", "", "must not be empty")
+		} else if seen[g.Name] {
+			v.bad(gf, nil, "duplicate group name")
+		}
+		seen[g.Name] = true
+		if g.Count < 0 {
+			v.bad(gf+" count", g.Count, "must not be negative")
+		} else if g.Count > MaxCount {
+			v.bad(gf+" count", g.Count, fmt.Sprintf("is more than the %d allocations a group may have", MaxCount))
+		}
+		if g.Reschedule.Delay < 0 {
+			v.bad(gf+" reschedule.delay", g.Reschedule.Delay, "must not be negative")
+		}
+		if g.Reschedule.MaxDelay < 0 {
+			v.bad(gf+" reschedule.max_delay", g.Reschedule.MaxDelay, "must not be negative")
+		}
+		if g.Reschedule.Attempts < 0 {
+			v.bad(gf+" reschedule.attempts", g.Reschedule.Attempts, "must not be negative")
+		}
+		s, ok := Merge(j.Update, g.Update)
+		if !ok {
+			continue
+		}
+		v.add(s.validate(gf + " update."))
+		if s.Canary > g.Count && g.Count >= 0 {
+			v.bad(gf+" update.canary", s.Canary, fmt.Sprintf("is more than the group's count %d", g.Count))
+		}
+	}
+	return v.errs.ErrorOrNil()
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,275 @@
+package rollout
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// trackHealth applies the step's health events and the timers due by now to
+// the allocations of the active deployment.
+func (s *stepper) trackHealth() {
+	cur := s.cur
+	active := cur != nil && cur.Status.Active()
+	allocs := s.in.Allocs
+	events := s.in.Events
+
+	// Events that can apply, grouped by allocation in time order.
+	type evRef struct{ p, i int32 }
+	var evs []evRef
+	for i := range events {
+		ev := &events[i]
+		p := int32(s.ids.Find(ev.Alloc))
+		a := &allocs[p]
+		reason := ""
+		switch gs := &s.groups[s.groupOf[p]]; {
+		case !active:
+			reason = "no active deployment"
+		case a.DeploymentID != cur.ID:
+			reason = "allocation is not part of the active deployment"
+		case a.Desired != DesiredRun:
+			reason = "allocation is stopped"
+		case gs.ds < 0:
+			reason = "group is not part of the deployment"
+		case gs.strat.HealthCheck == HealthManual:
+			reason = "health_check is manual: health comes from set-health commands"
+		}
+		if reason != "" {
+			s.ignore(ev, reason)
+			continue
+		}
+		evs = append(evs, evRef{p, int32(i)})
+	}
+	if len(evs) > 1 {
+		slices.SortStableFunc(evs, func(x, y evRef) int {
+			if c := cmp.Compare(x.p, y.p); c != 0 {
+				return c
+			}
+			return events[x.i].Time.Compare(events[y.i].Time)
+		})
+	}
+	for k := 0; k < len(evs); {
+		p := evs[k].p
+		a := &allocs[p]
+		gs := &s.groups[s.groupOf[p]]
+		tr := newTracker(gs.strat, gs.g, a.CreateTime)
+		h := cloneHealth(a.Health)
+		for ; k < len(evs) && evs[k].p == p; k++ {
+			ev := &events[evs[k].i]
+			if ev.Time.Before(h.LastEvent) {
+				s.ignore(ev, "older than an event already applied ("+h.LastEvent.Format(time.RFC3339Nano)+")")
+				continue
+			}
+			if r := tr.apply(&h, ev); r != "" {
+				s.ignore(ev, r)
+			}
+		}
+		s.settleClient(&tr, a, &h)
+		if !healthEqual(&h, &a.Health) {
+			s.setHealth(p, h)
+		}
+	}
+	if !active {
+		return
+	}
+	// Timers due by now, for allocations without events in this step.
+	for gi := range s.groups {
+		gs := &s.groups[gi]
+		if gs.ds < 0 || gs.strat.HealthCheck == HealthManual {
+			continue
+		}
+		for _, p := range gs.allocs {
+			a := &allocs[p]
+			if a.DeploymentID != cur.ID || a.Desired != DesiredRun || a.Health.Status != "" {
+				continue
+			}
+			if _, done := s.health[p]; done {
+				continue
+			}
+			tr := newTracker(gs.strat, gs.g, a.CreateTime)
+			due := tr.next(&a.Health)
+			if (due.IsZero() || due.After(s.now)) && !a.Client.terminal() {
+				continue
+			}
+			h := cloneHealth(a.Health)
+			s.settleClient(&tr, a, &h)
+			if !healthEqual(&h, &a.Health) {
+				s.setHealth(p, h)
+			}
+		}
+	}
+}
+
+// settleClient reaches the verdict due by now, and makes an allocation whose
+// node reports it failed or complete unhealthy.
+func (s *stepper) settleClient(tr *tracker, a *Alloc, h *AllocHealth) {
+	tr.settle(h, s.now)
+	if h.Status == "" && (a.Client == ClientFailed || a.Client == ClientComplete) {
+		h.Status, h.Time, h.Reason = Unhealthy, s.now, "allocation "+string(a.Client)
+	}
+}
+
+func (s *stepper) ignore(ev *Event, reason string) {
+	s.out.Ignored = append(s.out.Ignored, IgnoredEvent{Event: *ev, Reason: reason})
+}
+
+// groupStats are the counts of one group's allocations in the current
+// deployment, as this step sees their health.
+type groupStats struct {
+	placed, healthy, unhealthy int
+	healthyCanaries            int   // live, healthy canaries
+	unhealthyLive              int   // live, unhealthy allocations
+	exhausted                  bool  // an unhealthy one has no reschedule attempts left
+	lastHealthy                time.Time
+}
+
+func (s *stepper) stats(gi int) groupStats {
+	var st groupStats
+	gs := &s.groups[gi]
+	if s.cur == nil {
+		return st
+	}
+	for _, p := range gs.allocs {
+		a := &s.in.Allocs[p]
+		if a.DeploymentID != s.cur.ID {
+			continue
+		}
+		st.placed++
+		h := s.healthOf(p)
+		live := a.Desired == DesiredRun && !a.Client.terminal()
+		switch h.Status {
+		case Healthy:
+			st.healthy++
+			st.lastHealthy = later(st.lastHealthy, h.Time)
+			if live && a.Canary {
+				st.healthyCanaries++
+			}
+		case Unhealthy:
+			st.unhealthy++
+			if a.Desired == DesiredRun && a.Client != ClientLost {
+				st.unhealthyLive++
+				if gs.g != nil && gs.g.Reschedule.Attempts > 0 && a.Attempts >= gs.g.Reschedule.Attempts {
+					st.exhausted = true
+				}
+			}
+		}
+	}
+	return st
+}
+
+// watch does what Nomad's deployment watcher does: it extends progress
+// deadlines, fails the deployment on unhealthy allocations or an expired
+// deadline, and auto-promotes.
+func (s *stepper) watch() {
+	cur := s.cur
+	if cur == nil || !cur.Status.Active() {
+		return
+	}
+	var unhealthy, late []string
+	for gi := range s.groups {
+		ds := s.dgroup(gi)
+		if ds == nil {
+			continue
+		}
+		st := s.stats(gi)
+		if ds.ProgressDeadline > 0 && !st.lastHealthy.IsZero() {
+			ds.RequireProgressBy = later(ds.RequireProgressBy, st.lastHealthy.Add(ds.ProgressDeadline))
+		}
+		if st.unhealthyLive > 0 && (ds.ProgressDeadline == 0 || st.exhausted) {
+			unhealthy = append(unhealthy, ds.Name)
+			continue
+		}
+		if cur.Status == StatusRunning && ds.ProgressDeadline > 0 && !ds.RequireProgressBy.IsZero() &&
+			!s.now.Before(ds.RequireProgressBy) && !groupDone(ds, st) {
+			late = append(late, ds.Name)
+		}
+	}
+	switch {
+	case len(unhealthy) > 0:
+		s.fail(DescFailedAllocations, unhealthy)
+		return
+	case len(late) > 0:
+		s.fail(DescProgressDeadline, late)
+		return
+	}
+	s.autoPromote()
+}
+
+// groupDone reports whether a group cannot fail by its progress deadline:
+// enough healthy allocations, or enough healthy canaries awaiting promotion.
+func groupDone(ds *DeploymentGroup, st groupStats) bool {
+	if ds.DesiredCanaries > 0 && !ds.Promoted {
+		return st.healthyCanaries >= ds.DesiredCanaries
+	}
+	return st.healthy >= ds.DesiredTotal
+}
+
+// fail fails the current deployment, and reverts the job if one of the
+// groups responsible has auto_revert.
+func (s *stepper) fail(base string, groups []string) {
+	revert := false
+	for _, name := range groups {
+		if ds, ok := s.cur.Group(name); ok && ds.AutoRevert {
+			revert = true
+		}
+	}
+	desc := base
+	if revert && s.out.Revert == nil {
+		desc = s.autoRevert(base)
+	}
+	tr := Transition{Kind: TransitionFailed, DeploymentID: s.cur.ID, Groups: groups, Reason: desc}
+	s.cur.Status, s.cur.Description = StatusFailed, desc
+	s.out.Transitions = append(s.out.Transitions, tr)
+	if s.out.Revert != nil && revert {
+		s.out.Transitions = append(s.out.Transitions, Transition{
+			Kind: TransitionReverted, DeploymentID: s.cur.ID,
+			Reason: fmt.Sprintf("job version %d submitted with the specification of version %d", s.out.Revert.Version, *s.out.Revert.RevertOf),
+		})
+	}
+}
+
+// autoPromote promotes every group once each group with canaries has
+// auto_promote and enough healthy canaries.
+func (s *stepper) autoPromote() {
+	cur := s.cur
+	if cur.Status != StatusRunning || !cur.RequiresPromotion() || !cur.HasAutoPromote() {
+		return
+	}
+	for gi := range s.groups {
+		ds := s.dgroup(gi)
+		if ds == nil || ds.DesiredCanaries == 0 || ds.Promoted {
+			continue
+		}
+		if s.stats(gi).healthyCanaries < ds.DesiredCanaries {
+			return
+		}
+	}
+	var promoted []string
+	for gi := range s.groups {
+		if ds := s.dgroup(gi); ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted {
+			s.promoteGroup(ds)
+			promoted = append(promoted, ds.Name)
+		}
+	}
+	s.out.Transitions = append(s.out.Transitions, Transition{
+		Kind: TransitionPromoted, DeploymentID: cur.ID, Groups: promoted,
+		Reason: "canaries healthy: promoted automatically (auto_promote)",
+	})
+}
+
+func (s *stepper) promoteGroup(ds *DeploymentGroup) {
+	ds.Promoted = true
+	if ds.ProgressDeadline > 0 {
+		ds.RequireProgressBy = s.now.Add(ds.ProgressDeadline)
+	}
+}
+
+func healthEqual(a, b *AllocHealth) bool {
+	return a.Status == b.Status && a.Time.Equal(b.Time) && a.Reason == b.Reason &&
+		a.LastEvent.Equal(b.LastEvent) && slices.EqualFunc(a.Tasks, b.Tasks, func(x, y TaskHealth) bool {
+		return x.Name == y.Name && x.State == y.State && x.Since.Equal(y.Since) && x.Restarts == y.Restarts
+	}) && slices.EqualFunc(a.Checks, b.Checks, func(x, y CheckHealth) bool {
+		return x.Name == y.Name && x.Passing == y.Passing && x.Since.Equal(y.Since)
+	})
+}

@@ -69,8 +69,9 @@ func (s *stepper) promoteCommand(names []string) error {
 			errs = multierror.Append(errs, &FieldError{Field: "promote group", Value: name, Problem: "is not a group of the deployment"})
 		}
 	}
-	if err := errs.ErrorOrNil(); err != nil {
-		return err
+	if errs != nil {
+		errs.ErrorFormat = oneLine
+		return errs
 	}
 	var targets []int
 	for gi := range s.groups {
@@ -80,14 +81,15 @@ func (s *stepper) promoteCommand(names []string) error {
 		}
 		targets = append(targets, gi)
 		if st := s.stats(gi); st.healthyCanaries < ds.DesiredCanaries {
-			errs = multierror.Append(errs, fmt.Errorf("%w: group %q has %d/%d healthy allocations", ErrPromotion, ds.Name, st.healthyCanaries, ds.DesiredCanaries))
+			errs = multierror.Append(errs, fmt.Errorf("group %q has %d/%d healthy allocations", ds.Name, st.healthyCanaries, ds.DesiredCanaries))
 		}
 	}
 	if len(targets) == 0 {
 		return fmt.Errorf("%w: no canaries to promote", ErrPromotion)
 	}
-	if err := errs.ErrorOrNil(); err != nil {
-		return err
+	if errs != nil {
+		errs.ErrorFormat = oneLine
+		return fmt.Errorf("%w: %w", ErrPromotion, errs)
 	}
 	var promoted []string
 	for _, gi := range targets {
@@ -111,8 +113,9 @@ func (s *stepper) setHealthCommand(c *Command) error {
 			errs = multierror.Append(errs, &FieldError{Field: "set-health alloc", Value: id, Problem: "already has the final verdict " + string(h.Status)})
 		}
 	}
-	if err := errs.ErrorOrNil(); err != nil {
-		return err
+	if errs != nil {
+		errs.ErrorFormat = oneLine
+		return errs
 	}
 	var unhealthy []string
 	for _, id := range c.Allocs {

@@ -3,6 +3,7 @@ package rollout
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Every error this package returns wraps one of them, so
@@ -75,10 +76,23 @@ type CommandError struct {
 	Err error
 }
 
-// Error implements error.
+// Error implements error: `promote: promotion refused: group "web" has
+// 1/3 healthy allocations`.
 func (e *CommandError) Error() string {
-	return fmt.Sprintf("%s refused: %v", e.Command.Kind, e.Err)
+	return fmt.Sprintf("%s: %v", e.Command.Kind, e.Err)
 }
 
 // Unwrap returns the reason.
 func (e *CommandError) Unwrap() error { return e.Err }
+
+// oneLine formats a multierror's problems on one line, separated by "; ".
+func oneLine(errs []error) string {
+	var b strings.Builder
+	for i, err := range errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
+	}
+	return b.String()
+}

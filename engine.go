@@ -24,11 +24,11 @@ type stepper struct {
 	created   bool        // cur was created by this step
 	cancelled *Deployment // the previous deployment, cancelled by this step
 
-	health    map[int32]*AllocHealth // health changed by this step
-	changed   []int32                // allocations whose health changed, in change order
-	next      time.Time              // earliest wake-up found so far
-	seq       int                    // placements made, for IDs
-	skipCanary bool                  // a revert to a Stable version: no canaries
+	health     map[int32]*AllocHealth // health changed by this step
+	changed    []int32                // allocations whose health changed, in change order
+	next       time.Time              // earliest wake-up found so far
+	seq        int                    // placements made, for IDs
+	skipCanary bool                   // a revert to a Stable version: no canaries
 }
 
 // groupState is one group's part of a step.

@@ -10,12 +10,12 @@ import (
 // classes sorts one group's running allocations (desired run) for a step.
 type classes struct {
 	lost, reschedNow, reschedLater, canaries, inplace, destructive, cancel []int32
-	occupants      int // allocations holding a slot: untainted + reschedule, not canaries awaiting promotion
-	reschedCanary  int // canaries awaiting promotion among reschedNow and reschedLater
-	ignore         int
-	curUnknown     int // allocations of the current deployment holding a slot, health unknown
-	curUnhealthy   int // ... unhealthy
-	anyCurrent     bool
+	occupants                                                              int // allocations holding a slot: untainted + reschedule, not canaries awaiting promotion
+	reschedCanary                                                          int // canaries awaiting promotion among reschedNow and reschedLater
+	ignore                                                                 int
+	curUnknown                                                             int // allocations of the current deployment holding a slot, health unknown
+	curUnhealthy                                                           int // ... unhealthy
+	anyCurrent                                                             bool
 }
 
 // reconcile decides one group's placements, stops and in-place updates.

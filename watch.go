@@ -118,9 +118,9 @@ func (s *stepper) ignore(ev *Event, reason string) {
 // deployment, as this step sees their health.
 type groupStats struct {
 	placed, healthy, unhealthy int
-	healthyCanaries            int   // live, healthy canaries
-	unhealthyLive              int   // live, unhealthy allocations
-	exhausted                  bool  // an unhealthy one has no reschedule attempts left
+	healthyCanaries            int  // live, healthy canaries
+	unhealthyLive              int  // live, unhealthy allocations
+	exhausted                  bool // an unhealthy one has no reschedule attempts left
 	lastHealthy                time.Time
 }
 

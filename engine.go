@@ -47,6 +47,10 @@ type groupState struct {
 	// current deployment; newCanaries lists its new canaries' IDs.
 	placedNow   int
 	newCanaries []string
+	// stats caches the group's counts in statsFor (see stepper.stats).
+	stats    groupStats
+	statsOK  bool
+	statsFor *Deployment
 }
 
 // run makes the step's decisions, in the order of DESIGN.md §6.
@@ -208,6 +212,7 @@ func (s *stepper) healthOf(p int32) *AllocHealth {
 
 // setHealth records a health change made by this step.
 func (s *stepper) setHealth(p int32, h AllocHealth) {
+	s.groups[s.groupOf[p]].statsOK = false
 	if s.health == nil {
 		s.health = make(map[int32]*AllocHealth)
 	}

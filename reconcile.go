@@ -501,11 +501,46 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 	return out
 }
 
-// lowest returns the n allocations of ps first in name order.
+// lowest returns the n allocations of ps first in name order, in that
+// order. It keeps a bounded max-heap, so it costs O(len(ps) log n).
 func (s *stepper) lowest(ps []int32, n int) []int32 {
-	sorted := slices.Clone(ps)
-	slices.SortFunc(sorted, s.byIndex)
-	return sorted[:n]
+	if n >= len(ps) {
+		sorted := slices.Clone(ps)
+		slices.SortFunc(sorted, s.byIndex)
+		return sorted
+	}
+	heap := make([]int32, 0, n)
+	less := func(i, j int) bool { return s.byIndex(heap[i], heap[j]) > 0 } // max-heap
+	down := func(i int) {
+		for {
+			l, m := 2*i+1, i
+			if l < len(heap) && less(l, m) {
+				m = l
+			}
+			if r := l + 1; r < len(heap) && less(r, m) {
+				m = r
+			}
+			if m == i {
+				return
+			}
+			heap[i], heap[m] = heap[m], heap[i]
+			i = m
+		}
+	}
+	for _, p := range ps {
+		switch {
+		case len(heap) < n:
+			heap = append(heap, p)
+			for i := len(heap) - 1; i > 0 && less(i, (i-1)/2); i = (i - 1) / 2 {
+				heap[i], heap[(i-1)/2] = heap[(i-1)/2], heap[i]
+			}
+		case n > 0 && s.byIndex(p, heap[0]) < 0:
+			heap[0] = p
+			down(0)
+		}
+	}
+	slices.SortFunc(heap, s.byIndex)
+	return heap
 }
 
 func (s *stepper) byIndex(x, y int32) int {

@@ -124,9 +124,14 @@ type groupStats struct {
 	lastHealthy                time.Time
 }
 
+// stats returns the group's counts, computed once per step and again only
+// after a health change.
 func (s *stepper) stats(gi int) groupStats {
-	var st groupStats
 	gs := &s.groups[gi]
+	if gs.statsOK && gs.statsFor == s.cur {
+		return gs.stats
+	}
+	var st groupStats
 	if s.cur == nil {
 		return st
 	}
@@ -155,6 +160,7 @@ func (s *stepper) stats(gi int) groupStats {
 			}
 		}
 	}
+	gs.stats, gs.statsOK, gs.statsFor = st, true, s.cur
 	return st
 }
 

@@ -4,10 +4,12 @@
 package index
 
 // Table maps distinct strings to their position in a slice, with open
-// addressing in a single allocation. Its hash is fixed (FNV-1a), so it has
-// no random state and behaves the same on every run.
+// addressing in a single allocation. Each slot keeps the key's hash beside
+// the position, so most probes never touch the key itself. Its hash is
+// fixed (FNV-1a), so it has no random state and behaves the same on every
+// run.
 type Table struct {
-	slots []int32 // position+1; 0 is empty
+	slots []uint64 // hash<<32 | position+1; 0 is empty
 	mask  uint32
 	keys  func(int) string
 }
@@ -18,7 +20,7 @@ func New(n int, key func(int) string) *Table {
 	for size < 2*n {
 		size <<= 1
 	}
-	return &Table{slots: make([]int32, size), mask: uint32(size - 1), keys: key}
+	return &Table{slots: make([]uint64, size), mask: uint32(size - 1), keys: key}
 }
 
 // Hash is 32-bit FNV-1a.
@@ -35,27 +37,33 @@ func Hash(s string) uint32 {
 // recorded for an equal key and false when the key is a duplicate.
 func (t *Table) Insert(i int) (int, bool) {
 	k := t.keys(i)
-	for p := Hash(k) & t.mask; ; p = (p + 1) & t.mask {
+	h := Hash(k)
+	for p := h & t.mask; ; p = (p + 1) & t.mask {
 		v := t.slots[p]
 		if v == 0 {
-			t.slots[p] = int32(i + 1)
+			t.slots[p] = uint64(h)<<32 | uint64(i+1)
 			return i, true
 		}
-		if t.keys(int(v-1)) == k {
-			return int(v - 1), false
+		if uint32(v>>32) == h {
+			if pos := int(uint32(v)) - 1; t.keys(pos) == k {
+				return pos, false
+			}
 		}
 	}
 }
 
 // Find returns the position recorded for key, or -1.
 func (t *Table) Find(key string) int {
-	for p := Hash(key) & t.mask; ; p = (p + 1) & t.mask {
+	h := Hash(key)
+	for p := h & t.mask; ; p = (p + 1) & t.mask {
 		v := t.slots[p]
 		if v == 0 {
 			return -1
 		}
-		if t.keys(int(v-1)) == key {
-			return int(v - 1)
+		if uint32(v>>32) == h {
+			if pos := int(uint32(v)) - 1; t.keys(pos) == key {
+				return pos
+			}
 		}
 	}
 }

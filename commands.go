@@ -24,6 +24,9 @@ func (s *stepper) command(c *Command) error {
 	}
 	cur := s.cur
 	if cur == nil {
+		if d := s.in.Deployment; d != nil && d.Status.Terminal() && d.JobVersion == s.job.Version {
+			return fmt.Errorf("%w: deployment %s is %s", ErrTerminal, d.ID, d.Status)
+		}
 		return ErrNoDeployment
 	}
 	if cur.Status.Terminal() {

@@ -43,10 +43,11 @@ type groupState struct {
 	plan     GroupPlan
 	complete bool
 	victims  map[int32]bool // allocations stopped by scale-down
+	shadow   map[int]bool   // indexes held by promoted canaries
 	// placedNow counts this step's placements and in-place updates into the
 	// current deployment; newCanaries lists its new canaries' IDs.
 	placedNow   int
-	newCanaries []string
+	newCanaries []Placement
 	// stats caches the group's counts in statsFor (see stepper.stats).
 	stats    groupStats
 	statsOK  bool

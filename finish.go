@@ -43,6 +43,9 @@ func (s *stepper) finish() {
 	} else if s.in.Deployment != nil {
 		s.out.Deployment = s.in.Deployment.clone()
 	}
+	if s.cancelled != nil {
+		s.recount(s.cancelled)
+	}
 
 	slices.SortFunc(s.changed, func(x, y int32) int {
 		if c := cmp.Compare(s.groupOf[x], s.groupOf[y]); c != 0 {
@@ -57,34 +60,53 @@ func (s *stepper) finish() {
 	s.out.NextStep = s.next
 }
 
-// count derives each group's counters from the allocations, as they stand
-// after this step's decisions.
+// count derives each group's counters in the current deployment from the
+// allocations, as they stand after this step's decisions.
 func (s *stepper) count() {
-	cur := s.cur
 	for gi := range s.groups {
-		gs := &s.groups[gi]
-		if gs.ds < 0 {
-			continue
+		if gs := &s.groups[gi]; gs.ds >= 0 {
+			s.setCounters(&s.cur.Groups[gs.ds], s.stats(gi), gs.placedNow, gs.newCanaries)
 		}
-		ds := &cur.Groups[gs.ds]
-		st := s.stats(gi)
-		ds.Placed = st.placed + gs.placedNow
-		ds.Healthy, ds.Unhealthy = st.healthy, st.unhealthy
-		var canaries []int32
-		for _, p := range gs.allocs {
-			if a := &s.in.Allocs[p]; a.Canary && a.DeploymentID == cur.ID {
-				canaries = append(canaries, p)
-			}
+	}
+}
+
+// recount derives the counters of a deployment this step ended without
+// making it current (a cancelled one).
+func (s *stepper) recount(d *Deployment) {
+	for gi := range s.groups {
+		if ds, ok := d.Group(s.groups[gi].name); ok {
+			s.setCounters(ds, s.tally(gi, d), 0, nil)
 		}
-		slices.SortFunc(canaries, s.byIndex)
-		ids := make([]string, 0, len(canaries)+len(gs.newCanaries))
-		for _, p := range canaries {
-			ids = append(ids, s.in.Allocs[p].ID)
+	}
+}
+
+func (s *stepper) setCounters(ds *DeploymentGroup, st groupStats, placedNow int, newCanaries []Placement) {
+	ds.Placed = st.placed + placedNow
+	ds.Healthy, ds.Unhealthy = st.healthy, st.unhealthy
+	ds.PlacedCanaries = nil
+	if len(st.canaries)+len(newCanaries) == 0 {
+		return
+	}
+	type named struct {
+		index int
+		id    string
+	}
+	all := make([]named, 0, len(st.canaries)+len(newCanaries))
+	for _, p := range st.canaries {
+		all = append(all, named{s.in.Allocs[p].Index, s.in.Allocs[p].ID})
+	}
+	for _, p := range newCanaries {
+		all = append(all, named{p.Index, p.ID})
+	}
+	slices.SortFunc(all, func(a, b named) int {
+		if c := cmp.Compare(a.index, b.index); c != 0 {
+			return c
 		}
-		ds.PlacedCanaries = append(ids, gs.newCanaries...)
-		if len(ds.PlacedCanaries) == 0 {
-			ds.PlacedCanaries = nil
-		}
+		return cmp.Compare(a.id, b.id)
+	})
+	ds.PlacedCanaries = make([]string, len(all))
+	for i, n := range all {
+		ds.PlacedCanaries[i] = n.id
 	}
 }
 

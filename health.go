@@ -146,7 +146,10 @@ func (t *tracker) apply(h *AllocHealth, ev *Event) string {
 			th.State, what = TaskFinished, "dead"
 		}
 		h.Status, h.Time = Unhealthy, ev.Time
-		h.Reason = fmt.Sprintf("unhealthy because of %s task %q", what, ev.Task)
+		h.Reason = "unhealthy because of " + what + " task"
+		if ev.Task != "" {
+			h.Reason += fmt.Sprintf(" %q", ev.Task)
+		}
 	case CheckPassing, CheckFailing:
 		if !slices.Contains(t.checks, ev.Check) {
 			if t.mode != HealthChecks {

@@ -10,12 +10,14 @@ import (
 // classes sorts one group's running allocations (desired run) for a step.
 type classes struct {
 	lost, reschedNow, reschedLater, canaries, inplace, destructive, cancel []int32
-	occupants                                                              int // allocations holding a slot: untainted + reschedule, not canaries awaiting promotion
-	reschedCanary                                                          int // canaries awaiting promotion among reschedNow and reschedLater
-	ignore                                                                 int
-	curUnknown                                                             int // allocations of the current deployment holding a slot, health unknown
-	curUnhealthy                                                           int // ... unhealthy
-	anyCurrent                                                             bool
+	// shadowed are old allocations whose name a promoted canary holds.
+	shadowed      []int32
+	occupants     int // allocations holding a slot: untainted + reschedule, not canaries awaiting promotion
+	reschedCanary int // canaries awaiting promotion among reschedNow and reschedLater
+	ignore        int
+	curUnknown    int // allocations of the current deployment holding a slot, health unknown
+	curUnhealthy  int // ... unhealthy
+	anyCurrent    bool
 }
 
 // reconcile decides one group's placements, stops and in-place updates.
@@ -59,13 +61,17 @@ func (s *stepper) reconcile(gi int) {
 	paused := cur != nil && cur.Status == StatusPaused
 	canarying := ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
 
+	gs.shadow = s.promotedCanaryNames(gs, cur, ds)
 	c := s.classify(gs, cur, ds, canarying, nil)
 	if remove := c.occupants - g.Count; remove > 0 {
-		gs.victims = s.scaleDown(gs, cur, canarying, remove)
+		gs.victims = s.scaleDown(gs, cur, ds, canarying, remove)
 		c = s.classify(gs, cur, ds, canarying, gs.victims)
 	}
 	for _, p := range c.cancel {
 		s.stop(gs, p, KindCanaryCancelled, ReasonNotNeeded)
+	}
+	for _, p := range c.shadowed {
+		s.stop(gs, p, KindPromoted, ReasonNotNeeded)
 	}
 
 	// Lost allocations: stopped, and replaced while the group is short.
@@ -99,7 +105,7 @@ func (s *stepper) reconcile(gi int) {
 	canaryRequired := canarying && (ds == nil || liveCanaries < ds.DesiredCanaries)
 
 	// The deployment this group's decisions belong to.
-	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(lostRepl) + missing
+	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + missing
 	switch {
 	case ds != nil:
 		gs.depID = cur.ID
@@ -203,7 +209,8 @@ func (s *stepper) reconcile(gi int) {
 	gs.complete = work == 0 && !canaryRequired && cur != nil
 	if gs.complete && ds != nil {
 		st := s.stats(gi)
-		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && (ds.DesiredCanaries == 0 || ds.Promoted)
+		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && st.unknownLive == 0 &&
+			(ds.DesiredCanaries == 0 || ds.Promoted)
 	}
 }
 
@@ -225,6 +232,10 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		}
 		if a.Canary && s.cancelCanary(a, inCur, ds, failed) {
 			c.cancel = append(c.cancel, p)
+			continue
+		}
+		if gs.shadow[a.Index] && !(inCur && a.Canary) {
+			c.shadowed = append(c.shadowed, p)
 			continue
 		}
 		if a.JobVersion == s.job.Version {
@@ -305,12 +316,30 @@ func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
 	return base.Add(g.Reschedule.delayFor(a.Attempts))
 }
 
+// promotedCanaryNames returns the indexes held by the live canaries of a
+// promoted group: the old allocations with those names are stopped.
+func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *DeploymentGroup) map[int]bool {
+	if ds == nil || ds.DesiredCanaries == 0 || !ds.Promoted || cur.Status == StatusFailed {
+		return nil
+	}
+	var names map[int]bool
+	for _, p := range gs.allocs {
+		a := &s.in.Allocs[p]
+		if a.Canary && a.DeploymentID == cur.ID && a.Desired == DesiredRun && a.Client != ClientLost {
+			if names == nil {
+				names = map[int]bool{}
+			}
+			names[a.Index] = true
+		}
+	}
+	return names
+}
+
 // scaleDown chooses the allocations to stop so that the group keeps its
-// count: first old allocations sharing a name with a promoted canary, then
-// the highest indexes, older versions before the current one.
-func (s *stepper) scaleDown(gs *groupState, cur *Deployment, canarying bool, remove int) map[int32]bool {
+// count: the highest indexes first, older versions before the current one.
+func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup, canarying bool, remove int) map[int32]bool {
 	allocs := s.in.Allocs
-	var canaryIdx map[int]bool
+	failed := cur != nil && cur.Status == StatusFailed
 	var cands []int32
 	for _, p := range gs.allocs {
 		a := &allocs[p]
@@ -318,32 +347,16 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, canarying bool, rem
 			continue
 		}
 		inCur := cur != nil && a.DeploymentID == cur.ID
-		if a.Canary && inCur && canarying {
+		if a.Canary && (inCur && canarying || s.cancelCanary(a, inCur, ds, failed)) {
 			continue
 		}
-		if a.Canary && s.cancelCanary(a, inCur, s.dgroupOf(gs), cur != nil && cur.Status == StatusFailed) {
+		if gs.shadow[a.Index] && !(inCur && a.Canary) {
 			continue
-		}
-		if a.Canary && inCur {
-			if canaryIdx == nil {
-				canaryIdx = map[int]bool{}
-			}
-			canaryIdx[a.Index] = true
 		}
 		cands = append(cands, p)
 	}
-	shadowed := func(p int32) bool {
-		a := &allocs[p]
-		return canaryIdx[a.Index] && !(a.Canary && cur != nil && a.DeploymentID == cur.ID)
-	}
 	slices.SortFunc(cands, func(x, y int32) int {
 		ax, ay := &allocs[x], &allocs[y]
-		if sx, sy := shadowed(x), shadowed(y); sx != sy {
-			if sx {
-				return -1
-			}
-			return 1
-		}
 		if c := cmp.Compare(ay.Index, ax.Index); c != 0 {
 			return c
 		}
@@ -358,11 +371,7 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, canarying bool, rem
 	victims := make(map[int32]bool, remove)
 	for _, p := range cands[:min(remove, len(cands))] {
 		victims[p] = true
-		kind := KindScaleDown
-		if shadowed(p) {
-			kind = KindPromoted
-		}
-		s.stop(gs, p, kind, ReasonNotNeeded)
+		s.stop(gs, p, KindScaleDown, ReasonNotNeeded)
 	}
 	return victims
 }
@@ -401,7 +410,7 @@ func (s *stepper) join(gs *groupState, desiredTotal int, canarying bool) *Deploy
 // group awaits promotion, a non-canary keeps its old version and spec.
 func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind DecisionKind, reason string, attempts int) {
 	version, spec, dep := s.job.Version, gs.g.Spec, gs.depID
-	isCanary := a.Canary && s.cur != nil && !s.created && a.DeploymentID == s.cur.ID
+	isCanary := canarying && a.Canary && s.cur != nil && !s.created && a.DeploymentID == s.cur.ID
 	if canarying && !isCanary {
 		version, spec, dep = a.JobVersion, a.Spec, a.DeploymentID
 	}
@@ -421,7 +430,7 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	if dep != "" && s.cur != nil && dep == s.cur.ID {
 		gs.placedNow++
 		if canary {
-			gs.newCanaries = append(gs.newCanaries, pl.ID)
+			gs.newCanaries = append(gs.newCanaries, pl)
 		}
 		s.wakeTracker(gs, AllocHealth{}, s.now)
 	}
@@ -429,7 +438,7 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 
 // wakeTracker records the timer of a new or restarted allocation's health.
 func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) {
-	if gs.g == nil || gs.strat.HealthCheck == HealthManual || !gs.hasStrat {
+	if gs.g == nil || gs.strat.HealthCheck == HealthManual || !gs.hasStrat || !s.cur.Status.Active() {
 		return
 	}
 	tr := newTracker(gs.strat, gs.g, created)
@@ -461,7 +470,7 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	}
 	for _, p := range gs.allocs {
 		a := &s.in.Allocs[p]
-		if a.Desired == DesiredRun && a.Client != ClientLost && a.Index < len(used) && !gs.victims[p] && !leaving[p] {
+		if a.Desired == DesiredRun && a.Client != ClientLost && a.Index < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow[a.Index] && !a.Canary) {
 			used[a.Index] = true
 		}
 	}

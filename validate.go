@@ -114,7 +114,8 @@ func (s *stepper) validate() error {
 		}
 		switch ev.Kind {
 		case TaskStarted, TaskRestarted, TaskFailedEvent, TaskFinishedEvent:
-			if pos >= 0 {
+			// Only an allocation of this version has this version's tasks.
+			if pos >= 0 && allocs[pos].JobVersion == in.Job.Version {
 				if g, ok := in.Job.Group(allocs[pos].Group); ok {
 					if len(g.Tasks) > 0 && !contains(g.Tasks, ev.Task) {
 						v.bad(field+".task", ev.Task, fmt.Sprintf("is not a task of group %q", g.Name))

@@ -120,30 +120,45 @@ type groupStats struct {
 	placed, healthy, unhealthy int
 	healthyCanaries            int  // live, healthy canaries
 	unhealthyLive              int  // live, unhealthy allocations
+	unknownLive                int  // live, health not yet known
 	exhausted                  bool // an unhealthy one has no reschedule attempts left
 	lastHealthy                time.Time
+	canaries                   []int32 // canaries, in allocation order
 }
 
-// stats returns the group's counts, computed once per step and again only
-// after a health change.
+// stats returns the group's counts in the current deployment, computed
+// once per step and again only after a health change.
 func (s *stepper) stats(gi int) groupStats {
 	gs := &s.groups[gi]
-	if gs.statsOK && gs.statsFor == s.cur {
-		return gs.stats
+	if !gs.statsOK || gs.statsFor != s.cur {
+		gs.stats, gs.statsOK, gs.statsFor = s.tally(gi, s.cur), true, s.cur
 	}
+	return gs.stats
+}
+
+// tally counts the group's allocations in deployment d.
+func (s *stepper) tally(gi int, d *Deployment) groupStats {
 	var st groupStats
-	if s.cur == nil {
+	if d == nil {
 		return st
 	}
+	gs := &s.groups[gi]
 	for _, p := range gs.allocs {
 		a := &s.in.Allocs[p]
-		if a.DeploymentID != s.cur.ID {
+		if a.DeploymentID != d.ID {
 			continue
 		}
 		st.placed++
+		if a.Canary {
+			st.canaries = append(st.canaries, p)
+		}
 		h := s.healthOf(p)
 		live := a.Desired == DesiredRun && !a.Client.terminal()
 		switch h.Status {
+		case "":
+			if live {
+				st.unknownLive++
+			}
 		case Healthy:
 			st.healthy++
 			st.lastHealthy = later(st.lastHealthy, h.Time)
@@ -160,7 +175,6 @@ func (s *stepper) stats(gi int) groupStats {
 			}
 		}
 	}
-	gs.stats, gs.statsOK, gs.statsFor = st, true, s.cur
 	return st
 }
 

@@ -16,8 +16,9 @@ type stepper struct {
 	out Output
 	ids *index.Table
 
-	groups  []groupState // the job's groups, then removed groups by name
-	groupOf []int32      // per allocation: its position in groups
+	groups   []groupState     // the job's groups, then removed groups by name
+	groupOf  []int32          // per allocation: its position in groups
+	groupIdx map[string]int32 // group name → position in groups
 
 	cur       *Deployment // the current deployment, a working copy; nil if none
 	old       *Deployment // the previous deployment (input), when not current
@@ -44,6 +45,9 @@ type groupState struct {
 	complete bool
 	victims  map[int32]bool // allocations stopped by scale-down
 	shadow   map[int]bool   // indexes held by promoted canaries
+	// oldUnpromoted: the previous deployment had the group and did not
+	// promote it, so its canaries are stopped.
+	oldUnpromoted bool
 	// placedNow counts this step's placements and in-place updates into the
 	// current deployment; newCanaries lists its new canaries' IDs.
 	placedNow   int
@@ -138,6 +142,12 @@ func (s *stepper) index() {
 	for gi := range s.groups {
 		s.groups[gi].allocs = backing[counts[gi]:counts[gi+1]:counts[gi+1]]
 	}
+	if len(removed) > 1 {
+		for k := int(len(job.Groups)); k < len(s.groups); k++ {
+			names[s.groups[k].name] = int32(k)
+		}
+	}
+	s.groupIdx = names
 	if len(s.job.Groups) > 0 && s.job.RevertOf != nil {
 		s.skipCanary = s.revertTargetStable(*s.job.RevertOf)
 	}
@@ -153,6 +163,11 @@ func (s *stepper) resolveDeployment() {
 	switch {
 	case s.job.Stop || d.JobVersion != s.job.Version:
 		s.old = d
+		for k := range d.Groups {
+			if gi, ok := s.groupIdx[d.Groups[k].Name]; ok {
+				s.groups[gi].oldUnpromoted = !d.Groups[k].Promoted
+			}
+		}
 		if d.Status.Active() {
 			c := d.clone()
 			desc := DescNewerJob
@@ -166,12 +181,10 @@ func (s *stepper) resolveDeployment() {
 		s.old = d
 	default:
 		s.cur = d.clone()
-		for gi := range s.groups {
-			for k := range s.cur.Groups {
-				if s.cur.Groups[k].Name == s.groups[gi].name {
-					s.groups[gi].ds = k
-					s.groups[gi].depID = s.cur.ID
-				}
+		for k := range s.cur.Groups {
+			if gi, ok := s.groupIdx[s.cur.Groups[k].Name]; ok {
+				s.groups[gi].ds = k
+				s.groups[gi].depID = s.cur.ID
 			}
 		}
 	}

@@ -230,7 +230,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			c.lost = append(c.lost, p)
 			continue
 		}
-		if a.Canary && s.cancelCanary(a, inCur, ds, failed) {
+		if a.Canary && s.cancelCanary(gs, a, inCur, ds, failed) {
 			c.cancel = append(c.cancel, p)
 			continue
 		}
@@ -288,15 +288,11 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 // cancelCanary reports whether a canary is stopped: it belongs to a
 // previous deployment whose group was not promoted, or to the current
 // deployment that failed before promoting it.
-func (s *stepper) cancelCanary(a *Alloc, inCur bool, ds *DeploymentGroup, failed bool) bool {
+func (s *stepper) cancelCanary(gs *groupState, a *Alloc, inCur bool, ds *DeploymentGroup, failed bool) bool {
 	if inCur {
 		return failed && ds != nil && !ds.Promoted
 	}
-	if s.old == nil || a.DeploymentID != s.old.ID {
-		return false
-	}
-	og, ok := s.old.Group(a.Group)
-	return ok && !og.Promoted
+	return s.old != nil && a.DeploymentID == s.old.ID && gs.oldUnpromoted
 }
 
 // rescheduleAt returns when a failed or unhealthy allocation may be
@@ -347,7 +343,7 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 			continue
 		}
 		inCur := cur != nil && a.DeploymentID == cur.ID
-		if a.Canary && (inCur && canarying || s.cancelCanary(a, inCur, ds, failed)) {
+		if a.Canary && (inCur && canarying || s.cancelCanary(gs, a, inCur, ds, failed)) {
 			continue
 		}
 		if gs.shadow[a.Index] && !(inCur && a.Canary) {

@@ -8,9 +8,16 @@ import (
 	"github.com/rollout-go/rollout/internal/index"
 )
 
-// MaxCount is the largest group count Step accepts. Larger counts are
-// refused rather than planned, so that a typo cannot exhaust memory.
-const MaxCount = 1 << 20
+// Limits on what Step accepts. Larger inputs are refused with an error
+// rather than planned, so that a typo cannot exhaust memory or time.
+const (
+	// MaxCount is the largest group count.
+	MaxCount = 1 << 20
+	// MaxTasks is the most tasks, and MaxChecks the most checks, a group
+	// may declare for health tracking.
+	MaxTasks  = 256
+	MaxChecks = 256
+)
 
 // validator collects problems.
 type validator struct{ errs *multierror.Error }
@@ -162,6 +169,8 @@ func validateJob(j *JobVersion, field string) error {
 		} else if g.Count > MaxCount {
 			v.bad(gf+" count", g.Count, fmt.Sprintf("is more than the %d allocations a group may have", MaxCount))
 		}
+		v.names(gf+" tasks", g.Tasks, MaxTasks)
+		v.names(gf+" checks", g.Checks, MaxChecks)
 		if g.Reschedule.Delay < 0 {
 			v.bad(gf+" reschedule.delay", g.Reschedule.Delay, "must not be negative")
 		}
@@ -181,6 +190,19 @@ func validateJob(j *JobVersion, field string) error {
 		}
 	}
 	return v.errs.ErrorOrNil()
+}
+
+// names checks a list of task or check names: at most limit, unique.
+func (v *validator) names(field string, names []string, limit int) {
+	if len(names) > limit {
+		v.bad(field, len(names), fmt.Sprintf("declares more than %d names", limit))
+		return
+	}
+	for i, n := range names {
+		if contains(names[:i], n) {
+			v.bad(field, n, "duplicate name")
+		}
+	}
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

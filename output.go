@@ -110,7 +110,9 @@ type InPlaceUpdate struct {
 }
 
 // HealthUpdate asks the caller to record an allocation's new health: a
-// verdict reached in this step, or tracker state that advanced.
+// verdict reached in this step (Health.Status set: verdicts are final, so
+// a set status in an update is always new), or tracker state that advanced
+// (Health.Status still "").
 type HealthUpdate struct {
 	ID     string
 	Group  string

@@ -6,7 +6,10 @@ import "github.com/rollout-go/rollout/internal/index"
 // caller's store would record them: stops set Desired to stop (and Client
 // to lost for lost allocations), in-place updates move the allocation to
 // the new version and restart its health, health updates are recorded, and
-// placements are appended as pending allocations. allocs is not changed.
+// placements are appended as pending allocations. A placement whose ID is
+// already in allocs was applied before and is not appended again, so
+// applying the same output twice gives the same result as once. allocs is
+// not changed.
 //
 // Apply is what the simulator in rollouttest does; a scheduler applies the
 // same decisions through its driver instead.
@@ -42,8 +45,10 @@ func (o *Output) Apply(allocs []Alloc) []Alloc {
 			a.Health = cloneHealth(u.Health)
 		}
 	}
-	for _, p := range o.Place {
-		res = append(res, p.Alloc())
+	for i := range o.Place {
+		if at(o.Place[i].ID) == nil {
+			res = append(res, o.Place[i].Alloc())
+		}
 	}
 	return res
 }

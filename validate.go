@@ -147,6 +147,12 @@ func (s *stepper) validate() error {
 	return v.errs.ErrorOrNil()
 }
 
+// Validate reports every problem of a job version at once, as Step would:
+// empty or duplicate names, negative or excessive counts, invalid merged
+// update strategies, canary greater than count, too many or duplicate task
+// and check names. It returns a go-multierror of *FieldError values, or nil.
+func (j *JobVersion) Validate() error { return validateJob(j, "job") }
+
 // validateJob checks a job version: names, counts, strategies.
 func validateJob(j *JobVersion, field string) error {
 	var v validator

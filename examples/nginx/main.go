@@ -1,0 +1,27 @@
+// Nginx replays seed 000, Lesson 06: nginx-updater (count 2) rolls from
+// nginx:1.25.0 to nginx:1.26.0 one allocation at a time, in simulated time,
+// printing the job status, deployments and versions along the way.
+//
+// Usage:
+//
+//	go run ./examples/nginx [-svg FILE]
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rollout-go/rollout/examples/internal/walkthrough"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	return walkthrough.Main("nginx", args, stdout)
+}

@@ -1,0 +1,29 @@
+// Tour replays every seed walkthrough in simulated time, in well under a
+// second, and prints at each moment what a user of the seeds looks at: job
+// status, deployments, history and plans.
+//
+// Usage:
+//
+//	go run ./examples/tour                          # all of them
+//	go run ./examples/tour -walkthrough demo-webapp # one (nginx, geo-api-server, demo-webapp, blue-green)
+//	go run ./examples/tour -svg tour.svg            # and an SVG timeline
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/rollout-go/rollout/examples/internal/walkthrough"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	return walkthrough.Main("", args, stdout)
+}

@@ -1,6 +1,7 @@
 package rollout_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -88,4 +89,22 @@ func ExampleCommandError() {
 	fmt.Println(err)
 	// Output:
 	// promote: promotion refused: group "api-server" has 0/2 healthy allocations
+}
+
+// The README's update-block example: a job block decoded from JSON, a
+// group block, merged and validated.
+func Example_readme() {
+	job := &rollout.UpdateBlock{}
+	if err := json.Unmarshal([]byte(`{"max_parallel": 2, "health_check": "task_states", "healthy_deadline": "10m"}`), job); err != nil {
+		panic(err)
+	}
+	one := 1
+	group := &rollout.UpdateBlock{Canary: &one}
+	strategy, ok := rollout.Merge(job, group)
+	if err := strategy.Validate(); err != nil {
+		panic(err)
+	}
+	fmt.Println(ok, strategy.MaxParallel, strategy.Canary, strategy.ProgressDeadline)
+	// Output:
+	// true 2 1 15m0s
 }

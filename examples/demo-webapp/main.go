@@ -7,21 +7,6 @@
 //	go run ./examples/demo-webapp [-svg FILE]
 package main
 
-import (
-	"fmt"
-	"io"
-	"os"
+import "github.com/rollout-go/rollout/examples/internal/walkthrough"
 
-	"github.com/rollout-go/rollout/examples/internal/walkthrough"
-)
-
-func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
-func run(args []string, stdout io.Writer) error {
-	return walkthrough.Main("demo-webapp", args, stdout)
-}
+func main() { walkthrough.Command("demo-webapp") }

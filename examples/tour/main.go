@@ -9,21 +9,6 @@
 //	go run ./examples/tour -svg tour.svg            # and an SVG timeline
 package main
 
-import (
-	"fmt"
-	"io"
-	"os"
+import "github.com/rollout-go/rollout/examples/internal/walkthrough"
 
-	"github.com/rollout-go/rollout/examples/internal/walkthrough"
-)
-
-func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-}
-
-func run(args []string, stdout io.Writer) error {
-	return walkthrough.Main("", args, stdout)
-}
+func main() { walkthrough.Command("") }

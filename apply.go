@@ -41,7 +41,7 @@ func (o *Output) Apply(allocs []Alloc) []Alloc {
 	}
 	for _, u := range o.InPlace {
 		if a := at(u.ID); a != nil {
-			a.JobVersion, a.DeploymentID, a.CreateTime = u.JobVersion, u.DeploymentID, u.CreateTime
+			a.JobVersion, a.DeploymentID, a.CreateTime, a.Canary = u.JobVersion, u.DeploymentID, u.CreateTime, false
 			a.Health = cloneHealth(u.Health)
 		}
 	}

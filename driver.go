@@ -16,7 +16,8 @@ type Decisions struct {
 	// driver already has means the placement was already made.
 	Place []Placement
 	// InPlace lists the allocations to move to a new version where they
-	// run: record JobVersion, DeploymentID, CreateTime and Health.
+	// run: record JobVersion, DeploymentID, CreateTime and Health, and
+	// clear Canary.
 	InPlace []InPlaceUpdate
 	// Health lists health to record on allocations (AllocHealth as a whole).
 	Health []HealthUpdate

@@ -19,6 +19,15 @@ type stepper struct {
 	groups   []groupState     // the job's groups, then removed groups by name
 	groupOf  []int32          // per allocation: its position in groups
 	groupIdx map[string]int32 // group name → position in groups
+	// inDep is, per allocation, whether its DeploymentID is the input
+	// deployment's ID (nil without an input deployment): the loops over
+	// allocations test it through member instead of comparing strings.
+	inDep []bool
+	// pending lists, in allocation order, the allocations of the input
+	// deployment whose input health has no verdict: the only ones whose
+	// health timers can fire (a verdict is final). Usually about
+	// max_parallel per group, so the timer loops need not visit them all.
+	pending []int32
 
 	cur       *Deployment // the current deployment, a working copy; nil if none
 	old       *Deployment // the previous deployment (input), when not current
@@ -30,6 +39,9 @@ type stepper struct {
 	next       time.Time              // earliest wake-up found so far
 	seq        int                    // placements made, for IDs
 	skipCanary bool                   // a revert to a Stable version: no canaries
+	// idStamp and idVersion are Now and the job version as newAllocID
+	// writes them, formatted at the first placement.
+	idStamp, idVersion string
 }
 
 // groupState is one group's part of a step.
@@ -92,9 +104,20 @@ func (s *stepper) index() {
 	}
 	allocs := s.in.Allocs
 	s.groupOf = make([]int32, len(allocs))
+	var depID string
+	if d := s.in.Deployment; d != nil {
+		depID, s.inDep = d.ID, make([]bool, len(allocs))
+	}
 	var removed []string
 	last := int32(-1)
 	for i := range allocs {
+		if s.inDep != nil {
+			in := allocs[i].DeploymentID == depID
+			s.inDep[i] = in
+			if in && allocs[i].Health.Status == "" {
+				s.pending = append(s.pending, int32(i))
+			}
+		}
 		name := allocs[i].Group
 		if last >= 0 && s.groups[last].name == name {
 			s.groupOf[i] = last
@@ -165,7 +188,7 @@ func (s *stepper) resolveDeployment() {
 		s.old = d
 		for k := range d.Groups {
 			if gi, ok := s.groupIdx[d.Groups[k].Name]; ok {
-				s.groups[gi].oldUnpromoted = !d.Groups[k].Promoted
+				s.groups[gi].oldUnpromoted = d.Groups[k].DesiredCanaries > 0 && !d.Groups[k].Promoted
 			}
 		}
 		if d.Status.Active() {
@@ -250,6 +273,48 @@ func (s *stepper) inCur(p int32) bool {
 	return s.cur != nil && s.in.Allocs[p].DeploymentID == s.cur.ID
 }
 
+// member tests whether allocations belong to one deployment. Made once per
+// loop by s.member(d), it answers from s.inDep when d has the input
+// deployment's ID (cur, old and cancelled are copies of it), and compares
+// IDs otherwise: comparing strings for every allocation in every loop is
+// what the marks save.
+type member struct {
+	marks  []bool
+	id     string
+	allocs []Alloc
+}
+
+func (s *stepper) member(d *Deployment) member {
+	if s.inDep != nil && d.ID == s.in.Deployment.ID {
+		return member{marks: s.inDep}
+	}
+	return member{id: d.ID, allocs: s.in.Allocs}
+}
+
+// noVerdict returns, in allocation order, the allocations of deployment d
+// whose input health has no verdict: s.pending when d is the input
+// deployment, as it is whenever a health timer can fire.
+func (s *stepper) noVerdict(d *Deployment) []int32 {
+	if s.inDep != nil && d.ID == s.in.Deployment.ID {
+		return s.pending
+	}
+	var ps []int32
+	for i := range s.in.Allocs {
+		if a := &s.in.Allocs[i]; a.DeploymentID == d.ID && a.Health.Status == "" {
+			ps = append(ps, int32(i))
+		}
+	}
+	return ps
+}
+
+// has reports whether allocation p's DeploymentID is the deployment's ID.
+func (m member) has(p int32) bool {
+	if m.marks != nil {
+		return m.marks[p]
+	}
+	return m.allocs[p].DeploymentID == m.id
+}
+
 // dgroup returns the current deployment's state for group gi, or nil.
 func (s *stepper) dgroup(gi int) *DeploymentGroup {
 	if k := s.groups[gi].ds; k >= 0 {
@@ -261,9 +326,12 @@ func (s *stepper) dgroup(gi int) *DeploymentGroup {
 // newAllocID derives the ID of a placement, unique among the allocations.
 func (s *stepper) newAllocID(name, depID string) string {
 	s.seq++
-	stamp := s.now.UTC().Format(time.RFC3339Nano)
+	if s.idStamp == "" {
+		// Formatted once per step, not once per placement.
+		s.idStamp, s.idVersion = s.now.UTC().Format(time.RFC3339Nano), strconv.FormatUint(s.job.Version, 10)
+	}
 	for salt := 0; ; salt++ {
-		id := index.ID("alloc", s.job.ID, strconv.FormatUint(s.job.Version, 10), depID, name, stamp, strconv.Itoa(s.seq), strconv.Itoa(salt))
+		id := index.ID("alloc", s.job.ID, s.idVersion, depID, name, s.idStamp, strconv.Itoa(s.seq), strconv.Itoa(salt))
 		if s.ids.Find(id) < 0 {
 			return id
 		}
@@ -272,9 +340,21 @@ func (s *stepper) newAllocID(name, depID string) string {
 
 // newDeploymentID derives the ID of the deployment this step creates.
 func (s *stepper) newDeploymentID() string {
-	id := index.ID("deployment", s.job.ID, strconv.FormatUint(s.job.Version, 10), s.now.UTC().Format(time.RFC3339Nano))
-	if s.in.Deployment != nil && s.in.Deployment.ID == id {
-		id = index.ID("deployment", id)
+	prev := ""
+	if s.in.Deployment != nil {
+		prev = s.in.Deployment.ID
+	}
+	id := index.ID("deployment", s.job.ID, strconv.FormatUint(s.job.Version, 10), s.now.UTC().Format(time.RFC3339Nano), prev)
+	// Unique among the deployments the allocations remember: a step that
+	// creates a deployment is rare, so a scan is cheap enough.
+	for used := true; used; {
+		used = id == prev
+		for i := range s.in.Allocs {
+			if used = used || s.in.Allocs[i].DeploymentID == id; used {
+				id = index.ID("deployment", id)
+				break
+			}
+		}
 	}
 	return id
 }

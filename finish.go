@@ -117,22 +117,29 @@ func (s *stepper) wakeDeadlines() {
 	if !cur.Status.Active() {
 		return
 	}
+	if !s.created {
+		// Health timers: only allocations without a verdict in the input
+		// can still be waiting for one.
+		inCur := s.member(cur)
+		for _, p := range s.noVerdict(cur) {
+			gs := &s.groups[s.groupOf[p]]
+			if gs.ds < 0 || !gs.hasStrat || gs.strat.HealthCheck == HealthManual {
+				continue
+			}
+			a := &s.in.Allocs[p]
+			if !inCur.has(p) || a.Desired != DesiredRun {
+				continue
+			}
+			if h := s.healthOf(p); h.Status == "" {
+				tr := newTracker(gs.strat, gs.g, a.CreateTime)
+				s.wake(tr.next(h))
+			}
+		}
+	}
 	for gi := range s.groups {
 		gs := &s.groups[gi]
 		if gs.ds < 0 {
 			continue
-		}
-		if !s.created && gs.hasStrat && gs.strat.HealthCheck != HealthManual {
-			for _, p := range gs.allocs {
-				a := &s.in.Allocs[p]
-				if a.DeploymentID != cur.ID || a.Desired != DesiredRun {
-					continue
-				}
-				if h := s.healthOf(p); h.Status == "" {
-					tr := newTracker(gs.strat, gs.g, a.CreateTime)
-					s.wake(tr.next(h))
-				}
-			}
 		}
 		ds := &cur.Groups[gs.ds]
 		if cur.Status == StatusRunning && ds.ProgressDeadline > 0 && !ds.RequireProgressBy.IsZero() && !groupDone(ds, s.stats(gi)) {

@@ -1,7 +1,7 @@
 package rollout
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -110,5 +110,14 @@ func (j *JobVersion) Strategy(group string) (UpdateStrategy, bool) {
 // AllocName returns the name of the allocation of a group at an index:
 // `<job>.<group>[<index>]`.
 func AllocName(job, group string, index int) string {
-	return fmt.Sprintf("%s.%s[%d]", job, group, index)
+	// Appended into a stack buffer: one allocation, the result (Step names
+	// every allocation it decides about).
+	var buf [64]byte
+	b := append(buf[:0], job...)
+	b = append(b, '.')
+	b = append(b, group...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(index), 10)
+	b = append(b, ']')
+	return string(b)
 }

@@ -95,7 +95,8 @@ type StopDecision struct {
 }
 
 // InPlaceUpdate asks the caller to move an allocation to the new version
-// where it runs, with its health tracking started afresh (Health).
+// where it runs, with its health tracking started afresh (Health) and its
+// canary flag cleared: it joins the new deployment as an ordinary member.
 type InPlaceUpdate struct {
 	ID           string
 	Group        string

@@ -177,6 +177,7 @@ func (s *stepper) reconcile(gi int) {
 		n = min(len(c.destructive), budget)
 	}
 	if n > 0 {
+		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
 		for _, p := range s.lowest(c.destructive, n) {
 			a := &s.in.Allocs[p]
 			s.stop(gs, p, KindUpdate, ReasonUpdating)
@@ -189,6 +190,7 @@ func (s *stepper) reconcile(gi int) {
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
 	// In-place updates: all at once, whatever the deployment's state.
+	s.out.InPlace = slices.Grow(s.out.InPlace, len(c.inplace))
 	for _, p := range c.inplace {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
@@ -201,7 +203,7 @@ func (s *stepper) reconcile(gi int) {
 			s.wakeTracker(gs, s.out.InPlace[len(s.out.InPlace)-1].Health, s.now)
 		}
 	}
-	if ds != nil && ds.ProgressDeadline > 0 && ds.RequireProgressBy.IsZero() && gs.placedNow > 0 {
+	if ds != nil && s.cur.Status.Active() && ds.ProgressDeadline > 0 && ds.RequireProgressBy.IsZero() && gs.placedNow > 0 {
 		ds.RequireProgressBy = s.now.Add(ds.ProgressDeadline)
 	}
 
@@ -220,12 +222,19 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 	allocs := s.in.Allocs
 	g := gs.g
 	failed := cur != nil && cur.Status == StatusFailed
-	for _, p := range gs.allocs {
+	var curMember member
+	if cur != nil {
+		curMember = s.member(cur)
+	}
+	for k, p := range gs.allocs {
 		a := &allocs[p]
-		if a.Desired != DesiredRun || victims[p] {
+		if a.Desired != DesiredRun || (victims != nil && victims[p]) {
 			continue
 		}
-		inCur := cur != nil && a.DeploymentID == cur.ID
+		inCur := cur != nil && curMember.has(p)
+		if a.JobVersion == s.job.Version {
+			c.anyCurrent = true // the group ran this version: no new deployment for repairs
+		}
 		if a.Client == ClientLost {
 			c.lost = append(c.lost, p)
 			continue
@@ -237,9 +246,6 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		if gs.shadow[a.Index] && !(inCur && a.Canary) {
 			c.shadowed = append(c.shadowed, p)
 			continue
-		}
-		if a.JobVersion == s.job.Version {
-			c.anyCurrent = true
 		}
 		h := s.healthOf(p)
 		awaiting := inCur && a.Canary && canarying
@@ -277,8 +283,14 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		case a.JobVersion == s.job.Version:
 			c.ignore++
 		case a.Spec == g.Spec:
+			if c.inplace == nil { // sized once: the rest of the group at most
+				c.inplace = make([]int32, 0, len(gs.allocs)-k)
+			}
 			c.inplace = append(c.inplace, p)
 		default:
+			if c.destructive == nil {
+				c.destructive = make([]int32, 0, len(gs.allocs)-k)
+			}
 			c.destructive = append(c.destructive, p)
 		}
 	}
@@ -290,7 +302,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 // deployment that failed before promoting it.
 func (s *stepper) cancelCanary(gs *groupState, a *Alloc, inCur bool, ds *DeploymentGroup, failed bool) bool {
 	if inCur {
-		return failed && ds != nil && !ds.Promoted
+		return failed && ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
 	}
 	return s.old != nil && a.DeploymentID == s.old.ID && gs.oldUnpromoted
 }

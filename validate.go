@@ -68,14 +68,16 @@ func (s *stepper) validate() error {
 	// Allocations: unique IDs, this job, known versions and statuses.
 	allocs := in.Allocs
 	s.ids = index.New(len(allocs), func(i int) string { return allocs[i].ID })
+	dups := s.ids.InsertAll(len(allocs)) // every non-empty ID, in order
 	for i := range allocs {
 		a := &allocs[i]
 		if a.ID == "" {
 			v.bad(fmt.Sprintf("allocs[%d].id", i), "", "must not be empty")
 			continue
 		}
-		if first, ok := s.ids.Insert(i); !ok {
-			v.bad(fmt.Sprintf("alloc %q", a.ID), nil, fmt.Sprintf("duplicate ID (allocs[%d] and allocs[%d])", first, i))
+		if len(dups) > 0 && dups[0].At == i {
+			v.bad(fmt.Sprintf("alloc %q", a.ID), nil, fmt.Sprintf("duplicate ID (allocs[%d] and allocs[%d])", dups[0].First, i))
+			dups = dups[1:]
 		}
 		if a.JobID != in.Job.ID {
 			v.bad(fmt.Sprintf("alloc %q job_id", a.ID), a.JobID, "is not the job's ID "+quote(in.Job.ID))

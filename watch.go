@@ -73,30 +73,30 @@ func (s *stepper) trackHealth() {
 	if !active {
 		return
 	}
-	// Timers due by now, for allocations without events in this step.
-	for gi := range s.groups {
-		gs := &s.groups[gi]
+	// Timers due by now, for allocations without events in this step: only
+	// allocations of the deployment without a verdict can have one.
+	inCur := s.member(cur)
+	for _, p := range s.noVerdict(cur) {
+		gs := &s.groups[s.groupOf[p]]
 		if gs.ds < 0 || gs.strat.HealthCheck == HealthManual {
 			continue
 		}
-		for _, p := range gs.allocs {
-			a := &allocs[p]
-			if a.DeploymentID != cur.ID || a.Desired != DesiredRun || a.Health.Status != "" {
-				continue
-			}
-			if _, done := s.health[p]; done {
-				continue
-			}
-			tr := newTracker(gs.strat, gs.g, a.CreateTime)
-			due := tr.next(&a.Health)
-			if (due.IsZero() || due.After(s.now)) && !a.Client.terminal() {
-				continue
-			}
-			h := cloneHealth(a.Health)
-			s.settleClient(&tr, a, &h)
-			if !healthEqual(&h, &a.Health) {
-				s.setHealth(p, h)
-			}
+		a := &allocs[p]
+		if a.Health.Status != "" || !inCur.has(p) || a.Desired != DesiredRun {
+			continue
+		}
+		if _, done := s.health[p]; done {
+			continue
+		}
+		tr := newTracker(gs.strat, gs.g, a.CreateTime)
+		due := tr.next(&a.Health)
+		if (due.IsZero() || due.After(s.now)) && !a.Client.terminal() {
+			continue
+		}
+		h := cloneHealth(a.Health)
+		s.settleClient(&tr, a, &h)
+		if !healthEqual(&h, &a.Health) {
+			s.setHealth(p, h)
 		}
 	}
 }
@@ -119,6 +119,7 @@ func (s *stepper) ignore(ev *Event, reason string) {
 type groupStats struct {
 	placed, healthy, unhealthy int
 	healthyCanaries            int  // live, healthy canaries
+	healthyLive                int  // live, healthy allocations
 	unhealthyLive              int  // live, unhealthy allocations
 	unknownLive                int  // live, health not yet known
 	exhausted                  bool // an unhealthy one has no reschedule attempts left
@@ -143,11 +144,12 @@ func (s *stepper) tally(gi int, d *Deployment) groupStats {
 		return st
 	}
 	gs := &s.groups[gi]
+	inDep := s.member(d)
 	for _, p := range gs.allocs {
-		a := &s.in.Allocs[p]
-		if a.DeploymentID != d.ID {
+		if !inDep.has(p) {
 			continue
 		}
+		a := &s.in.Allocs[p]
 		st.placed++
 		if a.Canary {
 			st.canaries = append(st.canaries, p)
@@ -162,8 +164,11 @@ func (s *stepper) tally(gi int, d *Deployment) groupStats {
 		case Healthy:
 			st.healthy++
 			st.lastHealthy = later(st.lastHealthy, h.Time)
-			if live && a.Canary {
-				st.healthyCanaries++
+			if live {
+				st.healthyLive++
+				if a.Canary {
+					st.healthyCanaries++
+				}
 			}
 		case Unhealthy:
 			st.unhealthy++
@@ -217,12 +222,14 @@ func (s *stepper) watch() {
 }
 
 // groupDone reports whether a group cannot fail by its progress deadline:
-// enough healthy allocations, or enough healthy canaries awaiting promotion.
+// enough live healthy allocations, or enough healthy canaries awaiting
+// promotion. Healthy allocations that later failed do not count, so a slot
+// that keeps failing still meets the deadline.
 func groupDone(ds *DeploymentGroup, st groupStats) bool {
 	if ds.DesiredCanaries > 0 && !ds.Promoted {
 		return st.healthyCanaries >= ds.DesiredCanaries
 	}
-	return st.healthy >= ds.DesiredTotal
+	return st.healthyLive >= ds.DesiredTotal
 }
 
 // fail fails the current deployment, and reverts the job if one of the

@@ -41,14 +41,22 @@ func (s *stepper) validate() error {
 		v.bad("now", nil, "must be set")
 	}
 	v.add(validateJob(&in.Job, "job"))
+	seenVersions := make(map[uint64]int, len(in.History))
 	for i := range in.History {
 		h := &in.History[i]
 		if h.ID != in.Job.ID {
 			v.bad(fmt.Sprintf("history[%d].id", i), h.ID, "must be the job's ID "+quote(in.Job.ID))
 		}
-		if h.Version > in.Job.Version {
+		switch {
+		case h.Version > in.Job.Version:
 			v.bad(fmt.Sprintf("history[%d].version", i), h.Version, fmt.Sprintf("is newer than the job's version %d", in.Job.Version))
+		case h.Version == in.Job.Version && !h.SameSpec(&in.Job):
+			v.bad(fmt.Sprintf("history[%d].version", i), h.Version, "is the job's version with another specification")
 		}
+		if k, dup := seenVersions[h.Version]; dup {
+			v.bad(fmt.Sprintf("history[%d].version", i), h.Version, fmt.Sprintf("duplicates history[%d]", k))
+		}
+		seenVersions[h.Version] = i
 	}
 	if d := in.Deployment; d != nil {
 		if d.JobID != in.Job.ID {

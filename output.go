@@ -107,7 +107,9 @@ type InPlaceUpdate struct {
 	Health AllocHealth
 	// CreateTime is the step's Now: the healthy_deadline counts from it.
 	CreateTime time.Time
-	Reason     string
+	// Kind is always KindInPlace.
+	Kind   DecisionKind
+	Reason string
 }
 
 // HealthUpdate asks the caller to record an allocation's new health: a

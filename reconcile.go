@@ -195,7 +195,7 @@ func (s *stepper) reconcile(gi int) {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
 			ID: a.ID, Group: gs.name, Name: a.Name(), JobVersion: s.job.Version, DeploymentID: gs.depID,
-			Health: restartHealth(*s.healthOf(p), s.now), CreateTime: s.now, Reason: ReasonInPlace,
+			Health: restartHealth(*s.healthOf(p), s.now), CreateTime: s.now, Kind: KindInPlace, Reason: ReasonInPlace,
 		})
 		gs.plan.InPlace++
 		if gs.depID != "" && gs.depID == s.cur.ID {
@@ -243,7 +243,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			c.cancel = append(c.cancel, p)
 			continue
 		}
-		if gs.shadow[a.Index] && !(inCur && a.Canary) {
+		if gs.shadow != nil && gs.shadow[a.Index] && !(inCur && a.Canary) {
 			c.shadowed = append(c.shadowed, p)
 			continue
 		}

@@ -120,7 +120,9 @@ func (s *stepper) setHealthCommand(c *Command) error {
 		errs.ErrorFormat = oneLine
 		return errs
 	}
-	var unhealthy []string
+	// A verdict set by command counts as any other (DESIGN §7): with
+	// progress_deadline 0 an unhealthy one fails the deployment, otherwise
+	// the allocation is replaced within the deployment.
 	for _, id := range c.Allocs {
 		p := int32(s.ids.Find(id))
 		h := cloneHealth(*s.healthOf(p))
@@ -130,14 +132,8 @@ func (s *stepper) setHealthCommand(c *Command) error {
 		h.Status, h.Time, h.Reason = Healthy, s.now, "set healthy by command"
 		if !c.Healthy {
 			h.Status, h.Reason = Unhealthy, "set unhealthy by command"
-			if g := s.groups[s.groupOf[p]].name; !contains(unhealthy, g) {
-				unhealthy = append(unhealthy, g)
-			}
 		}
 		s.setHealth(p, h)
-	}
-	if len(unhealthy) > 0 {
-		s.fail(DescFailedAllocations, unhealthy)
 	}
 	return nil
 }

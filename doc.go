@@ -83,5 +83,8 @@
 // is 10m or healthy_deadline + 5m, whichever is larger. canary greater than
 // count is refused rather than truncated. A revert to a Stable version
 // (auto-revert, or the Revert command) honours max_parallel and skips the
-// canary phase: it returns to a known-good spec.
+// canary phase: it returns to a known-good spec. An unhealthy verdict set by
+// a SetHealth command counts as any other: with a progress deadline the
+// allocation is replaced within the deployment, and only with
+// progress_deadline 0 does it fail the deployment at once.
 package rollout

@@ -254,7 +254,9 @@ func TestRunnerCommandsAndRevert(t *testing.T) {
 	d := rollouttest.NewRecordingDriver()
 	h := newRunnerHarness(t, rollout.RunnerConfig{JobID: "geo-api-server", Driver: d})
 	ctx := context.Background()
-	up := &rollout.UpdateBlock{MaxParallel: iptr(2), HealthCheck: hptr(rollout.HealthManual), Canary: iptr(2), AutoRevert: bptr(true)}
+	// progress_deadline 0: an unhealthy verdict fails the deployment at once.
+	noDeadline := time.Duration(0)
+	up := &rollout.UpdateBlock{MaxParallel: iptr(2), HealthCheck: hptr(rollout.HealthManual), Canary: iptr(2), AutoRevert: bptr(true), ProgressDeadline: &noDeadline}
 	ids := func(version uint64) []string {
 		var out []string
 		for _, a := range d.Allocations("geo-api-server") {

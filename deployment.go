@@ -9,7 +9,9 @@ import (
 type DeploymentStatus string
 
 // Deployment statuses. Failed, successful and cancelled are terminal: a
-// terminal deployment never changes again and refuses every command.
+// terminal deployment refuses every command and its status never changes
+// again; a failed one stays the job's current deployment until a newer
+// version, and its counters keep following its allocations.
 const (
 	StatusRunning    DeploymentStatus = "running"
 	StatusPaused     DeploymentStatus = "paused"

@@ -384,13 +384,6 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 	return victims
 }
 
-func (s *stepper) dgroupOf(gs *groupState) *DeploymentGroup {
-	if gs.ds >= 0 && s.cur != nil && !s.created {
-		return &s.cur.Groups[gs.ds]
-	}
-	return nil
-}
-
 // join adds the group to the deployment this step creates.
 func (s *stepper) join(gs *groupState, desiredTotal int, canarying bool) *DeploymentGroup {
 	if s.cur == nil {

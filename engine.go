@@ -19,10 +19,10 @@ type stepper struct {
 	groups   []groupState     // the job's groups, then removed groups by name
 	groupOf  []int32          // per allocation: its position in groups
 	groupIdx map[string]int32 // group name → position in groups
-	// inDep is, per allocation, whether its DeploymentID is the input
+	// inDep has bit p set when allocation p's DeploymentID is the input
 	// deployment's ID (nil without an input deployment): the loops over
 	// allocations test it through member instead of comparing strings.
-	inDep []bool
+	inDep []uint64
 	// pending lists, in allocation order, the allocations of the input
 	// deployment whose input health has no verdict: the only ones whose
 	// health timers can fire (a verdict is final). Usually about
@@ -35,6 +35,7 @@ type stepper struct {
 	cancelled *Deployment // the previous deployment, cancelled by this step
 
 	health     map[int32]*AllocHealth // health changed by this step
+	healthBits []uint64               // bit p: health has p (made with health)
 	changed    []int32                // allocations whose health changed, in change order
 	next       time.Time              // earliest wake-up found so far
 	seq        int                    // placements made, for IDs
@@ -106,16 +107,17 @@ func (s *stepper) index() {
 	s.groupOf = make([]int32, len(allocs))
 	var depID string
 	if d := s.in.Deployment; d != nil {
-		depID, s.inDep = d.ID, make([]bool, len(allocs))
+		depID, s.inDep = d.ID, make([]uint64, (len(allocs)+63)/64)
 	}
 	var removed []string
 	last := int32(-1)
 	for i := range allocs {
 		if s.inDep != nil {
-			in := allocs[i].DeploymentID == depID
-			s.inDep[i] = in
-			if in && allocs[i].Health.Status == "" {
-				s.pending = append(s.pending, int32(i))
+			if allocs[i].DeploymentID == depID {
+				s.inDep[i>>6] |= 1 << (i & 63)
+				if allocs[i].Health.Status == "" {
+					s.pending = append(s.pending, int32(i))
+				}
 			}
 		}
 		name := allocs[i].Group
@@ -239,10 +241,9 @@ func (s *stepper) stopJob() {
 
 // healthOf returns the allocation's health as this step sees it.
 func (s *stepper) healthOf(p int32) *AllocHealth {
-	if len(s.health) > 0 {
-		if h, ok := s.health[p]; ok {
-			return h
-		}
+	// The bit set answers for most allocations without a map lookup.
+	if s.healthBits != nil && s.healthBits[p>>6]&(1<<(p&63)) != 0 {
+		return s.health[p]
 	}
 	return &s.in.Allocs[p].Health
 }
@@ -252,12 +253,14 @@ func (s *stepper) setHealth(p int32, h AllocHealth) {
 	s.groups[s.groupOf[p]].statsOK = false
 	if s.health == nil {
 		s.health = make(map[int32]*AllocHealth)
+		s.healthBits = make([]uint64, (len(s.in.Allocs)+63)/64)
 	}
 	if old, ok := s.health[p]; ok {
 		*old = h
 		return
 	}
 	s.health[p] = &h
+	s.healthBits[p>>6] |= 1 << (p & 63)
 	s.changed = append(s.changed, p)
 }
 
@@ -279,7 +282,7 @@ func (s *stepper) inCur(p int32) bool {
 // IDs otherwise: comparing strings for every allocation in every loop is
 // what the marks save.
 type member struct {
-	marks  []bool
+	marks  []uint64
 	id     string
 	allocs []Alloc
 }
@@ -310,7 +313,7 @@ func (s *stepper) noVerdict(d *Deployment) []int32 {
 // has reports whether allocation p's DeploymentID is the deployment's ID.
 func (m member) has(p int32) bool {
 	if m.marks != nil {
-		return m.marks[p]
+		return m.marks[p>>6]&(1<<(p&63)) != 0
 	}
 	return m.allocs[p].DeploymentID == m.id
 }
@@ -347,14 +350,22 @@ func (s *stepper) newDeploymentID() string {
 	id := index.ID("deployment", s.job.ID, strconv.FormatUint(s.job.Version, 10), s.now.UTC().Format(time.RFC3339Nano), prev)
 	// Unique among the deployments the allocations remember: a step that
 	// creates a deployment is rare, so a scan is cheap enough.
-	for used := true; used; {
-		used = id == prev
-		for i := range s.in.Allocs {
-			if used = used || s.in.Allocs[i].DeploymentID == id; used {
-				id = index.ID("deployment", id)
-				break
-			}
-		}
+	for s.deploymentIDUsed(id, prev) {
+		id = index.ID("deployment", id)
 	}
 	return id
+}
+
+// deploymentIDUsed reports whether id names the previous deployment or one
+// that an allocation belongs to.
+func (s *stepper) deploymentIDUsed(id, prev string) bool {
+	if id == prev {
+		return true
+	}
+	for i := range s.in.Allocs {
+		if s.in.Allocs[i].DeploymentID == id {
+			return true
+		}
+	}
+	return false
 }

@@ -102,15 +102,15 @@ func (s UpdateStrategy) Deploys() bool { return s.MaxParallel > 0 }
 // reported once. Messages name the field as written in a job file:
 // `max_parallel = -1: must not be negative`.
 func (s UpdateStrategy) Validate() error {
-	return s.validate("")
+	var errs *multierror.Error
+	s.check(func(field string, v any, problem string) {
+		errs = multierror.Append(errs, &FieldError{Field: field, Value: v, Problem: problem})
+	})
+	return errs.ErrorOrNil()
 }
 
-// validate checks s, naming fields with prefix (e.g. `group "web" update.`).
-func (s UpdateStrategy) validate(prefix string) error {
-	var errs *multierror.Error
-	bad := func(field string, v any, problem string) {
-		errs = multierror.Append(errs, &FieldError{Field: prefix + field, Value: v, Problem: problem})
-	}
+// check calls bad for every broken rule, naming the field as written.
+func (s UpdateStrategy) check(bad func(field string, v any, problem string)) {
 	if !s.HealthCheck.Valid() {
 		bad("health_check", string(s.HealthCheck), `must be one of "checks", "task_states", "manual"`)
 	}
@@ -141,5 +141,4 @@ func (s UpdateStrategy) validate(prefix string) error {
 	if s.ProgressDeadline > 0 && s.HealthyDeadline > 0 && s.HealthyDeadline >= s.ProgressDeadline {
 		bad("healthy_deadline", s.HealthyDeadline, "must be less than progress_deadline ("+s.ProgressDeadline.String()+")")
 	}
-	return errs.ErrorOrNil()
 }

@@ -163,7 +163,9 @@ func (s *stepper) validate() error {
 // and check names. It returns a go-multierror of *FieldError values, or nil.
 func (j *JobVersion) Validate() error { return validateJob(j, "job") }
 
-// validateJob checks a job version: names, counts, strategies.
+// validateJob checks a job version: names, counts, strategies. Field
+// names are built only for the problems found, so a valid job costs no
+// allocation for them.
 func validateJob(j *JobVersion, field string) error {
 	var v validator
 	if j.ID == "" {
@@ -172,51 +174,66 @@ func validateJob(j *JobVersion, field string) error {
 	seen := make(map[string]bool, len(j.Groups))
 	for i := range j.Groups {
 		g := &j.Groups[i]
-		gf := fmt.Sprintf("group %q", g.Name)
+		gv := groupValidator{v: &v, g: g, i: i}
 		if g.Name == "" {
-			gf = fmt.Sprintf("groups[%d]", i)
-			v.bad(gf+".name", "", "must not be empty")
+			gv.bad(".name", "", "must not be empty")
 		} else if seen[g.Name] {
-			v.bad(gf, nil, "duplicate group name")
+			gv.bad("", nil, "duplicate group name")
 		}
 		seen[g.Name] = true
 		if g.Count < 0 {
-			v.bad(gf+" count", g.Count, "must not be negative")
+			gv.bad(" count", g.Count, "must not be negative")
 		} else if g.Count > MaxCount {
-			v.bad(gf+" count", g.Count, fmt.Sprintf("is more than the %d allocations a group may have", MaxCount))
+			gv.bad(" count", g.Count, fmt.Sprintf("is more than the %d allocations a group may have", MaxCount))
 		}
-		v.names(gf+" tasks", g.Tasks, MaxTasks)
-		v.names(gf+" checks", g.Checks, MaxChecks)
+		gv.names(" tasks", g.Tasks, MaxTasks)
+		gv.names(" checks", g.Checks, MaxChecks)
 		if g.Reschedule.Delay < 0 {
-			v.bad(gf+" reschedule.delay", g.Reschedule.Delay, "must not be negative")
+			gv.bad(" reschedule.delay", g.Reschedule.Delay, "must not be negative")
 		}
 		if g.Reschedule.MaxDelay < 0 {
-			v.bad(gf+" reschedule.max_delay", g.Reschedule.MaxDelay, "must not be negative")
+			gv.bad(" reschedule.max_delay", g.Reschedule.MaxDelay, "must not be negative")
 		}
 		if g.Reschedule.Attempts < 0 {
-			v.bad(gf+" reschedule.attempts", g.Reschedule.Attempts, "must not be negative")
+			gv.bad(" reschedule.attempts", g.Reschedule.Attempts, "must not be negative")
 		}
 		s, ok := Merge(j.Update, g.Update)
 		if !ok {
 			continue
 		}
-		v.add(s.validate(gf + " update."))
+		s.check(func(f string, value any, problem string) { gv.bad(" update."+f, value, problem) })
 		if s.Canary > g.Count && g.Count >= 0 {
-			v.bad(gf+" update.canary", s.Canary, fmt.Sprintf("is more than the group's count %d", g.Count))
+			gv.bad(" update.canary", s.Canary, fmt.Sprintf("is more than the group's count %d", g.Count))
 		}
 	}
 	return v.errs.ErrorOrNil()
 }
 
+// groupValidator reports the problems of one group, naming it
+// `group "web"` (or `groups[2]` when it has no name).
+type groupValidator struct {
+	v *validator
+	g *Group
+	i int
+}
+
+func (gv groupValidator) bad(suffix string, value any, problem string) {
+	name := fmt.Sprintf("group %q", gv.g.Name)
+	if gv.g.Name == "" {
+		name = fmt.Sprintf("groups[%d]", gv.i)
+	}
+	gv.v.bad(name+suffix, value, problem)
+}
+
 // names checks a list of task or check names: at most limit, unique.
-func (v *validator) names(field string, names []string, limit int) {
+func (gv groupValidator) names(suffix string, names []string, limit int) {
 	if len(names) > limit {
-		v.bad(field, len(names), fmt.Sprintf("declares more than %d names", limit))
+		gv.bad(suffix, len(names), fmt.Sprintf("declares more than %d names", limit))
 		return
 	}
 	for i, n := range names {
 		if contains(names[:i], n) {
-			v.bad(field, n, "duplicate name")
+			gv.bad(suffix, n, "duplicate name")
 		}
 	}
 }

@@ -41,10 +41,14 @@ func Hash(s string) uint32 {
 		h = bits.RotateLeft64((h^w)*k, 31)
 		s = s[8:]
 	}
-	if len(s) > 0 {
+	if n := len(s); n > 0 {
+		// The last 1 to 7 bytes, read without a loop: two 4-byte words that
+		// overlap when n < 8, or the first, middle and last bytes when n < 4.
 		var w uint64
-		for i := 0; i < len(s); i++ {
-			w |= uint64(s[i]) << (8 * i)
+		if n >= 4 {
+			w = uint64(le32(s)) | uint64(le32(s[n-4:]))<<32
+		} else {
+			w = uint64(s[0]) | uint64(s[n/2])<<8 | uint64(s[n-1])<<16
 		}
 		h = bits.RotateLeft64((h^w)*k, 31)
 	}
@@ -54,6 +58,12 @@ func Hash(s string) uint32 {
 	h *= 0x94d049bb133111eb
 	h ^= h >> 31
 	return uint32(h)
+}
+
+// le32 reads the first four bytes of s, little-endian, in one load.
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 // Insert records position i for its key. It returns the position already

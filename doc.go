@@ -49,7 +49,8 @@
 //		}
 //		deployment = out.Deployment
 //		if out.Job != nil {
-//			history.Record(*out.Job) // the version is now Stable
+//			job = *out.Job // the version is now Stable
+//			history.Record(job)
 //		}
 //		if out.Revert != nil {
 //			history.Record(*out.Revert)
@@ -68,13 +69,17 @@
 // the name and the time, so a placement applied twice is recognisably the
 // same one: make your driver's Apply idempotent. Keep the allocations of the
 // active deployment, stopped ones included, until it ends: its counters are
-// derived from them. Health verdicts are final within a deployment.
+// derived from them. Health verdicts are final within a deployment; the
+// tracker state that reaches them (Alloc.Health) lives on the allocations,
+// so persisting the allocations as Output.Apply leaves them persists it.
 //
 // # Order
 //
 // Every list in an Output is sorted by group (the job's group order, then
 // removed groups by name), then allocation index, then ID; Transitions are
-// in the order made; Ignored follows Input.Events.
+// in the order made; Ignored lists first the events that concern no
+// tracked allocation (in Input.Events order), then, per allocation, the
+// events that came too late, in time order.
 //
 // # Where rollout differs from Nomad, on purpose
 //

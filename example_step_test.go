@@ -108,3 +108,22 @@ func Example_readme() {
 	// Output:
 	// true 2 1 15m0s
 }
+
+// Output.Reasons lists every decision with its kind and reason, ready for a
+// log line.
+func ExampleOutput() {
+	now := time.Date(2017, 7, 26, 18, 8, 56, 0, time.UTC)
+	out, err := rollout.Step(rollout.Input{Now: now, Job: seed001(1, "0.2"), Allocs: seed001Allocs()})
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range out.Reasons {
+		fmt.Printf("%-10s %-30s %-7s %s\n", r.Decision, r.Name, r.Kind, r.Text)
+	}
+	// Output:
+	// stop       geo-api-server.api-server[0]   update  alloc is being updated due to job update
+	// stop       geo-api-server.api-server[1]   update  alloc is being updated due to job update
+	// place      geo-api-server.api-server[0]   update  alloc replaces an alloc of an older version
+	// place      geo-api-server.api-server[1]   update  alloc replaces an alloc of an older version
+	// transition                                created Deployment is running
+}

@@ -55,9 +55,10 @@ func (s *stepper) finish() {
 	})
 	for _, p := range s.changed {
 		a := &s.in.Allocs[p]
-		s.out.Health = append(s.out.Health, HealthUpdate{ID: a.ID, Group: a.Group, Health: cloneHealth(*s.health[p])})
+		s.out.Health = append(s.out.Health, HealthUpdate{ID: a.ID, Group: a.Group, Name: a.Name(), Health: cloneHealth(*s.health[p])})
 	}
 	s.out.NextStep = s.next
+	s.out.Reasons = s.out.reasons()
 }
 
 // count derives each group's counters in the current deployment from the

@@ -117,8 +117,10 @@ type InPlaceUpdate struct {
 // a set status in an update is always new), or tracker state that advanced
 // (Health.Status still "").
 type HealthUpdate struct {
-	ID     string
-	Group  string
+	ID    string
+	Group string
+	// Name is the allocation's name.
+	Name   string
 	Health AllocHealth
 }
 
@@ -144,6 +146,49 @@ type Transition struct {
 	// Groups are the groups it concerns, when it concerns some only.
 	Groups []string `json:",omitempty"`
 	Reason string
+}
+
+// Reason is one decision of a step, for a person and for a program.
+type Reason struct {
+	// Decision names the list it comes from: "stop", "place", "in-place",
+	// "health" or "transition".
+	Decision string
+	// ID is the allocation's ID, or the deployment's for a transition.
+	ID string
+	// Name is the allocation's name; "" for a transition.
+	Name string
+	// Kind is the decision's kind: a DecisionKind, a HealthStatus for a
+	// verdict, or a TransitionKind.
+	Kind string
+	// Text is the reason a person reads.
+	Text string
+}
+
+// reasons collects every decision's reason, in the documented order.
+func (o *Output) reasons() []Reason {
+	n := len(o.Stop) + len(o.Place) + len(o.InPlace) + len(o.Health) + len(o.Transitions)
+	if n == 0 {
+		return nil
+	}
+	r := make([]Reason, 0, n)
+	for _, s := range o.Stop {
+		r = append(r, Reason{Decision: "stop", ID: s.ID, Name: s.Name, Kind: string(s.Kind), Text: s.Reason})
+	}
+	for _, p := range o.Place {
+		r = append(r, Reason{Decision: "place", ID: p.ID, Name: p.Name, Kind: string(p.Kind), Text: p.Reason})
+	}
+	for _, u := range o.InPlace {
+		r = append(r, Reason{Decision: "in-place", ID: u.ID, Name: u.Name, Kind: string(u.Kind), Text: u.Reason})
+	}
+	for _, h := range o.Health {
+		if h.Health.Status != "" {
+			r = append(r, Reason{Decision: "health", ID: h.ID, Name: h.Name, Kind: string(h.Health.Status), Text: h.Health.Reason})
+		}
+	}
+	for _, t := range o.Transitions {
+		r = append(r, Reason{Decision: "transition", ID: t.DeploymentID, Kind: string(t.Kind), Text: t.Reason})
+	}
+	return r
 }
 
 // IgnoredEvent is an event Step did not apply, and why.

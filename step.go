@@ -58,6 +58,11 @@ type Output struct {
 	Transitions []Transition
 	// Plan counts the decisions per group, in the job's group order.
 	Plan []GroupPlan
+	// Reasons lists every decision of the step with its kind and reason,
+	// for logs and audit trails: the stops, placements, in-place updates and
+	// verdicts in their lists' order, then the transitions. It repeats what
+	// the lists above hold; nothing needs applying from it.
+	Reasons []Reason
 	// Ignored lists the events that were not applied, and why.
 	Ignored []IgnoredEvent
 	// NextStep is when Step must be called again if no event arrives first:

@@ -19,6 +19,9 @@ type stepper struct {
 	groups   []groupState     // the job's groups, then removed groups by name
 	groupOf  []int32          // per allocation: its position in groups
 	groupIdx map[string]int32 // group name → position in groups
+	// removed and lastGroup are indexAlloc's working state.
+	removed   []string
+	lastGroup int32
 	// inDep has bit p set when allocation p's DeploymentID is the input
 	// deployment's ID (nil without an input deployment): the loops over
 	// allocations test it through member instead of comparing strings.
@@ -93,48 +96,55 @@ func (s *stepper) run() error {
 }
 
 // index groups the allocations by group, in one counting pass.
-func (s *stepper) index() {
+//
+// It runs in three parts, so that the pass over the allocations is the
+// validation's pass: indexGroups before it, indexAlloc for each allocation
+// in it, and index after it.
+func (s *stepper) indexGroups() {
 	job := s.job
-	names := make(map[string]int32, len(job.Groups))
+	s.groupIdx = make(map[string]int32, len(job.Groups))
 	s.groups = make([]groupState, len(job.Groups))
 	for i := range job.Groups {
 		g := &job.Groups[i]
-		names[g.Name] = int32(i)
+		s.groupIdx[g.Name] = int32(i)
 		st, ok := Merge(job.Update, g.Update)
 		s.groups[i] = groupState{name: g.Name, g: g, strat: st, hasStrat: ok && st.Deploys(), ds: -1}
 	}
-	allocs := s.in.Allocs
-	s.groupOf = make([]int32, len(allocs))
-	var depID string
+	n := len(s.in.Allocs)
+	s.groupOf = make([]int32, n)
 	if d := s.in.Deployment; d != nil {
-		depID, s.inDep = d.ID, make([]uint64, (len(allocs)+63)/64)
+		s.inDep = make([]uint64, (n+63)/64)
 	}
-	var removed []string
-	last := int32(-1)
-	for i := range allocs {
-		if s.inDep != nil {
-			if allocs[i].DeploymentID == depID {
-				s.inDep[i>>6] |= 1 << (i & 63)
-				if allocs[i].Health.Status == "" {
-					s.pending = append(s.pending, int32(i))
-				}
-			}
+	s.lastGroup = -1
+}
+
+// indexAlloc records allocation i's group and deployment membership.
+func (s *stepper) indexAlloc(i int, a *Alloc) {
+	if s.inDep != nil && a.DeploymentID == s.in.Deployment.ID {
+		s.inDep[i>>6] |= 1 << (i & 63)
+		if a.Health.Status == "" {
+			s.pending = append(s.pending, int32(i))
 		}
-		name := allocs[i].Group
-		if last >= 0 && s.groups[last].name == name {
-			s.groupOf[i] = last
-			continue
-		}
-		gi, ok := names[name]
-		if !ok {
-			gi = int32(len(s.groups))
-			names[name] = gi
-			s.groups = append(s.groups, groupState{name: name, ds: -1})
-			removed = append(removed, name)
-		}
-		s.groupOf[i] = gi
-		last = gi
 	}
+	if last := s.lastGroup; last >= 0 && s.groups[last].name == a.Group {
+		s.groupOf[i] = last
+		return
+	}
+	gi, ok := s.groupIdx[a.Group]
+	if !ok {
+		gi = int32(len(s.groups))
+		s.groupIdx[a.Group] = gi
+		s.groups = append(s.groups, groupState{name: a.Group, ds: -1})
+		s.removed = append(s.removed, a.Group)
+	}
+	s.groupOf[i] = gi
+	s.lastGroup = gi
+}
+
+// index finishes the grouping: removed groups last by name, and each
+// group's allocations in one backing array.
+func (s *stepper) index() {
+	job, allocs, names, removed := s.job, s.in.Allocs, s.groupIdx, s.removed
 	if len(removed) > 1 {
 		// Removed groups come last, by name: renumber them.
 		nj := int32(len(job.Groups))
@@ -172,7 +182,6 @@ func (s *stepper) index() {
 			names[s.groups[k].name] = int32(k)
 		}
 	}
-	s.groupIdx = names
 	if len(s.job.Groups) > 0 && s.job.RevertOf != nil {
 		s.skipCanary = s.revertTargetStable(*s.job.RevertOf)
 	}

@@ -77,8 +77,10 @@ func (s *stepper) validate() error {
 	allocs := in.Allocs
 	s.ids = index.New(len(allocs), func(i int) string { return allocs[i].ID })
 	dups := s.ids.InsertAll(len(allocs)) // every non-empty ID, in order
+	s.indexGroups()
 	for i := range allocs {
 		a := &allocs[i]
+		s.indexAlloc(i, a)
 		if a.ID == "" {
 			v.bad(fmt.Sprintf("allocs[%d].id", i), "", "must not be empty")
 			continue
@@ -119,32 +121,36 @@ func (s *stepper) validate() error {
 
 	for i := range in.Events {
 		ev := &in.Events[i]
-		field := fmt.Sprintf("events[%d]", i)
+		// The field name is built only for a problem: a valid event costs
+		// no allocation.
+		bad := func(suffix string, value any, problem string) {
+			v.bad(fmt.Sprintf("events[%d]%s", i, suffix), value, problem)
+		}
 		pos := s.ids.Find(ev.Alloc)
 		if pos < 0 {
-			v.bad(field+".alloc", ev.Alloc, "is not an allocation of the job")
+			bad(".alloc", ev.Alloc, "is not an allocation of the job")
 		}
 		if ev.Time.IsZero() {
-			v.bad(field+".time", nil, "must be set")
+			bad(".time", nil, "must be set")
 		} else if !in.Now.IsZero() && ev.Time.After(in.Now) {
-			v.bad(field+".time", ev.Time, "is later than now "+in.Now.String())
+			bad(".time", ev.Time, "is later than now "+in.Now.String())
 		}
 		switch ev.Kind {
 		case TaskStarted, TaskRestarted, TaskFailedEvent, TaskFinishedEvent:
 			// Only an allocation of this version has this version's tasks.
 			if pos >= 0 && allocs[pos].JobVersion == in.Job.Version {
-				if g, ok := in.Job.Group(allocs[pos].Group); ok {
-					if len(g.Tasks) > 0 && !contains(g.Tasks, ev.Task) {
-						v.bad(field+".task", ev.Task, fmt.Sprintf("is not a task of group %q", g.Name))
+				if gi, ok := s.groupIdx[allocs[pos].Group]; ok && int(gi) < len(in.Job.Groups) {
+					if g := &in.Job.Groups[gi]; len(g.Tasks) > 0 && !contains(g.Tasks, ev.Task) {
+						bad(".task", ev.Task, fmt.Sprintf("is not a task of group %q", g.Name))
 					}
 				}
 			}
 		case CheckPassing, CheckFailing:
 			if ev.Check == "" {
-				v.bad(field+".check", "", "must name a check")
+				bad(".check", "", "must name a check")
 			}
 		default:
-			v.bad(field+".kind", string(ev.Kind), "is not an event kind")
+			bad(".kind", string(ev.Kind), "is not an event kind")
 		}
 	}
 	for i := range in.Commands {

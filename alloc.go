@@ -103,9 +103,9 @@ type TaskState string
 
 // Task states.
 const (
-	TaskRunning  TaskState = "running"
-	TaskFailed   TaskState = "failed"
-	TaskFinished TaskState = "finished"
+	TaskStateRunning  TaskState = "running"
+	TaskStateFailed   TaskState = "failed"
+	TaskStateFinished TaskState = "finished"
 )
 
 // TaskHealth is one task's state in the tracker.

@@ -203,7 +203,7 @@ func benchAlloc(id int, group string, index int, v uint64, spec, dep string, cre
 		DeploymentID: c(dep), CreateTime: created,
 		Health: rollout.AllocHealth{
 			Status: rollout.HealthStatus(c(string(rollout.Healthy))), Time: created.Add(20 * time.Second), LastEvent: created.Add(10 * time.Second),
-			Tasks: []rollout.TaskHealth{{Name: "", State: rollout.TaskState(c(string(rollout.TaskRunning))), Since: created.Add(10 * time.Second)}},
+			Tasks: []rollout.TaskHealth{{Name: "", State: rollout.TaskState(c(string(rollout.TaskStateRunning))), Since: created.Add(10 * time.Second)}},
 		},
 	}
 }

@@ -14,10 +14,10 @@ const (
 	TaskStarted EventKind = "task-started"
 	// TaskRestarted: the task restarted; min_healthy_time starts over.
 	TaskRestarted EventKind = "task-restarted"
-	// TaskFailedEvent: the task failed; the allocation is unhealthy at once.
-	TaskFailedEvent EventKind = "task-failed"
-	// TaskFinishedEvent: the task exited; the allocation is unhealthy at once.
-	TaskFinishedEvent EventKind = "task-finished"
+	// TaskFailed: the task failed; the allocation is unhealthy at once.
+	TaskFailed EventKind = "task-failed"
+	// TaskFinished: the task exited; the allocation is unhealthy at once.
+	TaskFinished EventKind = "task-finished"
 	// CheckPassing: a service check passes.
 	CheckPassing EventKind = "check-passing"
 	// CheckFailing: a service check fails; min_healthy_time starts over.

@@ -243,12 +243,12 @@ func fzInput(data []byte) (in rollout.Input, hostile bool) {
 		case 2:
 			a.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: r.at(now), Reason: "fuzz"}
 		case 3:
-			a.Health = rollout.AllocHealth{Tasks: []rollout.TaskHealth{{Name: fzPick(r, "", "main"), State: rollout.TaskRunning, Since: r.at(now)}},
+			a.Health = rollout.AllocHealth{Tasks: []rollout.TaskHealth{{Name: fzPick(r, "", "main"), State: rollout.TaskStateRunning, Since: r.at(now)}},
 				Checks: []rollout.CheckHealth{{Name: "http", Passing: r.bool(), Since: r.at(now)}}, LastEvent: r.at(now)}
 		}
 		in.Allocs = append(in.Allocs, a)
 	}
-	kinds := []rollout.EventKind{rollout.TaskStarted, rollout.TaskRestarted, rollout.TaskFailedEvent, rollout.TaskFinishedEvent, rollout.CheckPassing, rollout.CheckFailing}
+	kinds := []rollout.EventKind{rollout.TaskStarted, rollout.TaskRestarted, rollout.TaskFailed, rollout.TaskFinished, rollout.CheckPassing, rollout.CheckFailing}
 	for i, n := 0, r.n(7); i < n && len(in.Allocs) > 0; i++ {
 		a := in.Allocs[r.n(len(in.Allocs))]
 		task := ""

@@ -42,7 +42,7 @@ func (t *tracker) healthyAt(h *AllocHealth) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		for i := range h.Tasks {
-			if h.Tasks[i].State != TaskRunning {
+			if h.Tasks[i].State != TaskStateRunning {
 				return time.Time{}, false
 			}
 			since = later(since, h.Tasks[i].Since)
@@ -50,7 +50,7 @@ func (t *tracker) healthyAt(h *AllocHealth) (time.Time, bool) {
 	} else {
 		for _, name := range t.tasks {
 			th := findTask(h, name)
-			if th == nil || th.State != TaskRunning {
+			if th == nil || th.State != TaskStateRunning {
 				return time.Time{}, false
 			}
 			since = later(since, th.Since)
@@ -97,12 +97,12 @@ func (t *tracker) deadlineReason(h *AllocHealth) string {
 	if len(t.tasks) == 0 {
 		running = len(h.Tasks) > 0
 		for i := range h.Tasks {
-			running = running && h.Tasks[i].State == TaskRunning
+			running = running && h.Tasks[i].State == TaskStateRunning
 		}
 	} else {
 		for _, name := range t.tasks {
 			th := findTask(h, name)
-			running = running && th != nil && th.State == TaskRunning
+			running = running && th != nil && th.State == TaskStateRunning
 		}
 	}
 	if !running {
@@ -131,19 +131,19 @@ func (t *tracker) apply(h *AllocHealth, ev *Event) string {
 	switch ev.Kind {
 	case TaskStarted, TaskRestarted:
 		th := upsertTask(h, ev.Task)
-		if th.State == TaskRunning && th.Since.Equal(ev.Time) {
+		if th.State == TaskStateRunning && th.Since.Equal(ev.Time) {
 			break // a repeated event
 		}
-		if ev.Kind == TaskRestarted || th.State == TaskRunning {
+		if ev.Kind == TaskRestarted || th.State == TaskStateRunning {
 			th.Restarts++
 		}
-		th.State, th.Since = TaskRunning, ev.Time
-	case TaskFailedEvent, TaskFinishedEvent:
+		th.State, th.Since = TaskStateRunning, ev.Time
+	case TaskFailed, TaskFinished:
 		th := upsertTask(h, ev.Task)
-		th.State, th.Since = TaskFailed, ev.Time
+		th.State, th.Since = TaskStateFailed, ev.Time
 		what := "failed"
-		if ev.Kind == TaskFinishedEvent {
-			th.State, what = TaskFinished, "dead"
+		if ev.Kind == TaskFinished {
+			th.State, what = TaskStateFinished, "dead"
 		}
 		h.Status, h.Time = Unhealthy, ev.Time
 		h.Reason = "unhealthy because of " + what + " task"
@@ -207,8 +207,8 @@ func cloneHealth(h AllocHealth) AllocHealth {
 func restartHealth(h AllocHealth, now time.Time) AllocHealth {
 	n := AllocHealth{LastEvent: now}
 	for _, th := range h.Tasks {
-		if th.State == TaskRunning {
-			n.Tasks = append(n.Tasks, TaskHealth{Name: th.Name, State: TaskRunning, Since: now})
+		if th.State == TaskStateRunning {
+			n.Tasks = append(n.Tasks, TaskHealth{Name: th.Name, State: TaskStateRunning, Since: now})
 		}
 	}
 	for _, ch := range h.Checks {

@@ -113,14 +113,14 @@ func TestHealthTracker(t *testing.T) {
 			name: "failed task is unhealthy at once", mode: rollout.HealthTaskStates,
 			reason: "a failed task makes the allocation unhealthy at the event's time",
 			calls: []call{{8 * time.Second, []rollout.Event{
-				ev(rollout.TaskStarted, 5*time.Second, "server"), ev(rollout.TaskFailedEvent, 8*time.Second, "server"),
+				ev(rollout.TaskStarted, 5*time.Second, "server"), ev(rollout.TaskFailed, 8*time.Second, "server"),
 			}}},
 			want: rollout.Unhealthy, wantAt: 8 * time.Second, why: "failed task",
 		},
 		{
 			name: "finished task is unhealthy at once", mode: rollout.HealthChecks,
 			reason: "a service task that exits is dead: unhealthy",
-			calls:  []call{{9 * time.Second, []rollout.Event{ev(rollout.TaskStarted, 5*time.Second, "server"), ev(rollout.TaskFinishedEvent, 9*time.Second, "server")}}},
+			calls:  []call{{9 * time.Second, []rollout.Event{ev(rollout.TaskStarted, 5*time.Second, "server"), ev(rollout.TaskFinished, 9*time.Second, "server")}}},
 			want:   rollout.Unhealthy, wantAt: 9 * time.Second, why: "dead task",
 		},
 		{

@@ -505,11 +505,11 @@ func propActions(w *propWorld) map[string]func(*rapid.T) bool {
 			}
 			a := &w.allocs[i]
 			task := rapid.SampledFrom(propTasks(w.group(a.Group))).Draw(t, "task")
-			kind := rapid.SampledFrom([]rollout.EventKind{rollout.TaskFailedEvent, rollout.TaskFinishedEvent}).Draw(t, "kind")
+			kind := rapid.SampledFrom([]rollout.EventKind{rollout.TaskFailed, rollout.TaskFinished}).Draw(t, "kind")
 			w.events = append(w.events, rollout.Event{Time: w.now, Alloc: a.ID, Kind: kind, Task: task})
 			if rapid.Bool().Draw(t, "alloc-fails") {
 				a.Client = rollout.ClientFailed
-				if kind == rollout.TaskFinishedEvent {
+				if kind == rollout.TaskFinished {
 					a.Client = rollout.ClientComplete
 				}
 			}
@@ -1135,7 +1135,7 @@ func (w *propWorld) adversary(t *rapid.T, adversary string) {
 			w.startAll(i)
 		case "all-fail":
 			task := propTasks(w.group(a.Group))[0]
-			w.events = append(w.events, rollout.Event{Time: w.now, Alloc: a.ID, Kind: rollout.TaskFailedEvent, Task: task})
+			w.events = append(w.events, rollout.Event{Time: w.now, Alloc: a.ID, Kind: rollout.TaskFailed, Task: task})
 			a.Client = rollout.ClientFailed
 		case "restart-forever":
 			if a.Client == rollout.ClientPending {

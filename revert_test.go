@@ -97,7 +97,7 @@ func failingRevertFixture(t *testing.T, autoRevert bool, stable bool) (rollout.I
 	}
 	in.Deployment, in.Allocs = out.Deployment, out.Apply(allocs)
 	in.Now = t0.Add(20 * time.Second)
-	in.Events = []rollout.Event{{Time: in.Now, Alloc: out.Place[0].ID, Kind: rollout.TaskFailedEvent}}
+	in.Events = []rollout.Event{{Time: in.Now, Alloc: out.Place[0].ID, Kind: rollout.TaskFailed}}
 	out, err = rollout.Step(in)
 	if err != nil {
 		t.Fatal(err)

@@ -176,14 +176,7 @@ func (r *Runner) Command(ctx context.Context, cmd Command) error {
 	case err := <-pc.done:
 		return err
 	case <-ctx.Done():
-		r.qmu.Lock()
-		for i, c := range r.cmds {
-			if c == pc {
-				r.cmds = append(r.cmds[:i:i], r.cmds[i+1:]...)
-				break
-			}
-		}
-		r.qmu.Unlock()
+		r.dequeue(pc)
 		return ctx.Err()
 	}
 }
@@ -416,15 +409,20 @@ func commandsOf(cmds []*pendingCommand) []Command {
 
 // answer removes a handled command from the queue and replies to it.
 func (r *Runner) answer(pc *pendingCommand, err error) {
+	r.dequeue(pc)
+	pc.done <- err
+}
+
+// dequeue removes a command from the queue, if it is still there.
+func (r *Runner) dequeue(pc *pendingCommand) {
 	r.qmu.Lock()
+	defer r.qmu.Unlock()
 	for i, c := range r.cmds {
 		if c == pc {
 			r.cmds = append(r.cmds[:i:i], r.cmds[i+1:]...)
-			break
+			return
 		}
 	}
-	r.qmu.Unlock()
-	pc.done <- err
 }
 
 // refuseAll refuses the queued commands (the job has no version yet).

@@ -136,7 +136,7 @@ func (s *stepper) validate() error {
 			bad(".time", ev.Time, "is later than now "+in.Now.String())
 		}
 		switch ev.Kind {
-		case TaskStarted, TaskRestarted, TaskFailedEvent, TaskFinishedEvent:
+		case TaskStarted, TaskRestarted, TaskFailed, TaskFinished:
 			// Only an allocation of this version has this version's tasks.
 			if pos >= 0 && allocs[pos].JobVersion == in.Job.Version {
 				if gi, ok := s.groupIdx[allocs[pos].Group]; ok && int(gi) < len(in.Job.Groups) {

@@ -722,7 +722,7 @@ func (c *Cluster) fire(t time.Time) (events []rollout.Event, jobs []string) {
 			if len(def.tasks) > 0 {
 				task = def.tasks[0]
 			}
-			ev(rollout.TaskFailedEvent, task, "")
+			ev(rollout.TaskFailed, task, "")
 			c.cancel(a.ID)
 		}
 	}

@@ -516,7 +516,7 @@ func (r *runner) healthyNow(al *rollout.Alloc) rollout.AllocHealth {
 	h := rollout.AllocHealth{Status: rollout.Healthy, Time: r.now}
 	tasks, checks := r.tasksOf(al)
 	for _, tk := range tasks {
-		h.Tasks = append(h.Tasks, rollout.TaskHealth{Name: tk, State: rollout.TaskRunning, Since: r.now})
+		h.Tasks = append(h.Tasks, rollout.TaskHealth{Name: tk, State: rollout.TaskStateRunning, Since: r.now})
 	}
 	for _, ck := range checks {
 		h.Checks = append(h.Checks, rollout.CheckHealth{Name: ck, Passing: true, Since: r.now})

@@ -146,8 +146,6 @@ func (s *stepper) reconcile(gi int) {
 	for _, p := range lostCanaries {
 		a := &s.in.Allocs[p]
 		s.place(gs, a.Index, true, s.job.Version, g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, ReasonPlaceLost)
-		gs.plan.Create--
-		gs.plan.Canary++
 	}
 	for _, p := range lostRepl {
 		a := &s.in.Allocs[p]
@@ -165,8 +163,6 @@ func (s *stepper) reconcile(gi int) {
 	if canaryNeed > 0 {
 		for _, idx := range s.canaryIndexes(gs, c, canaryNeed) {
 			s.place(gs, idx, true, s.job.Version, g.Spec, gs.depID, "", 0, KindCanary, ReasonPlaceCanary)
-			gs.plan.Create--
-			gs.plan.Canary++
 		}
 	}
 
@@ -182,9 +178,6 @@ func (s *stepper) reconcile(gi int) {
 			a := &s.in.Allocs[p]
 			s.stop(gs, p, KindUpdate, ReasonUpdating)
 			s.place(gs, a.Index, false, s.job.Version, g.Spec, gs.depID, a.ID, 0, KindUpdate, ReasonPlaceUpdate)
-			gs.plan.Destroy--
-			gs.plan.Create--
-			gs.plan.Destructive++
 		}
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
@@ -427,7 +420,14 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 		Attempts: attempts, CreateTime: s.now, Kind: kind, Reason: reason,
 	}
 	s.out.Place = append(s.out.Place, pl)
-	gs.plan.Create++
+	switch kind { // the plan counts each decision once, by its kind
+	case KindCanary:
+		gs.plan.Canary++
+	case KindUpdate:
+		gs.plan.Destructive++
+	default:
+		gs.plan.Create++
+	}
 	if dep != "" && s.cur != nil && dep == s.cur.ID {
 		gs.placedNow++
 		if canary {
@@ -449,7 +449,9 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
 	a := &s.in.Allocs[p]
 	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Name: a.Name(), Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
-	gs.plan.Destroy++
+	if kind != KindUpdate { // counted with its placement as a destructive update
+		gs.plan.Destroy++
+	}
 }
 
 func (s *stepper) stopLost(gs *groupState, p int32) { s.stop(gs, p, KindLost, ReasonLost) }

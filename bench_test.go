@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"strings"
 	"testing"
@@ -104,6 +105,87 @@ func BenchmarkStep(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkReadFloor is the yardstick for BenchmarkStep: one loop that only
+// reads what any Step must read of every allocation (the ID, hashed; the
+// job ID, group and deployment ID, compared; the statuses; the spec,
+// compared with the new one) on the rolling input, and decides nothing.
+// Step cannot be faster than this on the same machine.
+func BenchmarkReadFloor(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("allocs=%d", n), func(b *testing.B) {
+			in := benchRolling(1, n)
+			depID, group := in.Deployment.ID, in.Job.Groups[0].Name
+			hashes := make([]uint64, n)
+			seed := maphash.MakeSeed()
+			var sum int
+			for b.Loop() {
+				for i := range in.Allocs {
+					a := &in.Allocs[i]
+					hashes[i] = maphash.String(seed, a.ID)
+					if a.JobID == benchJob && a.Group == group && a.DeploymentID == depID &&
+						a.Desired == rollout.DesiredRun && a.Client == rollout.ClientRunning &&
+						a.Health.Status == rollout.Healthy && a.Spec != specNew && a.Index >= 0 {
+						sum++
+					}
+				}
+			}
+			if sum != b.N*n {
+				b.Fatalf("%d of %d allocations matched", sum, b.N*n)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/alloc")
+		})
+	}
+}
+
+// TestStepAllocationsFollowDecisions checks DESIGN §11's bar on heap
+// allocations: a step's allocations follow its decisions, not the size of
+// its input. The same states at 1k and at 20k allocations allocate about
+// as often (a sync.Pool miss, as after a GC or under -race, costs a few).
+func TestStepAllocationsFollowDecisions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds 20k allocations")
+	}
+	for _, st := range benchStates {
+		if st.plan {
+			continue
+		}
+		t.Run(st.name, func(t *testing.T) {
+			// per returns the heap allocations and bytes of a step at n
+			// allocations, averaged over runs.
+			per := func(n int) (allocs, bytes float64) {
+				in := st.build(1, n)
+				step := func() {
+					if _, err := rollout.Step(in); err != nil {
+						t.Fatal(err)
+					}
+				}
+				allocs = testing.AllocsPerRun(20, step)
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				for range 20 {
+					step()
+				}
+				runtime.ReadMemStats(&m1)
+				return allocs, float64(m1.TotalAlloc-m0.TotalAlloc) / 20
+			}
+			smallN, smallB := per(1000)
+			largeN, largeB := per(20000)
+			if largeN > smallN+10 {
+				t.Errorf("%.1f heap allocations per step at 20k allocations, %.1f at 1k: they grow with the input", largeN, smallN)
+			}
+			if st.stops+st.places == 0 && largeN > 40 {
+				t.Errorf("%.1f heap allocations for a step that decides nothing, want a handful", largeN)
+			}
+			// 20k allocations' worth of per-allocation memory would be
+			// hundreds of kilobytes; a GC that empties the pool costs a
+			// share of that, hence the slack.
+			if !raceEnabled && largeB > smallB+64<<10 {
+				t.Errorf("%.0f bytes allocated per step at 20k allocations, %.0f at 1k: they grow with the input", largeB, smallB)
+			}
+		})
 	}
 }
 

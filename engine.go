@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -19,30 +20,33 @@ type stepper struct {
 	groups   []groupState     // the job's groups, then removed groups by name
 	groupOf  []int32          // per allocation: its position in groups
 	groupIdx map[string]int32 // group name → position in groups
-	// removed and lastGroup are indexAlloc's working state.
-	removed   []string
-	lastGroup int32
-	// inDep has bit p set when allocation p's DeploymentID is the input
-	// deployment's ID (nil without an input deployment): the loops over
-	// allocations test it through member instead of comparing strings.
-	inDep []uint64
+	facts    []fact           // per allocation: what the loops test
+	slot     []int32          // per allocation: its Index (see indexOf)
+	sc       *scratch         // the memory of ids, groupOf, facts and the groups' allocs
+	// removed lists the groups no longer in the job, in order met.
+	removed []string
 	// pending lists, in allocation order, the allocations of the input
 	// deployment whose input health has no verdict: the only ones whose
 	// health timers can fire (a verdict is final). Usually about
 	// max_parallel per group, so the timer loops need not visit them all.
 	pending []int32
+	// otherDeps lists the DeploymentIDs of the allocations that are not
+	// the input deployment's, without the repeats of consecutive ones: the
+	// IDs a new deployment must avoid.
+	otherDeps []string
 
 	cur       *Deployment // the current deployment, a working copy; nil if none
 	old       *Deployment // the previous deployment (input), when not current
 	created   bool        // cur was created by this step
 	cancelled *Deployment // the previous deployment, cancelled by this step
 
-	health     map[int32]*AllocHealth // health changed by this step
-	healthBits []uint64               // bit p: health has p (made with health)
-	changed    []int32                // allocations whose health changed, in change order
-	next       time.Time              // earliest wake-up found so far
-	seq        int                    // placements made, for IDs
-	skipCanary bool                   // a revert to a Stable version: no canaries
+	// health holds the health this step changed (factChanged marks them),
+	// and changed lists them in change order.
+	health     map[int32]*AllocHealth
+	changed    []int32
+	next       time.Time // earliest wake-up found so far
+	seq        int       // placements made, for IDs
+	skipCanary bool      // a revert to a Stable version: no canaries
 	// idStamp and idVersion are Now and the job version as newAllocID
 	// writes them, formatted at the first placement.
 	idStamp, idVersion string
@@ -60,7 +64,7 @@ type groupState struct {
 	plan     GroupPlan
 	complete bool
 	victims  map[int32]bool // allocations stopped by scale-down
-	shadow   map[int]bool   // indexes held by promoted canaries
+	shadow   indexSet       // indexes held by promoted canaries
 	// oldUnpromoted: the previous deployment had the group and did not
 	// promote it, so its canaries are stopped.
 	oldUnpromoted bool
@@ -72,6 +76,10 @@ type groupState struct {
 	stats    groupStats
 	statsOK  bool
 	statsFor *Deployment
+	// inputHealthy is the latest verdict time of the group's allocations
+	// that are healthy in the input deployment (a verdict is final, so it
+	// stands for them in every tally).
+	inputHealthy time.Time
 }
 
 // run makes the step's decisions, in the order of DESIGN.md §6.
@@ -93,98 +101,6 @@ func (s *stepper) run() error {
 	}
 	s.finish()
 	return nil
-}
-
-// index groups the allocations by group, in one counting pass.
-//
-// It runs in three parts, so that the pass over the allocations is the
-// validation's pass: indexGroups before it, indexAlloc for each allocation
-// in it, and index after it.
-func (s *stepper) indexGroups() {
-	job := s.job
-	s.groupIdx = make(map[string]int32, len(job.Groups))
-	s.groups = make([]groupState, len(job.Groups))
-	for i := range job.Groups {
-		g := &job.Groups[i]
-		s.groupIdx[g.Name] = int32(i)
-		st, ok := Merge(job.Update, g.Update)
-		s.groups[i] = groupState{name: g.Name, g: g, strat: st, hasStrat: ok && st.Deploys(), ds: -1}
-	}
-	n := len(s.in.Allocs)
-	s.groupOf = make([]int32, n)
-	if d := s.in.Deployment; d != nil {
-		s.inDep = make([]uint64, (n+63)/64)
-	}
-	s.lastGroup = -1
-}
-
-// indexAlloc records allocation i's group and deployment membership.
-func (s *stepper) indexAlloc(i int, a *Alloc) {
-	if s.inDep != nil && a.DeploymentID == s.in.Deployment.ID {
-		s.inDep[i>>6] |= 1 << (i & 63)
-		if a.Health.Status == "" {
-			s.pending = append(s.pending, int32(i))
-		}
-	}
-	if last := s.lastGroup; last >= 0 && s.groups[last].name == a.Group {
-		s.groupOf[i] = last
-		return
-	}
-	gi, ok := s.groupIdx[a.Group]
-	if !ok {
-		gi = int32(len(s.groups))
-		s.groupIdx[a.Group] = gi
-		s.groups = append(s.groups, groupState{name: a.Group, ds: -1})
-		s.removed = append(s.removed, a.Group)
-	}
-	s.groupOf[i] = gi
-	s.lastGroup = gi
-}
-
-// index finishes the grouping: removed groups last by name, and each
-// group's allocations in one backing array.
-func (s *stepper) index() {
-	job, allocs, names, removed := s.job, s.in.Allocs, s.groupIdx, s.removed
-	if len(removed) > 1 {
-		// Removed groups come last, by name: renumber them.
-		nj := int32(len(job.Groups))
-		order := slices.Clone(removed)
-		slices.Sort(order)
-		remap := make(map[int32]int32, len(removed))
-		for k, name := range order {
-			remap[names[name]] = nj + int32(k)
-			s.groups[nj+int32(k)] = groupState{name: name, ds: -1}
-		}
-		for i, gi := range s.groupOf {
-			if gi >= nj {
-				s.groupOf[i] = remap[gi]
-			}
-		}
-	}
-	counts := make([]int32, len(s.groups)+1)
-	for _, gi := range s.groupOf {
-		counts[gi+1]++
-	}
-	for i := 1; i < len(counts); i++ {
-		counts[i] += counts[i-1]
-	}
-	backing := make([]int32, len(allocs))
-	fill := slices.Clone(counts[:len(s.groups)])
-	for i, gi := range s.groupOf {
-		backing[fill[gi]] = int32(i)
-		fill[gi]++
-	}
-	for gi := range s.groups {
-		s.groups[gi].allocs = backing[counts[gi]:counts[gi+1]:counts[gi+1]]
-	}
-	if len(removed) > 1 {
-		for k := int(len(job.Groups)); k < len(s.groups); k++ {
-			names[s.groups[k].name] = int32(k)
-		}
-	}
-	if len(s.job.Groups) > 0 && s.job.RevertOf != nil {
-		s.skipCanary = s.revertTargetStable(*s.job.RevertOf)
-	}
 }
 
 // resolveDeployment decides which deployment is current: the input's, if it
@@ -250,8 +166,7 @@ func (s *stepper) stopJob() {
 
 // healthOf returns the allocation's health as this step sees it.
 func (s *stepper) healthOf(p int32) *AllocHealth {
-	// The bit set answers for most allocations without a map lookup.
-	if s.healthBits != nil && s.healthBits[p>>6]&(1<<(p&63)) != 0 {
+	if s.facts[p]&factChanged != 0 {
 		return s.health[p]
 	}
 	return &s.in.Allocs[p].Health
@@ -260,16 +175,16 @@ func (s *stepper) healthOf(p int32) *AllocHealth {
 // setHealth records a health change made by this step.
 func (s *stepper) setHealth(p int32, h AllocHealth) {
 	s.groups[s.groupOf[p]].statsOK = false
-	if s.health == nil {
-		s.health = make(map[int32]*AllocHealth)
-		s.healthBits = make([]uint64, (len(s.in.Allocs)+63)/64)
-	}
-	if old, ok := s.health[p]; ok {
-		*old = h
+	s.facts[p] = s.facts[p].withHealth(h.Status)
+	if s.facts[p]&factChanged != 0 {
+		*s.health[p] = h
 		return
 	}
+	if s.health == nil {
+		s.health = make(map[int32]*AllocHealth)
+	}
 	s.health[p] = &h
-	s.healthBits[p>>6] |= 1 << (p & 63)
+	s.facts[p] |= factChanged
 	s.changed = append(s.changed, p)
 }
 
@@ -282,49 +197,45 @@ func (s *stepper) wake(t time.Time) {
 
 // inCur reports whether allocation p belongs to the current deployment.
 func (s *stepper) inCur(p int32) bool {
-	return s.cur != nil && s.in.Allocs[p].DeploymentID == s.cur.ID
+	return s.cur != nil && s.member(s.cur).has(p)
 }
 
-// member tests whether allocations belong to one deployment. Made once per
-// loop by s.member(d), it answers from s.inDep when d has the input
-// deployment's ID (cur, old and cancelled are copies of it), and compares
-// IDs otherwise: comparing strings for every allocation in every loop is
-// what the marks save.
+// member tests whether allocations belong to one deployment, from their
+// facts. Only the input deployment (and cur, old and cancelled, which are
+// copies of it) has allocations: a deployment this step creates has none,
+// since its ID is none of theirs (see newDeploymentID).
 type member struct {
-	marks  []uint64
-	id     string
-	allocs []Alloc
+	facts []fact // nil for a deployment without allocations
 }
 
 func (s *stepper) member(d *Deployment) member {
-	if s.inDep != nil && d.ID == s.in.Deployment.ID {
-		return member{marks: s.inDep}
+	if s.in.Deployment != nil && d.ID == s.in.Deployment.ID {
+		return member{facts: s.facts}
 	}
-	return member{id: d.ID, allocs: s.in.Allocs}
+	return member{}
+}
+
+// has reports whether allocation p belongs to the deployment.
+func (m member) has(p int32) bool {
+	return m.facts != nil && m.facts[p]&factInDep != 0
 }
 
 // noVerdict returns, in allocation order, the allocations of deployment d
-// whose input health has no verdict: s.pending when d is the input
-// deployment, as it is whenever a health timer can fire.
+// whose input health has no verdict.
 func (s *stepper) noVerdict(d *Deployment) []int32 {
-	if s.inDep != nil && d.ID == s.in.Deployment.ID {
-		return s.pending
+	if s.member(d).facts == nil {
+		return nil
 	}
-	var ps []int32
-	for i := range s.in.Allocs {
-		if a := &s.in.Allocs[i]; a.DeploymentID == d.ID && a.Health.Status == "" {
-			ps = append(ps, int32(i))
-		}
-	}
-	return ps
+	return s.pending
 }
 
-// has reports whether allocation p's DeploymentID is the deployment's ID.
-func (m member) has(p int32) bool {
-	if m.marks != nil {
-		return m.marks[p>>6]&(1<<(p&63)) != 0
+// indexOf returns allocation p's Index, from the scratch copy that the
+// loops read instead of the Alloc.
+func (s *stepper) indexOf(p int32) int {
+	if v := s.slot[p]; v != math.MaxInt32 {
+		return int(v)
 	}
-	return m.allocs[p].DeploymentID == m.id
+	return s.in.Allocs[p].Index
 }
 
 // dgroup returns the current deployment's state for group gi, or nil.
@@ -335,15 +246,24 @@ func (s *stepper) dgroup(gi int) *DeploymentGroup {
 	return nil
 }
 
-// newAllocID derives the ID of a placement, unique among the allocations.
-func (s *stepper) newAllocID(name, depID string) string {
+// newAllocID derives the ID of the placement of a group's allocation at an
+// index, unique among the allocations.
+func (s *stepper) newAllocID(group string, idx int, depID string) string {
 	s.seq++
 	if s.idStamp == "" {
 		// Formatted once per step, not once per placement.
 		s.idStamp, s.idVersion = s.now.UTC().Format(time.RFC3339Nano), strconv.FormatUint(s.job.Version, 10)
 	}
+	var buf [256]byte // the input, built in place: no heap allocation
+	b := index.AppendPart(buf[:0], "alloc")
+	b = index.AppendPart(b, s.job.ID)
+	b = index.AppendPart(b, s.idVersion)
+	b = index.AppendPart(b, depID)
+	b = append(appendAllocName(b, s.job.ID, group, idx), 0)
+	b = index.AppendPart(b, s.idStamp)
+	b = append(strconv.AppendInt(b, int64(s.seq), 10), 0)
 	for salt := 0; ; salt++ {
-		id := index.ID("alloc", s.job.ID, s.idVersion, depID, name, s.idStamp, strconv.Itoa(s.seq), strconv.Itoa(salt))
+		id := index.Digest(append(strconv.AppendInt(b, int64(salt), 10), 0))
 		if s.ids.Find(id) < 0 {
 			return id
 		}
@@ -357,8 +277,7 @@ func (s *stepper) newDeploymentID() string {
 		prev = s.in.Deployment.ID
 	}
 	id := index.ID("deployment", s.job.ID, strconv.FormatUint(s.job.Version, 10), s.now.UTC().Format(time.RFC3339Nano), prev)
-	// Unique among the deployments the allocations remember: a step that
-	// creates a deployment is rare, so a scan is cheap enough.
+	// Unique among the deployments the allocations remember.
 	for s.deploymentIDUsed(id, prev) {
 		id = index.ID("deployment", id)
 	}
@@ -368,13 +287,5 @@ func (s *stepper) newDeploymentID() string {
 // deploymentIDUsed reports whether id names the previous deployment or one
 // that an allocation belongs to.
 func (s *stepper) deploymentIDUsed(id, prev string) bool {
-	if id == prev {
-		return true
-	}
-	for i := range s.in.Allocs {
-		if s.in.Allocs[i].DeploymentID == id {
-			return true
-		}
-	}
-	return false
+	return id == prev || slices.Contains(s.otherDeps, id)
 }

@@ -3,6 +3,7 @@ package rollout
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // finish derives the deployment's counters, marks success, sets the
@@ -55,8 +56,9 @@ func (s *stepper) finish() {
 	})
 	for _, p := range s.changed {
 		a := &s.in.Allocs[p]
-		s.out.Health = append(s.out.Health, HealthUpdate{ID: a.ID, Group: a.Group, Name: a.Name(), Health: cloneHealth(*s.health[p])})
+		s.out.Health = append(s.out.Health, HealthUpdate{ID: a.ID, Group: a.Group, Health: cloneHealth(*s.health[p])})
 	}
+	s.nameDecisions()
 	s.out.NextStep = s.next
 	s.out.Reasons = s.out.reasons()
 }
@@ -168,4 +170,59 @@ func deploymentEqual(a, b *Deployment) bool {
 		}
 	}
 	return true
+}
+
+// nameDecisions fills in the names of the step's stops, placements and
+// health updates, cut from one string: naming costs a step one heap
+// allocation, not one per decision.
+func (s *stepper) nameDecisions() {
+	job := s.job.ID
+	nameLen := func(group string, index int) int {
+		digits := 1
+		for ; index >= 10; index /= 10 {
+			digits++
+		}
+		return len(job) + len(group) + 3 + digits // job.group[index]
+	}
+	size := 0
+	for i := range s.out.Stop {
+		size += nameLen(s.out.Stop[i].Group, s.out.Stop[i].Index)
+	}
+	for i := range s.out.Place {
+		size += nameLen(s.out.Place[i].Group, s.out.Place[i].Index)
+	}
+	for _, p := range s.changed {
+		size += nameLen(s.in.Allocs[p].Group, s.indexOf(p))
+	}
+	if size == 0 {
+		return
+	}
+	var b strings.Builder
+	b.Grow(size)
+	var tmp [64]byte
+	for i := range s.out.Stop {
+		b.Write(appendAllocName(tmp[:0], job, s.out.Stop[i].Group, s.out.Stop[i].Index))
+	}
+	for i := range s.out.Place {
+		b.Write(appendAllocName(tmp[:0], job, s.out.Place[i].Group, s.out.Place[i].Index))
+	}
+	for _, p := range s.changed {
+		b.Write(appendAllocName(tmp[:0], job, s.in.Allocs[p].Group, s.indexOf(p)))
+	}
+	names := b.String()
+	next := func(group string, index int) string {
+		n := nameLen(group, index)
+		name := names[:n]
+		names = names[n:]
+		return name
+	}
+	for i := range s.out.Stop {
+		s.out.Stop[i].Name = next(s.out.Stop[i].Group, s.out.Stop[i].Index)
+	}
+	for i := range s.out.Place {
+		s.out.Place[i].Name = next(s.out.Place[i].Group, s.out.Place[i].Index)
+	}
+	for k, p := range s.changed {
+		s.out.Health[k].Name = next(s.in.Allocs[p].Group, s.indexOf(p))
+	}
 }

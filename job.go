@@ -110,14 +110,16 @@ func (j *JobVersion) Strategy(group string) (UpdateStrategy, bool) {
 // AllocName returns the name of the allocation of a group at an index:
 // `<job>.<group>[<index>]`.
 func AllocName(job, group string, index int) string {
-	// Appended into a stack buffer: one allocation, the result (Step names
-	// every allocation it decides about).
-	var buf [64]byte
-	b := append(buf[:0], job...)
+	var buf [64]byte // one allocation when the name fits: the result
+	return string(appendAllocName(buf[:0], job, group, index))
+}
+
+// appendAllocName appends AllocName(job, group, index) to b.
+func appendAllocName(b []byte, job, group string, index int) []byte {
+	b = append(b, job...)
 	b = append(b, '.')
 	b = append(b, group...)
 	b = append(b, '[')
 	b = strconv.AppendInt(b, int64(index), 10)
-	b = append(b, ']')
-	return string(b)
+	return append(b, ']')
 }

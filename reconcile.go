@@ -173,7 +173,6 @@ func (s *stepper) reconcile(gi int) {
 		n = min(len(c.destructive), budget)
 	}
 	if n > 0 {
-		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
 		for _, p := range s.lowest(c.destructive, n) {
 			a := &s.in.Allocs[p]
 			s.stop(gs, p, KindUpdate, ReasonUpdating)
@@ -183,7 +182,6 @@ func (s *stepper) reconcile(gi int) {
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
 	// In-place updates: all at once, whatever the deployment's state.
-	s.out.InPlace = slices.Grow(s.out.InPlace, len(c.inplace))
 	for _, p := range c.inplace {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
@@ -212,38 +210,40 @@ func (s *stepper) reconcile(gi int) {
 // classify sorts the group's running allocations, leaving out victims.
 func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup, canarying bool, victims map[int32]bool) classes {
 	var c classes
-	allocs := s.in.Allocs
+	allocs, facts := s.in.Allocs, s.facts
 	g := gs.g
 	failed := cur != nil && cur.Status == StatusFailed
 	var curMember member
 	if cur != nil {
 		curMember = s.member(cur)
 	}
+	// The loop reads each allocation's facts; it reads the Alloc only for
+	// the few that are not simply running or waiting to be updated.
 	for k, p := range gs.allocs {
-		a := &allocs[p]
-		if a.Desired != DesiredRun || (victims != nil && victims[p]) {
+		f := facts[p]
+		if f&factRun == 0 || (victims != nil && victims[p]) {
 			continue
 		}
-		inCur := cur != nil && curMember.has(p)
-		if a.JobVersion == s.job.Version {
+		inCur := curMember.has(p)
+		if f&factCurrent != 0 {
 			c.anyCurrent = true // the group ran this version: no new deployment for repairs
 		}
-		if a.Client == ClientLost {
+		if f&factLost != 0 {
 			c.lost = append(c.lost, p)
 			continue
 		}
-		if a.Canary && s.cancelCanary(gs, a, inCur, ds, failed) {
+		if f&factCanary != 0 && s.cancelCanary(gs, f, inCur, ds, failed) {
 			c.cancel = append(c.cancel, p)
 			continue
 		}
-		if gs.shadow != nil && gs.shadow[a.Index] && !(inCur && a.Canary) {
+		if gs.shadow != nil && gs.shadow.has(s.indexOf(p)) && !(inCur && f&factCanary != 0) {
 			c.shadowed = append(c.shadowed, p)
 			continue
 		}
-		h := s.healthOf(p)
-		awaiting := inCur && a.Canary && canarying
-		if (a.Client == ClientFailed || a.Client == ClientComplete || (inCur && h.Status == Unhealthy)) && !(inCur && failed) {
-			if due := s.rescheduleAt(a, h, g); due.After(s.now) {
+		status := f.health()
+		awaiting := inCur && f&factCanary != 0 && canarying
+		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
+			if due := s.rescheduleAt(&allocs[p], s.healthOf(p), g); due.After(s.now) {
 				c.reschedLater = append(c.reschedLater, p)
 				s.wake(due)
 			} else {
@@ -265,7 +265,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		}
 		c.occupants++
 		if inCur {
-			switch h.Status {
+			switch status {
 			case "":
 				c.curUnknown++
 			case Unhealthy:
@@ -273,16 +273,16 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			}
 		}
 		switch {
-		case a.JobVersion == s.job.Version:
+		case f&factCurrent != 0:
 			c.ignore++
-		case a.Spec == g.Spec:
+		case f&factSameSpec != 0:
 			if c.inplace == nil { // sized once: the rest of the group at most
 				c.inplace = make([]int32, 0, len(gs.allocs)-k)
 			}
 			c.inplace = append(c.inplace, p)
 		default:
-			if c.destructive == nil {
-				c.destructive = make([]int32, 0, len(gs.allocs)-k)
+			if c.destructive == nil { // the scratch's: a group has no more
+				c.destructive = s.sc.destructive[:0]
 			}
 			c.destructive = append(c.destructive, p)
 		}
@@ -293,11 +293,12 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 // cancelCanary reports whether a canary is stopped: it belongs to a
 // previous deployment whose group was not promoted, or to the current
 // deployment that failed before promoting it.
-func (s *stepper) cancelCanary(gs *groupState, a *Alloc, inCur bool, ds *DeploymentGroup, failed bool) bool {
+func (s *stepper) cancelCanary(gs *groupState, f fact, inCur bool, ds *DeploymentGroup, failed bool) bool {
 	if inCur {
 		return failed && ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
 	}
-	return s.old != nil && a.DeploymentID == s.old.ID && gs.oldUnpromoted
+	// s.old is the input deployment.
+	return s.old != nil && f&factInDep != 0 && gs.oldUnpromoted
 }
 
 // rescheduleAt returns when a failed or unhealthy allocation may be
@@ -319,21 +320,19 @@ func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
 
 // promotedCanaryNames returns the indexes held by the live canaries of a
 // promoted group: the old allocations with those names are stopped.
-func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *DeploymentGroup) map[int]bool {
+func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *DeploymentGroup) indexSet {
 	if ds == nil || ds.DesiredCanaries == 0 || !ds.Promoted || cur.Status == StatusFailed {
 		return nil
 	}
-	var names map[int]bool
+	var names []int
+	inCur := s.member(cur)
 	for _, p := range gs.allocs {
-		a := &s.in.Allocs[p]
-		if a.Canary && a.DeploymentID == cur.ID && a.Desired == DesiredRun && a.Client != ClientLost {
-			if names == nil {
-				names = map[int]bool{}
-			}
-			names[a.Index] = true
+		if f := s.facts[p]; f&(factCanary|factRun|factLost) == factCanary|factRun && inCur.has(p) {
+			names = append(names, s.indexOf(p))
 		}
 	}
-	return names
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // scaleDown chooses the allocations to stop so that the group keeps its
@@ -342,16 +341,20 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 	allocs := s.in.Allocs
 	failed := cur != nil && cur.Status == StatusFailed
 	var cands []int32
+	var curMember member
+	if cur != nil {
+		curMember = s.member(cur)
+	}
 	for _, p := range gs.allocs {
-		a := &allocs[p]
-		if a.Desired != DesiredRun || a.Client == ClientLost {
+		f := s.facts[p]
+		if f&(factRun|factLost) != factRun {
 			continue
 		}
-		inCur := cur != nil && a.DeploymentID == cur.ID
-		if a.Canary && (inCur && canarying || s.cancelCanary(gs, a, inCur, ds, failed)) {
+		inCur, canary := curMember.has(p), f&factCanary != 0
+		if canary && (inCur && canarying || s.cancelCanary(gs, f, inCur, ds, failed)) {
 			continue
 		}
-		if gs.shadow[a.Index] && !(inCur && a.Canary) {
+		if gs.shadow.has(s.indexOf(p)) && !(inCur && canary) {
 			continue
 		}
 		cands = append(cands, p)
@@ -383,6 +386,7 @@ func (s *stepper) join(gs *groupState, desiredTotal int, canarying bool) *Deploy
 		s.cur = &Deployment{
 			ID: s.newDeploymentID(), JobID: s.job.ID, JobVersion: s.job.Version,
 			Status: StatusRunning, Description: DescRunning, CreateTime: s.now, ModifyTime: s.now,
+			Groups: make([]DeploymentGroup, 0, len(s.job.Groups)),
 		}
 		s.created = true
 		s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionCreated, DeploymentID: s.cur.ID, Reason: DescRunning})
@@ -413,9 +417,8 @@ func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind Decisio
 
 // place appends a placement.
 func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
-	name := AllocName(s.job.ID, gs.name, idx)
-	pl := Placement{
-		ID: s.newAllocID(name, dep), JobID: s.job.ID, Group: gs.name, Index: idx, Name: name,
+	pl := Placement{ // named with the others in nameDecisions
+		ID: s.newAllocID(gs.name, idx, dep), JobID: s.job.ID, Group: gs.name, Index: idx,
 		JobVersion: version, Spec: spec, Canary: canary, DeploymentID: dep, Replaces: replaces,
 		Attempts: attempts, CreateTime: s.now, Kind: kind, Reason: reason,
 	}
@@ -448,7 +451,8 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
 	a := &s.in.Allocs[p]
-	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Name: a.Name(), Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
+	// Named with the others in nameDecisions.
+	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
 	}
@@ -466,15 +470,15 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	}
 	mark := func(ps []int32) {
 		for _, p := range ps {
-			if idx := s.in.Allocs[p].Index; idx < len(used) {
+			if idx := s.indexOf(p); idx < len(used) {
 				used[idx] = true
 			}
 		}
 	}
 	for _, p := range gs.allocs {
-		a := &s.in.Allocs[p]
-		if a.Desired == DesiredRun && a.Client != ClientLost && a.Index < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow[a.Index] && !a.Canary) {
-			used[a.Index] = true
+		f, idx := s.facts[p], s.indexOf(p)
+		if f&(factRun|factLost) == factRun && idx < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow.has(idx) && f&factCanary == 0) {
+			used[idx] = true
 		}
 	}
 	mark(lostRepl)
@@ -491,17 +495,26 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 // replace, in name order, then free indexes below the count.
 func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 	taken := make(map[int]bool, len(c.canaries)+n)
-	for _, p := range c.canaries {
-		taken[s.in.Allocs[p].Index] = true
-	}
 	out := make([]int, 0, n)
-	for _, p := range s.lowest(c.destructive, len(c.destructive)) {
-		if len(out) == n {
-			return out
+	// The first n in name order whose index is free, from the lowest k:
+	// k grows only when too many of them hold a taken index.
+	for k := max(1, n+len(c.canaries)); ; k *= 2 {
+		out = out[:0]
+		clear(taken)
+		for _, p := range c.canaries {
+			taken[s.indexOf(p)] = true
 		}
-		if idx := s.in.Allocs[p].Index; !taken[idx] {
-			taken[idx] = true
-			out = append(out, idx)
+		for _, p := range s.lowest(c.destructive, k) {
+			if len(out) == n {
+				return out
+			}
+			if idx := s.indexOf(p); !taken[idx] {
+				taken[idx] = true
+				out = append(out, idx)
+			}
+		}
+		if k >= len(c.destructive) {
+			break
 		}
 	}
 	for idx := 0; len(out) < n && idx < gs.g.Count; idx++ {
@@ -556,11 +569,23 @@ func (s *stepper) lowest(ps []int32, n int) []int32 {
 }
 
 func (s *stepper) byIndex(x, y int32) int {
-	ax, ay := &s.in.Allocs[x], &s.in.Allocs[y]
-	if c := cmp.Compare(ax.Index, ay.Index); c != 0 {
+	if c := cmp.Compare(s.indexOf(x), s.indexOf(y)); c != 0 {
 		return c
 	}
-	return cmp.Compare(ax.ID, ay.ID)
+	return cmp.Compare(s.in.Allocs[x].ID, s.in.Allocs[y].ID)
+}
+
+// indexSet is a small set of indexes, sorted: those a group's promoted
+// canaries hold.
+type indexSet []int
+
+// has reports whether the set holds index x.
+func (set indexSet) has(x int) bool {
+	if len(set) == 0 || x < set[0] || x > set[len(set)-1] {
+		return false
+	}
+	_, ok := slices.BinarySearch(set, x)
+	return ok
 }
 
 // byName orders two allocations by index then ID (by their IDs).

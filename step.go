@@ -77,11 +77,18 @@ type Output struct {
 // output. An invalid input or a refused command returns an error (a
 // go-multierror of *FieldError, or a *CommandError) and decides nothing.
 func Step(in Input) (Output, error) {
-	s := stepper{in: &in, job: &in.Job, now: in.Now}
-	if err := s.validate(); err != nil {
-		return Output{}, err
+	sc := getScratch(len(in.Allocs))
+	defer sc.release()
+	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc}
+	s.out.Place, s.out.Stop, s.out.InPlace = sc.place, sc.stop, sc.inPlace
+	err := s.validate()
+	if err == nil {
+		err = s.run()
 	}
-	if err := s.run(); err != nil {
+	sc.place, s.out.Place = recycle(s.out.Place)
+	sc.stop, s.out.Stop = recycle(s.out.Stop)
+	sc.inPlace, s.out.InPlace = recycle(s.out.InPlace)
+	if err != nil {
 		return Output{}, err
 	}
 	return s.out, nil

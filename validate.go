@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/go-multierror"
-
-	"github.com/rollout-go/rollout/internal/index"
 )
 
 // Limits on what Step accepts. Larger inputs are refused with an error
@@ -75,48 +73,19 @@ func (s *stepper) validate() error {
 
 	// Allocations: unique IDs, this job, known versions and statuses.
 	allocs := in.Allocs
-	s.ids = index.New(len(allocs), func(i int) string { return allocs[i].ID })
-	dups := s.ids.InsertAll(len(allocs)) // every non-empty ID, in order
-	s.indexGroups()
-	for i := range allocs {
-		a := &allocs[i]
-		s.indexAlloc(i, a)
-		if a.ID == "" {
-			v.bad(fmt.Sprintf("allocs[%d].id", i), "", "must not be empty")
+	probs, emptyIDs := s.scan()
+	s.ids = &s.sc.ids
+	dups := s.ids.Build(func(i int) string { return allocs[i].ID }, s.sc.hashes, emptyIDs)
+	// A duplicate ID is its allocation's first problem.
+	for len(dups) > 0 || len(probs) > 0 {
+		if len(dups) > 0 && (len(probs) == 0 || dups[0].At <= probs[0].at) {
+			d := dups[0]
+			v.bad(fmt.Sprintf("alloc %q", allocs[d.At].ID), nil, fmt.Sprintf("duplicate ID (allocs[%d] and allocs[%d])", d.First, d.At))
+			dups = dups[1:]
 			continue
 		}
-		if len(dups) > 0 && dups[0].At == i {
-			v.bad(fmt.Sprintf("alloc %q", a.ID), nil, fmt.Sprintf("duplicate ID (allocs[%d] and allocs[%d])", dups[0].First, i))
-			dups = dups[1:]
-		}
-		if a.JobID != in.Job.ID {
-			v.bad(fmt.Sprintf("alloc %q job_id", a.ID), a.JobID, "is not the job's ID "+quote(in.Job.ID))
-		}
-		if a.JobVersion > in.Job.Version {
-			v.bad(fmt.Sprintf("alloc %q job_version", a.ID), a.JobVersion, fmt.Sprintf("is newer than the job's version %d", in.Job.Version))
-		}
-		if a.Group == "" {
-			v.bad(fmt.Sprintf("alloc %q group", a.ID), "", "must not be empty")
-		}
-		if a.Index < 0 {
-			v.bad(fmt.Sprintf("alloc %q index", a.ID), a.Index, "must not be negative")
-		}
-		if a.Attempts < 0 {
-			v.bad(fmt.Sprintf("alloc %q attempts", a.ID), a.Attempts, "must not be negative")
-		}
-		if a.Desired != DesiredRun && a.Desired != DesiredStop {
-			v.bad(fmt.Sprintf("alloc %q desired", a.ID), string(a.Desired), `must be "run" or "stop"`)
-		}
-		switch a.Client {
-		case ClientPending, ClientRunning, ClientComplete, ClientFailed, ClientLost:
-		default:
-			v.bad(fmt.Sprintf("alloc %q client", a.ID), string(a.Client), `must be one of "pending", "running", "complete", "failed", "lost"`)
-		}
-		switch a.Health.Status {
-		case "", Healthy, Unhealthy:
-		default:
-			v.bad(fmt.Sprintf("alloc %q health", a.ID), string(a.Health.Status), `must be "", "healthy" or "unhealthy"`)
-		}
+		v.add(probs[0].err)
+		probs = probs[1:]
 	}
 
 	for i := range in.Events {
@@ -168,6 +137,12 @@ func (s *stepper) validate() error {
 // update strategies, canary greater than count, too many or duplicate task
 // and check names. It returns a go-multierror of *FieldError values, or nil.
 func (j *JobVersion) Validate() error { return validateJob(j, "job") }
+
+// allocProblem is a problem of allocation at.
+type allocProblem struct {
+	at  int
+	err *FieldError
+}
 
 // validateJob checks a job version: names, counts, strategies. Field
 // names are built only for the problems found, so a valid job costs no

@@ -26,7 +26,7 @@ func (s *stepper) trackHealth() {
 		switch gs := &s.groups[s.groupOf[p]]; {
 		case !active:
 			reason = "no active deployment"
-		case a.DeploymentID != cur.ID:
+		case !s.member(cur).has(p):
 			reason = "allocation is not part of the active deployment"
 		case a.Desired != DesiredRun:
 			reason = "allocation is stopped"
@@ -137,44 +137,49 @@ func (s *stepper) stats(gi int) groupStats {
 	return gs.stats
 }
 
-// tally counts the group's allocations in deployment d.
+// tally counts the group's allocations in deployment d, from their facts.
 func (s *stepper) tally(gi int, d *Deployment) groupStats {
 	var st groupStats
-	if d == nil {
-		return st
+	inDep := s.member(d)
+	if d == nil || inDep.facts == nil {
+		return st // a deployment this step created has no allocations yet
 	}
 	gs := &s.groups[gi]
-	inDep := s.member(d)
+	// Verdicts are final, so the input's healthy allocations are healthy
+	// still; those that became healthy in this step add their times.
+	st.lastHealthy = gs.inputHealthy
 	for _, p := range gs.allocs {
-		if !inDep.has(p) {
+		f := s.facts[p]
+		if f&factInDep == 0 {
 			continue
 		}
-		a := &s.in.Allocs[p]
 		st.placed++
-		if a.Canary {
+		canary := f&factCanary != 0
+		if canary {
 			st.canaries = append(st.canaries, p)
 		}
-		h := s.healthOf(p)
-		live := a.Desired == DesiredRun && !a.Client.terminal()
-		switch h.Status {
+		live := f.live()
+		switch f.health() {
 		case "":
 			if live {
 				st.unknownLive++
 			}
 		case Healthy:
 			st.healthy++
-			st.lastHealthy = later(st.lastHealthy, h.Time)
+			if f&factChanged != 0 {
+				st.lastHealthy = later(st.lastHealthy, s.health[p].Time)
+			}
 			if live {
 				st.healthyLive++
-				if a.Canary {
+				if canary {
 					st.healthyCanaries++
 				}
 			}
 		case Unhealthy:
 			st.unhealthy++
-			if a.Desired == DesiredRun && a.Client != ClientLost {
+			if f&(factRun|factLost) == factRun {
 				st.unhealthyLive++
-				if gs.g != nil && gs.g.Reschedule.Attempts > 0 && a.Attempts >= gs.g.Reschedule.Attempts {
+				if a := &s.in.Allocs[p]; gs.g != nil && gs.g.Reschedule.Attempts > 0 && a.Attempts >= gs.g.Reschedule.Attempts {
 					st.exhausted = true
 				}
 			}

@@ -52,45 +52,94 @@ func TestHashSlots(t *testing.T) {
 	}
 }
 
-// TestInsertAll checks InsertAll against Insert: the same duplicates, in
-// order, across runs of keys, with empty keys left out.
-func TestInsertAll(t *testing.T) {
+// TestBuild checks Build against Insert: the same duplicates, in order,
+// with the skipped (empty) keys left out, on a table of one region and on
+// one of many.
+func TestBuild(t *testing.T) {
+	for _, n := range []int{200, 20000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var keys []string
+			for i := range n {
+				switch {
+				case i%37 == 5:
+					keys = append(keys, "")
+				case i%29 == 3 && i > 40:
+					keys = append(keys, keys[i-40]) // a duplicate of an earlier key
+				default:
+					keys = append(keys, fmt.Sprintf("k%d", i))
+				}
+			}
+			keys = append(keys, keys[1], keys[1])
+			key := func(i int) string { return keys[i] }
+			one, all := New(len(keys), key), new(Table)
+			var want []Dup
+			var skip []int32
+			hashes := make([]uint32, len(keys))
+			for i, k := range keys {
+				hashes[i] = Hash(k)
+				if k == "" {
+					skip = append(skip, int32(i))
+					continue
+				}
+				if first, ok := one.Insert(i); !ok {
+					want = append(want, Dup{First: first, At: i})
+				}
+			}
+			got := all.Build(key, hashes, skip)
+			if n > 1<<regionBits && len(all.slots)>>regionBits < 2 {
+				t.Fatalf("%d slots: the table has one region", len(all.slots))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("Build duplicates = %v, want %v", got, want)
+			}
+			if len(got) == 0 {
+				t.Fatal("the test has no duplicates")
+			}
+			for _, k := range keys {
+				if k != "" && all.Find(k) != one.Find(k) {
+					t.Errorf("Find(%q) = %d, want %d", k, all.Find(k), one.Find(k))
+				}
+			}
+			if all.Find("") != -1 {
+				t.Error(`Find("") found the empty key`)
+			}
+			// A table built again forgets what it held.
+			if dups := all.Build(func(int) string { return "other" }, []uint32{Hash("other")}, nil); dups != nil || all.Find(keys[1]) != -1 || all.Find("other") != 0 {
+				t.Errorf("rebuilt table: duplicates %v, Find(%q) = %d, Find(other) = %d; want none, -1, 0", dups, keys[1], all.Find(keys[1]), all.Find("other"))
+			}
+		})
+	}
+}
+
+// TestBuildLongRuns checks Build when every key's slot is in the first
+// region: the probe runs pass the region's end and the next one's, so the
+// table must empty regions ahead of the fill.
+func TestBuildLongRuns(t *testing.T) {
+	const n = 10000
+	var tab Table
+	tab.size(n, nil)
+	mask := tab.mask
 	var keys []string
-	for i := range 200 {
-		switch {
-		case i%37 == 5:
-			keys = append(keys, "")
-		case i%29 == 3 && i > 40:
-			keys = append(keys, keys[i-40]) // a duplicate of an earlier key
-		default:
-			keys = append(keys, fmt.Sprintf("k%d", i))
+	var hashes []uint32
+	for i := 0; len(keys) < n; i++ {
+		k := fmt.Sprintf("key-%d", i)
+		if h := Hash(k); h&mask < 1<<regionBits {
+			keys, hashes = append(keys, k), append(hashes, h)
 		}
 	}
-	keys = append(keys, keys[1], keys[1])
-	key := func(i int) string { return keys[i] }
-	one, all := New(len(keys), key), New(len(keys), key)
-	var want []Dup
+	// Make the reused memory dirty, as a previous Build leaves it.
+	for i := range tab.slots {
+		tab.slots[i] = ^uint64(0) >> 1
+	}
+	if dups := tab.Build(func(i int) string { return keys[i] }, hashes, nil); dups != nil {
+		t.Fatalf("Build found duplicates %v among distinct keys", dups[:min(len(dups), 5)])
+	}
 	for i, k := range keys {
-		if k == "" {
-			continue
-		}
-		if first, ok := one.Insert(i); !ok {
-			want = append(want, Dup{First: first, At: i})
+		if got := tab.Find(k); got != i {
+			t.Fatalf("Find(%q) = %d, want %d", k, got, i)
 		}
 	}
-	got := all.InsertAll(len(keys))
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("InsertAll duplicates = %v, want %v", got, want)
-	}
-	if len(got) == 0 {
-		t.Fatal("the test has no duplicates")
-	}
-	for _, k := range keys {
-		if k != "" && all.Find(k) != one.Find(k) {
-			t.Errorf("Find(%q) = %d, want %d", k, all.Find(k), one.Find(k))
-		}
-	}
-	if all.Find("") != -1 {
-		t.Error(`Find("") found the empty key`)
+	if got := tab.Find("absent"); got != -1 {
+		t.Errorf(`Find("absent") = %d, want -1`, got)
 	}
 }

@@ -14,9 +14,21 @@ func ID(parts ...string) string {
 	var buf [256]byte
 	b := buf[:0]
 	for _, p := range parts {
-		b = append(b, p...)
-		b = append(b, 0)
+		b = AppendPart(b, p)
 	}
+	return Digest(b)
+}
+
+// AppendPart appends a part of an ID's input to b, as ID separates them:
+// followed by a zero byte. A caller that builds a part in place appends it
+// and then the zero byte itself.
+func AppendPart(b []byte, part string) []byte {
+	return append(append(b, part...), 0)
+}
+
+// Digest returns the identifier of input b, built of parts as ID builds
+// them: ID(parts...) is Digest of the parts appended by AppendPart.
+func Digest(b []byte) string {
 	sum := sha256.Sum256(b)
 	var dst [16]byte
 	hex.Encode(dst[:], sum[:8])

@@ -1,69 +1,70 @@
 // Package index holds the lookup structures of the decision engine: a
-// string-to-position table built in one allocation, for the allocation IDs
-// of a step, and deterministic ID derivation.
+// string-to-position table for the allocation IDs of a step, reusable from
+// one step to the next and filled cache region by cache region, and
+// deterministic ID derivation.
 package index
 
-import "math/bits"
+import (
+	"cmp"
+	"hash/maphash"
+	"slices"
+)
 
 // Table maps distinct strings to their position in a slice, with open
-// addressing in a single allocation. Each slot keeps the key's hash beside
-// the position, so most probes never touch the key itself. Its hash is
-// fixed (see Hash), so it has no random state and behaves the same on every
-// run.
+// addressing in a single array. Each slot keeps the key's hash beside the
+// position, so most probes never touch the key itself. Its answers do not
+// depend on the hash's random seed (see Hash).
+// A Table can be refilled by Build, reusing its memory.
 type Table struct {
 	slots []uint64 // hash<<32 | position+1; 0 is empty
 	mask  uint32
 	keys  func(int) string
+	// cleared is how many slots, from the first, Build has emptied so far.
+	cleared int
+	// Build's working space, kept for the next Build.
+	pairs  []uint64
+	counts []int32
 }
 
-// New builds a table for n keys, read through key(i).
+// New returns an empty table for n keys, read through key(i).
 func New(n int, key func(int) string) *Table {
+	t := new(Table)
+	t.size(n, key)
+	clear(t.slots)
+	t.cleared = len(t.slots)
+	return t
+}
+
+// size sizes the table for n keys read through key(i), reusing its memory
+// when that is large enough, and leaves its slots as they were.
+func (t *Table) size(n int, key func(int) string) {
 	size := 8
 	for size < 2*n {
 		size <<= 1
 	}
-	return &Table{slots: make([]uint64, size), mask: uint32(size - 1), keys: key}
+	if cap(t.slots) >= size {
+		t.slots = t.slots[:size]
+	} else {
+		t.slots = make([]uint64, size)
+	}
+	t.mask, t.keys, t.cleared = uint32(size-1), key, 0
 }
 
-// Hash is a fixed 32-bit hash of s. It reads eight bytes at a time, mixing
-// each word in with a multiply and a rotation, and ends with the
-// splitmix64 finaliser so that every bit of s reaches the low bits (which
-// pick the slot) and the high bits (kept as the slot's fingerprint). A
-// byte-at-a-time hash costs a dependent multiply per byte; on 36-byte
-// UUIDs this one is several times faster, which matters because Step
-// hashes every allocation ID on every step.
+// Release forgets the keys, so that a table kept for reuse does not keep
+// them alive.
+func (t *Table) Release() { t.keys = nil }
+
+// seed keys Hash. It is random, drawn once per process, so that no input
+// can be crafted to make its keys collide (which would make a table's
+// probes quadratic). Nothing the engine outputs depends on it: a table
+// answers lookups, whatever the hash.
+var seed = maphash.MakeSeed()
+
+// Hash is the 32-bit hash of s that a Table uses: the runtime's string
+// hash (hardware AES where the processor has it), folded to 32 bits.
 func Hash(s string) uint32 {
-	const k = 0x9e3779b97f4a7c15
-	h := uint64(len(s)) * k
-	for len(s) >= 8 {
-		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		h = bits.RotateLeft64((h^w)*k, 31)
-		s = s[8:]
-	}
-	if n := len(s); n > 0 {
-		// The last 1 to 7 bytes, read without a loop: two 4-byte words that
-		// overlap when n < 8, or the first, middle and last bytes when n < 4.
-		var w uint64
-		if n >= 4 {
-			w = uint64(le32(s)) | uint64(le32(s[n-4:]))<<32
-		} else {
-			w = uint64(s[0]) | uint64(s[n/2])<<8 | uint64(s[n-1])<<16
-		}
-		h = bits.RotateLeft64((h^w)*k, 31)
-	}
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return uint32(h)
-}
-
-// le32 reads the first four bytes of s, little-endian, in one load.
-func le32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+	h := maphash.String(seed, s)
+	return uint32(h ^ h>>32)
 }
 
 // Insert records position i for its key. It returns the position already
@@ -75,6 +76,9 @@ func (t *Table) Insert(i int) (int, bool) {
 // insert is Insert with the key's hash h already known.
 func (t *Table) insert(i int, h uint32) (int, bool) {
 	for p := h & t.mask; ; p = (p + 1) & t.mask {
+		if int(p) >= t.cleared { // a probe run longer than a region, in Build
+			t.clearTo(min(len(t.slots), int(p)+1<<regionBits))
+		}
 		v := t.slots[p]
 		if v == 0 {
 			t.slots[p] = uint64(h)<<32 | uint64(i+1)
@@ -91,37 +95,94 @@ func (t *Table) insert(i int, h uint32) (int, bool) {
 // Dup is a key met twice: recorded at First, met again at At.
 type Dup struct{ First, At int }
 
-// InsertAll inserts positions 0 to n-1 in order, as Insert would, except
-// that empty keys are left out (Find never finds ""). It returns the
-// duplicates in position order: nil when the keys are distinct.
+// regionBits sets the size of the regions Build fills one at a time: 2^12
+// slots, 32 KiB, fit in a level-1 cache.
+const regionBits = 12
+
+// Build empties the table and fills it with positions 0 to len(hashes)-1,
+// whose keys, read through key(i), hash to hashes[i] (Hash(key(i))), as
+// calling Insert for each in order would, except that it leaves out the
+// positions listed in skip (ascending; Find never finds them). It returns
+// the duplicates ordered by At: nil when the keys are distinct.
 //
-// It is faster than calling Insert n times: it hashes a run of keys before
-// probing for them, so that the processor has the run's probes, which
-// mostly miss the cache on a large table, in flight at once.
-func (t *Table) InsertAll(n int) []Dup {
-	const run = 32
-	var hs [run]uint32
+// It is faster than calling Insert in order on a table larger than the
+// cache, whose probes would land anywhere: it sorts the positions by the
+// region of the table their slot is in (a counting sort, stable, so equal
+// keys keep their order and the first one is the one recorded), and it
+// empties and fills the table one region at a time, so that a region is
+// in the cache while it fills.
+func (t *Table) Build(key func(int) string, hashes []uint32, skip []int32) []Dup {
+	t.size(len(hashes), key)
 	var dups []Dup
-	for base := 0; base < n; base += run {
-		end := min(base+run, n)
-		var empty uint32 // bit i-base: key i is empty
-		for i := base; i < end; i++ {
-			k := t.keys(i)
-			if k == "" {
-				empty |= 1 << (i - base)
-			}
-			hs[i-base] = Hash(k)
-		}
-		for i := base; i < end; i++ {
-			if empty&(1<<(i-base)) != 0 {
-				continue
-			}
-			if first, ok := t.insert(i, hs[i-base]); !ok {
-				dups = append(dups, Dup{First: first, At: i})
-			}
+	insert := func(i int, h uint32) {
+		if first, ok := t.insert(i, h); !ok {
+			dups = append(dups, Dup{First: first, At: i})
 		}
 	}
+	regions := len(t.slots) >> regionBits
+	if regions <= 1 {
+		t.clearTo(len(t.slots))
+		for i, h := range hashes {
+			if len(skip) > 0 && int(skip[0]) == i {
+				skip = skip[1:]
+				continue
+			}
+			insert(i, h)
+		}
+		return dups
+	}
+	if cap(t.counts) < regions+1 {
+		t.counts = make([]int32, regions+1)
+	}
+	counts := t.counts[:regions+1]
+	clear(counts)
+	rest := skip
+	for i, h := range hashes {
+		if len(rest) > 0 && int(rest[0]) == i {
+			rest = rest[1:]
+			continue
+		}
+		counts[(h&t.mask)>>regionBits+1]++
+	}
+	for r := 1; r <= regions; r++ {
+		counts[r] += counts[r-1]
+	}
+	n := int(counts[regions])
+	if cap(t.pairs) < n {
+		t.pairs = make([]uint64, n)
+	}
+	pairs := t.pairs[:n]
+	rest = skip
+	for i, h := range hashes {
+		if len(rest) > 0 && int(rest[0]) == i {
+			rest = rest[1:]
+			continue
+		}
+		r := (h & t.mask) >> regionBits
+		pairs[counts[r]] = uint64(h)<<32 | uint64(i)
+		counts[r]++
+	}
+	// counts[r] is now where region r+1's pairs start.
+	start := 0
+	for r := range regions {
+		// A probe runs on past its region's end: empty the next region too.
+		t.clearTo(min(len(t.slots), (r+2)<<regionBits))
+		end := int(counts[r])
+		for _, v := range pairs[start:end] {
+			insert(int(uint32(v)), uint32(v>>32))
+		}
+		start = end
+	}
+	slices.SortFunc(dups, func(a, b Dup) int { return cmp.Compare(a.At, b.At) })
 	return dups
+}
+
+// clearTo empties the slots up to slot end, if Build has not yet.
+func (t *Table) clearTo(end int) {
+	if end > t.cleared {
+		clear(t.slots[t.cleared:end])
+		t.cleared = end
+	}
 }
 
 // Find returns the position recorded for key, or -1.

@@ -1,0 +1,122 @@
+package rollout
+
+import (
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/rollout-go/rollout/internal/index"
+)
+
+// fact holds what the loops over a group's allocations need to know of one
+// allocation, gathered by the validation's single pass over the input. The
+// loops read these two bytes rather than the Alloc, which they touch only
+// for the few allocations they decide about: at 100k allocations the
+// Allocs and their strings are tens of megabytes, their facts 200 kB.
+type fact uint16
+
+const (
+	factRun     fact = 1 << iota // Desired is run
+	factInDep                    // DeploymentID is the input deployment's ID
+	factCanary                   // Canary is set
+	factCurrent                  // JobVersion is the job's
+	// factSameSpec: an allocation to run of an older version whose Spec is
+	// its group's Spec, so that it is updated in place.
+	factSameSpec
+	factLost      // Client is lost
+	factStopped   // Client is failed or complete
+	factHealthy   // its health, as this step sees it, is healthy
+	factUnhealthy // ... unhealthy
+	factChanged   // this step changed its health (see stepper.health)
+)
+
+// health returns the verdict the fact records.
+func (f fact) health() HealthStatus {
+	switch {
+	case f&factHealthy != 0:
+		return Healthy
+	case f&factUnhealthy != 0:
+		return Unhealthy
+	}
+	return ""
+}
+
+// withHealth returns f recording verdict h.
+func (f fact) withHealth(h HealthStatus) fact {
+	f &^= factHealthy | factUnhealthy
+	switch h {
+	case Healthy:
+		f |= factHealthy
+	case Unhealthy:
+		f |= factUnhealthy
+	}
+	return f
+}
+
+// live reports whether the allocation is to run and its node runs it.
+func (f fact) live() bool { return f&(factRun|factLost|factStopped) == factRun }
+
+// scratch is a step's working memory proportional to its allocations,
+// reused from one step to the next through scratchPool: a step's heap
+// allocations then follow its decisions, not the size of its input.
+// Nothing in it outlives the step or reaches its Output.
+type scratch struct {
+	ids     index.Table
+	hashes  []uint32 // per allocation: the hash of its ID
+	facts   []fact   // per allocation
+	groupOf []int32  // per allocation: its position in stepper.groups
+	slot    []int32  // per allocation: its Index (see stepper.indexOf)
+	byGroup []int32  // the allocations, grouped (groupState.allocs)
+	// destructive holds classes.destructive of the group being reconciled.
+	destructive []int32
+	// place, stop and inPlace are the buffers Step builds Output.Place,
+	// Output.Stop and Output.InPlace in, before it copies them out (see
+	// recycle).
+	place   []Placement
+	stop    []StopDecision
+	inPlace []InPlaceUpdate
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// getScratch returns a scratch sized for n allocations.
+func getScratch(n int) *scratch {
+	sc := scratchPool.Get().(*scratch)
+	sc.hashes = resize(sc.hashes, n)
+	sc.facts = resize(sc.facts, n)
+	sc.groupOf = resize(sc.groupOf, n)
+	sc.slot = resize(sc.slot, n)
+	sc.byGroup = resize(sc.byGroup, n)
+	sc.destructive = resize(sc.destructive, n)
+	return sc
+}
+
+// release returns sc to the pool, keeping none of the step's input alive.
+func (sc *scratch) release() {
+	sc.ids.Release()
+	scratchPool.Put(sc)
+}
+
+// recycle returns a copy of used, of its length (nil when used is empty),
+// and used's array, emptied, for the next step: the buffers then grow to
+// their size once, and the output gets slices of the length it needs.
+func recycle[T any](used []T) (buf, out []T) {
+	if len(used) > 0 {
+		out = slices.Clone(used)
+	}
+	clear(used)
+	return used[:0], out
+}
+
+// resize returns a slice of length n, reusing b's array when it is large
+// enough. The contents are left as they were: callers write every element.
+func resize[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
+}
+
+// slotOf returns what the scratch keeps of an index: the index itself, or
+// math.MaxInt32 for an index too large for an int32.
+func slotOf(index int) int32 { return int32(min(index, math.MaxInt32)) }

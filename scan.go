@@ -1,0 +1,194 @@
+package rollout
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/rollout-go/rollout/internal/index"
+)
+
+// scan is the step's one pass over the allocations: it validates each one,
+// hashes its ID (for validate's duplicate check and the ID table), finds
+// its group, and gathers the facts the later loops read instead of the
+// Alloc. It returns the allocations' problems in allocation order, and the
+// positions of those without an ID.
+//
+// The pass is the step's largest cost on a large job: the allocations and
+// their strings are the only memory a step reads in proportion to its
+// input, so it reads them once, here, and keeps the loop invariants in
+// local variables.
+func (s *stepper) scan() (probs []allocProblem, emptyIDs []int32) {
+	job, allocs := s.job, s.in.Allocs
+	s.groupIdx = make(map[string]int32, len(job.Groups))
+	s.groups = make([]groupState, len(job.Groups))
+	for i := range job.Groups {
+		g := &job.Groups[i]
+		s.groupIdx[g.Name] = int32(i)
+		st, ok := Merge(job.Update, g.Update)
+		s.groups[i] = groupState{name: g.Name, g: g, strat: st, hasStrat: ok && st.Deploys(), ds: -1}
+	}
+	s.groupOf, s.facts, s.slot = s.sc.groupOf, s.sc.facts, s.sc.slot
+	hashes, groupOf, facts, slot := s.sc.hashes, s.groupOf, s.facts, s.slot
+
+	// bad records a problem of allocation i. Its field name is built only
+	// then: an allocation without a problem costs no heap allocation.
+	bad := func(i int, field string, value any, problem string) {
+		name := fmt.Sprintf("alloc %q %s", allocs[i].ID, field)
+		if allocs[i].ID == "" {
+			name = fmt.Sprintf("allocs[%d].%s", i, field)
+		}
+		probs = append(probs, allocProblem{i, &FieldError{Field: name, Value: value, Problem: problem}})
+	}
+	jobID, version := job.ID, job.Version
+	depID, hasDep := "", s.in.Deployment != nil
+	if hasDep {
+		depID = s.in.Deployment.ID
+	}
+	gi, groupName, groupSpec := int32(-1), "", ""
+	groupSpecOK := false // the group is in the job: groupSpec is its Spec
+	for i := range allocs {
+		a := &allocs[i]
+		hashes[i] = index.Hash(a.ID)
+		if a.ID == "" {
+			emptyIDs = append(emptyIDs, int32(i))
+			bad(i, "id", "", "must not be empty")
+		}
+		var f fact
+		if a.JobID != jobID {
+			bad(i, "job_id", a.JobID, "is not the job's ID "+quote(jobID))
+		}
+		switch {
+		case a.JobVersion == version:
+			f |= factCurrent
+		case a.JobVersion > version:
+			bad(i, "job_version", a.JobVersion, fmt.Sprintf("is newer than the job's version %d", version))
+		}
+		if a.Group == "" {
+			bad(i, "group", "", "must not be empty")
+		}
+		if a.Index < 0 {
+			bad(i, "index", a.Index, "must not be negative")
+		}
+		if a.Attempts < 0 {
+			bad(i, "attempts", a.Attempts, "must not be negative")
+		}
+		switch a.Desired {
+		case DesiredRun:
+			f |= factRun
+		case DesiredStop:
+		default:
+			bad(i, "desired", string(a.Desired), `must be "run" or "stop"`)
+		}
+		switch a.Client {
+		case ClientPending, ClientRunning:
+		case ClientComplete, ClientFailed:
+			f |= factStopped
+		case ClientLost:
+			f |= factLost
+		default:
+			bad(i, "client", string(a.Client), `must be one of "pending", "running", "complete", "failed", "lost"`)
+		}
+		switch a.Health.Status {
+		case "":
+		case Healthy:
+			f |= factHealthy
+		case Unhealthy:
+			f |= factUnhealthy
+		default:
+			bad(i, "health", string(a.Health.Status), `must be "", "healthy" or "unhealthy"`)
+		}
+		if a.Canary {
+			f |= factCanary
+		}
+
+		// The group: usually the previous allocation's.
+		if gi < 0 || a.Group != groupName {
+			gi = s.groupFor(a.Group)
+			groupName = a.Group
+			groupSpecOK = int(gi) < len(job.Groups)
+			if groupSpecOK {
+				groupSpec = job.Groups[gi].Spec
+			}
+		}
+		groupOf[i] = gi
+		slot[i] = slotOf(a.Index)
+		if hasDep && a.DeploymentID == depID {
+			f |= factInDep
+			switch f.health() {
+			case "":
+				s.pending = append(s.pending, int32(i))
+			case Healthy:
+				if gs := &s.groups[gi]; a.Health.Time.After(gs.inputHealthy) {
+					gs.inputHealthy = a.Health.Time
+				}
+			}
+		} else if a.DeploymentID != "" && (len(s.otherDeps) == 0 || s.otherDeps[len(s.otherDeps)-1] != a.DeploymentID) {
+			s.otherDeps = append(s.otherDeps, a.DeploymentID)
+		}
+		if f&(factRun|factCurrent) == factRun && groupSpecOK && a.Spec == groupSpec {
+			f |= factSameSpec
+		}
+		facts[i] = f
+	}
+	return probs, emptyIDs
+}
+
+// groupFor returns the position in s.groups of the group named name, adding
+// a group no longer in the job at its first allocation.
+func (s *stepper) groupFor(name string) int32 {
+	gi, ok := s.groupIdx[name]
+	if !ok {
+		gi = int32(len(s.groups))
+		s.groupIdx[name] = gi
+		s.groups = append(s.groups, groupState{name: name, ds: -1})
+		s.removed = append(s.removed, name)
+	}
+	return gi
+}
+
+// index finishes the grouping: removed groups last by name, and each
+// group's allocations in one backing array.
+func (s *stepper) index() {
+	job, names, removed := s.job, s.groupIdx, s.removed
+	if len(removed) > 1 {
+		// Removed groups come last, by name: renumber them.
+		nj := int32(len(job.Groups))
+		order := slices.Clone(removed)
+		slices.Sort(order)
+		states := slices.Clone(s.groups[nj:])
+		remap := make(map[int32]int32, len(removed))
+		for k, name := range order {
+			remap[names[name]] = nj + int32(k)
+			s.groups[nj+int32(k)] = states[names[name]-nj]
+		}
+		for i, gi := range s.groupOf {
+			if gi >= nj {
+				s.groupOf[i] = remap[gi]
+			}
+		}
+	}
+	counts := make([]int32, len(s.groups)+1)
+	for _, gi := range s.groupOf {
+		counts[gi+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	backing := s.sc.byGroup
+	fill := slices.Clone(counts[:len(s.groups)])
+	for i, gi := range s.groupOf {
+		backing[fill[gi]] = int32(i)
+		fill[gi]++
+	}
+	for gi := range s.groups {
+		s.groups[gi].allocs = backing[counts[gi]:counts[gi+1]:counts[gi+1]]
+	}
+	if len(removed) > 1 {
+		for k := int(len(job.Groups)); k < len(s.groups); k++ {
+			names[s.groups[k].name] = int32(k)
+		}
+	}
+	if len(s.job.Groups) > 0 && s.job.RevertOf != nil {
+		s.skipCanary = s.revertTargetStable(*s.job.RevertOf)
+	}
+}

@@ -62,11 +62,13 @@ func (f fact) live() bool { return f&(factRun|factLost|factStopped) == factRun }
 // Nothing in it outlives the step or reaches its Output.
 type scratch struct {
 	ids     index.Table
-	hashes  []uint32 // per allocation: the hash of its ID
-	facts   []fact   // per allocation
-	groupOf []int32  // per allocation: its position in stepper.groups
-	slot    []int32  // per allocation: its Index (see stepper.indexOf)
-	byGroup []int32  // the allocations, grouped (groupState.allocs)
+	facts   []fact  // per allocation
+	groupOf []int32 // per allocation: its position in stepper.groups
+	slot    []int32 // per allocation: its Index (see stepper.indexOf)
+	byGroup []int32 // the allocations, grouped (groupState.allocs)
+	// positions is 0, 1, 2, ...: groupState.allocs of groups whose
+	// allocations are contiguous are slices of it. It only grows.
+	positions []int32
 	// destructive holds classes.destructive of the group being reconciled.
 	destructive []int32
 	// place, stop and inPlace are the buffers Step builds Output.Place,
@@ -82,13 +84,20 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 // getScratch returns a scratch sized for n allocations.
 func getScratch(n int) *scratch {
 	sc := scratchPool.Get().(*scratch)
-	sc.hashes = resize(sc.hashes, n)
 	sc.facts = resize(sc.facts, n)
 	sc.groupOf = resize(sc.groupOf, n)
 	sc.slot = resize(sc.slot, n)
 	sc.byGroup = resize(sc.byGroup, n)
 	sc.destructive = resize(sc.destructive, n)
 	return sc
+}
+
+// iota returns the positions 0 to n-1.
+func (sc *scratch) iota(n int) []int32 {
+	for i := len(sc.positions); i < n; i++ {
+		sc.positions = append(sc.positions, int32(i))
+	}
+	return sc.positions[:n]
 }
 
 // release returns sc to the pool, keeping none of the step's input alive.

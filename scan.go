@@ -8,16 +8,16 @@ import (
 )
 
 // scan is the step's one pass over the allocations: it validates each one,
-// hashes its ID (for validate's duplicate check and the ID table), finds
-// its group, and gathers the facts the later loops read instead of the
-// Alloc. It returns the allocations' problems in allocation order, and the
-// positions of those without an ID.
+// hashes its ID into the ID table (which validate then finishes, finding
+// duplicates), finds its group, and gathers the facts the later loops read
+// instead of the Alloc. It returns the allocations' problems in allocation
+// order.
 //
 // The pass is the step's largest cost on a large job: the allocations and
 // their strings are the only memory a step reads in proportion to its
 // input, so it reads them once, here, and keeps the loop invariants in
 // local variables.
-func (s *stepper) scan() (probs []allocProblem, emptyIDs []int32) {
+func (s *stepper) scan() (probs []allocProblem) {
 	job, allocs := s.job, s.in.Allocs
 	s.groupIdx = make(map[string]int32, len(job.Groups))
 	s.groups = make([]groupState, len(job.Groups))
@@ -28,7 +28,9 @@ func (s *stepper) scan() (probs []allocProblem, emptyIDs []int32) {
 		s.groups[i] = groupState{name: g.Name, g: g, strat: st, hasStrat: ok && st.Deploys(), ds: -1}
 	}
 	s.groupOf, s.facts, s.slot = s.sc.groupOf, s.sc.facts, s.sc.slot
-	hashes, groupOf, facts, slot := s.sc.hashes, s.groupOf, s.facts, s.slot
+	groupOf, facts, slot := s.groupOf, s.facts, s.slot
+	s.ids = &s.sc.ids
+	s.ids.Load(len(allocs), func(i int) string { return allocs[i].ID })
 
 	// bad records a problem of allocation i. Its field name is built only
 	// then: an allocation without a problem costs no heap allocation.
@@ -45,12 +47,13 @@ func (s *stepper) scan() (probs []allocProblem, emptyIDs []int32) {
 		depID = s.in.Deployment.ID
 	}
 	gi, groupName, groupSpec := int32(-1), "", ""
-	groupSpecOK := false // the group is in the job: groupSpec is its Spec
+	runs, withAllocs := 0, 0 // runs of allocations of one group; groups with allocations
+	groupSpecOK := false     // the group is in the job: groupSpec is its Spec
 	for i := range allocs {
 		a := &allocs[i]
-		hashes[i] = index.Hash(a.ID)
-		if a.ID == "" {
-			emptyIDs = append(emptyIDs, int32(i))
+		if a.ID != "" {
+			s.ids.Add(i, index.Hash(a.ID))
+		} else {
 			bad(i, "id", "", "must not be empty")
 		}
 		var f fact
@@ -103,12 +106,21 @@ func (s *stepper) scan() (probs []allocProblem, emptyIDs []int32) {
 
 		// The group: usually the previous allocation's.
 		if gi < 0 || a.Group != groupName {
+			if gi >= 0 {
+				s.groups[gi].runEnd = int32(i)
+			}
 			gi = s.groupFor(a.Group)
 			groupName = a.Group
 			groupSpecOK = int(gi) < len(job.Groups)
 			if groupSpecOK {
 				groupSpec = job.Groups[gi].Spec
 			}
+			s.groups[gi].runStart = int32(i)
+			if !s.groups[gi].hasRun {
+				s.groups[gi].hasRun = true
+				withAllocs++
+			}
+			runs++
 		}
 		groupOf[i] = gi
 		slot[i] = slotOf(a.Index)
@@ -130,7 +142,13 @@ func (s *stepper) scan() (probs []allocProblem, emptyIDs []int32) {
 		}
 		facts[i] = f
 	}
-	return probs, emptyIDs
+	if gi >= 0 {
+		s.groups[gi].runEnd = int32(len(allocs))
+	}
+	// Each group's allocations in one run, as a scheduler usually lists
+	// them: index need not sort them by group.
+	s.contiguous = runs == withAllocs
+	return probs
 }
 
 // groupFor returns the position in s.groups of the group named name, adding
@@ -167,6 +185,31 @@ func (s *stepper) index() {
 			}
 		}
 	}
+	if s.contiguous {
+		// Each group's allocations are a run of positions: slices of 0, 1,
+		// 2, ... kept in the scratch from step to step.
+		iota := s.sc.iota(len(s.in.Allocs))
+		for gi := range s.groups {
+			if gs := &s.groups[gi]; gs.hasRun {
+				gs.allocs = iota[gs.runStart:gs.runEnd:gs.runEnd]
+			}
+		}
+	} else {
+		s.groupByCount()
+	}
+	if len(removed) > 1 {
+		for k := int(len(job.Groups)); k < len(s.groups); k++ {
+			names[s.groups[k].name] = int32(k)
+		}
+	}
+	if len(s.job.Groups) > 0 && s.job.RevertOf != nil {
+		s.skipCanary = s.revertTargetStable(*s.job.RevertOf)
+	}
+}
+
+// groupByCount lays each group's allocations out in s.sc.byGroup, in
+// allocation order, with a counting sort of s.groupOf.
+func (s *stepper) groupByCount() {
 	counts := make([]int32, len(s.groups)+1)
 	for _, gi := range s.groupOf {
 		counts[gi+1]++
@@ -182,13 +225,5 @@ func (s *stepper) index() {
 	}
 	for gi := range s.groups {
 		s.groups[gi].allocs = backing[counts[gi]:counts[gi+1]:counts[gi+1]]
-	}
-	if len(removed) > 1 {
-		for k := int(len(job.Groups)); k < len(s.groups); k++ {
-			names[s.groups[k].name] = int32(k)
-		}
-	}
-	if len(s.job.Groups) > 0 && s.job.RevertOf != nil {
-		s.skipCanary = s.revertTargetStable(*s.job.RevertOf)
 	}
 }

@@ -73,9 +73,8 @@ func (s *stepper) validate() error {
 
 	// Allocations: unique IDs, this job, known versions and statuses.
 	allocs := in.Allocs
-	probs, emptyIDs := s.scan()
-	s.ids = &s.sc.ids
-	dups := s.ids.Build(func(i int) string { return allocs[i].ID }, s.sc.hashes, emptyIDs)
+	probs := s.scan()
+	dups := s.ids.Finish()
 	// A duplicate ID is its allocation's first problem.
 	for len(dups) > 0 || len(probs) > 0 {
 		if len(dups) > 0 && (len(probs) == 0 || dups[0].At <= probs[0].at) {

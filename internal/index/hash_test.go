@@ -52,10 +52,10 @@ func TestHashSlots(t *testing.T) {
 	}
 }
 
-// TestBuild checks Build against Insert: the same duplicates, in order,
-// with the skipped (empty) keys left out, on a table of one region and on
-// one of many.
-func TestBuild(t *testing.T) {
+// TestLoad checks Load, Add and Finish against Insert: the same
+// duplicates, in order, with the keys not added (empty ones) left out, on
+// a table of one region and on one of many.
+func TestLoad(t *testing.T) {
 	for _, n := range []int{200, 20000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			var keys []string
@@ -73,24 +73,22 @@ func TestBuild(t *testing.T) {
 			key := func(i int) string { return keys[i] }
 			one, all := New(len(keys), key), new(Table)
 			var want []Dup
-			var skip []int32
-			hashes := make([]uint32, len(keys))
+			all.Load(len(keys), key)
 			for i, k := range keys {
-				hashes[i] = Hash(k)
 				if k == "" {
-					skip = append(skip, int32(i))
 					continue
 				}
+				all.Add(i, Hash(k))
 				if first, ok := one.Insert(i); !ok {
 					want = append(want, Dup{First: first, At: i})
 				}
 			}
-			got := all.Build(key, hashes, skip)
+			got := all.Finish()
 			if n > 1<<regionBits && len(all.slots)>>regionBits < 2 {
 				t.Fatalf("%d slots: the table has one region", len(all.slots))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("Build duplicates = %v, want %v", got, want)
+				t.Fatalf("Finish duplicates = %v, want %v", got, want)
 			}
 			if len(got) == 0 {
 				t.Fatal("the test has no duplicates")
@@ -103,18 +101,21 @@ func TestBuild(t *testing.T) {
 			if all.Find("") != -1 {
 				t.Error(`Find("") found the empty key`)
 			}
-			// A table built again forgets what it held.
-			if dups := all.Build(func(int) string { return "other" }, []uint32{Hash("other")}, nil); dups != nil || all.Find(keys[1]) != -1 || all.Find("other") != 0 {
+			// A table loaded again forgets what it held.
+			all.Load(1, func(int) string { return "other" })
+			all.Add(0, Hash("other"))
+			if dups := all.Finish(); dups != nil || all.Find(keys[1]) != -1 || all.Find("other") != 0 {
 				t.Errorf("rebuilt table: duplicates %v, Find(%q) = %d, Find(other) = %d; want none, -1, 0", dups, keys[1], all.Find(keys[1]), all.Find("other"))
 			}
 		})
 	}
 }
 
-// TestBuildLongRuns checks Build when every key's slot is in the first
-// region: the probe runs pass the region's end and the next one's, so the
-// table must empty regions ahead of the fill.
-func TestBuildLongRuns(t *testing.T) {
+// TestLoadLongRuns checks Finish when every key's slot is in the first
+// region: the region's bucket overflows into the spill list, and the probe
+// runs pass the region's end and the next one's, so the table must empty
+// regions ahead of the fill.
+func TestLoadLongRuns(t *testing.T) {
 	const n = 10000
 	var tab Table
 	tab.size(n, nil)
@@ -127,13 +128,24 @@ func TestBuildLongRuns(t *testing.T) {
 			keys, hashes = append(keys, k), append(hashes, h)
 		}
 	}
-	// Make the reused memory dirty, as a previous Build leaves it.
+	// Make the reused memory dirty, as a previous fill leaves it.
 	for i := range tab.slots {
 		tab.slots[i] = ^uint64(0) >> 1
 	}
-	if dups := tab.Build(func(i int) string { return keys[i] }, hashes, nil); dups != nil {
-		t.Fatalf("Build found duplicates %v among distinct keys", dups[:min(len(dups), 5)])
+	keys = append(keys, keys[7]) // and one duplicate, spilled
+	hashes = append(hashes, hashes[7])
+	tab.Load(len(keys), func(i int) string { return keys[i] })
+	for i, h := range hashes {
+		tab.Add(i, h)
 	}
+	if len(tab.spill) == 0 {
+		t.Fatal("no key spilled: the test does not test the spill list")
+	}
+	dups := tab.Finish()
+	if want := []Dup{{First: 7, At: len(keys) - 1}}; fmt.Sprint(dups) != fmt.Sprint(want) {
+		t.Fatalf("Finish duplicates = %v, want %v", dups[:min(len(dups), 5)], want)
+	}
+	keys = keys[:len(keys)-1]
 	for i, k := range keys {
 		if got := tab.Find(k); got != i {
 			t.Fatalf("Find(%q) = %d, want %d", k, got, i)

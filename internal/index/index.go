@@ -7,6 +7,7 @@ package index
 import (
 	"cmp"
 	"hash/maphash"
+	"math"
 	"slices"
 )
 
@@ -14,16 +15,17 @@ import (
 // addressing in a single array. Each slot keeps the key's hash beside the
 // position, so most probes never touch the key itself. Its answers do not
 // depend on the hash's random seed (see Hash).
-// A Table can be refilled by Build, reusing its memory.
+// A Table can be refilled (Load, Add, Finish), reusing its memory.
 type Table struct {
 	slots []uint64 // hash<<32 | position+1; 0 is empty
 	mask  uint32
 	keys  func(int) string
-	// cleared is how many slots, from the first, Build has emptied so far.
+	// cleared is how many slots, from the first, Finish has emptied so far.
 	cleared int
-	// Build's working space, kept for the next Build.
-	pairs  []uint64
-	counts []int32
+	// The keys added since Load, by region (see Add), kept for reuse.
+	pairs     []uint64 // hash<<32 | position
+	fill, end []int32  // per region: next free and end of its bucket in pairs
+	spill     []uint64 // keys whose bucket was full, in order
 }
 
 // New returns an empty table for n keys, read through key(i).
@@ -76,7 +78,7 @@ func (t *Table) Insert(i int) (int, bool) {
 // insert is Insert with the key's hash h already known.
 func (t *Table) insert(i int, h uint32) (int, bool) {
 	for p := h & t.mask; ; p = (p + 1) & t.mask {
-		if int(p) >= t.cleared { // a probe run longer than a region, in Build
+		if int(p) >= t.cleared { // a probe run longer than a region, in Finish
 			t.clearTo(min(len(t.slots), int(p)+1<<regionBits))
 		}
 		v := t.slots[p]
@@ -95,89 +97,92 @@ func (t *Table) insert(i int, h uint32) (int, bool) {
 // Dup is a key met twice: recorded at First, met again at At.
 type Dup struct{ First, At int }
 
-// regionBits sets the size of the regions Build fills one at a time: 2^12
-// slots, 32 KiB, fit in a level-1 cache.
+// regionBits sets the size of the regions Finish fills one at a time:
+// 2^12 slots, 32 KiB, fit in a level-1 cache.
 const regionBits = 12
 
-// Build empties the table and fills it with positions 0 to len(hashes)-1,
-// whose keys, read through key(i), hash to hashes[i] (Hash(key(i))), as
-// calling Insert for each in order would, except that it leaves out the
-// positions listed in skip (ascending; Find never finds them). It returns
-// the duplicates ordered by At: nil when the keys are distinct.
+// Load empties the table and sizes it for n keys, read through key(i), to
+// be filled by Add and Finish: a caller that reads its keys in one pass
+// hashes each and Adds it on the way, and Finish fills the table.
 //
-// It is faster than calling Insert in order on a table larger than the
-// cache, whose probes would land anywhere: it sorts the positions by the
-// region of the table their slot is in (a counting sort, stable, so equal
-// keys keep their order and the first one is the one recorded), and it
-// empties and fills the table one region at a time, so that a region is
-// in the cache while it fills.
-func (t *Table) Build(key func(int) string, hashes []uint32, skip []int32) []Dup {
-	t.size(len(hashes), key)
-	var dups []Dup
-	insert := func(i int, h uint32) {
-		if first, ok := t.insert(i, h); !ok {
-			dups = append(dups, Dup{First: first, At: i})
-		}
+// That is faster than calling Insert in position order on a table larger
+// than the cache, whose probes would land anywhere: Add sorts the keys by
+// the region of the table their slot is in as they come (into buckets
+// sized for the hash's even spread, with a spill list for a bucket that
+// overflows), and Finish empties and fills the table one region at a time,
+// so that a region is in the cache while it fills.
+func (t *Table) Load(n int, key func(int) string) {
+	t.size(n, key)
+	regions := max(1, len(t.slots)>>regionBits)
+	per := n / regions
+	room := per + 4*int(math.Sqrt(float64(per))) + 16 // four standard deviations, and some
+	if regions == 1 {
+		room = n
 	}
-	regions := len(t.slots) >> regionBits
-	if regions <= 1 {
-		t.clearTo(len(t.slots))
-		for i, h := range hashes {
-			if len(skip) > 0 && int(skip[0]) == i {
-				skip = skip[1:]
-				continue
-			}
-			insert(i, h)
-		}
-		return dups
-	}
-	if cap(t.counts) < regions+1 {
-		t.counts = make([]int32, regions+1)
-	}
-	counts := t.counts[:regions+1]
-	clear(counts)
-	rest := skip
-	for i, h := range hashes {
-		if len(rest) > 0 && int(rest[0]) == i {
-			rest = rest[1:]
-			continue
-		}
-		counts[(h&t.mask)>>regionBits+1]++
-	}
-	for r := 1; r <= regions; r++ {
-		counts[r] += counts[r-1]
-	}
-	n := int(counts[regions])
-	if cap(t.pairs) < n {
-		t.pairs = make([]uint64, n)
-	}
-	pairs := t.pairs[:n]
-	rest = skip
-	for i, h := range hashes {
-		if len(rest) > 0 && int(rest[0]) == i {
-			rest = rest[1:]
-			continue
-		}
-		r := (h & t.mask) >> regionBits
-		pairs[counts[r]] = uint64(h)<<32 | uint64(i)
-		counts[r]++
-	}
-	// counts[r] is now where region r+1's pairs start.
-	start := 0
+	t.pairs = resize(t.pairs, regions*room)
+	t.fill, t.end = resize(t.fill, regions), resize(t.end, regions)
 	for r := range regions {
-		// A probe runs on past its region's end: empty the next region too.
-		t.clearTo(min(len(t.slots), (r+2)<<regionBits))
-		end := int(counts[r])
-		for _, v := range pairs[start:end] {
-			insert(int(uint32(v)), uint32(v>>32))
-		}
-		start = end
+		t.fill[r], t.end[r] = int32(r*room), int32((r+1)*room)
 	}
+	t.spill = t.spill[:0]
+}
+
+// Add records that the key at position i hashes to h (Hash(key(i))).
+// Positions are added in increasing order; a position not added is never
+// found.
+func (t *Table) Add(i int, h uint32) {
+	r := (h & t.mask) >> regionBits
+	if k := t.fill[r]; k < t.end[r] {
+		t.pairs[k] = uint64(h)<<32 | uint64(i)
+		t.fill[r] = k + 1
+		return
+	}
+	t.addSpill(i, h)
+}
+
+// addSpill records a key whose region's bucket is full.
+func (t *Table) addSpill(i int, h uint32) {
+	t.spill = append(t.spill, uint64(h)<<32|uint64(i))
+}
+
+// Finish fills the table with the added positions, as calling Insert for
+// each in order would, and returns the duplicates ordered by At: nil when
+// the keys are distinct. Equal keys hash to one region, where they were
+// added in order, so the first of them is the one recorded.
+func (t *Table) Finish() []Dup {
+	var dups []Dup
+	insert := func(v uint64) {
+		if first, ok := t.insert(int(uint32(v)), uint32(v>>32)); !ok {
+			dups = append(dups, Dup{First: first, At: int(uint32(v))})
+		}
+	}
+	room := int(t.end[0])
+	for r := range t.fill {
+		// A probe runs on past its region's end: empty the next one too.
+		t.clearTo(min(len(t.slots), (r+2)<<regionBits))
+		for _, v := range t.pairs[r*room : t.fill[r]] {
+			insert(v)
+		}
+	}
+	// The spilled keys came after their regions' others: insert them last.
+	for _, v := range t.spill {
+		insert(v)
+	}
+	t.clearTo(len(t.slots))
 	slices.SortFunc(dups, func(a, b Dup) int { return cmp.Compare(a.At, b.At) })
 	return dups
 }
 
-// clearTo empties the slots up to slot end, if Build has not yet.
+// resize returns a slice of length n, reusing b's array when it is large
+// enough; the contents are not cleared.
+func resize[T any](b []T, n int) []T {
+	if cap(b) < n {
+		return make([]T, n)
+	}
+	return b[:n]
+}
+
+// clearTo empties the slots up to slot end, if Finish has not yet.
 func (t *Table) clearTo(end int) {
 	if end > t.cleared {
 		clear(t.slots[t.cleared:end])

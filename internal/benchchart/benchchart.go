@@ -112,8 +112,8 @@ func split(name, sizeKey string) (series string, size float64, ok bool) {
 		}
 		rest = append(rest, p)
 	}
-	if len(rest) == 0 {
-		rest = parts[:1]
+	if len(rest) == 0 { // BenchmarkReadFloor/allocs=1000: the series is ReadFloor
+		rest = []string{strings.TrimPrefix(parts[0], "Benchmark")}
 	}
 	return strings.Join(rest, "/"), size, ok
 }

@@ -44,6 +44,18 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestParseSeriesWithoutParameters checks the series of a benchmark whose
+// only parameter is the size: its own name, without "Benchmark".
+func TestParseSeriesWithoutParameters(t *testing.T) {
+	rs, err := Parse(strings.NewReader("BenchmarkReadFloor/allocs=1000-2   100   22000 ns/op\n"), "allocs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Series != "ReadFloor" || rs[0].Size != 1000 {
+		t.Errorf("results = %+v, want series ReadFloor at size 1000", rs)
+	}
+}
+
 func TestSVGWellFormed(t *testing.T) {
 	rs, err := Parse(strings.NewReader(sample), "allocs")
 	if err != nil {

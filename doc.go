@@ -73,6 +73,11 @@
 // tracker state that reaches them (Alloc.Health) lives on the allocations,
 // so persisting the allocations as Output.Apply leaves them persists it.
 //
+// As in Nomad, a deployment succeeds only once the job's other groups
+// (those without an update block, which it does not cover) have no work
+// pending either: a group outside it that keeps failing holds it running,
+// and no deadline of the deployment ends that (a Fail command does).
+//
 // # Order
 //
 // Every list in an Output is sorted by group (the job's group order, then

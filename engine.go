@@ -25,8 +25,6 @@ type stepper struct {
 	sc       *scratch         // the memory of ids, groupOf, facts and the groups' allocs
 	// removed lists the groups no longer in the job, in order met.
 	removed []string
-	// contiguous: each group's allocations are one run of positions.
-	contiguous bool
 	// pending lists, in allocation order, the allocations of the input
 	// deployment whose input health has no verdict: the only ones whose
 	// health timers can fire (a verdict is final). Usually about
@@ -59,9 +57,9 @@ type groupState struct {
 	name     string
 	g        *Group // nil for a group no longer in the job
 	strat    UpdateStrategy
-	hasStrat bool    // a strategy that deploys (max_parallel > 0)
-	allocs   []int32 // read only: it may be shared with other steps (scratch.iota)
-	ds       int     // index of the group in cur.Groups, or -1
+	hasStrat bool // a strategy that deploys (max_parallel > 0)
+	allocs   []int32
+	ds       int // index of the group in cur.Groups, or -1
 	depID    string
 	plan     GroupPlan
 	complete bool
@@ -78,10 +76,6 @@ type groupState struct {
 	stats    groupStats
 	statsOK  bool
 	statsFor *Deployment
-	// runStart and runEnd are the positions of the group's allocations
-	// when they are one run (see stepper.contiguous); hasRun: it has any.
-	runStart, runEnd int32
-	hasRun           bool
 	// inputHealthy is the latest verdict time of the group's allocations
 	// that are healthy in the input deployment (a verdict is final, so it
 	// stands for them in every tally).

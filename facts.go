@@ -66,9 +66,6 @@ type scratch struct {
 	groupOf []int32 // per allocation: its position in stepper.groups
 	slot    []int32 // per allocation: its Index (see stepper.indexOf)
 	byGroup []int32 // the allocations, grouped (groupState.allocs)
-	// positions is 0, 1, 2, ...: groupState.allocs of groups whose
-	// allocations are contiguous are slices of it. It only grows.
-	positions []int32
 	// destructive holds classes.destructive of the group being reconciled.
 	destructive []int32
 	// place, stop and inPlace are the buffers Step builds Output.Place,
@@ -90,14 +87,6 @@ func getScratch(n int) *scratch {
 	sc.byGroup = resize(sc.byGroup, n)
 	sc.destructive = resize(sc.destructive, n)
 	return sc
-}
-
-// iota returns the positions 0 to n-1.
-func (sc *scratch) iota(n int) []int32 {
-	for i := len(sc.positions); i < n; i++ {
-		sc.positions = append(sc.positions, int32(i))
-	}
-	return sc.positions[:n]
 }
 
 // release returns sc to the pool, keeping none of the step's input alive.

@@ -47,8 +47,7 @@ func (s *stepper) scan() (probs []allocProblem) {
 		depID = s.in.Deployment.ID
 	}
 	gi, groupName, groupSpec := int32(-1), "", ""
-	runs, withAllocs := 0, 0 // runs of allocations of one group; groups with allocations
-	groupSpecOK := false     // the group is in the job: groupSpec is its Spec
+	groupSpecOK := false // the group is in the job: groupSpec is its Spec
 	for i := range allocs {
 		a := &allocs[i]
 		if a.ID != "" {
@@ -106,21 +105,12 @@ func (s *stepper) scan() (probs []allocProblem) {
 
 		// The group: usually the previous allocation's.
 		if gi < 0 || a.Group != groupName {
-			if gi >= 0 {
-				s.groups[gi].runEnd = int32(i)
-			}
 			gi = s.groupFor(a.Group)
 			groupName = a.Group
 			groupSpecOK = int(gi) < len(job.Groups)
 			if groupSpecOK {
 				groupSpec = job.Groups[gi].Spec
 			}
-			s.groups[gi].runStart = int32(i)
-			if !s.groups[gi].hasRun {
-				s.groups[gi].hasRun = true
-				withAllocs++
-			}
-			runs++
 		}
 		groupOf[i] = gi
 		slot[i] = slotOf(a.Index)
@@ -142,12 +132,6 @@ func (s *stepper) scan() (probs []allocProblem) {
 		}
 		facts[i] = f
 	}
-	if gi >= 0 {
-		s.groups[gi].runEnd = int32(len(allocs))
-	}
-	// Each group's allocations in one run, as a scheduler usually lists
-	// them: index need not sort them by group.
-	s.contiguous = runs == withAllocs
 	return probs
 }
 
@@ -185,18 +169,7 @@ func (s *stepper) index() {
 			}
 		}
 	}
-	if s.contiguous {
-		// Each group's allocations are a run of positions: slices of 0, 1,
-		// 2, ... kept in the scratch from step to step.
-		iota := s.sc.iota(len(s.in.Allocs))
-		for gi := range s.groups {
-			if gs := &s.groups[gi]; gs.hasRun {
-				gs.allocs = iota[gs.runStart:gs.runEnd:gs.runEnd]
-			}
-		}
-	} else {
-		s.groupByCount()
-	}
+	s.groupByCount()
 	if len(removed) > 1 {
 		for k := int(len(job.Groups)); k < len(s.groups); k++ {
 			names[s.groups[k].name] = int32(k)

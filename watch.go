@@ -140,9 +140,8 @@ func (s *stepper) stats(gi int) groupStats {
 // tally counts the group's allocations in deployment d, from their facts.
 func (s *stepper) tally(gi int, d *Deployment) groupStats {
 	var st groupStats
-	inDep := s.member(d)
-	if d == nil || inDep.facts == nil {
-		return st // a deployment this step created has no allocations yet
+	if d == nil || s.member(d).facts == nil {
+		return st // none, or one this step created: no allocations yet
 	}
 	gs := &s.groups[gi]
 	// Verdicts are final, so the input's healthy allocations are healthy

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -151,7 +152,7 @@ func (r *Runner) Submit(ctx context.Context, job JobVersion) (JobVersion, error)
 	}
 	v, created := st.History.Submit(job, r.clock.Now())
 	if created {
-		if err := r.store.Save(ctx, r.cfg.JobID, st); err != nil {
+		if _, err := r.store.Save(ctx, r.cfg.JobID, st); err != nil {
 			return JobVersion{}, fmt.Errorf("rollout: submit: save: %w", err)
 		}
 	}
@@ -366,7 +367,11 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	if out.Revert != nil {
 		st.History.Record(*out.Revert)
 	}
-	if !r.retry(ctx, "save state", func() error { return r.store.Save(ctx, r.cfg.JobID, st) }) {
+	if !r.retry(ctx, "save state", func() error {
+		rev, err := r.store.Save(ctx, r.cfg.JobID, st)
+		st.Revision = rev
+		return err
+	}) {
 		return time.Time{}, false, nil
 	}
 	r.events = append(later, r.events[taken:]...)
@@ -546,16 +551,21 @@ func (r *Runner) report(err error) {
 }
 
 // MemoryStore is a Store in memory, safe for concurrent use. It keeps deep
-// copies, so callers cannot change what it holds by accident.
+// copies, so callers cannot change what it holds by accident. Its revisions
+// count saves across all its jobs.
 type MemoryStore struct {
 	mu   sync.Mutex
+	rev  uint64
 	jobs map[string]State
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore { return &MemoryStore{jobs: map[string]State{}} }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store     = (*MemoryStore)(nil)
+	_ JobLister = (*MemoryStore)(nil)
+)
 
 // Load returns a copy of the job's state.
 func (m *MemoryStore) Load(ctx context.Context, jobID string) (State, error) {
@@ -568,13 +578,34 @@ func (m *MemoryStore) Load(ctx context.Context, jobID string) (State, error) {
 	return st.Clone(), nil
 }
 
-// Save stores a copy of the job's state.
-func (m *MemoryStore) Save(ctx context.Context, jobID string, s State) error {
+// Save stores a copy of the job's state if its revision is current.
+func (m *MemoryStore) Save(ctx context.Context, jobID string, s State) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.jobs[jobID] = s.Clone()
-	return nil
+	if cur := m.jobs[jobID].Revision; cur != s.Revision {
+		return 0, &ConflictError{JobID: jobID, Expected: s.Revision, Actual: cur}
+	}
+	m.rev++
+	c := s.Clone()
+	c.Revision = m.rev
+	m.jobs[jobID] = c
+	return m.rev, nil
+}
+
+// Jobs returns the IDs of the jobs saved, in ascending order.
+func (m *MemoryStore) Jobs(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.jobs))
+	for id := range m.jobs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }

@@ -398,7 +398,7 @@ func TestMemoryStore(t *testing.T) {
 	}
 	st.History.Submit(rollout.JobVersion{ID: "j", Groups: []rollout.Group{{Name: "g", Count: 1, Tasks: []string{"t"}}}}, runnerT0)
 	st.RecordDeployment(&rollout.Deployment{ID: "d1", JobID: "j", Status: rollout.StatusRunning})
-	if err := m.Save(ctx, "j", st); err != nil {
+	if _, err := m.Save(ctx, "j", st); err != nil {
 		t.Fatal(err)
 	}
 	st.History.Versions[0].Groups[0].Tasks[0] = "changed"

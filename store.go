@@ -1,0 +1,219 @@
+package rollout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Store errors. Stores wrap them, so callers branch with errors.Is.
+var (
+	// ErrConflict is returned by Store.Save when another writer saved the
+	// job since the state was loaded: the caller reloads and steps again.
+	// Stores return it wrapped in a *ConflictError.
+	ErrConflict = errors.New("store revision conflict")
+
+	// ErrCorrupt is returned when stored bytes cannot be decoded as a
+	// State.
+	ErrCorrupt = errors.New("stored state is corrupt")
+
+	// ErrSchema is returned when stored state was written with a schema
+	// newer than this version of the package understands.
+	ErrSchema = errors.New("stored state has an unknown schema")
+)
+
+// ConflictError is a failed compare-and-set: the revision the caller loaded
+// is not the one stored. It wraps ErrConflict.
+type ConflictError struct {
+	// JobID is the job whose state was saved.
+	JobID string
+	// Expected is the revision the caller loaded (State.Revision).
+	Expected uint64
+	// Actual is the revision the store holds; 0 when the store does not
+	// know it.
+	Actual uint64
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("job %q: saved at revision %d, but the store holds revision %d", e.JobID, e.Expected, e.Actual)
+}
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Store persists the desired state of jobs: for each job its versions, its
+// deployments, its allocation records and the decisions of a step not yet
+// confirmed applied, as one State with a revision. A Runner loads the state
+// before each step and saves it, with the step's decisions as Pending,
+// before it applies them; once applied it saves again with Pending cleared.
+// NewMemoryStore returns one in memory; the bbolt and etcd modules of this
+// repository hold durable ones; rollouttest.TestStore checks any Store.
+//
+// The contract:
+//
+//   - Load of a job never saved returns the zero State (Revision 0) and no
+//     error. Otherwise State.Revision is the revision of what was loaded.
+//   - Save is a compare-and-set: it stores s as a whole, atomically, only if
+//     the job's stored revision is s.Revision (0: the job was never saved),
+//     and returns the new revision, which is greater than any revision the
+//     job had. Otherwise it stores nothing and returns an error wrapping a
+//     *ConflictError (errors.Is(err, ErrConflict)).
+//   - What Load returns is exactly what was saved (every field, including
+//     the allocations' health tracker state), and belongs to the caller.
+//   - Concurrency. Every method may be called concurrently, for the same
+//     job or different ones, from several goroutines or processes.
+//   - Errors other than a conflict are treated as temporary and retried with
+//     backoff; stored bytes that cannot be read fail with an error wrapping
+//     ErrCorrupt or ErrSchema. All methods return promptly once ctx is
+//     done, with an error that wraps ctx.Err().
+type Store interface {
+	// Load returns the job's state and its revision.
+	Load(ctx context.Context, jobID string) (State, error)
+	// Save stores the job's state if its revision is still s.Revision and
+	// returns the new revision.
+	Save(ctx context.Context, jobID string, s State) (uint64, error)
+}
+
+// JobLister is implemented by a Store that can list the jobs it holds. A
+// Manager uses it to find the jobs to run after a restart.
+type JobLister interface {
+	// Jobs returns the IDs of every job saved, in ascending order.
+	Jobs(ctx context.Context) ([]string, error)
+}
+
+// State is what a Store keeps of one job: its desired state.
+type State struct {
+	// Revision is the store's revision of this state when it was loaded; 0
+	// for a job never saved. Save succeeds only while it is current. It is
+	// set by the Store, not by the caller, and is not part of the encoding.
+	Revision uint64 `json:"-"`
+	// History holds the job's retained versions, oldest first.
+	History History
+	// Deployments holds the job's deployments, oldest first; the last one is
+	// the job's latest deployment, the one Step continues.
+	Deployments []Deployment
+	// Allocs holds the job's allocation records as Step's decisions define
+	// them (desired status, version, deployment, canary flag, attempts,
+	// health and its tracker state), in ID order. The client status and
+	// times are what the Driver last reported.
+	Allocs []Alloc `json:",omitempty"`
+	// Pending holds the decisions of the last step that were saved but not
+	// yet confirmed applied; nil when there are none. A Runner that starts
+	// applies them again (Driver.Apply is idempotent) before it steps.
+	Pending *Decisions `json:",omitempty"`
+}
+
+// Deployment returns a copy of the job's latest deployment, or nil.
+func (s *State) Deployment() *Deployment {
+	if len(s.Deployments) == 0 {
+		return nil
+	}
+	return s.Deployments[len(s.Deployments)-1].clone()
+}
+
+// RecordDeployment stores d: it replaces the deployment with the same ID, or
+// is appended as the latest.
+func (s *State) RecordDeployment(d *Deployment) {
+	for i := range s.Deployments {
+		if s.Deployments[i].ID == d.ID {
+			s.Deployments[i] = *d.clone()
+			return
+		}
+	}
+	s.Deployments = append(s.Deployments, *d.clone())
+}
+
+// Clone returns a deep copy of s.
+func (s *State) Clone() State {
+	c := State{Revision: s.Revision, History: History{Keep: s.History.Keep}}
+	for i := range s.History.Versions {
+		c.History.Versions = append(c.History.Versions, s.History.Versions[i].Clone())
+	}
+	for i := range s.Deployments {
+		c.Deployments = append(c.Deployments, *s.Deployments[i].clone())
+	}
+	for i := range s.Allocs {
+		c.Allocs = append(c.Allocs, s.Allocs[i].clone())
+	}
+	if s.Pending != nil {
+		p := s.Pending.clone()
+		c.Pending = &p
+	}
+	return c
+}
+
+// StateSchema is the schema of the encoding EncodeState writes. DecodeState
+// reads this schema and every older one, and refuses newer ones with
+// ErrSchema.
+const StateSchema = 1
+
+// stateEnvelope is the stored form of a State: the schema beside it.
+type stateEnvelope struct {
+	Schema int             `json:"schema"`
+	State  json.RawMessage `json:"state"`
+}
+
+// EncodeState returns the stored form of s (JSON with its schema), the one
+// encoding every durable Store of this repository writes. Revision is not
+// encoded: it belongs to the store.
+func EncodeState(s State) ([]byte, error) {
+	body, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("rollout: encode state: %w", err)
+	}
+	return json.Marshal(stateEnvelope{Schema: StateSchema, State: body})
+}
+
+// DecodeState reads what EncodeState wrote. Bytes that are not a stored
+// state fail with an error wrapping ErrCorrupt; a schema newer than
+// StateSchema fails with an error wrapping ErrSchema.
+func DecodeState(data []byte) (State, error) {
+	var env stateEnvelope
+	if err := json.Unmarshal(data, &env); err != nil {
+		return State{}, fmt.Errorf("rollout: decode state: %w: %w", ErrCorrupt, err)
+	}
+	switch {
+	case env.Schema > StateSchema:
+		return State{}, fmt.Errorf("rollout: decode state: %w: schema %d, this version reads up to %d", ErrSchema, env.Schema, StateSchema)
+	case env.Schema < 1 || len(env.State) == 0:
+		return State{}, fmt.Errorf("rollout: decode state: %w: no schema or no state", ErrCorrupt)
+	}
+	var s State
+	if err := json.Unmarshal(env.State, &s); err != nil {
+		return State{}, fmt.Errorf("rollout: decode state: %w: %w", ErrCorrupt, err)
+	}
+	return s, nil
+}
+
+// clone returns a deep copy of a.
+func (a *Alloc) clone() Alloc {
+	c := *a
+	c.Health = a.Health.clone()
+	return c
+}
+
+// clone returns a deep copy of h.
+func (h *AllocHealth) clone() AllocHealth {
+	c := *h
+	c.Tasks = append([]TaskHealth(nil), h.Tasks...)
+	c.Checks = append([]CheckHealth(nil), h.Checks...)
+	return c
+}
+
+// clone returns a deep copy of d.
+func (d *Decisions) clone() Decisions {
+	c := Decisions{JobID: d.JobID}
+	c.Stop = append([]StopDecision(nil), d.Stop...)
+	c.Place = append([]Placement(nil), d.Place...)
+	for _, u := range d.InPlace {
+		u.Health = u.Health.clone()
+		c.InPlace = append(c.InPlace, u)
+	}
+	for _, u := range d.Health {
+		u.Health = u.Health.clone()
+		c.Health = append(c.Health, u)
+	}
+	return c
+}

@@ -217,3 +217,30 @@ func (d *Decisions) clone() Decisions {
 	}
 	return c
 }
+
+// Leaser grants per-job leases, so that several controller replicas can
+// share a fleet of jobs with each job run by exactly one replica at a time.
+// A Manager given a Leaser runs a job only while it holds the job's lease.
+// The etcd module of this repository implements it on etcd sessions; a
+// single controller needs none.
+//
+// The contract: Acquire blocks until the caller holds the job's lease, or
+// ctx ends (then it returns an error wrapping ctx.Err()). Two holders of
+// one job's lease never overlap, except that a holder cut off from the
+// lease service learns of the loss at most one lease TTL late: that window
+// is why Store.Save is a compare-and-set. Methods may be called
+// concurrently.
+type Leaser interface {
+	// Acquire waits for the job's lease and returns it.
+	Acquire(ctx context.Context, jobID string) (Lease, error)
+}
+
+// Lease is a held per-job lease.
+type Lease interface {
+	// Done is closed when the lease is lost (expired, revoked, or
+	// released): the holder must stop acting for the job.
+	Done() <-chan struct{}
+	// Release gives the lease up, so another replica can take the job at
+	// once. Releasing twice is not an error.
+	Release(ctx context.Context) error
+}

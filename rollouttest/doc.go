@@ -12,5 +12,5 @@
 //   - RecordingDriver, a rollout.Driver that records every call, keeps the
 //     allocations it is told to make, and fails when told to.
 //   - TestDriver, a conformance check to run against your own
-//     rollout.Driver.
+//     rollout.Driver, and TestStore, one for your own rollout.Store.
 package rollouttest

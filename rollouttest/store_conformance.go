@@ -1,0 +1,511 @@
+package rollouttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/rollout-go/rollout"
+)
+
+// TestStore checks that a rollout.Store keeps the contract documented on
+// rollout.Store, the way testing/fstest.TestFS checks a file system. Each
+// check runs as a subtest with a store of its own from newStore, which
+// must return an empty store (a fresh file, a fresh key prefix) that
+// lives until the subtest ends (use t.Cleanup to close it). It checks that:
+//
+//   - Load of a job never saved returns the zero State and no error;
+//   - a saved State comes back field for field, every field of versions
+//     (update blocks, groups, specs), deployments (every per-group field),
+//     allocations (with their health tracker's tasks and checks) and
+//     pending decisions of every kind, and a later Save replaces it as a
+//     whole; what Load returns and what Save was given are not shared
+//     with the store;
+//   - every Save returns a revision greater than the job's earlier ones,
+//     and Load returns the revision of the last Save;
+//   - a Save at a stale revision (or at revision 0 once the job exists, or
+//     at a revision the job never had) fails with an error wrapping a
+//     *rollout.ConflictError (errors.Is rollout.ErrConflict) naming the job
+//     and the expected revision, and stores nothing;
+//   - of concurrent writers saving at one revision exactly one wins, and
+//     writers that reload and retry after a conflict lose no update;
+//   - jobs are independent: saving one changes neither the state nor the
+//     revision of another, and job IDs with slashes, spaces, dots or
+//     non-ASCII letters are kept apart;
+//   - Load, Save (and Jobs) return an error wrapping context.Canceled, or
+//     context.DeadlineExceeded, for a context already done;
+//   - a store that implements rollout.JobLister lists exactly the jobs
+//     saved, in ascending order, none for an empty store.
+func TestStore(t *testing.T, newStore func(t *testing.T) rollout.Store) {
+	t.Helper()
+	checks := []struct {
+		name string
+		fn   func(t *testing.T, s rollout.Store)
+	}{
+		{"UnknownJob", storeUnknownJob},
+		{"RoundTrip", storeRoundTrip},
+		{"NotShared", storeNotShared},
+		{"Revisions", storeRevisions},
+		{"Conflict", storeConflict},
+		{"ConcurrentWriters", storeConcurrentWriters},
+		{"NoLostUpdates", storeNoLostUpdates},
+		{"IndependentJobs", storeIndependentJobs},
+		{"DoneContext", storeDoneContext},
+		{"Jobs", storeJobs},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStore(t)
+			if s == nil {
+				t.Fatal("newStore returned nil")
+			}
+			c.fn(t, s)
+		})
+	}
+}
+
+// storeJob is the job most checks save.
+const storeJob = "rollouttest-store"
+
+// storeCmp compares states: a nil slice and an empty one are the same.
+var storeCmp = cmpopts.EquateEmpty()
+
+func storeUnknownJob(t *testing.T, s rollout.Store) {
+	st, err := s.Load(context.Background(), "rollouttest-never-saved")
+	if err != nil {
+		t.Fatalf("Load of a job never saved: %v; want the zero State and no error", err)
+	}
+	if diff := cmp.Diff(rollout.State{}, st, storeCmp); diff != "" {
+		t.Errorf("Load of a job never saved is not the zero State (-want +got):\n%s", diff)
+	}
+}
+
+// save saves st and fails the test on an error.
+func save(t *testing.T, s rollout.Store, job string, st rollout.State) uint64 {
+	t.Helper()
+	rev, err := s.Save(context.Background(), job, st)
+	if err != nil {
+		t.Fatalf("Save(%q) at revision %d: %v", job, st.Revision, err)
+	}
+	if rev == 0 {
+		t.Fatalf("Save(%q) returned revision 0; a saved job's revision is above 0", job)
+	}
+	return rev
+}
+
+// load loads a job and fails the test on an error.
+func load(t *testing.T, s rollout.Store, job string) rollout.State {
+	t.Helper()
+	st, err := s.Load(context.Background(), job)
+	if err != nil {
+		t.Fatalf("Load(%q): %v", job, err)
+	}
+	return st
+}
+
+// expect checks that the job holds want (Revision included).
+func expect(t *testing.T, s rollout.Store, job string, want rollout.State, what string) {
+	t.Helper()
+	got := load(t, s, job)
+	if diff := cmp.Diff(want, got, storeCmp); diff != "" {
+		t.Errorf("%s: Load(%q) differs from what was saved (-want +got):\n%s", what, job, diff)
+	}
+}
+
+func storeRoundTrip(t *testing.T, s rollout.Store) {
+	full := StoreFixture(storeJob)
+	rev := save(t, s, storeJob, full)
+	want := full.Clone()
+	want.Revision = rev
+	expect(t, s, storeJob, want, "every field")
+
+	// A later save replaces the state as a whole: fewer allocations,
+	// no pending decisions, a deployment ended.
+	next := load(t, s, storeJob)
+	next.Allocs = next.Allocs[:1]
+	next.Pending = nil
+	next.Deployments[len(next.Deployments)-1].Status = rollout.StatusSuccessful
+	rev = save(t, s, storeJob, next)
+	want = next.Clone()
+	want.Revision = rev
+	expect(t, s, storeJob, want, "a second save")
+}
+
+func storeNotShared(t *testing.T, s rollout.Store) {
+	st := StoreFixture(storeJob)
+	rev := save(t, s, storeJob, st)
+	want := StoreFixture(storeJob)
+	want.Revision = rev
+
+	// Change what was given to Save, and what Load returned.
+	scribble(&st)
+	got := load(t, s, storeJob)
+	scribble(&got)
+	expect(t, s, storeJob, want, "after the caller changed what it saved and what it loaded")
+}
+
+// scribble changes st in place, through every kind of shared memory.
+func scribble(st *rollout.State) {
+	st.History.Versions[0].Groups[0].Tasks[0] = "scribbled"
+	*st.History.Versions[0].Update.MaxParallel = 99
+	st.Deployments[0].Groups[0].PlacedCanaries[0] = "scribbled"
+	st.Allocs[0].Health.Tasks[0].Name = "scribbled"
+	st.Allocs[0].Health.Checks[0].Name = "scribbled"
+	st.Pending.Place[0].ID = "scribbled"
+	st.Pending.InPlace[0].Health.Tasks[0].Name = "scribbled"
+	st.Pending.Health[0].Health.Checks[0].Name = "scribbled"
+}
+
+func storeRevisions(t *testing.T, s rollout.Store) {
+	st := StoreFixture(storeJob)
+	var last uint64
+	for i := range 5 {
+		st.History.Keep = i + 1
+		rev := save(t, s, storeJob, st)
+		if rev <= last {
+			t.Fatalf("save %d returned revision %d, not above the job's previous revision %d", i+1, rev, last)
+		}
+		last = rev
+		st = load(t, s, storeJob)
+		if st.Revision != rev || st.History.Keep != i+1 {
+			t.Fatalf("after save %d at revision %d, Load returned revision %d holding save %d", i+1, rev, st.Revision, st.History.Keep)
+		}
+	}
+}
+
+// wantConflict checks that err is a conflict for job at revision expected,
+// and that the job still holds held.
+func wantConflict(t *testing.T, s rollout.Store, err error, job string, expected uint64, held rollout.State, what string) {
+	t.Helper()
+	var ce *rollout.ConflictError
+	switch {
+	case err == nil:
+		t.Errorf("%s: Save succeeded; want a conflict", what)
+	case !errors.Is(err, rollout.ErrConflict) || !errors.As(err, &ce):
+		t.Errorf("%s: Save returned %v; want an error wrapping a *rollout.ConflictError", what, err)
+	default:
+		if ce.JobID != job || ce.Expected != expected {
+			t.Errorf("%s: conflict names job %q at revision %d; want job %q at revision %d", what, ce.JobID, ce.Expected, job, expected)
+		}
+		if ce.Actual != 0 && ce.Actual != held.Revision {
+			t.Errorf("%s: conflict says the store holds revision %d; it holds %d", what, ce.Actual, held.Revision)
+		}
+	}
+	expect(t, s, job, held, what+": the conflicting save stored something")
+}
+
+func storeConflict(t *testing.T, s rollout.Store) {
+	first := StoreFixture(storeJob)
+	rev1 := save(t, s, storeJob, first)
+	stale := load(t, s, storeJob)
+	stale.History.Keep = 2
+	rev2 := save(t, s, storeJob, stale)
+	held := load(t, s, storeJob)
+	if held.Revision != rev2 {
+		t.Fatalf("Load returned revision %d after a save at %d", held.Revision, rev2)
+	}
+
+	lost := held.Clone()
+	lost.Deployments = nil
+	lost.Pending = nil
+
+	lost.Revision = rev1
+	_, err := s.Save(context.Background(), storeJob, lost)
+	wantConflict(t, s, err, storeJob, rev1, held, "a save at a stale revision")
+
+	lost.Revision = 0
+	_, err = s.Save(context.Background(), storeJob, lost)
+	wantConflict(t, s, err, storeJob, 0, held, "a save at revision 0 of a job that exists")
+
+	lost.Revision = rev2 + 1000
+	_, err = s.Save(context.Background(), storeJob, lost)
+	wantConflict(t, s, err, storeJob, rev2+1000, held, "a save at a revision the job never had")
+
+	const other = "rollouttest-store-unsaved"
+	lost.Revision = rev2
+	_, err = s.Save(context.Background(), other, lost)
+	wantConflict(t, s, err, other, rev2, rollout.State{}, "a save at a revision of a job never saved")
+}
+
+// storeWriters is how many goroutines write one job at once.
+const storeWriters = 8
+
+func storeConcurrentWriters(t *testing.T, s rollout.Store) {
+	base := StoreFixture(storeJob)
+	save(t, s, storeJob, base)
+	for round := range 5 {
+		st := load(t, s, storeJob)
+		var (
+			wg      sync.WaitGroup
+			mu      sync.Mutex
+			winners []int
+			revs    []uint64
+			errs    []error
+		)
+		start := make(chan struct{})
+		for w := range storeWriters {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				mine := st.Clone()
+				mine.History.Keep = 100*round + w + 1
+				<-start
+				rev, err := s.Save(context.Background(), storeJob, mine)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					winners = append(winners, mine.History.Keep)
+					revs = append(revs, rev)
+				case !errors.Is(err, rollout.ErrConflict):
+					errs = append(errs, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			t.Errorf("round %d: a losing writer got %v; want a conflict", round, err)
+		}
+		if len(winners) != 1 {
+			t.Fatalf("round %d: %d of %d writers at revision %d won (%v); want exactly one", round, len(winners), storeWriters, st.Revision, winners)
+		}
+		got := load(t, s, storeJob)
+		if got.Revision != revs[0] || got.History.Keep != winners[0] {
+			t.Fatalf("round %d: the store holds writer %d at revision %d; the winner was writer %d at revision %d",
+				round, got.History.Keep, got.Revision, winners[0], revs[0])
+		}
+	}
+}
+
+func storeNoLostUpdates(t *testing.T, s rollout.Store) {
+	const each = 5
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for range storeWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			for done := 0; done < each; {
+				st, err := s.Load(ctx, storeJob)
+				if err == nil {
+					// History.Keep counts the increments.
+					st.History.Keep++
+					_, err = s.Save(ctx, storeJob, st)
+				}
+				switch {
+				case err == nil:
+					done++
+				case !errors.Is(err, rollout.ErrConflict):
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		t.Errorf("a writer retrying after conflicts got %v; want only conflicts", err)
+	}
+	if got := load(t, s, storeJob).History.Keep; got != storeWriters*each && len(errs) == 0 {
+		t.Errorf("%d writers made %d increments each with reload-and-retry; the store counts %d (updates lost)", storeWriters, each, got)
+	}
+}
+
+// storeJobIDs are job IDs a store must keep apart, in ascending order.
+var storeJobIDs = []string{"a", "a b", "a.b", "a/b", "ab", "b", "jöb-ü"}
+
+func storeIndependentJobs(t *testing.T, s rollout.Store) {
+	want := map[string]rollout.State{}
+	for i, id := range storeJobIDs {
+		st := StoreFixture(id)
+		st.History.Keep = i + 1
+		st.Revision = save(t, s, id, st)
+		want[id] = st
+	}
+	// Save the first job again: the others keep their state and revision,
+	// so saves at their revisions still succeed.
+	first := storeJobIDs[0]
+	st := load(t, s, first)
+	st.History.Keep = 100
+	st.Revision = save(t, s, first, st)
+	want[first] = st
+	for _, id := range storeJobIDs {
+		expect(t, s, id, want[id], fmt.Sprintf("job %q after saving job %q", id, first))
+	}
+	for _, id := range storeJobIDs[1:] {
+		st := want[id]
+		st = st.Clone()
+		st.History.Keep += 1000
+		save(t, s, id, st)
+	}
+}
+
+func storeDoneContext(t *testing.T, s rollout.Store) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel2()
+	for _, c := range []struct {
+		ctx  context.Context
+		want error
+	}{{cancelled, context.Canceled}, {expired, context.DeadlineExceeded}} {
+		if _, err := s.Load(c.ctx, storeJob); !errors.Is(err, c.want) {
+			t.Errorf("Load with a context done (%v) returned %v; want an error wrapping it", c.want, err)
+		}
+		if _, err := s.Save(c.ctx, storeJob, StoreFixture(storeJob)); !errors.Is(err, c.want) {
+			t.Errorf("Save with a context done (%v) returned %v; want an error wrapping it", c.want, err)
+		}
+		if l, ok := s.(rollout.JobLister); ok {
+			if _, err := l.Jobs(c.ctx); !errors.Is(err, c.want) {
+				t.Errorf("Jobs with a context done (%v) returned %v; want an error wrapping it", c.want, err)
+			}
+		}
+	}
+	// The store still works with a live context.
+	save(t, s, storeJob, StoreFixture(storeJob))
+}
+
+func storeJobs(t *testing.T, s rollout.Store) {
+	l, ok := s.(rollout.JobLister)
+	if !ok {
+		t.Skipf("%T does not implement rollout.JobLister", s)
+	}
+	ctx := context.Background()
+	ids, err := l.Jobs(ctx)
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("Jobs of an empty store: %q, %v; want none", ids, err)
+	}
+	// Save in reverse order; a failed save lists nothing.
+	for i := len(storeJobIDs) - 1; i >= 0; i-- {
+		save(t, s, storeJobIDs[i], StoreFixture(storeJobIDs[i]))
+	}
+	if _, err := s.Save(ctx, "rollouttest-conflicted", rollout.State{Revision: 7}); !errors.Is(err, rollout.ErrConflict) {
+		t.Errorf("Save of a job never saved at revision 7: %v; want a conflict", err)
+	}
+	ids, err = l.Jobs(ctx)
+	if err != nil {
+		t.Fatalf("Jobs: %v", err)
+	}
+	if diff := cmp.Diff(storeJobIDs, ids); diff != "" {
+		t.Errorf("Jobs lists other jobs than those saved, in ascending order (-want +got):\n%s", diff)
+	}
+}
+
+// StoreFixture returns a State for job in which every field of every
+// nested value is set (no zero field anywhere): versions with update
+// blocks, groups, specs, a revert; deployments with every per-group
+// field; allocations with health tracker tasks and checks; pending
+// decisions of every kind. TestStore saves it to check a round trip; it is
+// exported for tests of encodings.
+func StoreFixture(job string) rollout.State {
+	t0 := time.Date(2020, 2, 5, 16, 57, 24, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	intp := func(v int) *int { return &v }
+	durp := func(d time.Duration) *time.Duration { return &d }
+	boolp := func(b bool) *bool { return &b }
+	hcp := func(h rollout.HealthCheck) *rollout.HealthCheck { return &h }
+	u64p := func(v uint64) *uint64 { return &v }
+	block := func(n int) *rollout.UpdateBlock {
+		return &rollout.UpdateBlock{
+			MaxParallel:      intp(n),
+			HealthCheck:      hcp(rollout.HealthChecks),
+			MinHealthyTime:   durp(10 * time.Second),
+			HealthyDeadline:  durp(5 * time.Minute),
+			ProgressDeadline: durp(10 * time.Minute),
+			AutoRevert:       boolp(true),
+			AutoPromote:      boolp(n > 1),
+			Canary:           intp(n),
+			Stagger:          durp(30 * time.Second),
+		}
+	}
+	group := func(spec string) rollout.Group {
+		return rollout.Group{
+			Name:       "api",
+			Count:      3,
+			Update:     block(2),
+			Spec:       spec,
+			Tasks:      []string{"server", "sidecar"},
+			Checks:     []string{"http", "tcp"},
+			Reschedule: rollout.ReschedulePolicy{Delay: 5 * time.Second, MaxDelay: time.Minute, Attempts: 3},
+		}
+	}
+	version := func(v uint64, spec string, stable bool) rollout.JobVersion {
+		return rollout.JobVersion{
+			ID: job, Version: v, Stable: stable, Stop: true, SubmitTime: at(int(v)),
+			Update: block(2), Groups: []rollout.Group{group(spec)}, RevertOf: u64p(v + 7),
+		}
+	}
+	health := func(s int) rollout.AllocHealth {
+		return rollout.AllocHealth{
+			Status: rollout.Healthy, Time: at(s + 10), Reason: "task and checks healthy",
+			Tasks: []rollout.TaskHealth{
+				{Name: "server", State: rollout.TaskStateRunning, Since: at(s), Restarts: 1},
+				{Name: "sidecar", State: rollout.TaskStateFailed, Since: at(s + 1), Restarts: 2},
+			},
+			Checks: []rollout.CheckHealth{
+				{Name: "http", Passing: true, Since: at(s + 2)},
+				{Name: "tcp", Passing: true, Since: at(s + 3)},
+			},
+			LastEvent: at(s + 4),
+		}
+	}
+	dep := func(id string, v uint64, status rollout.DeploymentStatus) rollout.Deployment {
+		return rollout.Deployment{
+			ID: id, JobID: job, JobVersion: v, Status: status, Description: "Deployment is running",
+			Groups: []rollout.DeploymentGroup{{
+				Name: "api", AutoRevert: true, AutoPromote: true, ProgressDeadline: 10 * time.Minute,
+				DesiredTotal: 3, DesiredCanaries: 1, PlacedCanaries: []string{id + "-canary"},
+				Placed: 2, Healthy: 1, Unhealthy: 1, Promoted: true, RequireProgressBy: at(600),
+			}},
+			CreateTime: at(int(v) * 100), ModifyTime: at(int(v)*100 + 50),
+		}
+	}
+	alloc := func(id string, index int, client rollout.ClientStatus) rollout.Alloc {
+		return rollout.Alloc{
+			ID: id, JobID: job, Group: "api", Index: index, JobVersion: 1, Spec: "image:v2",
+			Desired: rollout.DesiredRun, Client: client, Canary: true, DeploymentID: "dep-2",
+			CreateTime: at(200 + index), Attempts: index + 1, Health: health(200 + index),
+		}
+	}
+	name := func(i int) string { return rollout.AllocName(job, "api", i) }
+	return rollout.State{
+		History: rollout.History{
+			Versions: []rollout.JobVersion{version(0, "image:v1", false), version(1, "image:v2", true)},
+			Keep:     4,
+		},
+		Deployments: []rollout.Deployment{dep("dep-1", 0, rollout.StatusSuccessful), dep("dep-2", 1, rollout.StatusRunning)},
+		Allocs: []rollout.Alloc{
+			alloc("alloc-0", 0, rollout.ClientRunning),
+			alloc("alloc-1", 1, rollout.ClientFailed),
+		},
+		Pending: &rollout.Decisions{
+			JobID: job,
+			Stop: []rollout.StopDecision{{
+				ID: "alloc-1", Group: "api", Index: 1, Name: name(1), Lost: true,
+				Kind: rollout.KindLost, Reason: rollout.ReasonLost,
+			}},
+			Place: []rollout.Placement{{
+				ID: "alloc-2", JobID: job, Group: "api", Index: 1, Name: name(1), JobVersion: 1, Spec: "image:v2",
+				Canary: true, DeploymentID: "dep-2", Replaces: "alloc-1", Attempts: 2, CreateTime: at(300),
+				Kind: rollout.KindReschedule, Reason: rollout.ReasonPlaceReschedule,
+			}},
+			InPlace: []rollout.InPlaceUpdate{{
+				ID: "alloc-0", Group: "api", Name: name(0), JobVersion: 1, DeploymentID: "dep-2",
+				Health: health(300), CreateTime: at(300), Kind: rollout.KindInPlace, Reason: rollout.ReasonInPlace,
+			}},
+			Health: []rollout.HealthUpdate{{ID: "alloc-0", Group: "api", Name: name(0), Health: health(310)}},
+		},
+	}
+}

@@ -1,0 +1,59 @@
+package jobspec
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/rollout-go/rollout"
+)
+
+// Validate checks the loaded job as rollout does (JobVersion.Validate) and
+// places each problem at the declaration it concerns: a group's update
+// block, the group, or the job. The error, if any, is a *multierror.Error
+// of *Error values whose Err is the *rollout.FieldError.
+//
+// Beyond JobVersion.Validate it refuses what Nomad refuses at submission:
+// canary > 0 with max_parallel = 0 (a forced update has no deployment to
+// place canaries in).
+func (j *Job) Validate() error {
+	var errs []error
+	if err := j.Version.Validate(); err != nil {
+		var me *multierror.Error
+		if errors.As(err, &me) {
+			errs = append(errs, me.Errors...)
+		} else {
+			errs = append(errs, err)
+		}
+	}
+	for _, g := range j.Version.Groups {
+		s, ok := j.Version.Strategy(g.Name)
+		if ok && s.Canary > 0 && s.MaxParallel == 0 {
+			errs = append(errs, &rollout.FieldError{Field: "group " + strconv.Quote(g.Name) + " update.canary", Value: s.Canary,
+				Problem: "requires max_parallel greater than zero (max_parallel = 0 replaces every allocation at once, without a deployment)"})
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	var out *multierror.Error
+	for _, e := range errs {
+		p := j.Pos
+		var fe *rollout.FieldError
+		if errors.As(e, &fe) {
+			for _, g := range j.Groups {
+				prefix := "group \"" + g.Name + "\""
+				if !strings.HasPrefix(fe.Field, prefix) {
+					continue
+				}
+				p = g.Pos
+				if strings.HasPrefix(fe.Field, prefix+" update.") && g.UpdatePos.Line != 0 {
+					p = g.UpdatePos
+				}
+			}
+		}
+		out = multierror.Append(out, &Error{Pos: p, Msg: e.Error(), Err: e})
+	}
+	return out
+}

@@ -658,7 +658,8 @@ func uniqueNames(names []string) []string {
 // update reads an update block through rollout.UpdateBlock's strict JSON
 // decoder, so its rules and messages are the core's.
 func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
-	doc := map[string]json.RawMessage{}
+	var doc bytes.Buffer // the attributes in file order, so problems are
+	doc.WriteByte('{')
 	at := map[string]hcl.Range{}
 	for _, a := range sortedAttrs(b.Body) {
 		v, ok := l.eval(a.Expr)
@@ -670,13 +671,20 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 			l.fail(a.SrcRange, "update.%s: %v", a.Name, err)
 			continue
 		}
-		doc[a.Name] = raw
+		if doc.Len() > 1 {
+			doc.WriteByte(',')
+		}
+		name, _ := json.Marshal(a.Name)
+		doc.Write(name)
+		doc.WriteByte(':')
+		doc.Write(raw)
 		at[a.Name] = a.SrcRange
 	}
 	for _, bl := range b.Body.Blocks {
 		l.fail(bl.TypeRange, "unsupported block %q in an update block", bl.Type)
 	}
-	data, _ := json.Marshal(doc)
+	doc.WriteByte('}')
+	data := doc.Bytes()
 	var ub rollout.UpdateBlock
 	if err := ub.UnmarshalJSON(data); err != nil {
 		var me *multierror.Error

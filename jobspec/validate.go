@@ -19,6 +19,8 @@ import (
 // place canaries in).
 func (j *Job) Validate() error {
 	var errs []error
+	var out *multierror.Error
+	var extra []error // problems placed already
 	if err := j.Version.Validate(); err != nil {
 		var me *multierror.Error
 		if errors.As(err, &me) {
@@ -27,21 +29,28 @@ func (j *Job) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	for _, g := range j.Version.Groups {
-		s, ok := j.Version.Strategy(g.Name)
+	for i, g := range j.Version.Groups {
+		s, ok := rollout.Merge(j.Version.Update, g.Update)
 		if ok && s.Canary > 0 && s.MaxParallel == 0 {
-			errs = append(errs, &rollout.FieldError{Field: "group " + strconv.Quote(g.Name) + " update.canary", Value: s.Canary,
-				Problem: "requires max_parallel greater than zero (max_parallel = 0 replaces every allocation at once, without a deployment)"})
+			p := j.Pos
+			if i < len(j.Groups) {
+				p = j.Groups[i].Pos
+				if j.Groups[i].UpdatePos.Line != 0 {
+					p = j.Groups[i].UpdatePos
+				}
+			}
+			fe := &rollout.FieldError{Field: "group " + strconv.Quote(g.Name) + " update.canary", Value: s.Canary,
+				Problem: "requires max_parallel greater than zero (max_parallel = 0 replaces every allocation at once, without a deployment)"}
+			extra = append(extra, &Error{Pos: p, Msg: fe.Error(), Err: fe})
 		}
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	var out *multierror.Error
 	for _, e := range errs {
 		p := j.Pos
 		var fe *rollout.FieldError
 		if errors.As(e, &fe) {
+			// The first group of that name, but the later one for a
+			// duplicate name.
+			dup := fe.Problem == "duplicate group name"
 			for _, g := range j.Groups {
 				prefix := "group \"" + g.Name + "\""
 				if !strings.HasPrefix(fe.Field, prefix) {
@@ -51,9 +60,13 @@ func (j *Job) Validate() error {
 				if strings.HasPrefix(fe.Field, prefix+" update.") && g.UpdatePos.Line != 0 {
 					p = g.UpdatePos
 				}
+				if !dup {
+					break
+				}
 			}
 		}
 		out = multierror.Append(out, &Error{Pos: p, Msg: e.Error(), Err: e})
 	}
-	return out
+	out = multierror.Append(out, extra...)
+	return out.ErrorOrNil()
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
@@ -213,13 +212,4 @@ func asInt(v cty.Value) (int, bool) {
 		return 0, false
 	}
 	return int(i), true
-}
-
-// exprText returns the source of an expression.
-func exprText(e hclsyntax.Expression, src []byte) string {
-	r := e.Range()
-	if r.Start.Byte >= 0 && r.End.Byte <= len(src) && r.Start.Byte <= r.End.Byte {
-		return string(src[r.Start.Byte:r.End.Byte])
-	}
-	return ""
 }

@@ -318,9 +318,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 				}
 				job.Type = v.AsString()
 			case "datacenters":
-				for _, s := range l.strings(a, v) {
-					job.Datacenters = append(job.Datacenters, s)
-				}
+				job.Datacenters = append(job.Datacenters, l.strings(a, v)...)
 			case "meta":
 				jc.fields = append(jc.fields, flattenValue("Job Meta", "", v)...)
 			case "id":

@@ -100,10 +100,32 @@ func (l *loader) diags(ds hcl.Diagnostics) bool {
 // eval evaluates an expression; run-time interpolations stay as written.
 func (l *loader) eval(e hclsyntax.Expression) (cty.Value, bool) {
 	v, ds := e.Value(runtimeScope(l.ctx, e, l.src))
+	if ds.HasErrors() {
+		// Nomad keeps a string made only of run-time interpolations as
+		// written, even when HCL would read it as arithmetic:
+		// "${attr.unique.network.ip-address}".
+		if t, ok := e.(*hclsyntax.TemplateExpr); ok && runtimeOnly(e) {
+			r := t.SrcRange
+			if r.End.Byte-r.Start.Byte >= 2 && r.End.Byte <= len(l.src) && l.src[r.Start.Byte] == '"' {
+				return cty.StringVal(string(l.src[r.Start.Byte+1 : r.End.Byte-1])), true
+			}
+		}
+	}
 	if !l.diags(ds) {
 		return cty.NilVal, false
 	}
 	return v, true
+}
+
+// runtimeOnly reports whether an expression refers to no variable or
+// local of the file: only to what Nomad interpolates at run time.
+func runtimeOnly(e hclsyntax.Expression) bool {
+	for _, tr := range e.Variables() {
+		if scopeRoots[tr.RootName()] {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *loader) load() *Job {

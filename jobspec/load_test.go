@@ -94,6 +94,36 @@ func TestVariablesLocalsAndRuntimeInterpolation(t *testing.T) {
 	}
 }
 
+func TestRuntimeInterpolationWithDashes(t *testing.T) {
+	src := `job "j" {
+  group "g" {
+    affinity {
+      attribute = "${attr.unique.network.ip-address}"
+      value     = "10.0.0.1"
+    }
+    task "t" {
+      driver = "exec"
+      env { A = "${NOMAD_META_x}-${node.unique.name}" }
+    }
+  }
+}`
+	j, err := jobspec.Load("j.nomad", []byte(src), nil)
+	if err != nil {
+		t.Fatalf("Nomad reads ${attr.unique.network.ip-address} as a run-time attribute: %v", err)
+	}
+	var got []string
+	for _, f := range j.Groups[0].Fields {
+		got = append(got, f.Key+"="+f.Value)
+	}
+	for _, f := range j.Groups[0].Tasks[0].Fields {
+		got = append(got, f.Key+"="+f.Value)
+	}
+	want := []string{"attribute=${attr.unique.network.ip-address}", "value=10.0.0.1", "Driver=exec", "A=${NOMAD_META_x}-${node.unique.name}"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("fields (-want +got):\n%s", d)
+	}
+}
+
 func TestLoadingIsNotValidating(t *testing.T) {
 	src := `job "j" {
   group "g" {

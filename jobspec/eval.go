@@ -59,6 +59,9 @@ func functions(dir string) map[string]function.Function {
 			return cty.StringVal(string(b)), nil
 		},
 	})
+	for name, f := range moreFunctions(dir) {
+		fs[name] = f
+	}
 	return fs
 }
 

@@ -117,6 +117,16 @@ func (l *loader) eval(e hclsyntax.Expression) (cty.Value, bool) {
 	return v, true
 }
 
+// as converts a value as Nomad's decoder does ("3" is a number, "true" a
+// bool); a value that does not convert is returned unchanged, for the
+// caller to refuse with its own message.
+func as(v cty.Value, ty cty.Type) cty.Value {
+	if c, err := convert.Convert(v, ty); err == nil && !c.IsNull() && c.IsKnown() {
+		return c
+	}
+	return v
+}
+
 // runtimeOnly reports whether an expression refers to no variable or
 // local of the file: only to what Nomad interpolates at run time.
 func runtimeOnly(e hclsyntax.Expression) bool {
@@ -198,6 +208,7 @@ func (l *loader) variable(b *hclsyntax.Block, vars map[string]cty.Value) {
 	}
 	if _, given := l.opts.Vars[name]; !given && val == cty.NilVal {
 		l.fail(b.TypeRange, "variable %q has no default and no value was given (set it with -var %s=...)", name, name)
+		vars[name] = cty.DynamicVal // no second error where it is used
 		return
 	}
 	if val == cty.NilVal {
@@ -365,7 +376,12 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 		case "dynamic":
 			l.fail(bl.TypeRange, "unsupported construct: dynamic blocks are not supported by this loader")
 		case "task":
-			l.fail(bl.TypeRange, "a task belongs in a group block")
+			// Nomad reads a task outside any group as a group of its
+			// own, of the same name.
+			groups = append(groups, &hclsyntax.Block{
+				Type: "group", Labels: bl.Labels, TypeRange: bl.TypeRange, LabelRanges: bl.LabelRanges,
+				Body: &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, Blocks: hclsyntax.Blocks{bl}, SrcRange: bl.Body.SrcRange, EndRange: bl.Body.EndRange},
+			})
 		}
 	}
 	for _, g := range groups {
@@ -520,7 +536,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 			}
 			switch a.Name {
 			case "count":
-				n, ok := asInt(v)
+				n, ok := asInt(as(v, cty.Number))
 				if !ok {
 					l.fail(a.SrcRange, "count must be a whole number, not %s", render(v))
 					continue
@@ -686,6 +702,14 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 		if !ok {
 			continue
 		}
+		switch a.Name {
+		case "max_parallel", "canary":
+			v = as(v, cty.Number)
+		case "auto_revert", "auto_promote":
+			v = as(v, cty.Bool)
+		case "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger":
+			v = as(v, cty.String)
+		}
 		raw, err := ctyJSON(v)
 		if err != nil {
 			l.fail(a.SrcRange, "update.%s: %v", a.Name, err)
@@ -756,6 +780,7 @@ func (l *loader) reschedule(blocks []*hclsyntax.Block) rollout.ReschedulePolicy 
 			}
 			switch a.Name {
 			case "delay", "max_delay":
+				v = as(v, cty.String)
 				if v.Type() != cty.String || v.IsNull() {
 					l.fail(a.SrcRange, "reschedule.%s must be a duration string such as \"30s\"", a.Name)
 					continue
@@ -771,13 +796,14 @@ func (l *loader) reschedule(blocks []*hclsyntax.Block) rollout.ReschedulePolicy 
 					p.MaxDelay = d
 				}
 			case "attempts":
-				n, ok := asInt(v)
+				n, ok := asInt(as(v, cty.Number))
 				if !ok {
 					l.fail(a.SrcRange, "reschedule.attempts must be a whole number")
 					continue
 				}
 				attempts = n
 			case "unlimited":
+				v = as(v, cty.Bool)
 				if v.Type() != cty.Bool || v.IsNull() {
 					l.fail(a.SrcRange, "reschedule.unlimited must be true or false")
 					continue

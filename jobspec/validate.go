@@ -16,7 +16,9 @@ import (
 //
 // Beyond JobVersion.Validate it refuses what Nomad refuses at submission:
 // canary > 0 with max_parallel = 0 (a forced update has no deployment to
-// place canaries in).
+// place canaries in). For a system or sysbatch job, canary is a
+// percentage of the job's nodes (Nomad 1.11 and later), so it is not held
+// to the group's count.
 func (j *Job) Validate() error {
 	var errs []error
 	var out *multierror.Error
@@ -44,9 +46,13 @@ func (j *Job) Validate() error {
 			extra = append(extra, &Error{Pos: p, Msg: fe.Error(), Err: fe})
 		}
 	}
+	system := j.Type == "system" || j.Type == "sysbatch"
 	for _, e := range errs {
-		p := j.Pos
 		var fe *rollout.FieldError
+		if system && errors.As(e, &fe) && strings.HasSuffix(fe.Field, " update.canary") && strings.HasPrefix(fe.Problem, "is more than the group's count") {
+			continue // a system job's canary is a percentage of its nodes
+		}
+		p := j.Pos
 		if errors.As(e, &fe) {
 			// The first group of that name, but the later one for a
 			// duplicate name.

@@ -49,6 +49,16 @@ func TestGolden(t *testing.T) {
 			"Description = Deployment is running but requires manual promotion",
 			"Description = Failed due to progress deadline",
 		}},
+		{"plan-blue-green", []string{"plan", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 0, []string{
+			`+/- Task Group: "api-server" (3 canary, 3 ignore)`,
+		}},
+		{"simulate-blue-green", []string{"simulate", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 0, []string{
+			"Description = Deployment is running but requires manual promotion",
+			"api-server  true      3        3         3       3        0",
+		}},
+		{"simulate-blue-green-fail-canaries", []string{"simulate", "-fail", "canaries", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 1, []string{
+			"Description = Failed due to progress deadline",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

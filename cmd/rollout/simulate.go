@@ -130,6 +130,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "simulation: %v\n", err)
 				return exitProblems
 			}
+			fmt.Fprintf(out, "\n[%s] $ nomad job status %s\n", since(), v.ID)
 			status(out, c.Deployment())
 			fmt.Fprintf(out, "\n[%s] $ nomad deployment promote %s\n", since(), short(c.Deployment().ID))
 			if err := c.Command(rollout.Promote()); err != nil {

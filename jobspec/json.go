@@ -39,13 +39,14 @@ func LoadJSON(filename string, src []byte, opts *Options) (*Job, error) {
 		}
 		return nil, fail(0, "invalid JSON: %v", err)
 	}
+	root := ""
 	if inner, ok := doc["Job"].(map[string]any); ok && len(doc) <= 2 {
-		doc = inner
+		doc, root = inner, "Job."
 	}
 	if _, hcl := doc["job"]; hcl {
 		return nil, fail(0, "unsupported construct: HCL's JSON syntax ({\"job\": ...}); write the job in HCL or give the JSON of `nomad job inspect`")
 	}
-	j := &jsonJob{file: filename}
+	j := &jsonJob{file: filename, src: src, root: root, offsets: jsonOffsets(src)}
 	job := j.job(doc, opts)
 	if err := j.errs.ErrorOrNil(); err != nil {
 		return nil, err
@@ -69,12 +70,80 @@ func lineCol(src []byte, off int64) (int, int) {
 }
 
 type jsonJob struct {
-	file string
-	errs *multierror.Error
+	file    string
+	src     []byte
+	root    string           // "Job." when the job is wrapped, as inspect prints it
+	offsets map[string]int64 // where each value starts, by path
+	errs    *multierror.Error
 }
 
 func (j *jsonJob) bad(path, format string, args ...any) {
-	j.errs = multierror.Append(j.errs, &Error{Pos: Pos{File: j.file}, Msg: path + ": " + fmt.Sprintf(format, args...)})
+	rel := strings.TrimPrefix(strings.TrimPrefix(path, "Job"), ".")
+	p := Pos{File: j.file}
+	if off, ok := j.offsets[j.root+rel]; ok {
+		p.Line, p.Column = lineCol(j.src, off)
+	}
+	j.errs = multierror.Append(j.errs, &Error{Pos: p, Msg: rel + ": " + fmt.Sprintf(format, args...)})
+}
+
+// jsonOffsets maps the path of every value in a JSON document
+// (TaskGroups[0].Count) to the offset where it starts.
+func jsonOffsets(src []byte) map[string]int64 {
+	out := map[string]int64{}
+	dec := json.NewDecoder(bytes.NewReader(src))
+	type frame struct {
+		path  string
+		array bool
+		index int
+		key   string
+	}
+	var stack []frame
+	expectKey := false
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		// The path of this value, when it is one (not a key, not a close).
+		path := ""
+		if len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.array {
+				path = fmt.Sprintf("%s[%d]", top.path, top.index)
+			} else {
+				path = strings.TrimPrefix(top.path+"."+top.key, ".")
+			}
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].array {
+				stack[len(stack)-1].index++
+			}
+			expectKey = len(stack) > 0 && !stack[len(stack)-1].array
+			continue
+		}
+		if expectKey {
+			stack[len(stack)-1].key, _ = tok.(string)
+			expectKey = false
+			continue
+		}
+		// Skip the separator and spaces before the value.
+		off := before
+		for off < int64(len(src)) && strings.IndexByte(" \t\r\n:,", src[off]) >= 0 {
+			off++
+		}
+		out[path] = off
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, frame{path: path, array: d == '['})
+			expectKey = d == '{'
+			continue
+		}
+		if len(stack) > 0 && stack[len(stack)-1].array {
+			stack[len(stack)-1].index++
+		}
+		expectKey = len(stack) > 0 && !stack[len(stack)-1].array
+	}
 }
 
 func (j *jsonJob) str(m map[string]any, key, path string) string {
@@ -195,9 +264,10 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 				j.bad(fmt.Sprintf("%s.Tasks[%d]", path, ti), "must be an object")
 				continue
 			}
-			t := TaskSpec{Name: j.str(tm, "Name", path)}
+			tpath := fmt.Sprintf("%s.Tasks[%d]", path, ti)
+			t := TaskSpec{Name: j.str(tm, "Name", tpath)}
 			for _, k := range []string{"Driver", "User", "Kind"} {
-				if s := j.str(tm, k, path); s != "" {
+				if s := j.str(tm, k, tpath); s != "" {
 					t.Fields = append(t.Fields, Field{Key: k, Value: s})
 				}
 			}

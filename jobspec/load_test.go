@@ -156,6 +156,7 @@ func TestErrorsCarryPositions(t *testing.T) {
 		{"top-level block", "jobb \"j\" {}", `x.nomad:1:1: unsupported block "jobb"`},
 		{"hcl json", `{"job": {"j": {}}}`, "unsupported construct: HCL's JSON syntax"},
 		{"bad json", "{\n\"ID\": }", "x.nomad:2:"},
+		{"json wrong type", "{\"Job\": {\"ID\": \"x\",\n \"TaskGroups\": [{\"Name\": \"g\",\n  \"Count\": \"six\"}]}}", "x.nomad:3:12: TaskGroups[0].Count: must be a number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +170,9 @@ func TestErrorsCarryPositions(t *testing.T) {
 
 func TestNomadInspectJSON(t *testing.T) {
 	j, err := jobspec.LoadFile("testdata/inspect.json", nil)
+	if err == nil {
+		err = j.Validate()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

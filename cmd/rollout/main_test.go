@@ -59,6 +59,9 @@ func TestGolden(t *testing.T) {
 		{"simulate-blue-green-fail-canaries", []string{"simulate", "-fail", "canaries", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 1, []string{
 			"Description = Failed due to progress deadline",
 		}},
+		{"simulate-geo-fail-alloc", []string{"simulate", "-fail", "alloc=8", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v2.nomad"}, 1, []string{
+			"Failed due to unhealthy allocations - rolling back to job version 0",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +125,8 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"validate"}, 2, "no job file given"},
 		{[]string{"plan", jobs + "geo-api-server-v0.nomad"}, 2, "want OLD and NEW"},
 		{[]string{"simulate", "-fail", "v9", jobs + "geo-api-server-v0.nomad"}, 2, "want v0 to v0"},
-		{[]string{"simulate", "-fail", "alloc=2", jobs + "geo-api-server-v0.nomad"}, 2, "want vN or canaries"},
+		{[]string{"simulate", "-fail", "node", jobs + "geo-api-server-v0.nomad"}, 2, "want vN, canaries or alloc=N"},
+		{[]string{"simulate", "-fail", "alloc=0", jobs + "geo-api-server-v0.nomad"}, 2, "want alloc=N with N from 1"},
 		{[]string{"validate", "-nope", "x"}, 2, "flag provided but not defined"},
 		{[]string{"validate", "no-such-file.nomad"}, 1, "no-such-file.nomad"},
 	}

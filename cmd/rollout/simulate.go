@@ -29,6 +29,9 @@ unless -fail scripts them:
     -fail vN        allocations of version N fail 8s after placement
     -fail canaries  the allocations of the last version fail (its canaries
                     first, when it has any)
+    -fail alloc=N   the N-th allocation placed in the simulation (from 1)
+                    is marked unhealthy (nomad deployment fail-alloc health)
+                    one second after its placement
 
 A line on stderr reports progress through the versions.
 
@@ -47,7 +50,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	vs := vars{}
 	fs.Var(vs, "var", "set a variable, as name=value (repeatable)")
-	fail := fs.String("fail", "", "script a failure: vN or canaries")
+	fail := fs.String("fail", "", "script a failure: vN, canaries or alloc=N")
 	asJSON := fs.Bool("json", false, "print the deployments of each version as JSON instead of the timeline")
 	svg := fs.String("svg", "", "draw the timeline as SVG into this file (not available in this build)")
 	files, code, ok := parse(fs, args, simulateHelp, stdout, stderr)
@@ -72,7 +75,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	if bad {
 		return exitProblems
 	}
-	failing := -1
+	failing, failAlloc := -1, 0
 	switch {
 	case *fail == "":
 	case *fail == "canaries":
@@ -84,8 +87,15 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		failing = n
+	case strings.HasPrefix(*fail, "alloc="):
+		n, err := strconv.Atoi(strings.TrimPrefix(*fail, "alloc="))
+		if err != nil || n < 1 {
+			fmt.Fprintf(stderr, "rollout simulate: -fail %s: want alloc=N with N from 1\n", *fail)
+			return exitUsage
+		}
+		failAlloc = n
 	default:
-		fmt.Fprintf(stderr, "rollout simulate: -fail %q: want vN or canaries\n", *fail)
+		fmt.Fprintf(stderr, "rollout simulate: -fail %q: want vN, canaries or alloc=N\n", *fail)
 		return exitUsage
 	}
 	cfg := rollouttest.Config{
@@ -104,9 +114,23 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		out = io.Discard
 	}
+	placed := 0
 	c.Observe(func(c *rollouttest.Cluster, info rollouttest.StepInfo) {
 		for _, tr := range info.Output.Transitions {
 			fmt.Fprintf(out, "[%s] deployment %s %s: %s\n", since(), short(tr.DeploymentID), tr.Kind, tr.Reason)
+		}
+		for _, p := range info.Output.Place {
+			placed++
+			if placed != failAlloc {
+				continue
+			}
+			id, name := p.ID, p.Name
+			c.After(time.Second, func(c *rollouttest.Cluster) {
+				fmt.Fprintf(out, "[%s] allocation %s (%s) marked unhealthy\n", since(), short(id), name)
+				if err := c.Command(rollout.SetHealth(false, id)); err != nil {
+					fmt.Fprintf(out, "[%s] set-health: %v\n", since(), err)
+				}
+			})
 		}
 	})
 	var results []simResult

@@ -4,7 +4,8 @@
 // group levels, reschedule, restart, service and check, meta, env, config,
 // resources, network, artifact, template, volume, constraint, affinity,
 // spread, vault, variable blocks with defaults and -var values, a variables
-// block, locals, functions such as format, join and file) and the JSON that
+// block, locals, dynamic blocks, functions such as format, join, file, try
+// and uuidv5) and the JSON that
 // `nomad job inspect` and the HTTP API print. LoadFile and Load pick the
 // format from the first character ('{' is JSON).
 //
@@ -14,8 +15,9 @@
 // is an *Error carrying file:line:column, all of them reported at once in a
 // *multierror.Error. Run-time interpolations (${NOMAD_PORT_http},
 // ${node.unique.name}, ${attr.kernel.name}, ${meta.x}) are kept as written,
-// as Nomad does. A construct the loader does not support (dynamic blocks,
-// HCL's JSON syntax) fails with a message naming it and its position.
+// as Nomad does. A construct the loader does not support (HCL's JSON
+// syntax, a function it lacks) fails with a message naming it and its
+// position.
 //
 // # Spec: destructive and in-place updates
 //

@@ -76,7 +76,7 @@ func runtimeScope(ctx *hcl.EvalContext, expr hcl.Expression, src []byte) *hcl.Ev
 	tree := map[string]any{}
 	for _, tr := range expr.Variables() {
 		root := tr.RootName()
-		if scopeRoots[root] {
+		if scopeRoots[root] || defined(ctx, root) {
 			continue
 		}
 		r := tr.SourceRange()
@@ -110,6 +110,17 @@ func runtimeScope(ctx *hcl.EvalContext, expr hcl.Expression, src []byte) *hcl.Ev
 		child.Variables[k] = toCty(v)
 	}
 	return child
+}
+
+// defined reports whether ctx or a parent binds name (a dynamic block's
+// iterator, for one).
+func defined(ctx *hcl.EvalContext, name string) bool {
+	for c := ctx; c != nil; c = c.Parent() {
+		if _, ok := c.Variables[name]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func insert(tree map[string]any, path []string, leaf string) {

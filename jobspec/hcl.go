@@ -295,21 +295,91 @@ func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
 	return out
 }
 
-// item is one attribute or block of a body, in file order.
+// item is one attribute or block of a body, in file order, with the
+// context its expressions evaluate in.
 type item struct {
 	attr  *hclsyntax.Attribute
 	block *hclsyntax.Block
+	ctx   *hcl.EvalContext
 }
 
-func items(b *hclsyntax.Body) []item {
+// items lists a body's attributes and blocks in file order, each dynamic
+// block expanded into the blocks it generates. The caller sets l.ctx to
+// each item's ctx as it reads it, and calls restore when done.
+func (l *loader) items(b *hclsyntax.Body) (its []item, restore func()) {
+	base := l.ctx
 	var out []item
 	for _, a := range sortedAttrs(b) {
-		out = append(out, item{attr: a})
+		out = append(out, item{attr: a, ctx: base})
 	}
 	for _, bl := range b.Blocks {
-		out = append(out, item{block: bl})
+		if bl.Type == "dynamic" {
+			out = append(out, l.dynamic(bl, base)...)
+			continue
+		}
+		out = append(out, item{block: bl, ctx: base})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].start() < out[j].start() })
+	return out, func() { l.ctx = base }
+}
+
+// dynamic expands a dynamic block: one block per element of for_each,
+// its content evaluated with the iterator (the block's label, or the
+// iterator argument) bound to {key, value}.
+func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
+	if len(bl.Labels) != 1 {
+		l.fail(bl.TypeRange, "a dynamic block takes one label, the type of the blocks it generates")
+		return nil
+	}
+	iter := bl.Labels[0]
+	if a, ok := bl.Body.Attributes["iterator"]; ok {
+		tr, ds := hcl.AbsTraversalForExpr(a.Expr)
+		if !l.diags(ds) {
+			return nil
+		}
+		iter = tr.RootName()
+	}
+	var content *hclsyntax.Block
+	for _, c := range bl.Body.Blocks {
+		if c.Type == "content" {
+			content = c
+		}
+	}
+	fe, ok := bl.Body.Attributes["for_each"]
+	if content == nil || !ok {
+		l.fail(bl.TypeRange, "a dynamic block needs for_each and a content block")
+		return nil
+	}
+	l.ctx = base
+	coll, ok := l.eval(fe.Expr)
+	if !ok {
+		return nil
+	}
+	if coll.IsNull() || !coll.IsKnown() || !coll.CanIterateElements() {
+		l.fail(fe.SrcRange, "for_each must be a list, a set, a map or an object")
+		return nil
+	}
+	var out []item
+	for it := coll.ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		child := base.NewChild()
+		child.Variables = map[string]cty.Value{iter: cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})}
+		var labels []string
+		if a, ok := bl.Body.Attributes["labels"]; ok {
+			l.ctx = child
+			lv, ok := l.eval(a.Expr)
+			if !ok {
+				continue
+			}
+			labels = append(labels, l.strings(a, lv)...)
+		}
+		gen := &hclsyntax.Block{
+			Type: bl.Labels[0], Labels: labels, Body: content.Body,
+			TypeRange: bl.TypeRange, LabelRanges: bl.LabelRanges, OpenBraceRange: content.OpenBraceRange, CloseBraceRange: content.CloseBraceRange,
+		}
+		out = append(out, item{block: gen, ctx: child})
+	}
+	l.ctx = base
 	return out
 }
 
@@ -336,8 +406,11 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 	job.Version.ID = b.Labels[0]
 	job.Version.Version = l.opts.Version
 	jc := jobContext{id: b.Labels[0]}
-	var groups []*hclsyntax.Block
-	for _, it := range items(b.Body) {
+	var groups []item
+	its, restore := l.items(b.Body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
 		if a := it.attr; a != nil {
 			v, ok := l.eval(a.Expr)
 			if !ok {
@@ -364,7 +437,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 		bl := it.block
 		switch bl.Type {
 		case "group":
-			groups = append(groups, bl)
+			groups = append(groups, it)
 		case "update":
 			job.Version.Update = l.update(bl)
 		case "reschedule":
@@ -373,19 +446,18 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
 		case "affinity", "spread":
 			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, &jc.fields)...)
-		case "dynamic":
-			l.fail(bl.TypeRange, "unsupported construct: dynamic blocks are not supported by this loader")
 		case "task":
 			// Nomad reads a task outside any group as a group of its
 			// own, of the same name.
-			groups = append(groups, &hclsyntax.Block{
+			groups = append(groups, item{ctx: it.ctx, block: &hclsyntax.Block{
 				Type: "group", Labels: bl.Labels, TypeRange: bl.TypeRange, LabelRanges: bl.LabelRanges,
 				Body: &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, Blocks: hclsyntax.Blocks{bl}, SrcRange: bl.Body.SrcRange, EndRange: bl.Body.EndRange},
-			})
+			}})
 		}
 	}
 	for _, g := range groups {
-		gs, grp, ok := l.group(g, &jc)
+		l.ctx = g.ctx
+		gs, grp, ok := l.group(g.block, &jc)
 		if ok {
 			job.Groups = append(job.Groups, gs)
 			job.Version.Groups = append(job.Version.Groups, grp)
@@ -442,7 +514,10 @@ func (l *loader) flattenBlock(section string, b *hclsyntax.Block) []Field {
 
 func (l *loader) flattenBody(section, prefix string, body *hclsyntax.Body, out *[]Field) {
 	counts := map[string]int{}
-	for _, it := range items(body) {
+	its, restore := l.items(body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
 		if a := it.attr; a != nil {
 			v, ok := l.eval(a.Expr)
 			if !ok {
@@ -452,10 +527,6 @@ func (l *loader) flattenBody(section, prefix string, body *hclsyntax.Body, out *
 			continue
 		}
 		bl := it.block
-		if bl.Type == "dynamic" {
-			l.fail(bl.TypeRange, "unsupported construct: dynamic blocks are not supported by this loader")
-			continue
-		}
 		key := prefix + bl.Type
 		for _, lab := range bl.Labels {
 			key += "." + lab
@@ -528,7 +599,10 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	if jc.reschedule != nil {
 		reschedule = append(reschedule, jc.reschedule)
 	}
-	for _, it := range items(b.Body) {
+	its, restore := l.items(b.Body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
 		if a := it.attr; a != nil {
 			v, ok := l.eval(a.Expr)
 			if !ok {
@@ -577,8 +651,6 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 					}
 				}
 			}
-		case "dynamic":
-			l.fail(bl.TypeRange, "unsupported construct: dynamic blocks are not supported by this loader")
 		case "meta":
 			gs.Fields = append(gs.Fields, l.flattenBlock("Group Meta", bl)...)
 		default:
@@ -609,7 +681,10 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 	}
 	t := TaskSpec{Name: b.Labels[0]}
 	var checks []string
-	for _, it := range items(b.Body) {
+	its, restore := l.items(b.Body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
 		if a := it.attr; a != nil {
 			if !destructiveTaskAttrs[a.Name] {
 				continue
@@ -630,8 +705,6 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		switch {
 		case bl.Type == "service":
 			checks = append(checks, l.service(bl, jobID+"-"+group+"-"+t.Name)...)
-		case bl.Type == "dynamic":
-			l.fail(bl.TypeRange, "unsupported construct: dynamic blocks are not supported by this loader")
 		case destructiveTaskBlocks[bl.Type] && repeatableBlocks[bl.Type]:
 			t.Fields = append(t.Fields, l.indexed(sectionName(bl.Type), bl, &t.Fields)...)
 		case destructiveTaskBlocks[bl.Type]:

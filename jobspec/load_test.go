@@ -124,6 +124,53 @@ func TestRuntimeInterpolationWithDashes(t *testing.T) {
 	}
 }
 
+func TestDynamicBlocks(t *testing.T) {
+	src := func(files string) string {
+		return `variable "files" { default = ` + files + ` }
+job "j" {
+  dynamic "group" {
+    for_each = ["a", "b"]
+    labels   = [group.value]
+    content {
+      task "t" {
+        driver = "exec"
+        dynamic "template" {
+          for_each = var.files
+          iterator = f
+          content {
+            data        = f.value
+            destination = "local/${f.key}"
+          }
+        }
+      }
+    }
+  }
+}`
+	}
+	one, err := jobspec.Load("d.nomad", []byte(src(`["x"]`)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Version.Groups) != 2 || one.Version.Groups[1].Name != "b" {
+		t.Fatalf("dynamic groups: %+v", one.Version.Groups)
+	}
+	var got []string
+	for _, f := range one.Groups[0].Tasks[0].Fields {
+		got = append(got, f.Section+" "+f.Key+"="+f.Value)
+	}
+	want := []string{" Driver=exec", "Template[0] data=x", "Template[0] destination=local/0"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("dynamic templates (-want +got):\n%s", d)
+	}
+	two, err := jobspec.Load("d.nomad", []byte(src(`["x", "y"]`)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if two.Version.Groups[0].Spec == one.Version.Groups[0].Spec {
+		t.Error("a template more is a destructive change")
+	}
+}
+
 func TestLoadingIsNotValidating(t *testing.T) {
 	src := `job "j" {
   group "g" {
@@ -148,7 +195,7 @@ func TestLoadingIsNotValidating(t *testing.T) {
 func TestErrorsCarryPositions(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"syntax", "job \"j\" {\n  group \"g\" {\n    count = \n  }\n}", "x.nomad:3:"},
-		{"dynamic", "job \"j\" {\n  group \"g\" {\n    task \"t\" {\n      dynamic \"template\" {\n      }\n    }\n  }\n}", `x.nomad:4:7: unsupported construct: dynamic`},
+		{"dynamic without content", "job \"j\" {\n  group \"g\" {\n    task \"t\" {\n      dynamic \"template\" {\n      }\n    }\n  }\n}", `x.nomad:4:7: a dynamic block needs for_each and a content block`},
 		{"bad duration", "job \"j\" {\n  update {\n    min_healthy_time = \"soon\"\n  }\n  group \"g\" {}\n}", "x.nomad:3:5: update.min_healthy_time"},
 		{"unknown variable", "job \"j\" {\n  group \"g\" {\n    count = var.n\n  }\n}", "x.nomad:3:"},
 		{"no default", "variable \"n\" {}\njob \"j\" {}", `x.nomad:1:1: variable "n" has no default`},

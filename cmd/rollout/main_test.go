@@ -28,7 +28,7 @@ func TestGolden(t *testing.T) {
 		{"validate-problems", []string{"validate", "testdata/problems.nomad", "testdata/broken.nomad"}, 1, []string{
 			`testdata/problems.nomad:9:5: group "web" update.canary = 3: is more than the group's count 2`,
 			`testdata/broken.nomad:3:5: count must be a whole number, not two`,
-			`testdata/broken.nomad:11:7: unsupported construct: dynamic blocks are not supported by this loader`,
+			`testdata/broken.nomad:12:9: for_each must be a list, a set, a map or an object`,
 		}},
 		{"plan-geo", []string{"plan", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad"}, 0, []string{
 			`+/- Job: "geo-api-server"`,

@@ -9,7 +9,7 @@ job "broken" {
 
     task "server" {
       dynamic "template" {
-        for_each = ["a"]
+        for_each = 3
         content {}
       }
     }

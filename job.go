@@ -7,6 +7,10 @@ import (
 
 // JobVersion is one version of a job: what Step deploys. Versions start at 0
 // and grow by one for each change (see History.Submit).
+//
+// Its JSON is the job file's spelling ("id", "groups", durations as "30s");
+// UnmarshalJSON also reads the API spelling (Go field names, nanoseconds)
+// and refuses unknown keys, wrong types and bad durations, naming the field.
 type JobVersion struct {
 	// ID names the job; allocation names start with it.
 	ID string `json:"id"`

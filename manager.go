@@ -395,25 +395,67 @@ func (m *Manager) runner(ctx context.Context, jobID string) (*Runner, error) {
 	}
 }
 
-// Submit starts supervising the job if needed and submits the version to
-// its Runner (see Runner.Submit and the SubmitOptions). Without a Leaser,
-// or while this replica holds the job's lease, it acts at once; otherwise
-// it waits, up to ctx, for a Runner of the job to run here.
+// Submit starts supervising the job if needed and submits the version (see
+// Runner.Submit and the SubmitOptions). When this Manager runs the job it
+// submits through the job's Runner; otherwise (another replica holds the
+// job's lease) it records the version in the Store, where the holder finds
+// it, and WaitForDeployment polls the Store every MinBackoff.
 func (m *Manager) Submit(ctx context.Context, job JobVersion, opts ...SubmitOption) (JobVersion, error) {
+	if err := job.Validate(); err != nil {
+		return JobVersion{}, err
+	}
 	if err := m.Start(job.ID); err != nil {
 		return JobVersion{}, err
 	}
 	for {
-		r, err := m.runner(ctx, job.ID)
-		if err != nil {
-			return JobVersion{}, err
+		if r := m.current(job.ID); r != nil {
+			v, err := r.Submit(ctx, job, opts...)
+			if errors.Is(err, ErrStopped) && ctx.Err() == nil {
+				continue // restarted meanwhile: submit to the new Runner
+			}
+			return v, err
 		}
-		v, err := r.Submit(ctx, job, opts...)
-		if errors.Is(err, ErrStopped) && ctx.Err() == nil {
-			continue // restarted meanwhile: submit to the new Runner
+		if m.cfg.Leases == nil {
+			// No lease to wait for: the Runner starts in a moment.
+			if _, err := m.runner(ctx, job.ID); err != nil {
+				return JobVersion{}, err
+			}
+			continue
 		}
-		return v, err
+		var o submitOptions
+		for _, opt := range opts {
+			opt(&o)
+		}
+		v, _, err := submitToStore(ctx, m.cfg.Store, job, m.clock.Now(), &o)
+		if err != nil || !o.wait {
+			return v, err
+		}
+		for {
+			st, err := m.cfg.Store.Load(ctx, job.ID)
+			if err != nil {
+				return v, err
+			}
+			if d, done, err := stepOf(&st, job.ID, v.Version); done {
+				if err == nil && o.dst != nil {
+					*o.dst = *d
+				}
+				return v, err
+			}
+			if !m.wait(ctx, m.cfg.MinBackoff) {
+				return v, ctx.Err()
+			}
+		}
 	}
+}
+
+// current returns the job's running Runner, or nil.
+func (m *Manager) current(jobID string) *Runner {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if j, ok := m.jobs[jobID]; ok && j.runner != nil && !isClosed(j.runner.Done()) {
+		return j.runner
+	}
+	return nil
 }
 
 // Command hands an operator command to the job's Runner and waits for it

@@ -13,6 +13,7 @@ type MemoryStore struct {
 	mu   sync.Mutex
 	rev  uint64
 	jobs map[string]State
+	subs map[string][]chan uint64
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -21,6 +22,7 @@ func NewMemoryStore() *MemoryStore { return &MemoryStore{jobs: map[string]State{
 var (
 	_ Store     = (*MemoryStore)(nil)
 	_ JobLister = (*MemoryStore)(nil)
+	_ Notifier  = (*MemoryStore)(nil)
 )
 
 // Load returns a copy of the job's state.
@@ -48,6 +50,13 @@ func (m *MemoryStore) Save(ctx context.Context, jobID string, s State) (uint64, 
 	c := s.Clone()
 	c.Revision = m.rev
 	m.jobs[jobID] = c
+	for _, ch := range m.subs[jobID] {
+		select {
+		case <-ch: // the latest revision replaces one not yet read
+		default:
+		}
+		ch <- m.rev
+	}
 	return m.rev, nil
 }
 
@@ -64,4 +73,25 @@ func (m *MemoryStore) Jobs(ctx context.Context) ([]string, error) {
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// Changes implements Notifier: the channel receives the revision of each
+// save of the job until ctx ends.
+func (m *MemoryStore) Changes(ctx context.Context, jobID string) (<-chan uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ch := make(chan uint64, 1)
+	m.mu.Lock()
+	if m.subs == nil {
+		m.subs = map[string][]chan uint64{}
+	}
+	m.subs[jobID] = append(m.subs[jobID], ch)
+	m.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.subs[jobID] = slices.DeleteFunc(m.subs[jobID], func(c chan uint64) bool { return c == ch })
+	})
+	return ch, nil
 }

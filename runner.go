@@ -135,6 +135,8 @@ type Runner struct {
 	fresh   bool           // events arrived since the last step took them
 	source  <-chan []Event // nil when none
 	srcErrs int            // consecutive HealthSource failures
+	saves   <-chan uint64  // the Store's Notifier, nil when none
+	known   uint64         // the latest revision this Runner loaded or saved
 }
 
 type pendingCommand struct {
@@ -271,6 +273,13 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
 	r.events, r.source, r.srcErrs = nil, nil, 0
+	if n, ok := r.store.(Notifier); ok {
+		if ch, err := call(r, srcCtx, func(context.Context) (<-chan uint64, error) { return n.Changes(srcCtx, r.cfg.JobID) }); err == nil {
+			r.saves = ch
+		} else {
+			r.report("subscribe to store changes", 1, err)
+		}
+	}
 	var retrySource time.Time // when to subscribe again; zero: now
 
 	for {
@@ -305,11 +314,8 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 
 // subscribe asks the health source for events, within the call timeout.
 func (r *Runner) subscribe(ctx context.Context) (<-chan []Event, error) {
-	var ch <-chan []Event
-	err := r.call(ctx, func(cctx context.Context) error {
-		var err error
-		ch, err = r.cfg.Health.Events(ctx, r.cfg.JobID) // the subscription lives as long as Run
-		return err
+	ch, err := call(r, ctx, func(context.Context) (<-chan []Event, error) {
+		return r.cfg.Health.Events(ctx, r.cfg.JobID) // the subscription lives as long as Run
 	})
 	if err == nil && ch == nil {
 		err = errors.New("nil channel")
@@ -374,13 +380,36 @@ func (r *Runner) idle(ctx context.Context, until time.Time) bool {
 	if r.cfg.OnWait != nil {
 		r.cfg.OnWait(until)
 	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-fire:
-	case <-r.wake:
-	case batch, ok := <-r.source:
-		r.receive(batch, ok)
+	for woken := false; !woken; {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-fire:
+			woken = true
+		case <-r.wake:
+			woken = true
+		case batch, ok := <-r.source:
+			r.receive(batch, ok)
+			woken = true
+		case rev, ok := <-r.saves:
+			if !ok {
+				r.saves = nil
+			}
+			woken = ok && rev > r.known // not this Runner's own save
+		}
+	}
+	// The step that follows loads the latest state and reads the command
+	// queue: it answers every wake-up and save notice already sent.
+	for pending := true; pending; {
+		select {
+		case <-r.wake:
+		case _, ok := <-r.saves:
+			if !ok {
+				r.saves = nil
+			}
+		default:
+			pending = false
+		}
 	}
 	r.drain()
 	return true

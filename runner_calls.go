@@ -9,20 +9,28 @@ import (
 
 // call runs fn with the Runner's per-call timeout. A call that does not
 // return once its context is done is abandoned: call returns the context's
-// error, and fn finishes (or not) on its own goroutine.
-func (r *Runner) call(ctx context.Context, fn func(context.Context) error) error {
+// error, and fn finishes (or not) on its own goroutine, its result dropped.
+func call[T any](r *Runner, ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	if r.cfg.CallTimeout <= 0 {
 		return fn(ctx)
 	}
 	cctx, cancel := context.WithTimeoutCause(ctx, r.cfg.CallTimeout, errCallTimeout)
 	defer cancel()
-	res := make(chan error, 1)
-	go func() { res <- fn(cctx) }()
+	type result struct {
+		v   T
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		v, err := fn(cctx)
+		res <- result{v, err}
+	}()
 	select {
-	case err := <-res:
-		return err
+	case got := <-res:
+		return got.v, got.err
 	case <-cctx.Done():
-		return fmt.Errorf("%w after %v: %w", context.Cause(cctx), r.cfg.CallTimeout, cctx.Err())
+		var zero T
+		return zero, fmt.Errorf("%w after %v: %w", context.Cause(cctx), r.cfg.CallTimeout, cctx.Err())
 	}
 }
 
@@ -30,27 +38,29 @@ func (r *Runner) call(ctx context.Context, fn func(context.Context) error) error
 var errCallTimeout = errors.New("call timed out")
 
 // retry calls fn (within the call timeout) until it succeeds, waiting with
-// backoff between failures. It returns nil on success; errCtxDone when ctx
-// ended first; and at once, without retrying, an error that wraps ErrCorrupt
-// or ErrSchema (stored state this Runner cannot read: retrying cannot help).
-// Events that arrive meanwhile are kept for the next step.
-func (r *Runner) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+// backoff between failures, and returns its result and the number of calls.
+// It fails with errCtxDone when ctx ended first; and at once, without
+// retrying, with an error that wraps ErrCorrupt or ErrSchema (stored state
+// this Runner cannot read: retrying cannot help). Events that arrive
+// meanwhile are kept for the next step.
+func retry[T any](r *Runner, ctx context.Context, what string, fn func(context.Context) (T, error)) (T, int, error) {
+	var zero T
 	for n := 1; ; n++ {
 		if ctx.Err() != nil {
-			return errCtxDone
+			return zero, n - 1, errCtxDone
 		}
-		err := r.call(ctx, fn)
+		v, err := call(r, ctx, fn)
 		switch {
 		case err == nil:
-			return nil
+			return v, n, nil
 		case ctx.Err() != nil:
-			return errCtxDone
+			return zero, n, errCtxDone
 		case errors.Is(err, ErrCorrupt) || errors.Is(err, ErrSchema):
-			return fmt.Errorf("rollout: %s of job %q: %w", what, r.cfg.JobID, err)
+			return zero, n, fmt.Errorf("rollout: %s of job %q: %w", what, r.cfg.JobID, err)
 		}
 		r.report(what, n, err)
 		if !r.sleep(ctx, r.backoff(n)) {
-			return errCtxDone
+			return zero, n, errCtxDone
 		}
 	}
 }

@@ -21,6 +21,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	if err != nil {
 		return time.Time{}, false, stopErr(err)
 	}
+	r.known = max(r.known, st.Revision)
 	if st.Pending != nil {
 		// A step saved these decisions and did not confirm them (a crash, a
 		// failed Apply, another replica): carry them out first.
@@ -34,15 +35,14 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 		}
 	}
 
-	var observed []Alloc
-	if err := r.retry(ctx, "observe allocations", func(c context.Context) error {
-		var err error
-		observed, err = r.cfg.Driver.Allocs(c, r.cfg.JobID)
-		return err
-	}); err != nil {
+	observed, _, err := retry(r, ctx, "observe allocations", func(c context.Context) ([]Alloc, error) {
+		return r.cfg.Driver.Allocs(c, r.cfg.JobID)
+	})
+	if err != nil {
 		return time.Time{}, false, stopErr(err)
 	}
 	allocs := r.merge(st.Allocs, observed)
+	loaded := st.Clone() // to save only what changed
 
 	job, ok := st.History.Latest()
 	if !ok {
@@ -141,7 +141,10 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	if !d.Empty() {
 		st.Pending = &d
 	}
-	rev, err := r.save(ctx, &st)
+	rev := st.Revision
+	if !d.Empty() || !reflect.DeepEqual(&st, &loaded) {
+		rev, err = r.save(ctx, &st)
+	}
 	if err != nil {
 		// On a conflict, another writer got there first: load its state
 		// and step again (the events and commands wait for that step).
@@ -187,11 +190,8 @@ func stopErr(err error) error {
 
 // load reads the job's state, retrying temporary errors.
 func (r *Runner) load(ctx context.Context) (State, error) {
-	var st State
-	err := r.retry(ctx, "load state", func(c context.Context) error {
-		var err error
-		st, err = r.store.Load(c, r.cfg.JobID)
-		return err
+	st, _, err := retry(r, ctx, "load state", func(c context.Context) (State, error) {
+		return r.store.Load(c, r.cfg.JobID)
 	})
 	return st, err
 }
@@ -200,32 +200,35 @@ func (r *Runner) load(ctx context.Context) (State, error) {
 // errors, and sets st.Revision to the new revision. A conflict is returned
 // at once.
 func (r *Runner) save(ctx context.Context, st *State) (uint64, error) {
-	var conflict error
-	err := r.retry(ctx, "save state", func(c context.Context) error {
-		rev, err := r.store.Save(c, r.cfg.JobID, *st)
-		if errors.Is(err, ErrConflict) {
-			conflict = err
-			return nil
-		}
-		if err == nil {
-			st.Revision = rev
-		}
-		return err
-	})
-	if err == nil && conflict != nil {
-		r.log.Info("another writer saved the job first; stepping again", "error", oneLineError(conflict))
-		return 0, conflict
+	type saved struct {
+		rev      uint64
+		conflict error
 	}
-	return st.Revision, err
+	snapshot := *st
+	got, _, err := retry(r, ctx, "save state", func(c context.Context) (saved, error) {
+		rev, err := r.store.Save(c, r.cfg.JobID, snapshot)
+		if errors.Is(err, ErrConflict) {
+			return saved{conflict: err}, nil
+		}
+		return saved{rev: rev}, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if got.conflict != nil {
+		r.log.Info("another writer saved the job first; stepping again", "error", oneLineError(got.conflict))
+		return 0, got.conflict
+	}
+	st.Revision = got.rev
+	r.known = max(r.known, got.rev)
+	return got.rev, nil
 }
 
 // apply carries out d through the Driver, retried unchanged until it
 // succeeds, and returns how many calls it took.
 func (r *Runner) apply(ctx context.Context, d Decisions) (int, error) {
-	attempts := 0
-	err := r.retry(ctx, "apply decisions", func(c context.Context) error {
-		attempts++
-		return r.cfg.Driver.Apply(c, d)
+	_, attempts, err := retry(r, ctx, "apply decisions", func(c context.Context) (struct{}, error) {
+		return struct{}{}, r.cfg.Driver.Apply(c, d)
 	})
 	return attempts, err
 }

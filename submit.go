@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrJobChanged is returned by a Submit with ExpectVersion when the job's
@@ -91,29 +92,12 @@ func (r *Runner) Submit(ctx context.Context, job JobVersion, opts ...SubmitOptio
 		}
 		defer r.watch.remove(w)
 	}
-	var v JobVersion
-	for {
-		st, err := r.store.Load(ctx, r.cfg.JobID)
-		if err != nil {
-			return JobVersion{}, fmt.Errorf("rollout: submit: load: %w", err)
-		}
-		latest, has := st.History.Latest()
-		if o.expect && (!has || latest.Version != o.expectVer) {
-			return JobVersion{}, &JobChangedError{JobID: r.cfg.JobID, Expected: o.expectVer, Latest: latest.Version, HasLatest: has}
-		}
-		var created bool
-		v, created = st.History.Submit(job, r.clock.Now())
-		if !created {
-			break
-		}
-		_, err = r.store.Save(ctx, r.cfg.JobID, st)
-		if err == nil {
-			r.log.Info("version submitted", "version", v.Version)
-			break
-		}
-		if !errors.Is(err, ErrConflict) {
-			return JobVersion{}, fmt.Errorf("rollout: submit: save: %w", err)
-		}
+	v, created, err := submitToStore(ctx, r.store, job, r.clock.Now(), &o)
+	if err != nil {
+		return JobVersion{}, err
+	}
+	if created {
+		r.log.Info("version submitted", "version", v.Version)
 	}
 	r.poke()
 	if !o.wait {
@@ -140,19 +124,54 @@ func (r *Runner) waitStepped(ctx context.Context, w *watcher, v uint64) (*Deploy
 				r.qmu.Unlock()
 				return nil, err
 			}
-			latest, _ := st.History.Latest()
-			if latest.Version < v {
-				continue
+			if d, done, err := stepOf(st, r.cfg.JobID, v); done {
+				return d, err
 			}
-			for i := len(st.Deployments) - 1; i >= 0; i-- {
-				if d := &st.Deployments[i]; d.JobVersion == v {
-					return d.clone(), nil
-				}
-			}
-			if latest.Version > v {
-				return nil, fmt.Errorf("rollout: job %q version %d was superseded by version %d before it was deployed: %w", r.cfg.JobID, v, latest.Version, ErrNoDeployment)
-			}
-			return nil, fmt.Errorf("rollout: job %q version %d needs no deployment (no group with an update strategy has work, or the job is stopped): %w", r.cfg.JobID, v, ErrNoDeployment)
 		}
 	}
+}
+
+// submitToStore records the job in the store's history (a compare-and-set
+// loop), checking ExpectVersion, and reports whether a version was made.
+func submitToStore(ctx context.Context, store Store, job JobVersion, now time.Time, o *submitOptions) (JobVersion, bool, error) {
+	for {
+		st, err := store.Load(ctx, job.ID)
+		if err != nil {
+			return JobVersion{}, false, fmt.Errorf("rollout: submit: load: %w", err)
+		}
+		latest, has := st.History.Latest()
+		if o.expect && (!has || latest.Version != o.expectVer) {
+			return JobVersion{}, false, &JobChangedError{JobID: job.ID, Expected: o.expectVer, Latest: latest.Version, HasLatest: has}
+		}
+		v, created := st.History.Submit(job, now)
+		if !created {
+			return v, false, nil
+		}
+		_, err = store.Save(ctx, job.ID, st)
+		if err == nil {
+			return v, true, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return JobVersion{}, false, fmt.Errorf("rollout: submit: save: %w", err)
+		}
+	}
+}
+
+// stepOf finds, in a saved state, the outcome of the step of version v:
+// its deployment, or why there is none; done is false while no step of v
+// (or a later version) is saved.
+func stepOf(st *State, jobID string, v uint64) (d *Deployment, done bool, err error) {
+	latest, _ := st.History.Latest()
+	if latest.Version < v {
+		return nil, false, nil
+	}
+	for i := len(st.Deployments) - 1; i >= 0; i-- {
+		if d := &st.Deployments[i]; d.JobVersion == v {
+			return d.clone(), true, nil
+		}
+	}
+	if latest.Version > v {
+		return nil, true, fmt.Errorf("rollout: job %q version %d was superseded by version %d before it was deployed: %w", jobID, v, latest.Version, ErrNoDeployment)
+	}
+	return nil, true, fmt.Errorf("rollout: job %q version %d needs no deployment (no group with an update strategy has work, or the job is stopped): %w", jobID, v, ErrNoDeployment)
 }

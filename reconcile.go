@@ -221,8 +221,8 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 	// the few that are not simply running or waiting to be updated.
 	for k, p := range gs.allocs {
 		f := facts[p]
-		if f&factRun == 0 || (victims != nil && victims[p]) {
-			continue
+		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {
+			continue // stopped, finished, or stopped as excess
 		}
 		inCur := curMember.has(p)
 		if f&factCurrent != 0 {
@@ -243,9 +243,21 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		status := f.health()
 		awaiting := inCur && f&factCanary != 0 && canarying
 		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
-			if due := s.rescheduleAt(&allocs[p], s.healthOf(p), g); due.After(s.now) {
+			if g.Reschedule.Attempts > 0 && allocs[p].Attempts >= g.Reschedule.Attempts {
+				// No attempts left: it stays as it is, holding its slot
+				// (in a deployment, the watch has failed it).
+				goto update
+			}
+			due := s.rescheduleAt(&allocs[p], s.healthOf(p), g)
+			later := due.After(s.now.Add(rescheduleWindow))
+			if later && f&factCurrent == 0 {
+				// An older version waiting out its delay still needs the
+				// new version: it is updated like any other (below).
+				goto update
+			}
+			if later {
 				c.reschedLater = append(c.reschedLater, p)
-				s.wake(due)
+				s.wake(due.Add(-rescheduleWindow)) // the step that makes it, within the window
 			} else {
 				c.reschedNow = append(c.reschedNow, p)
 			}
@@ -263,6 +275,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			c.canaries = append(c.canaries, p)
 			continue
 		}
+	update:
 		c.occupants++
 		if inCur {
 			switch status {
@@ -301,14 +314,22 @@ func (s *stepper) cancelCanary(gs *groupState, f fact, inCur bool, ds *Deploymen
 	return s.old != nil && f&factInDep != 0 && gs.oldUnpromoted
 }
 
+// rescheduleWindow: a replacement due this close to now is made now, as
+// Nomad does, rather than at a step a moment later.
+const rescheduleWindow = time.Second
+
 // rescheduleAt returns when a failed or unhealthy allocation may be
-// replaced: its verdict (or last health event, or creation) plus the
-// group's reschedule delay. A completed allocation is replaced at once.
+// replaced: the time its node reported the failure (StatusTime; else its
+// verdict, its last health event, or its creation) plus the group's
+// reschedule delay.
 func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
-	if a.Client == ClientComplete && h.Status != Unhealthy {
-		return s.now
+	base := time.Time{}
+	if a.Client == ClientFailed {
+		base = a.StatusTime
 	}
-	base := h.Time
+	if base.IsZero() {
+		base = h.Time
+	}
 	if base.IsZero() {
 		base = h.LastEvent
 	}
@@ -327,7 +348,7 @@ func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *Deplo
 	var names []int
 	inCur := s.member(cur)
 	for _, p := range gs.allocs {
-		if f := s.facts[p]; f&(factCanary|factRun|factLost) == factCanary|factRun && inCur.has(p) {
+		if f := s.facts[p]; f&(factCanary|factRun|factLost|factComplete) == factCanary|factRun && inCur.has(p) {
 			names = append(names, s.indexOf(p))
 		}
 	}
@@ -347,7 +368,7 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 	}
 	for _, p := range gs.allocs {
 		f := s.facts[p]
-		if f&(factRun|factLost) != factRun {
+		if f&(factRun|factLost|factComplete) != factRun {
 			continue
 		}
 		inCur, canary := curMember.has(p), f&factCanary != 0
@@ -359,8 +380,20 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 		}
 		cands = append(cands, p)
 	}
+	// Failed allocations and unhealthy ones of the deployment (waiting for
+	// a replacement) go first: stopping them costs no running allocation.
+	broken := func(p int32) bool {
+		f := s.facts[p]
+		return f&factStopped != 0 || (f.health() == Unhealthy && curMember.has(p))
+	}
 	slices.SortFunc(cands, func(x, y int32) int {
 		ax, ay := &allocs[x], &allocs[y]
+		if bx, by := broken(x), broken(y); bx != by {
+			if bx {
+				return -1
+			}
+			return 1
+		}
 		if c := cmp.Compare(ay.Index, ax.Index); c != 0 {
 			return c
 		}
@@ -477,7 +510,7 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	}
 	for _, p := range gs.allocs {
 		f, idx := s.facts[p], s.indexOf(p)
-		if f&(factRun|factLost) == factRun && idx < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow.has(idx) && f&factCanary == 0) {
+		if f&(factRun|factLost|factComplete) == factRun && idx < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow.has(idx) && f&factCanary == 0) {
 			used[idx] = true
 		}
 	}

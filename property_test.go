@@ -317,6 +317,9 @@ func propRepair(j *rollout.JobVersion) {
 			continue
 		}
 		s.Canary = min(s.Canary, g.Count)
+		if s.MaxParallel == 0 {
+			s.Canary = 0 // no deployment to place canaries in
+		}
 		if s.Canary == 0 {
 			s.AutoPromote = false
 		}

@@ -84,8 +84,12 @@ func (s *stepper) reconcile(gi int) {
 		a := &s.in.Allocs[p]
 		switch {
 		case canarying && a.Canary && cur != nil && a.DeploymentID == cur.ID:
-			lostCanaries = append(lostCanaries, p)
-			liveCanaries++
+			// A lost canary is re-placed only while the deployment may
+			// place canaries: not while paused or failed.
+			if !paused && !failed {
+				lostCanaries = append(lostCanaries, p)
+				liveCanaries++
+			}
 		case slots < g.Count:
 			lostRepl = append(lostRepl, p)
 			slots++
@@ -202,7 +206,15 @@ func (s *stepper) reconcile(gi int) {
 	gs.complete = work == 0 && !canaryRequired && cur != nil
 	if gs.complete && ds != nil {
 		st := s.stats(gi)
-		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && st.unknownLive == 0 &&
+		// Allocations of the deployment this step stops (excess, cancelled
+		// canaries, a promoted canary's namesakes) are not waited for.
+		stoppedUnknown := 0
+		for _, p := range s.stoppedSince(stopStart) {
+			if f := s.facts[p]; f&factInDep != 0 && f.live() && f.health() == "" {
+				stoppedUnknown++
+			}
+		}
+		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && st.unknownLive-stoppedUnknown == 0 &&
 			(ds.DesiredCanaries == 0 || ds.Promoted)
 	}
 }
@@ -524,8 +536,11 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	return out
 }
 
-// canaryIndexes names new canaries: first after the allocations they will
-// replace, in name order, then free indexes below the count.
+// canaryIndexes names new canaries as Nomad does: first the indexes of
+// the allocations they will replace (destructive updates), in name order,
+// that no canary holds; then indexes below the count that no allocation of
+// the group holds (live, pending, failed or lost); then indexes from the
+// count up.
 func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 	taken := make(map[int]bool, len(c.canaries)+n)
 	out := make([]int, 0, n)
@@ -541,7 +556,7 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 			if len(out) == n {
 				return out
 			}
-			if idx := s.indexOf(p); !taken[idx] {
+			if idx := s.indexOf(p); !taken[idx] && idx < gs.g.Count {
 				taken[idx] = true
 				out = append(out, idx)
 			}
@@ -550,11 +565,24 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 			break
 		}
 	}
+	if len(out) == n {
+		return out
+	}
+	held := make([]bool, gs.g.Count)
+	for _, p := range gs.allocs {
+		f, idx := s.facts[p], s.indexOf(p)
+		if f&(factRun|factComplete) == factRun && idx < len(held) && !gs.victims[p] {
+			held[idx] = true
+		}
+	}
 	for idx := 0; len(out) < n && idx < gs.g.Count; idx++ {
-		if !taken[idx] {
+		if !taken[idx] && !held[idx] {
 			taken[idx] = true
 			out = append(out, idx)
 		}
+	}
+	for idx := gs.g.Count; len(out) < n; idx++ {
+		out = append(out, idx)
 	}
 	return out
 }
@@ -642,4 +670,16 @@ func sortPlacements(pl []Placement) {
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
+}
+
+// stoppedSince returns the allocations this step stops, from
+// the stops appended since start.
+func (s *stepper) stoppedSince(start int) []int32 {
+	var ps []int32
+	for i := start; i < len(s.out.Stop); i++ {
+		if p := s.ids.Find(s.out.Stop[i].ID); p >= 0 {
+			ps = append(ps, int32(p))
+		}
+	}
+	return ps
 }

@@ -190,7 +190,7 @@ func (s *stepper) reconcile(gi int) {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
 			ID: a.ID, Group: gs.name, Name: a.Name(), JobVersion: s.job.Version, DeploymentID: gs.depID,
-			Health: restartHealth(*s.healthOf(p), s.now), CreateTime: s.now, Kind: KindInPlace, Reason: ReasonInPlace,
+			Health: restartHealth(*s.healthOf(p), s.now, a.Client == ClientRunning, g), CreateTime: s.now, Kind: KindInPlace, Reason: ReasonInPlace,
 		})
 		gs.plan.InPlace++
 		if gs.depID != "" && gs.depID == s.cur.ID {

@@ -468,6 +468,7 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 		Attempts: attempts, CreateTime: s.now, Kind: kind, Reason: reason,
 	}
 	s.out.Place = append(s.out.Place, pl)
+	addKind(&gs.plan.Placements, kind)
 	switch kind { // the plan counts each decision once, by its kind
 	case KindCanary:
 		gs.plan.Canary++
@@ -498,6 +499,7 @@ func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string
 	a := &s.in.Allocs[p]
 	// Named with the others in nameDecisions.
 	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
+	addKind(&gs.plan.Stops, kind)
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
 	}

@@ -132,4 +132,30 @@
 //     placement Step asks for is one the group needs.
 //   - A paused deployment is not declared successful while a group outside
 //     it still waits to place: success means the whole job is in place.
+//   - A failed allocation of an older version replaced while the group
+//     awaits promotion keeps its own version, outside the deployment (Nomad
+//     places the new version): nothing of the new version runs unpromoted
+//     except canaries.
+//   - A scale-down that stops a failed allocation places no replacement
+//     for it (Nomad also reschedules it, running one allocation over the
+//     count): the group never runs more than its count.
+//   - An unhealthy allocation of a deployment with no reschedule attempts
+//     left fails the deployment at once (Nomad leaves the slot short and
+//     waits for the progress deadline): the outcome is known, so it is
+//     reported now.
+//   - The reschedule policy has a delay, a maximum delay (the delay doubles
+//     per attempt) and a number of attempts (0: unlimited); Nomad's
+//     interval, constant and fibonacci delay functions and "never
+//     reschedule" setting are not modelled.
+//   - A task that finishes before its allocation's verdict makes it
+//     unhealthy (it never was healthy); as in Nomad, the finished
+//     allocation is then left alone and its slot refilled as a missing
+//     allocation, not rescheduled.
+//   - A refused promotion names the group as "group "web" has 1/2 healthy
+//     allocations" (Nomad: "Task group"); the error is typed
+//     (ErrPromotion), so programs need not parse it.
+//   - An in-place update of a running allocation whose tracker state was
+//     not kept counts its tasks as running from the update (and its checks
+//     passing when it was healthy): Nomad's clients report the state again;
+//     a caller that stored only the verdict cannot.
 package rollout

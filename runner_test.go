@@ -491,3 +491,8 @@ func ExampleRunner() {
 	// deployment: Deployment completed successfully; version 0 stable: true
 	// Run returned: <nil>
 }
+
+// TestMemoryStoreConformance: MemoryStore keeps the Store contract.
+func TestMemoryStoreConformance(t *testing.T) {
+	rollouttest.TestStore(t, func(*testing.T) rollout.Store { return rollout.NewMemoryStore() })
+}

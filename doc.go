@@ -63,6 +63,23 @@
 // The Runner does this loop for you against a Driver, a HealthSource and a
 // clock.Clock, and package rollouttest simulates a cluster for tests.
 //
+// # The runtime model
+//
+// Desired state lives in the Store, actual state comes from the Driver. A
+// step loads the job's State (versions, deployments, allocation records,
+// revision), merges in what Driver.Allocs observes (client status and
+// times), runs Step, and saves the new records with the decisions as
+// State.Pending by compare-and-set; then Driver.Apply carries the
+// decisions out (idempotently) and a second save clears Pending. A
+// conflict reloads and steps again; a Runner that starts re-applies
+// Pending first, so a crash between save and apply loses nothing. A
+// record the driver no longer reports is lost (or complete, if stopped);
+// an allocation the driver reports that no record knows is adopted as
+// reported, and Step keeps or stops it like any other, so a slot never
+// keeps two. A Manager runs one Runner per
+// job, restarts failed ones with backoff, and, given a Leaser, runs a job
+// only while it holds the job's lease.
+//
 // # What the caller owns
 //
 // Placement IDs are derived deterministically from the job, the deployment,

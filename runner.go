@@ -117,9 +117,6 @@ type Runner struct {
 	store Store
 	log   *slog.Logger
 
-	// mu serialises the state's read-modify-write cycles (steps, Submit).
-	mu sync.Mutex
-
 	qmu     sync.Mutex
 	cmds    []*pendingCommand
 	running bool

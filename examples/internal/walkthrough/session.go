@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
-	"github.com/rollout-go/rollout/examples/internal/view"
 	"github.com/rollout-go/rollout/rollouttest"
+	"github.com/rollout-go/rollout/view"
 )
 
 // Walkthrough is one seed walkthrough.

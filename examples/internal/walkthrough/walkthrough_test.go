@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/rollout-go/rollout"
-	"github.com/rollout-go/rollout/examples/internal/view"
+	"github.com/rollout-go/rollout/view"
 )
 
 func play(t *testing.T, wt Walkthrough) *Session {

@@ -250,7 +250,7 @@ func TestSVGTimeline(t *testing.T) {
 			texts[strings.TrimSpace(e.Text)] = true
 		}
 	})
-	for _, c := range []string{"marker promote", "marker fail", "marker revert", "marker submit", "marker success", "series old", "series new", "series healthy"} {
+	for _, c := range []string{"marker promote", "marker fail", "marker revert", "marker submit", "marker success", "area old", "area new-healthy", "area new-pending", "phase rolling", "phase canary"} {
 		if classes[c] == 0 {
 			t.Errorf("no element of class %q; classes: %v", c, classes)
 		}

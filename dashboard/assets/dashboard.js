@@ -28,8 +28,9 @@
     errorBox.textContent = "";
     fetch("command", { method: "POST", body: data, headers: { "X-Dashboard": "1" }, credentials: "same-origin" })
       .then(function (r) {
+        // On success the server-sent event that the change causes
+        // refreshes the page; nothing to do here.
         if (!r.ok) { return r.text().then(function (t) { errorBox.textContent = t; }); }
-        refresh();
       }).catch(function (e) { errorBox.textContent = e.message; });
   });
 })();

@@ -69,6 +69,13 @@ func TestBrowserPromote(t *testing.T) {
 	must("wait for the page to show the promoted deployment", err)
 	after, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("deployment-description").textContent`))
 	must("read the description", err)
+	// Promoting again is refused by the engine: the page shows the error.
+	must("click promote again", chromedp.Do(ctx, chromedp.Click("#btn-promote")))
+	refusal, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("error").textContent`, chromedp.WithPollingTimeout(20*time.Second)))
+	must("wait for the refusal", err)
+	if !strings.Contains(refusal, "promote") {
+		t.Errorf("refused promote shows %q, want the engine's error", refusal)
+	}
 	marker, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.notReloaded || "reloaded"`))
 	must("read the mark", err)
 	if !strings.Contains(before, "requires manual promotion") {

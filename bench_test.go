@@ -140,7 +140,7 @@ func BenchmarkReadFloor(b *testing.B) {
 	}
 }
 
-// TestStepAllocationsFollowDecisions checks DESIGN §11's bar on heap
+// TestStepAllocationsFollowDecisions checks the performance target on heap
 // allocations: a step's allocations follow its decisions, not the size of
 // its input. The same states at 1k and at 20k allocations allocate about
 // as often (a sync.Pool miss, as after a GC or under -race, costs a few).

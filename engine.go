@@ -82,7 +82,7 @@ type groupState struct {
 	inputHealthy time.Time
 }
 
-// run makes the step's decisions, in the order of DESIGN.md §6.
+// run makes the step's decisions, in the order the package documentation describes.
 func (s *stepper) run() error {
 	s.index()
 	s.resolveDeployment()

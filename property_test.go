@@ -725,7 +725,7 @@ func TestPropertyStateMachine(t *testing.T) {
 
 // --- the naive reference model ---
 
-// propNaive is a deliberately naive reading of DESIGN.md §6.5–7 for the
+// propNaive is a deliberately naive reading of the documented placement, health and promotion rules for the
 // budget and the canaries: for each group it works out how many canaries,
 // destructive and in-place updates Step should make, from the input and
 // the deployment state the step ended with, and compares them with the
@@ -769,7 +769,7 @@ func propNaive(in rollout.Input, out rollout.Output) (diffs []string, compared i
 		ds, _ := d.Group(g.Name)
 		canarying := ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
 		// Once promoted, an old allocation that shares a canary's name
-		// is stopped (DESIGN §6.8): it neither holds a slot nor rolls.
+		// is stopped: it neither holds a slot nor rolls.
 		shadow := map[int]bool{}
 		for i := range in.Allocs {
 			a := &in.Allocs[i]
@@ -973,7 +973,7 @@ func propBlockString(b *rollout.UpdateBlock) string {
 // termination property.
 var propAdversaries = []string{"random", "all-fail", "all-healthy", "silent", "restart-forever"}
 
-// TestPropertyTermination checks DESIGN §11 "a deployment with deadlines
+// TestPropertyTermination checks the promise "a deployment with deadlines
 // always terminates given time": after a random history, time advances
 // (to NextStep, or a minute when nothing is timed), no new version is
 // submitted, the operator does what only an operator can (resume a paused

@@ -1,5 +1,5 @@
-// Tour replays every seed walkthrough in simulated time, in well under a
-// second, and prints at each moment what a user of the seeds looks at: job
+// Tour replays every tutorial walkthrough in simulated time, in well under a
+// second, and prints at each moment what a user of the tutorials looks at: job
 // status, deployments, history and plans.
 //
 // Usage:

@@ -14,7 +14,7 @@ import (
 
 // terminalCounters are left out of the Terminal comparison: what Step
 // derives from the allocations at every step, even for a failed deployment
-// that still places lost replacements (DESIGN §6.9), and the modify time.
+// that still places lost replacements, and the modify time.
 // Status, description and every decision-bearing field must not move.
 var terminalCounters = map[string]bool{
 	"ModifyTime": true, "Placed": true, "Healthy": true, "Unhealthy": true, "PlacedCanaries": true,
@@ -779,7 +779,7 @@ func (k *step) maxParallel() {
 		scaledDown := map[string]bool{}
 		for _, st := range out.Stop {
 			if st.Kind == rollout.KindScaleDown {
-				scaledDown[st.ID] = true // stopped before the budget is made (DESIGN §6.3)
+				scaledDown[st.ID] = true // stopped before the budget is made
 			}
 		}
 		for i := range in.Allocs {
@@ -884,7 +884,7 @@ func (k *step) availability() {
 		if !pre {
 			continue
 		}
-		// Excess is stopped by name, not by health (DESIGN §6.3), and an
+		// Excess is stopped by name, not by health, and an
 		// old allocation whose name a promoted canary took leaves its slot
 		// to the canary (§6.8): neither is the rolling update's to answer for.
 		for _, st := range k.out.Stop {

@@ -1,6 +1,6 @@
-// Package walkthrough replays the seed walkthroughs (shared/seeds) on a
+// Package walkthrough replays Nomad's update-block tutorials on a
 // rollouttest.Cluster, in simulated time, printing at each moment what a
-// reader of the seeds looks at: `nomad job status`, `job deployments`,
+// reader of the tutorials looks at: `nomad job status`, `job deployments`,
 // `deployment status`, `job history -p` and `job plan`. The programs under
 // examples/ run one walkthrough each; examples/tour runs them all.
 package walkthrough
@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
-	"github.com/rollout-go/rollout/examples/internal/view"
 	"github.com/rollout-go/rollout/rollouttest"
+	"github.com/rollout-go/rollout/view"
 )
 
-// Walkthrough is one seed walkthrough.
+// Walkthrough is one tutorial walkthrough.
 type Walkthrough struct {
 	// Name picks it on the command line (-walkthrough NAME).
 	Name string
@@ -29,7 +29,7 @@ type Walkthrough struct {
 	Run func(s *Session)
 }
 
-// All lists the walkthroughs, in the seeds' order.
+// All lists the walkthroughs, in the order of the tutorials.
 var All = []Walkthrough{Nginx, GeoAPIServer, DemoWebapp, BlueGreen}
 
 // Find returns the walkthrough with the name.

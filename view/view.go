@@ -1,7 +1,13 @@
 // Package view prints a job's rollout the way the `nomad` command line
-// shows it: `job status`, `job deployments`, `deployment status`, `job
-// history -p` and `job plan`. The walkthrough programs share it. It reads
-// only rollout's plain values, so it works with any store of them.
+// shows it: `job status` (JobStatus), `job deployments` (Deployments),
+// `deployment status` (DeploymentStatus), `job history -p` (History) and
+// `job plan` (Plan), and draws a rollout over time as an SVG picture
+// (Timeline, WriteSVG). It reads only rollout's plain values (JobVersion,
+// Deployment, Alloc, History, Output), so it works with any store of them,
+// and it depends on the standard library alone.
+//
+// Every function writes to an io.Writer and takes the current time as an
+// argument where it prints ages, so its output is deterministic.
 package view
 
 import (
@@ -25,7 +31,7 @@ func Short(id string) string {
 	return id
 }
 
-// Stamp formats a time as the seeds show it, in its own zone.
+// Stamp formats a time as RFC 3339 in its own zone, as Nomad prints dates.
 func Stamp(t time.Time) string { return t.Format(time.RFC3339) }
 
 // table writes aligned columns, two spaces apart.

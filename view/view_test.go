@@ -34,8 +34,8 @@ func TestWriteSVGEscapesAndCopesWithNothing(t *testing.T) {
 			break
 		}
 	}
-	if p := one.points[0]; p.old != 1 || p.new != 1 || p.healthy != 1 {
-		t.Errorf("sample %+v, want 1 old, 1 new, 1 healthy (the stopped one does not count)", p)
+	if p := one.Samples()[0]; p != (Sample{Old: 1, NewHealthy: 1}) {
+		t.Errorf("sample %+v, want 1 old, 1 new healthy (the stopped one does not count)", p)
 	}
 }
 

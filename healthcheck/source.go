@@ -1,9 +1,11 @@
 package healthcheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -219,7 +221,8 @@ func (s *Source) publish(allocID string, e rollout.Event) bool {
 
 // Events implements rollout.HealthSource: a channel of the job's events,
 // starting with the latest event of every task and check of its registered
-// allocations, closed once ctx is done.
+// allocations (in time order), closed once ctx is done. Events are queued
+// without bound, so a busy Runner never holds up the checks.
 func (s *Source) Events(ctx context.Context, jobID string) (<-chan []rollout.Event, error) {
 	sub := &subscriber{wake: make(chan struct{}, 1)}
 	out := make(chan []rollout.Event)
@@ -234,6 +237,9 @@ func (s *Source) Events(ctx context.Context, jobID string) (<-chan []rollout.Eve
 		}
 	}
 	if len(replay) > 0 {
+		slices.SortFunc(replay, func(a, b rollout.Event) int {
+			return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Alloc, b.Alloc), cmp.Compare(eventKey(a), eventKey(b)))
+		})
 		sub.push(replay)
 	}
 	if s.subs[jobID] == nil {

@@ -78,7 +78,7 @@ func key(s attribute.Set) string {
 		if k != "" {
 			k += ","
 		}
-		k += string(kv.Key) + "=" + kv.Value.Emit()
+		k += string(kv.Key) + "=" + kv.Value.String()
 	}
 	return k
 }

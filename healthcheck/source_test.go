@@ -268,3 +268,48 @@ func TestHealthSourceContract(t *testing.T) {
 	for range ch {
 	}
 }
+
+// TestRegisterAgainReplacesChecks: registering an allocation again stops its
+// old checks and runs the new ones, keeping its task events for replay;
+// Unregister stops its checks.
+func TestRegisterAgainReplacesChecks(t *testing.T) {
+	clk := clock.NewMock()
+	s := healthcheck.NewSource(clk)
+	defer s.Close()
+	var oldRuns, newRuns atomic.Int32
+	probe := func(n *atomic.Int32) healthcheck.Probe {
+		return func(context.Context) error { n.Add(1); return nil }
+	}
+	ch := subscribe(t, s, "web")
+	s.Register("web", "a1", healthcheck.Check{Name: "old", Probe: probe(&oldRuns)})
+	if b := next(t, ch); b[0].Check != "old" {
+		t.Fatalf("events %+v, want the old check's", b)
+	}
+	started := clk.Now().Add(-time.Minute) // the process started before it was registered
+	if err := s.TaskStarted("a1", "app", started); err != nil {
+		t.Fatal(err)
+	}
+	next(t, ch)
+	s.Register("web", "a1", healthcheck.Check{Name: "new", Probe: probe(&newRuns)})
+	if b := next(t, ch); b[0].Check != "new" {
+		t.Fatalf("events %+v, want the new check's", b)
+	}
+	if oldRuns.Load() != 1 {
+		t.Errorf("old check ran %d times, want once (stopped when replaced)", oldRuns.Load())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	again, err := s.Events(ctx, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := next(t, again)
+	if len(b) != 2 || b[0].Kind != rollout.TaskStarted || !b[0].Time.Equal(started) || b[1].Check != "new" {
+		t.Errorf("replay %+v, want the task start then the new check", b)
+	}
+	s.Unregister("a1")
+	runs := newRuns.Load()
+	if runs != 1 {
+		t.Errorf("new check ran %d times before any interval passed, want once", runs)
+	}
+}

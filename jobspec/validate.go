@@ -2,7 +2,6 @@ package jobspec
 
 import (
 	"errors"
-	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
@@ -22,28 +21,12 @@ import (
 func (j *Job) Validate() error {
 	var errs []error
 	var out *multierror.Error
-	var extra []error // problems placed already
 	if err := j.Version.Validate(); err != nil {
 		var me *multierror.Error
 		if errors.As(err, &me) {
 			errs = append(errs, me.Errors...)
 		} else {
 			errs = append(errs, err)
-		}
-	}
-	for i, g := range j.Version.Groups {
-		s, ok := rollout.Merge(j.Version.Update, g.Update)
-		if ok && s.Canary > 0 && s.MaxParallel == 0 {
-			p := j.Pos
-			if i < len(j.Groups) {
-				p = j.Groups[i].Pos
-				if j.Groups[i].UpdatePos.Line != 0 {
-					p = j.Groups[i].UpdatePos
-				}
-			}
-			fe := &rollout.FieldError{Field: "group " + strconv.Quote(g.Name) + " update.canary", Value: s.Canary,
-				Problem: "requires max_parallel greater than zero (max_parallel = 0 replaces every allocation at once, without a deployment)"}
-			extra = append(extra, &Error{Pos: p, Msg: fe.Error(), Err: fe})
 		}
 	}
 	system := j.Type == "system" || j.Type == "sysbatch"
@@ -73,6 +56,5 @@ func (j *Job) Validate() error {
 		}
 		out = multierror.Append(out, &Error{Pos: p, Msg: e.Error(), Err: e})
 	}
-	out = multierror.Append(out, extra...)
 	return out.ErrorOrNil()
 }

@@ -138,3 +138,28 @@ func TestHelpAndUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestSimulateSVG: -svg draws the rollout: one title, the version areas,
+// and a marker for each submission and for the revert.
+func TestSimulateSVG(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(t.TempDir(), "geo.svg")
+	code := run([]string{"simulate", "-svg", out, "-fail", "v2", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad", jobs + "geo-api-server-v2.nomad"}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a deployment failed): %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(data)
+	if !strings.HasPrefix(svg, "<svg") && !strings.HasPrefix(svg, "<?xml") {
+		t.Fatalf("not an SVG: %.80s", svg)
+	}
+	if n := strings.Count(svg, `class="marker submit"`); n != 3 {
+		t.Errorf("%d submit markers, want 3", n)
+	}
+	if !strings.Contains(svg, `class="marker revert"`) {
+		t.Error("no revert marker")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/jobspec"
 	"github.com/rollout-go/rollout/rollouttest"
+	"github.com/rollout-go/rollout/view"
 )
 
 const simulateHelp = `Usage: rollout simulate [options] FILE...
@@ -52,17 +54,13 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	fs.Var(vs, "var", "set a variable, as name=value (repeatable)")
 	fail := fs.String("fail", "", "script a failure: vN, canaries or alloc=N")
 	asJSON := fs.Bool("json", false, "print the deployments of each version as JSON instead of the timeline")
-	svg := fs.String("svg", "", "draw the timeline as SVG into this file (not available in this build)")
+	svg := fs.String("svg", "", "also draw the rollout as an SVG timeline into this file")
 	files, code, ok := parse(fs, args, simulateHelp, stdout, stderr)
 	if !ok {
 		return code
 	}
 	if len(files) == 0 {
 		fmt.Fprintf(stderr, "rollout simulate: no job file given\n\n%s", simulateHelp)
-		return exitUsage
-	}
-	if *svg != "" {
-		fmt.Fprintln(stderr, "rollout simulate: -svg is not available in this build (it needs the public view package)")
 		return exitUsage
 	}
 	var jobs []*jobspec.Job
@@ -115,7 +113,17 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 		out = io.Discard
 	}
 	placed := 0
+	var tl *view.Timeline
+	if *svg != "" {
+		tl = view.NewTimeline(jobs[0].Version.ID, start)
+	}
 	c.Observe(func(c *rollouttest.Cluster, info rollouttest.StepInfo) {
+		if tl != nil {
+			if job, ok := c.Job(); ok {
+				tl.Sample(c.Now(), job.Version, info.Output.Apply(c.Allocations())) // as the step leaves them
+			}
+			tl.MarkTransitions(c.Now(), &info.Output)
+		}
 		for _, tr := range info.Output.Transitions {
 			fmt.Fprintf(out, "[%s] deployment %s %s: %s\n", since(), short(tr.DeploymentID), tr.Kind, tr.Reason)
 		}
@@ -145,6 +153,9 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			return exitProblems
 		}
 		fmt.Fprintf(out, "==> job version %d submitted\n", v.Version)
+		if tl != nil {
+			tl.Mark(c.Now(), view.MarkSubmit, fmt.Sprintf("v%d submitted", v.Version))
+		}
 		for {
 			err := c.RunUntil(awaitingPromotion)
 			if errors.Is(err, rollouttest.ErrSettled) {
@@ -161,6 +172,9 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "promote: %v\n", err)
 				return exitProblems
 			}
+			if tl != nil {
+				tl.Mark(c.Now(), view.MarkPromote, "promote")
+			}
 		}
 		deps := c.Deployments()[before:]
 		if d := c.Deployment(); d != nil {
@@ -175,6 +189,12 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	if len(c.Deployments()) > 0 {
 		fmt.Fprintf(out, "\n[%s] $ nomad job deployments\n", since())
 		deployments(out, c.Deployments())
+	}
+	if tl != nil {
+		if err := writeTimeline(*svg, tl); err != nil {
+			fmt.Fprintf(stderr, "rollout simulate: -svg: %v\n", err)
+			return exitProblems
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -251,4 +271,17 @@ func deployments(w io.Writer, deps []rollout.Deployment) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", short(d.ID), d.JobID, d.JobVersion, d.Status, d.Description)
 	}
 	tw.Flush()
+}
+
+// writeTimeline draws the timeline into the file.
+func writeTimeline(path string, tl *view.Timeline) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := view.WriteSVG(f, tl.Title, []*view.Timeline{tl}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -467,3 +467,41 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// flakySaves fails the first Saves with a temporary error.
+type flakySaves struct {
+	*rollout.MemoryStore
+	fails atomic.Int32
+}
+
+func (s *flakySaves) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+	if st.Pending != nil && s.fails.Add(-1) >= 0 {
+		return 0, errors.New("disk busy")
+	}
+	return s.MemoryStore.Save(ctx, job, st)
+}
+
+// TestRunnerRetriesTemporaryStoreErrors: a Save that fails mid-step (before
+// the decisions are applied) is retried with backoff; nothing is applied
+// before the state with its pending decisions is saved, and nothing twice.
+func TestRunnerRetriesTemporaryStoreErrors(t *testing.T) {
+	store := &flakySaves{MemoryStore: rollout.NewMemoryStore()}
+	store.fails.Store(3)
+	d := rollouttest.NewRecordingDriver()
+	var errs atomic.Int32
+	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store, OnError: func(error) { errs.Add(1) }})
+	if _, err := r.Submit(context.Background(), manualJob("web", 2, "v1")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "allocations placed", func() bool { return len(d.Allocations("web")) == 2 })
+	if n := len(d.CallsOf(rollouttest.MethodApply)); n != 1 {
+		t.Errorf("%d Apply calls, want 1: the decisions are applied once, after they are saved", n)
+	}
+	if errs.Load() != 3 {
+		t.Errorf("OnError saw %d failures, want the 3 failed saves", errs.Load())
+	}
+	st, _ := store.Load(context.Background(), "web")
+	if st.Pending != nil || len(st.Allocs) != 2 {
+		t.Errorf("stored state: pending %v, %d records; want confirmed decisions and 2 records", st.Pending != nil, len(st.Allocs))
+	}
+}

@@ -784,11 +784,13 @@ func (k *step) maxParallel() {
 		}
 		for i := range in.Allocs {
 			a := &in.Allocs[i]
-			if a.Group != g.Name || a.DeploymentID != d.ID || a.Desired != rollout.DesiredRun || a.Client == rollout.ClientLost || scaledDown[a.ID] {
+			// A finished allocation is left alone, as Nomad does: its slot
+			// is refilled, and it does not hold the rollout back.
+			if a.Group != g.Name || a.DeploymentID != d.ID || a.Desired != rollout.DesiredRun || a.Client == rollout.ClientLost || a.Client == rollout.ClientComplete || scaledDown[a.ID] {
 				continue
 			}
 			h := k.mid[a.ID]
-			if h.Status == rollout.Unhealthy || (h.Status == "" && (a.Client == rollout.ClientFailed || a.Client == rollout.ClientComplete)) {
+			if h.Status == rollout.Unhealthy || (h.Status == "" && a.Client == rollout.ClientFailed) {
 				k.bad(MaxParallel, "group %s: %d destructive updates while %s of the deployment is unhealthy (%s, client %s)",
 					g.Name, destructive, a.Name(), k.mid[a.ID].Status, a.Client)
 				break

@@ -110,12 +110,32 @@ func (st benchState) decisions(groups, n int) (stops, places int) {
 	return st.stops, st.places
 }
 
-// benchShuffle shuffles the allocations of in (a copy), with a fixed seed.
+// benchShuffle returns in with its allocations in a random (seeded) order,
+// as a store may return them, each decoded afresh in that order: their
+// strings are copies laid out in the new order, as a decoder allocates
+// them.
 func benchShuffle(in rollout.Input) rollout.Input {
 	allocs := slices.Clone(in.Allocs)
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(allocs), func(i, j int) { allocs[i], allocs[j] = allocs[j], allocs[i] })
+	for i := range allocs {
+		benchRedecode(&allocs[i])
+	}
 	in.Allocs = allocs
 	return in
+}
+
+// benchRedecode replaces every string of a with a copy, as decoding it
+// afresh would.
+func benchRedecode(a *rollout.Alloc) {
+	c := strings.Clone
+	a.ID, a.JobID, a.Group, a.Spec, a.DeploymentID = c(a.ID), c(a.JobID), c(a.Group), c(a.Spec), c(a.DeploymentID)
+	a.Desired, a.Client = rollout.DesiredStatus(c(string(a.Desired))), rollout.ClientStatus(c(string(a.Client)))
+	a.Health.Status, a.Health.Reason = rollout.HealthStatus(c(string(a.Health.Status))), c(a.Health.Reason)
+	a.Health.Tasks = slices.Clone(a.Health.Tasks)
+	for k := range a.Health.Tasks {
+		t := &a.Health.Tasks[k]
+		t.Name, t.State = c(t.Name), rollout.TaskState(c(string(t.State)))
+	}
 }
 
 var benchSizes = []int{1000, 10000, 100000}

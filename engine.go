@@ -50,6 +50,10 @@ type stepper struct {
 	// idStamp and idVersion are Now and the job version as newAllocID
 	// writes them, formatted at the first placement.
 	idStamp, idVersion string
+	// idArena holds the bytes of the placement IDs. idLenSeen: an input ID
+	// has their length, so one of them may be taken (see newAllocID).
+	idArena   index.Arena
+	idLenSeen bool
 }
 
 // groupState is one group's part of a step.
@@ -71,6 +75,7 @@ type groupState struct {
 	// placedNow counts this step's placements and in-place updates into the
 	// current deployment; newCanaries lists its new canaries' IDs.
 	placedNow   int
+	placeWoken  bool // the timer of its new allocations' health is recorded
 	newCanaries []Placement
 	// stats caches the group's counts in statsFor (see stepper.stats).
 	stats    groupStats
@@ -263,8 +268,10 @@ func (s *stepper) newAllocID(group string, idx int, depID string) string {
 	b = index.AppendPart(b, s.idStamp)
 	b = append(strconv.AppendInt(b, int64(s.seq), 10), 0)
 	for salt := 0; ; salt++ {
-		id := index.Digest(append(strconv.AppendInt(b, int64(salt), 10), 0))
-		if s.ids.Find(id) < 0 {
+		id := s.idArena.Digest(append(strconv.AppendInt(b, int64(salt), 10), 0))
+		// Only an input ID of the same length can be taken: with none,
+		// the lookup is left out.
+		if !s.idLenSeen || s.ids.Find(id) < 0 {
 			return id
 		}
 	}

@@ -113,10 +113,21 @@ func equivalenceDigest(out rollout.Output, err error) string {
 		seen[p.Name]++
 		pairs = append(pairs, p.ID, fmt.Sprintf("place:%s:%d", p.Name, seen[p.Name]))
 	}
-	b, jerr := json.Marshal(struct {
-		Out     rollout.Output
+	// The output's fields by name (Reasons, a field once, is left out of
+	// them), and its reasons.
+	fields := map[string]json.RawMessage{}
+	b, jerr := json.Marshal(out)
+	if jerr == nil {
+		jerr = json.Unmarshal(b, &fields)
+	}
+	if jerr != nil {
+		return "marshal:" + jerr.Error()
+	}
+	delete(fields, "Reasons")
+	b, jerr = json.Marshal(struct {
+		Out     map[string]json.RawMessage
 		Reasons []rollout.Reason
-	}{out, outputReasons(out)})
+	}{fields, outputReasons(out)})
 	if jerr != nil {
 		return "marshal:" + jerr.Error()
 	}
@@ -130,7 +141,7 @@ func equivalenceDigest(out rollout.Output, err error) string {
 }
 
 // outputReasons returns the output's reasons.
-func outputReasons(out rollout.Output) []rollout.Reason { return out.Reasons }
+func outputReasons(out rollout.Output) []rollout.Reason { return out.Reasons() }
 
 // checkPlacementIDs checks that two steps of one input derived the same
 // placement IDs, distinct, and none an ID of the input.

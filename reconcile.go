@@ -28,7 +28,9 @@ func (s *stepper) reconcile(gi int) {
 	defer func() {
 		sortStops(s.out.Stop[stopStart:])
 		sortPlacements(s.out.Place[placeStart:])
-		slices.SortFunc(s.out.InPlace[inplaceStart:], func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
+		if inPlace := s.out.InPlace[inplaceStart:]; len(inPlace) > 1 {
+			slices.SortFunc(inPlace, func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
+		}
 		if gs.g != nil {
 			s.out.Plan = append(s.out.Plan, gs.plan)
 		}
@@ -154,7 +156,9 @@ func (s *stepper) reconcile(gi int) {
 	}
 	if missing > 0 {
 		if placeReady {
-			for _, idx := range s.freeIndexes(gs, c.cancel, missing, lostRepl) {
+			free := s.freeIndexes(gs, c.cancel, missing, lostRepl)
+			s.out.Place = slices.Grow(s.out.Place, len(free))
+			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
 				placed++
 			}
@@ -173,6 +177,8 @@ func (s *stepper) reconcile(gi int) {
 		n = min(len(c.destructive), budget)
 	}
 	if n > 0 {
+		// The output's lists grow once for them: no copies of a large list.
+		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
 		for _, p := range s.lowest(c.destructive, n) {
 			a := &s.in.Allocs[p]
 			s.stop(gs, p, KindUpdate, ReasonUpdating)
@@ -182,6 +188,7 @@ func (s *stepper) reconcile(gi int) {
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
 	// In-place updates: all at once, whatever the deployment's state.
+	s.out.InPlace = slices.Grow(s.out.InPlace, len(c.inplace))
 	for _, p := range c.inplace {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
@@ -436,7 +443,10 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 		if canary {
 			gs.newCanaries = append(gs.newCanaries, pl)
 		}
-		s.wakeTracker(gs, AllocHealth{}, s.now)
+		if !gs.placeWoken { // the same timer for every placement of the group
+			gs.placeWoken = true
+			s.wakeTracker(gs, AllocHealth{}, s.now)
+		}
 	}
 }
 
@@ -527,13 +537,77 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 }
 
 // lowest returns the n allocations of ps first in name order, in that
-// order. It keeps a bounded max-heap, so it costs O(len(ps) log n).
+// order, in memory of the step's scratch (valid until the next call).
+// Allocations already in name order (a sorted input) cost one comparison
+// each; otherwise a counting sort by index selects them in O(len(ps) +
+// the largest index) when the indexes are dense, as a group's are, and a
+// bounded heap in O(len(ps) log n) when they are not.
 func (s *stepper) lowest(ps []int32, n int) []int32 {
-	if n >= len(ps) {
-		sorted := slices.Clone(ps)
-		slices.SortFunc(sorted, s.byIndex)
-		return sorted
+	n = min(n, len(ps))
+	if n == 0 {
+		return nil
 	}
+	out := s.sc.lowest[:0]
+	defer func() { s.sc.lowest = out[:0] }()
+	if s.sortedByIndex(ps) {
+		return append(out, ps[:n]...)
+	}
+	top := 0
+	for _, p := range ps {
+		top = max(top, int(s.slot[p]))
+	}
+	if top <= 4*len(ps)+1024 {
+		return append(out, s.countingLowest(ps, n, top)...)
+	}
+	return append(out, s.heapLowest(ps, n)...)
+}
+
+// sortedByIndex reports whether ps is in name order.
+func (s *stepper) sortedByIndex(ps []int32) bool {
+	for k := 1; k < len(ps); k++ {
+		a, b := s.slot[ps[k-1]], s.slot[ps[k]]
+		if a > b || a == b && s.byIndex(ps[k-1], ps[k]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// countingLowest is lowest by a counting sort of the slots, all at most
+// top: the allocations of the slots up to the n-th, then those of equal
+// slots (and of slots too large for an int32) in name order.
+func (s *stepper) countingLowest(ps []int32, n, top int) []int32 {
+	starts := resize(s.sc.lowCounts, top+2)
+	s.sc.lowCounts = starts
+	clear(starts)
+	for _, p := range ps {
+		starts[s.slot[p]+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	sorted := resize(s.sc.lowSorted, len(ps))
+	s.sc.lowSorted = sorted
+	for _, p := range ps {
+		v := s.slot[p]
+		sorted[starts[v]] = p
+		starts[v]++
+	}
+	// starts[v] is now the end of slot v's run: sort the runs of more than
+	// one allocation that reach the first n, by name (the IDs decide).
+	begin := 0
+	for v := 0; v <= top && begin < n; v++ {
+		end := int(starts[v])
+		if end-begin > 1 {
+			slices.SortFunc(sorted[begin:end], s.byIndex)
+		}
+		begin = end
+	}
+	return sorted[:n]
+}
+
+// heapLowest is lowest with a bounded max-heap, for sparse indexes.
+func (s *stepper) heapLowest(ps []int32, n int) []int32 {
 	heap := make([]int32, 0, n)
 	less := func(i, j int) bool { return s.byIndex(heap[i], heap[j]) > 0 } // max-heap
 	down := func(i int) {
@@ -559,7 +633,7 @@ func (s *stepper) lowest(ps []int32, n int) []int32 {
 			for i := len(heap) - 1; i > 0 && less(i, (i-1)/2); i = (i - 1) / 2 {
 				heap[i], heap[(i-1)/2] = heap[(i-1)/2], heap[i]
 			}
-		case n > 0 && s.byIndex(p, heap[0]) < 0:
+		case s.byIndex(p, heap[0]) < 0:
 			heap[0] = p
 			down(0)
 		}
@@ -593,20 +667,29 @@ func (s *stepper) byName(x, y string) int {
 	return s.byIndex(int32(s.ids.Find(x)), int32(s.ids.Find(y)))
 }
 
+// sortStops sorts stops by name (index, then ID). Most often they are
+// made in that order already: the check costs one comparison each.
 func sortStops(st []StopDecision) {
-	slices.SortFunc(st, func(a, b StopDecision) int {
+	byName := func(a, b StopDecision) int {
 		if c := cmp.Compare(a.Index, b.Index); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	if !slices.IsSortedFunc(st, byName) {
+		slices.SortFunc(st, byName)
+	}
 }
 
+// sortPlacements sorts placements by name (index, then ID), as sortStops.
 func sortPlacements(pl []Placement) {
-	slices.SortFunc(pl, func(a, b Placement) int {
+	byName := func(a, b Placement) int {
 		if c := cmp.Compare(a.Index, b.Index); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	if !slices.IsSortedFunc(pl, byName) {
+		slices.SortFunc(pl, byName)
+	}
 }

@@ -52,6 +52,9 @@ func (s *stepper) scan() (probs []allocProblem) {
 		a := &allocs[i]
 		if a.ID != "" {
 			s.ids.Add(i, index.Hash(a.ID))
+			if len(a.ID) == index.IDLen {
+				s.idLenSeen = true
+			}
 		} else {
 			bad(i, "id", "", "must not be empty")
 		}

@@ -58,11 +58,6 @@ type Output struct {
 	Transitions []Transition
 	// Plan counts the decisions per group, in the job's group order.
 	Plan []GroupPlan
-	// Reasons lists every decision of the step with its kind and reason,
-	// for logs and audit trails: the stops, placements, in-place updates and
-	// verdicts in their lists' order, then the transitions. It repeats what
-	// the lists above hold; nothing needs applying from it.
-	Reasons []Reason
 	// Ignored lists the events that were not applied, and why.
 	Ignored []IgnoredEvent
 	// NextStep is when Step must be called again if no event arrives first:
@@ -80,14 +75,10 @@ func Step(in Input) (Output, error) {
 	sc := getScratch(len(in.Allocs))
 	defer sc.release()
 	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc}
-	s.out.Place, s.out.Stop, s.out.InPlace = sc.place, sc.stop, sc.inPlace
 	err := s.validate()
 	if err == nil {
 		err = s.run()
 	}
-	sc.place, s.out.Place = recycle(s.out.Place)
-	sc.stop, s.out.Stop = recycle(s.out.Stop)
-	sc.inPlace, s.out.InPlace = recycle(s.out.InPlace)
 	if err != nil {
 		return Output{}, err
 	}

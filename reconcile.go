@@ -156,7 +156,7 @@ func (s *stepper) reconcile(gi int) {
 	}
 	if missing > 0 {
 		if placeReady {
-			free := s.freeIndexes(gs, c.cancel, missing, lostRepl)
+			free := s.freeIndexes(gs, c.cancel, s.capPlacements(missing), lostRepl)
 			s.out.Place = slices.Grow(s.out.Place, len(free))
 			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
@@ -174,7 +174,7 @@ func (s *stepper) reconcile(gi int) {
 	n := 0
 	if placeReady && budget > 0 {
 		budget -= min(placed, budget)
-		n = min(len(c.destructive), budget)
+		n = s.capPlacements(min(len(c.destructive), budget))
 	}
 	if n > 0 {
 		// The output's lists grow once for them: no copies of a large list.
@@ -420,6 +420,16 @@ func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind Decisio
 		version, spec, dep = a.JobVersion, a.Spec, a.DeploymentID
 	}
 	s.place(gs, a.Index, isCanary, version, spec, dep, a.ID, attempts, kind, reason)
+}
+
+// capPlacements returns how many of n placements Input.MaxPlacements lets
+// the step make now, recording when it holds some back.
+func (s *stepper) capPlacements(n int) int {
+	if limit := s.in.MaxPlacements; limit > 0 && len(s.out.Place)+n > limit {
+		s.out.Capped = true
+		return max(0, limit-len(s.out.Place))
+	}
+	return n
 }
 
 // place appends a placement.

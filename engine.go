@@ -20,9 +20,11 @@ type stepper struct {
 	groups   []groupState     // the job's groups, then removed groups by name
 	groupOf  []int32          // per allocation: its position in groups
 	groupIdx map[string]int32 // group name → position in groups
-	facts    []fact           // per allocation: what the loops test
-	slot     []int32          // per allocation: its Index (see indexOf)
-	sc       *scratch         // the memory of ids, groupOf, facts and the groups' allocs
+	// groupSlots finds a job group without a map lookup, most often.
+	groupSlots groupSlots
+	facts      []fact   // per allocation: what the loops test
+	slot       []int32  // per allocation: its Index (see indexOf)
+	sc         *scratch // the memory of ids, groupOf, facts and the groups' allocs
 	// removed lists the groups no longer in the job, in order met.
 	removed []string
 	// pending lists, in allocation order, the allocations of the input

@@ -470,9 +470,9 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 }
 
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
-	a := &s.in.Allocs[p]
-	// Named with the others in nameDecisions.
-	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
+	// Named with the others in nameDecisions. Of the Alloc, only the ID
+	// is read: the facts and the slot say the rest.
+	s.out.Stop = append(s.out.Stop, StopDecision{ID: s.in.Allocs[p].ID, Group: gs.name, Index: s.indexOf(p), Lost: s.facts[p]&factLost != 0, Kind: kind, Reason: reason})
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
 	}

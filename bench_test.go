@@ -217,6 +217,7 @@ func BenchmarkReadFloor(b *testing.B) {
 			hashes := make([]uint64, n)
 			seed := maphash.MakeSeed()
 			var sum int
+			cpu0, cpuOK := cpuTime()
 			for b.Loop() {
 				for i := range in.Allocs {
 					a := &in.Allocs[i]
@@ -232,6 +233,9 @@ func BenchmarkReadFloor(b *testing.B) {
 				b.Fatalf("%d of %d allocations matched", sum, b.N*n)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/alloc")
+			if cpu1, ok := cpuTime(); ok && cpuOK {
+				b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
+			}
 		})
 	}
 }

@@ -56,6 +56,8 @@ type stepper struct {
 	// has their length, so one of them may be taken (see newAllocID).
 	idArena   index.Arena
 	idLenSeen bool
+	// names holds the bytes of the decisions' names (see allocName).
+	names []byte
 }
 
 // groupState is one group's part of a step.
@@ -253,9 +255,9 @@ func (s *stepper) dgroup(gi int) *DeploymentGroup {
 	return nil
 }
 
-// newAllocID derives the ID of the placement of a group's allocation at an
-// index, unique among the allocations.
-func (s *stepper) newAllocID(group string, idx int, depID string) string {
+// newAllocID derives the ID of the placement of the allocation named name,
+// unique among the allocations.
+func (s *stepper) newAllocID(name string, depID string) string {
 	s.seq++
 	if s.idStamp == "" {
 		// Formatted once per step, not once per placement.
@@ -266,7 +268,7 @@ func (s *stepper) newAllocID(group string, idx int, depID string) string {
 	b = index.AppendPart(b, s.job.ID)
 	b = index.AppendPart(b, s.idVersion)
 	b = index.AppendPart(b, depID)
-	b = append(appendAllocName(b, s.job.ID, group, idx), 0)
+	b = index.AppendPart(b, name)
 	b = index.AppendPart(b, s.idStamp)
 	b = append(strconv.AppendInt(b, int64(s.seq), 10), 0)
 	for salt := 0; ; salt++ {

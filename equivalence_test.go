@@ -26,9 +26,10 @@ const equivalenceGolden = "testdata/equivalence.golden"
 // the fuzz input generator, and compares each Output, decision by decision
 // (kinds, names, versions, reasons, timers, deployments, plans, errors),
 // with the digest recorded in testdata/equivalence.golden. Placement IDs
-// are left out of the digest (each stands as its name and occurrence):
-// they are derived, and their derivation may change; the test checks
-// instead that they are deterministic, distinct, and none an input ID.
+// are left out of that digest (each stands as its name and occurrence),
+// so that a change of their derivation shows apart: their own digest
+// (ids=) follows it. The test also checks that they are deterministic,
+// distinct, and none an input ID.
 func TestDecisionsUnchanged(t *testing.T) {
 	if testing.Short() {
 		t.Skip("steps inputs of 10k allocations")
@@ -136,8 +137,12 @@ func equivalenceDigest(out rollout.Output, err error) string {
 		s = strings.NewReplacer(pairs...).Replace(s)
 	}
 	sum := sha256.Sum256([]byte(s))
-	return fmt.Sprintf("%s stop=%d place=%d inplace=%d health=%d", hex.EncodeToString(sum[:12]),
-		len(out.Stop), len(out.Place), len(out.InPlace), len(out.Health))
+	ids := sha256.New()
+	for _, p := range out.Place {
+		ids.Write([]byte(p.ID))
+	}
+	return fmt.Sprintf("%s stop=%d place=%d inplace=%d health=%d ids=%s", hex.EncodeToString(sum[:12]),
+		len(out.Stop), len(out.Place), len(out.InPlace), len(out.Health), hex.EncodeToString(ids.Sum(nil)[:6]))
 }
 
 // outputReasons returns the output's reasons.

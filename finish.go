@@ -171,29 +171,29 @@ func deploymentEqual(a, b *Deployment) bool {
 	return true
 }
 
-// nameDecisions fills in the names of the step's stops, placements and
-// health updates, written one after the other into chunks of memory that
-// are never written again, each name a string over its bytes: naming costs
-// a step one heap allocation per 64 KiB of names, not one per decision.
+// nameDecisions fills in the names of the step's stops and health updates
+// (placements are named as they are made, and the stop of a destructive
+// update shares its placement's name).
 func (s *stepper) nameDecisions() {
-	var chunk []byte
-	name := func(group string, index int) string {
-		if cap(chunk)-len(chunk) < len(s.job.ID)+len(group)+24 { // room for the longest name
-			chunk = make([]byte, 0, max(len(s.job.ID)+len(group)+24, min(64<<10, 2*cap(chunk)+1024)))
-		}
-		start := len(chunk)
-		chunk = appendAllocName(chunk, s.job.ID, group, index)
-		return unsafe.String(&chunk[start], len(chunk)-start)
-	}
 	for i := range s.out.Stop {
-		st := &s.out.Stop[i]
-		st.Name = name(st.Group, st.Index)
-	}
-	for i := range s.out.Place {
-		pl := &s.out.Place[i]
-		pl.Name = name(pl.Group, pl.Index)
+		if st := &s.out.Stop[i]; st.Name == "" {
+			st.Name = s.allocName(st.Group, st.Index)
+		}
 	}
 	for k, p := range s.changed {
-		s.out.Health[k].Name = name(s.in.Allocs[p].Group, s.indexOf(p))
+		s.out.Health[k].Name = s.allocName(s.in.Allocs[p].Group, s.indexOf(p))
 	}
+}
+
+// allocName returns AllocName(job, group, index), written after the
+// step's earlier names into chunks of memory that are never written again,
+// the string over its bytes: naming costs a step one heap allocation per
+// 64 KiB of names, not one per decision.
+func (s *stepper) allocName(group string, index int) string {
+	if longest := len(s.job.ID) + len(group) + 24; cap(s.names)-len(s.names) < longest {
+		s.names = make([]byte, 0, max(longest, min(64<<10, 2*cap(s.names)+1024)))
+	}
+	start := len(s.names)
+	s.names = appendAllocName(s.names, s.job.ID, group, index)
+	return unsafe.String(&s.names[start], len(s.names)-start)
 }

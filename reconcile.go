@@ -183,6 +183,7 @@ func (s *stepper) reconcile(gi int) {
 			a := &s.in.Allocs[p]
 			s.stop(gs, p, KindUpdate, ReasonUpdating)
 			s.place(gs, a.Index, false, s.job.Version, g.Spec, gs.depID, a.ID, 0, KindUpdate, ReasonPlaceUpdate)
+			s.out.Stop[len(s.out.Stop)-1].Name = s.out.Place[len(s.out.Place)-1].Name // one slot, one name
 		}
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
@@ -434,12 +435,13 @@ func (s *stepper) capPlacements(n int) int {
 
 // place appends a placement.
 func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
-	pl := Placement{ // named with the others in nameDecisions
-		ID: s.newAllocID(gs.name, idx, dep), JobID: s.job.ID, Group: gs.name, Index: idx,
-		JobVersion: version, Spec: spec, Canary: canary, DeploymentID: dep, Replaces: replaces,
-		Attempts: attempts, CreateTime: s.now, Kind: kind, Reason: reason,
-	}
-	s.out.Place = append(s.out.Place, pl)
+	name := s.allocName(gs.name, idx)
+	// Written in place: a Placement is large, and not copied.
+	s.out.Place = append(s.out.Place, Placement{})
+	pl := &s.out.Place[len(s.out.Place)-1]
+	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name = s.newAllocID(name, dep), s.job.ID, gs.name, idx, name
+	pl.JobVersion, pl.Spec, pl.Canary, pl.DeploymentID, pl.Replaces = version, spec, canary, dep, replaces
+	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason = attempts, s.now, kind, reason
 	switch kind { // the plan counts each decision once, by its kind
 	case KindCanary:
 		gs.plan.Canary++
@@ -451,7 +453,7 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	if dep != "" && s.cur != nil && dep == s.cur.ID {
 		gs.placedNow++
 		if canary {
-			gs.newCanaries = append(gs.newCanaries, pl)
+			gs.newCanaries = append(gs.newCanaries, *pl)
 		}
 		if !gs.placeWoken { // the same timer for every placement of the group
 			gs.placeWoken = true

@@ -70,6 +70,9 @@ type scratch struct {
 	// lowest holds what stepper.lowest returns; lowCounts and lowSorted
 	// are its counting sort's.
 	lowest, lowCounts, lowSorted []int32
+	// chosenIDs holds the IDs of the allocations a destructive update
+	// replaces, during reconcile.
+	chosenIDs []string
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}

@@ -179,12 +179,20 @@ func (s *stepper) reconcile(gi int) {
 	if n > 0 {
 		// The output's lists grow once for them: no copies of a large list.
 		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
-		for _, p := range s.lowest(c.destructive, n) {
-			a := &s.in.Allocs[p]
-			s.stop(gs, p, KindUpdate, ReasonUpdating)
-			s.place(gs, a.Index, false, s.job.Version, g.Spec, gs.depID, a.ID, 0, KindUpdate, ReasonPlaceUpdate)
+		chosen := s.lowest(c.destructive, n)
+		// Their IDs first, in a loop of independent loads: in a shuffled
+		// input each is a cache miss, and these overlap.
+		ids := resize(s.sc.chosenIDs, len(chosen))
+		for k, p := range chosen {
+			ids[k] = s.in.Allocs[p].ID
+		}
+		for k, p := range chosen {
+			s.stopID(gs, p, ids[k], KindUpdate, ReasonUpdating)
+			s.place(gs, s.indexOf(p), false, s.job.Version, g.Spec, gs.depID, ids[k], 0, KindUpdate, ReasonPlaceUpdate)
 			s.out.Stop[len(s.out.Stop)-1].Name = s.out.Place[len(s.out.Place)-1].Name // one slot, one name
 		}
+		clear(ids) // the scratch keeps no input string alive
+		s.sc.chosenIDs = ids[:0]
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
@@ -472,9 +480,14 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 }
 
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
+	s.stopID(gs, p, s.in.Allocs[p].ID, kind, reason)
+}
+
+// stopID is stop with the allocation's ID already read.
+func (s *stepper) stopID(gs *groupState, p int32, id string, kind DecisionKind, reason string) {
 	// Named with the others in nameDecisions. Of the Alloc, only the ID
 	// is read: the facts and the slot say the rest.
-	s.out.Stop = append(s.out.Stop, StopDecision{ID: s.in.Allocs[p].ID, Group: gs.name, Index: s.indexOf(p), Lost: s.facts[p]&factLost != 0, Kind: kind, Reason: reason})
+	s.out.Stop = append(s.out.Stop, StopDecision{ID: id, Group: gs.name, Index: s.indexOf(p), Lost: s.facts[p]&factLost != 0, Kind: kind, Reason: reason})
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
 	}

@@ -100,3 +100,10 @@ type HealthSource interface {
 	// Events subscribes to the job's health events until ctx is done.
 	Events(ctx context.Context, jobID string) (<-chan []Event, error)
 }
+
+// Apply returns allocs with the decisions applied, as Output.Apply does:
+// the allocation records a Store keeps after the decisions.
+func (d *Decisions) Apply(allocs []Alloc) []Alloc {
+	o := Output{Stop: d.Stop, Place: d.Place, InPlace: d.InPlace, Health: d.Health}
+	return o.Apply(allocs)
+}

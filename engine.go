@@ -162,7 +162,8 @@ func (s *stepper) stopJob() {
 		gs.plan.Group = gs.name
 		start := len(s.out.Stop)
 		for _, p := range gs.allocs {
-			if s.in.Allocs[p].Desired == DesiredRun {
+			// An allocation that already failed or finished needs no stop.
+			if s.facts[p]&(factRun|factStopped) == factRun {
 				s.stop(gs, p, KindJobStopped, ReasonJobStopped)
 			}
 		}

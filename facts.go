@@ -27,6 +27,10 @@ const (
 	factHealthy   // its health, as this step sees it, is healthy
 	factUnhealthy // ... unhealthy
 	factChanged   // this step changed its health (see stepper.health)
+	// factComplete: Client is complete. A finished service allocation is
+	// neither live nor a failure: it is left alone, holds no name, and its
+	// slot is refilled as a missing allocation.
+	factComplete
 )
 
 // health returns the verdict the fact records.

@@ -1,6 +1,7 @@
 package rollout_test
 
 import (
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -244,7 +245,7 @@ func TestMergeMaxParallelZero(t *testing.T) {
 		reason     string
 	}{
 		{"in the group", nil, &rollout.UpdateBlock{MaxParallel: updPtr(0)}, "max_parallel = 0 means no deployment"},
-		{"in the job", &rollout.UpdateBlock{MaxParallel: updPtr(0)}, &rollout.UpdateBlock{Canary: updPtr(1)}, "inherited from the job"},
+		{"in the job", &rollout.UpdateBlock{MaxParallel: updPtr(0)}, &rollout.UpdateBlock{AutoRevert: updPtr(true)}, "inherited from the job"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,6 +260,18 @@ func TestMergeMaxParallelZero(t *testing.T) {
 				t.Errorf("Validate() = %v, want nil: max_parallel = 0 is valid", err)
 			}
 		})
+	}
+}
+
+// TestValidateRefusesCanaryWithoutDeployment: max_parallel = 0 has no
+// deployment, so a canary there would be silently ignored; Validate names
+// canary instead.
+func TestValidateRefusesCanaryWithoutDeployment(t *testing.T) {
+	s, _ := rollout.Merge(&rollout.UpdateBlock{MaxParallel: updPtr(0)}, &rollout.UpdateBlock{Canary: updPtr(1)})
+	err := s.Validate()
+	var fe *rollout.FieldError
+	if !errors.As(err, &fe) || fe.Field != "canary" || fe.Value != 1 || !errors.Is(err, rollout.ErrInvalid) {
+		t.Fatalf("Validate() = %v, want a FieldError naming canary = 1", err)
 	}
 }
 

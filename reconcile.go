@@ -86,8 +86,12 @@ func (s *stepper) reconcile(gi int) {
 		a := &s.in.Allocs[p]
 		switch {
 		case canarying && a.Canary && cur != nil && a.DeploymentID == cur.ID:
-			lostCanaries = append(lostCanaries, p)
-			liveCanaries++
+			// A lost canary is re-placed only while the deployment may
+			// place canaries: not while paused or failed.
+			if !paused && !failed {
+				lostCanaries = append(lostCanaries, p)
+				liveCanaries++
+			}
 		case slots < g.Count:
 			lostRepl = append(lostRepl, p)
 			slots++
@@ -202,7 +206,7 @@ func (s *stepper) reconcile(gi int) {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
 			ID: a.ID, Group: gs.name, Name: a.Name(), JobVersion: s.job.Version, DeploymentID: gs.depID,
-			Health: restartHealth(*s.healthOf(p), s.now), CreateTime: s.now, Kind: KindInPlace, Reason: ReasonInPlace,
+			Health: restartHealth(*s.healthOf(p), s.now, a.Client == ClientRunning, g), CreateTime: s.now, Kind: KindInPlace, Reason: ReasonInPlace,
 		})
 		gs.plan.InPlace++
 		if gs.depID != "" && gs.depID == s.cur.ID {
@@ -218,7 +222,15 @@ func (s *stepper) reconcile(gi int) {
 	gs.complete = work == 0 && !canaryRequired && cur != nil
 	if gs.complete && ds != nil {
 		st := s.stats(gi)
-		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && st.unknownLive == 0 &&
+		// Allocations of the deployment this step stops (excess, cancelled
+		// canaries, a promoted canary's namesakes) are not waited for.
+		stoppedUnknown := 0
+		for _, p := range s.stoppedSince(stopStart) {
+			if f := s.facts[p]; f&factInDep != 0 && f.live() && f.health() == "" {
+				stoppedUnknown++
+			}
+		}
+		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && st.unknownLive-stoppedUnknown == 0 &&
 			(ds.DesiredCanaries == 0 || ds.Promoted)
 	}
 }
@@ -237,8 +249,8 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 	// the few that are not simply running or waiting to be updated.
 	for k, p := range gs.allocs {
 		f := facts[p]
-		if f&factRun == 0 || (victims != nil && victims[p]) {
-			continue
+		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {
+			continue // stopped, finished, or stopped as excess
 		}
 		inCur := curMember.has(p)
 		if f&factCurrent != 0 {
@@ -259,9 +271,21 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		status := f.health()
 		awaiting := inCur && f&factCanary != 0 && canarying
 		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
-			if due := s.rescheduleAt(&allocs[p], s.healthOf(p), g); due.After(s.now) {
+			if g.Reschedule.Attempts > 0 && allocs[p].Attempts >= g.Reschedule.Attempts {
+				// No attempts left: it stays as it is, holding its slot
+				// (in a deployment, the watch has failed it).
+				goto update
+			}
+			due := s.rescheduleAt(&allocs[p], s.healthOf(p), g)
+			later := due.After(s.now.Add(rescheduleWindow))
+			if later && f&factCurrent == 0 {
+				// An older version waiting out its delay still needs the
+				// new version: it is updated like any other (below).
+				goto update
+			}
+			if later {
 				c.reschedLater = append(c.reschedLater, p)
-				s.wake(due)
+				s.wake(due.Add(-rescheduleWindow)) // the step that makes it, within the window
 			} else {
 				c.reschedNow = append(c.reschedNow, p)
 			}
@@ -279,6 +303,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			c.canaries = append(c.canaries, p)
 			continue
 		}
+	update:
 		c.occupants++
 		if inCur {
 			switch status {
@@ -317,14 +342,22 @@ func (s *stepper) cancelCanary(gs *groupState, f fact, inCur bool, ds *Deploymen
 	return s.old != nil && f&factInDep != 0 && gs.oldUnpromoted
 }
 
+// rescheduleWindow: a replacement due this close to now is made now, as
+// Nomad does, rather than at a step a moment later.
+const rescheduleWindow = time.Second
+
 // rescheduleAt returns when a failed or unhealthy allocation may be
-// replaced: its verdict (or last health event, or creation) plus the
-// group's reschedule delay. A completed allocation is replaced at once.
+// replaced: the time its node reported the failure (StatusTime; else its
+// verdict, its last health event, or its creation) plus the group's
+// reschedule delay.
 func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
-	if a.Client == ClientComplete && h.Status != Unhealthy {
-		return s.now
+	base := time.Time{}
+	if a.Client == ClientFailed {
+		base = a.StatusTime
 	}
-	base := h.Time
+	if base.IsZero() {
+		base = h.Time
+	}
 	if base.IsZero() {
 		base = h.LastEvent
 	}
@@ -343,7 +376,7 @@ func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *Deplo
 	var names []int
 	inCur := s.member(cur)
 	for _, p := range gs.allocs {
-		if f := s.facts[p]; f&(factCanary|factRun|factLost) == factCanary|factRun && inCur.has(p) {
+		if f := s.facts[p]; f&(factCanary|factRun|factLost|factComplete) == factCanary|factRun && inCur.has(p) {
 			names = append(names, s.indexOf(p))
 		}
 	}
@@ -363,7 +396,7 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 	}
 	for _, p := range gs.allocs {
 		f := s.facts[p]
-		if f&(factRun|factLost) != factRun {
+		if f&(factRun|factLost|factComplete) != factRun {
 			continue
 		}
 		inCur, canary := curMember.has(p), f&factCanary != 0
@@ -375,8 +408,20 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 		}
 		cands = append(cands, p)
 	}
+	// Failed allocations and unhealthy ones of the deployment (waiting for
+	// a replacement) go first: stopping them costs no running allocation.
+	broken := func(p int32) bool {
+		f := s.facts[p]
+		return f&factStopped != 0 || (f.health() == Unhealthy && curMember.has(p))
+	}
 	slices.SortFunc(cands, func(x, y int32) int {
 		ax, ay := &allocs[x], &allocs[y]
+		if bx, by := broken(x), broken(y); bx != by {
+			if bx {
+				return -1
+			}
+			return 1
+		}
 		if c := cmp.Compare(ay.Index, ax.Index); c != 0 {
 			return c
 		}
@@ -450,6 +495,7 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name = s.newAllocID(name, dep), s.job.ID, gs.name, idx, name
 	pl.JobVersion, pl.Spec, pl.Canary, pl.DeploymentID, pl.Replaces = version, spec, canary, dep, replaces
 	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason = attempts, s.now, kind, reason
+	addKind(&gs.plan.Placements, kind)
 	switch kind { // the plan counts each decision once, by its kind
 	case KindCanary:
 		gs.plan.Canary++
@@ -488,6 +534,7 @@ func (s *stepper) stopID(gs *groupState, p int32, id string, kind DecisionKind, 
 	// Named with the others in nameDecisions. Of the Alloc, only the ID
 	// is read: the facts and the slot say the rest.
 	s.out.Stop = append(s.out.Stop, StopDecision{ID: id, Group: gs.name, Index: s.indexOf(p), Lost: s.facts[p]&factLost != 0, Kind: kind, Reason: reason})
+	addKind(&gs.plan.Stops, kind)
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
 	}
@@ -512,7 +559,7 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	}
 	for _, p := range gs.allocs {
 		f, idx := s.facts[p], s.indexOf(p)
-		if f&(factRun|factLost) == factRun && idx < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow.has(idx) && f&factCanary == 0) {
+		if f&(factRun|factLost|factComplete) == factRun && idx < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow.has(idx) && f&factCanary == 0) {
 			used[idx] = true
 		}
 	}
@@ -526,8 +573,11 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	return out
 }
 
-// canaryIndexes names new canaries: first after the allocations they will
-// replace, in name order, then free indexes below the count.
+// canaryIndexes names new canaries as Nomad does: first the indexes of
+// the allocations they will replace (destructive updates), in name order,
+// that no canary holds; then indexes below the count that no allocation of
+// the group holds (live, pending, failed or lost); then indexes from the
+// count up.
 func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 	taken := make(map[int]bool, len(c.canaries)+n)
 	out := make([]int, 0, n)
@@ -543,7 +593,7 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 			if len(out) == n {
 				return out
 			}
-			if idx := s.indexOf(p); !taken[idx] {
+			if idx := s.indexOf(p); !taken[idx] && idx < gs.g.Count {
 				taken[idx] = true
 				out = append(out, idx)
 			}
@@ -552,11 +602,24 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 			break
 		}
 	}
+	if len(out) == n {
+		return out
+	}
+	held := make([]bool, gs.g.Count)
+	for _, p := range gs.allocs {
+		f, idx := s.facts[p], s.indexOf(p)
+		if f&(factRun|factComplete) == factRun && idx < len(held) && !gs.victims[p] {
+			held[idx] = true
+		}
+	}
 	for idx := 0; len(out) < n && idx < gs.g.Count; idx++ {
-		if !taken[idx] {
+		if !taken[idx] && !held[idx] {
 			taken[idx] = true
 			out = append(out, idx)
 		}
+	}
+	for idx := gs.g.Count; len(out) < n; idx++ {
+		out = append(out, idx)
 	}
 	return out
 }
@@ -717,4 +780,16 @@ func sortPlacements(pl []Placement) {
 	if !slices.IsSortedFunc(pl, byName) {
 		slices.SortFunc(pl, byName)
 	}
+}
+
+// stoppedSince returns the allocations this step stops, from
+// the stops appended since start.
+func (s *stepper) stoppedSince(start int) []int32 {
+	var ps []int32
+	for i := start; i < len(s.out.Stop); i++ {
+		if p := s.ids.Find(s.out.Stop[i].ID); p >= 0 {
+			ps = append(ps, int32(p))
+		}
+	}
+	return ps
 }

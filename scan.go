@@ -87,7 +87,9 @@ func (s *stepper) scan() (probs []allocProblem) {
 		}
 		switch a.Client {
 		case ClientPending, ClientRunning:
-		case ClientComplete, ClientFailed:
+		case ClientComplete:
+			f |= factStopped | factComplete
+		case ClientFailed:
 			f |= factStopped
 		case ClientLost:
 			f |= factLost

@@ -57,7 +57,7 @@ var (
 	verbKeys     = map[string][]string{
 		"reset": {"name", "start"}, "job": append([]string{"id"}, updateKeys...), "stop-job": nil, "allocs": nil,
 		"step": {"at"}, "apply": nil, "advance": nil,
-		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "failed": selectorKeys, "stop-alloc": selectorKeys,
+		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
 		"promote": {"groups"}, "pause": nil, "resume": nil, "fail": nil, "set-health": {"ids", "healthy"}, "revert": {"version"},
 		"status": {"all"},
@@ -111,7 +111,7 @@ func (r *runner) exec(c *tcase) ([]string, error) {
 		return r.doApply()
 	case "advance":
 		return r.doAdvance(c.pos)
-	case "healthy", "unhealthy", "start", "lost", "failed", "stop-alloc", "event":
+	case "healthy", "unhealthy", "start", "lost", "failed", "complete", "stop-alloc", "event":
 		return r.doAllocVerb(c.verb, a)
 	case "promote", "pause", "resume", "fail", "set-health", "revert":
 		return r.doCommand(c.verb, a)
@@ -226,14 +226,14 @@ func (r *runner) doStopJob() ([]string, error) {
 
 // doAllocs seeds allocations from a table whose first line names the
 // columns: group index version [id spec desired client canary deployment
-// health attempts]. An index may be a range (0-9); "-" keeps a column's
+// health attempts status_time]. An index may be a range (0-9); "-" keeps a column's
 // default.
 func (r *runner) doAllocs(input []string) ([]string, error) {
 	if len(input) < 2 {
 		return nil, fmt.Errorf("allocs: want a header line and at least one row")
 	}
 	header := strings.Fields(input[0])
-	known := []string{"id", "group", "index", "version", "spec", "desired", "client", "canary", "deployment", "health", "attempts"}
+	known := []string{"id", "group", "index", "version", "spec", "desired", "client", "canary", "deployment", "health", "attempts", "status_time"}
 	for _, h := range header {
 		if !slices.Contains(known, h) {
 			return nil, fmt.Errorf("allocs: unknown column %q (known: %s)", h, strings.Join(known, " "))
@@ -303,6 +303,11 @@ func (r *runner) doAllocs(input []string) ([]string, error) {
 		if v, ok := col["attempts"]; ok {
 			if base.Attempts, err = strconv.Atoi(v); err != nil {
 				return nil, fmt.Errorf("allocs: attempts %q: %v", v, err)
+			}
+		}
+		if v, ok := col["status_time"]; ok {
+			if base.StatusTime, err = r.parseTime(v); err != nil {
+				return nil, fmt.Errorf("allocs: status_time: %v", err)
 			}
 		}
 		health, hasHealth := col["health"]
@@ -492,10 +497,12 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 		case "lost":
 			al.Client = rollout.ClientLost
 		case "failed":
-			al.Client = rollout.ClientFailed
+			al.Client, al.StatusTime = rollout.ClientFailed, r.now
 			if al.Health.Status == "" {
 				al.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: r.now}
 			}
+		case "complete":
+			al.Client, al.StatusTime = rollout.ClientComplete, r.now
 		case "stop-alloc":
 			al.Desired, al.Client = rollout.DesiredStop, rollout.ClientComplete
 		case "start":
@@ -515,7 +522,7 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 		return nil, fmt.Errorf("%s: the selector matches no allocation", verb)
 	}
 	what := map[string]string{
-		"healthy": "healthy", "unhealthy": "unhealthy", "lost": "lost", "failed": "failed", "stop-alloc": "stopped",
+		"healthy": "healthy", "unhealthy": "unhealthy", "lost": "lost", "failed": "failed", "complete": "completed", "stop-alloc": "stopped",
 		"start": "started (events queued)", "event": string(kind) + " (events queued)",
 	}[verb]
 	return []string{what + ": " + strings.Join(names, " ")}, nil

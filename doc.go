@@ -112,6 +112,15 @@
 // its decisions, not its input; Steps may run concurrently. Spec is
 // compared for every allocation of an older version: a short digest of the
 // group's specification is cheaper to compare than the specification.
+// Output.Reasons builds the list of every decision's reason when called,
+// so a step that nobody logs does not pay for it. The order of
+// Input.Allocs does not matter to the decisions, and little to the time.
+//
+// A first deployment of a very large group places every allocation in one
+// step (a million placements take under a second and a few hundred
+// megabytes). To receive them in parts, set Input.MaxPlacements: a step
+// then places at most that many and sets Output.Capped, and the next steps
+// place the rest. It is off (0) by default.
 //
 // # Where rollout differs from Nomad, on purpose
 //

@@ -164,8 +164,12 @@ type Reason struct {
 	Text string
 }
 
-// reasons collects every decision's reason, in the documented order.
-func (o *Output) reasons() []Reason {
+// Reasons lists every decision of the step with its kind and reason, for
+// logs and audit trails: the stops, placements, in-place updates and
+// verdicts in their lists' order, then the transitions. It repeats what
+// the lists hold (nothing needs applying from it) and builds the list on
+// each call: a step that nobody logs does not pay for it.
+func (o *Output) Reasons() []Reason {
 	n := len(o.Stop) + len(o.Place) + len(o.InPlace) + len(o.Health) + len(o.Transitions)
 	if n == 0 {
 		return nil

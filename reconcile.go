@@ -28,7 +28,9 @@ func (s *stepper) reconcile(gi int) {
 	defer func() {
 		sortStops(s.out.Stop[stopStart:])
 		sortPlacements(s.out.Place[placeStart:])
-		slices.SortFunc(s.out.InPlace[inplaceStart:], func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
+		if inPlace := s.out.InPlace[inplaceStart:]; len(inPlace) > 1 {
+			slices.SortFunc(inPlace, func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
+		}
 		if gs.g != nil {
 			s.out.Plan = append(s.out.Plan, gs.plan)
 		}
@@ -158,7 +160,9 @@ func (s *stepper) reconcile(gi int) {
 	}
 	if missing > 0 {
 		if placeReady {
-			for _, idx := range s.freeIndexes(gs, c.cancel, missing, lostRepl) {
+			free := s.freeIndexes(gs, c.cancel, s.capPlacements(missing), lostRepl)
+			s.out.Place = slices.Grow(s.out.Place, len(free))
+			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
 				placed++
 			}
@@ -174,18 +178,30 @@ func (s *stepper) reconcile(gi int) {
 	n := 0
 	if placeReady && budget > 0 {
 		budget -= min(placed, budget)
-		n = min(len(c.destructive), budget)
+		n = s.capPlacements(min(len(c.destructive), budget))
 	}
 	if n > 0 {
-		for _, p := range s.lowest(c.destructive, n) {
-			a := &s.in.Allocs[p]
-			s.stop(gs, p, KindUpdate, ReasonUpdating)
-			s.place(gs, a.Index, false, s.job.Version, g.Spec, gs.depID, a.ID, 0, KindUpdate, ReasonPlaceUpdate)
+		// The output's lists grow once for them: no copies of a large list.
+		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
+		chosen := s.lowest(c.destructive, n)
+		// Their IDs first, in a loop of independent loads: in a shuffled
+		// input each is a cache miss, and these overlap.
+		ids := resize(s.sc.chosenIDs, len(chosen))
+		for k, p := range chosen {
+			ids[k] = s.in.Allocs[p].ID
 		}
+		for k, p := range chosen {
+			s.stopID(gs, p, ids[k], KindUpdate, ReasonUpdating)
+			s.place(gs, s.indexOf(p), false, s.job.Version, g.Spec, gs.depID, ids[k], 0, KindUpdate, ReasonPlaceUpdate)
+			s.out.Stop[len(s.out.Stop)-1].Name = s.out.Place[len(s.out.Place)-1].Name // one slot, one name
+		}
+		clear(ids) // the scratch keeps no input string alive
+		s.sc.chosenIDs = ids[:0]
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
 	// In-place updates: all at once, whatever the deployment's state.
+	s.out.InPlace = slices.Grow(s.out.InPlace, len(c.inplace))
 	for _, p := range c.inplace {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
@@ -460,14 +476,25 @@ func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind Decisio
 	s.place(gs, a.Index, isCanary, version, spec, dep, a.ID, attempts, kind, reason)
 }
 
+// capPlacements returns how many of n placements Input.MaxPlacements lets
+// the step make now, recording when it holds some back.
+func (s *stepper) capPlacements(n int) int {
+	if limit := s.in.MaxPlacements; limit > 0 && len(s.out.Place)+n > limit {
+		s.out.Capped = true
+		return max(0, limit-len(s.out.Place))
+	}
+	return n
+}
+
 // place appends a placement.
 func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
-	pl := Placement{ // named with the others in nameDecisions
-		ID: s.newAllocID(gs.name, idx, dep), JobID: s.job.ID, Group: gs.name, Index: idx,
-		JobVersion: version, Spec: spec, Canary: canary, DeploymentID: dep, Replaces: replaces,
-		Attempts: attempts, CreateTime: s.now, Kind: kind, Reason: reason,
-	}
-	s.out.Place = append(s.out.Place, pl)
+	name := s.allocName(gs.name, idx)
+	// Written in place: a Placement is large, and not copied.
+	s.out.Place = append(s.out.Place, Placement{})
+	pl := &s.out.Place[len(s.out.Place)-1]
+	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name = s.newAllocID(name, dep), s.job.ID, gs.name, idx, name
+	pl.JobVersion, pl.Spec, pl.Canary, pl.DeploymentID, pl.Replaces = version, spec, canary, dep, replaces
+	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason = attempts, s.now, kind, reason
 	addKind(&gs.plan.Placements, kind)
 	switch kind { // the plan counts each decision once, by its kind
 	case KindCanary:
@@ -480,9 +507,12 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	if dep != "" && s.cur != nil && dep == s.cur.ID {
 		gs.placedNow++
 		if canary {
-			gs.newCanaries = append(gs.newCanaries, pl)
+			gs.newCanaries = append(gs.newCanaries, *pl)
 		}
-		s.wakeTracker(gs, AllocHealth{}, s.now)
+		if !gs.placeWoken { // the same timer for every placement of the group
+			gs.placeWoken = true
+			s.wakeTracker(gs, AllocHealth{}, s.now)
+		}
 	}
 }
 
@@ -496,9 +526,14 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 }
 
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
-	a := &s.in.Allocs[p]
-	// Named with the others in nameDecisions.
-	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
+	s.stopID(gs, p, s.in.Allocs[p].ID, kind, reason)
+}
+
+// stopID is stop with the allocation's ID already read.
+func (s *stepper) stopID(gs *groupState, p int32, id string, kind DecisionKind, reason string) {
+	// Named with the others in nameDecisions. Of the Alloc, only the ID
+	// is read: the facts and the slot say the rest.
+	s.out.Stop = append(s.out.Stop, StopDecision{ID: id, Group: gs.name, Index: s.indexOf(p), Lost: s.facts[p]&factLost != 0, Kind: kind, Reason: reason})
 	addKind(&gs.plan.Stops, kind)
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
@@ -590,13 +625,77 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 }
 
 // lowest returns the n allocations of ps first in name order, in that
-// order. It keeps a bounded max-heap, so it costs O(len(ps) log n).
+// order, in memory of the step's scratch (valid until the next call).
+// Allocations already in name order (a sorted input) cost one comparison
+// each; otherwise a counting sort by index selects them in O(len(ps) +
+// the largest index) when the indexes are dense, as a group's are, and a
+// bounded heap in O(len(ps) log n) when they are not.
 func (s *stepper) lowest(ps []int32, n int) []int32 {
-	if n >= len(ps) {
-		sorted := slices.Clone(ps)
-		slices.SortFunc(sorted, s.byIndex)
-		return sorted
+	n = min(n, len(ps))
+	if n == 0 {
+		return nil
 	}
+	out := s.sc.lowest[:0]
+	defer func() { s.sc.lowest = out[:0] }()
+	if s.sortedByIndex(ps) {
+		return append(out, ps[:n]...)
+	}
+	top := 0
+	for _, p := range ps {
+		top = max(top, int(s.slot[p]))
+	}
+	if top <= 4*len(ps)+1024 {
+		return append(out, s.countingLowest(ps, n, top)...)
+	}
+	return append(out, s.heapLowest(ps, n)...)
+}
+
+// sortedByIndex reports whether ps is in name order.
+func (s *stepper) sortedByIndex(ps []int32) bool {
+	for k := 1; k < len(ps); k++ {
+		a, b := s.slot[ps[k-1]], s.slot[ps[k]]
+		if a > b || a == b && s.byIndex(ps[k-1], ps[k]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// countingLowest is lowest by a counting sort of the slots, all at most
+// top: the allocations of the slots up to the n-th, then those of equal
+// slots (and of slots too large for an int32) in name order.
+func (s *stepper) countingLowest(ps []int32, n, top int) []int32 {
+	starts := resize(s.sc.lowCounts, top+2)
+	s.sc.lowCounts = starts
+	clear(starts)
+	for _, p := range ps {
+		starts[s.slot[p]+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	sorted := resize(s.sc.lowSorted, len(ps))
+	s.sc.lowSorted = sorted
+	for _, p := range ps {
+		v := s.slot[p]
+		sorted[starts[v]] = p
+		starts[v]++
+	}
+	// starts[v] is now the end of slot v's run: sort the runs of more than
+	// one allocation that reach the first n, by name (the IDs decide).
+	begin := 0
+	for v := 0; v <= top && begin < n; v++ {
+		end := int(starts[v])
+		if end-begin > 1 {
+			slices.SortFunc(sorted[begin:end], s.byIndex)
+		}
+		begin = end
+	}
+	return sorted[:n]
+}
+
+// heapLowest is lowest with a bounded max-heap, for sparse indexes.
+func (s *stepper) heapLowest(ps []int32, n int) []int32 {
 	heap := make([]int32, 0, n)
 	less := func(i, j int) bool { return s.byIndex(heap[i], heap[j]) > 0 } // max-heap
 	down := func(i int) {
@@ -622,7 +721,7 @@ func (s *stepper) lowest(ps []int32, n int) []int32 {
 			for i := len(heap) - 1; i > 0 && less(i, (i-1)/2); i = (i - 1) / 2 {
 				heap[i], heap[(i-1)/2] = heap[(i-1)/2], heap[i]
 			}
-		case n > 0 && s.byIndex(p, heap[0]) < 0:
+		case s.byIndex(p, heap[0]) < 0:
 			heap[0] = p
 			down(0)
 		}
@@ -656,22 +755,31 @@ func (s *stepper) byName(x, y string) int {
 	return s.byIndex(int32(s.ids.Find(x)), int32(s.ids.Find(y)))
 }
 
+// sortStops sorts stops by name (index, then ID). Most often they are
+// made in that order already: the check costs one comparison each.
 func sortStops(st []StopDecision) {
-	slices.SortFunc(st, func(a, b StopDecision) int {
+	byName := func(a, b StopDecision) int {
 		if c := cmp.Compare(a.Index, b.Index); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	if !slices.IsSortedFunc(st, byName) {
+		slices.SortFunc(st, byName)
+	}
 }
 
+// sortPlacements sorts placements by name (index, then ID), as sortStops.
 func sortPlacements(pl []Placement) {
-	slices.SortFunc(pl, func(a, b Placement) int {
+	byName := func(a, b Placement) int {
 		if c := cmp.Compare(a.Index, b.Index); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	if !slices.IsSortedFunc(pl, byName) {
+		slices.SortFunc(pl, byName)
+	}
 }
 
 // stoppedSince returns the allocations this step stops, from

@@ -38,6 +38,9 @@ func (s *stepper) validate() error {
 	if in.Now.IsZero() {
 		v.bad("now", nil, "must be set")
 	}
+	if in.MaxPlacements < 0 {
+		v.bad("max_placements", in.MaxPlacements, "must not be negative")
+	}
 	v.add(validateJob(&in.Job, "job"))
 	seenVersions := make(map[uint64]int, len(in.History))
 	for i := range in.History {

@@ -44,6 +44,8 @@ type ManagerConfig struct {
 	CallTimeout            time.Duration
 	MinBackoff, MaxBackoff time.Duration
 	KeepStopped            int
+	// MaxPlacements is passed to each Runner (RunnerConfig.MaxPlacements).
+	MaxPlacements int
 	// OnStep and OnError, when set, are called from each job's Runner.
 	OnStep  func(StepReport)
 	OnError func(error)
@@ -257,7 +259,7 @@ func (m *Manager) supervise(ctx context.Context, j *managedJob) {
 		r, err := NewRunner(RunnerConfig{
 			JobID: j.id, Driver: m.cfg.Driver, Health: m.cfg.Health, Clock: m.clock, Store: m.cfg.Store,
 			Logger: m.cfg.Logger, CallTimeout: m.cfg.CallTimeout, MinBackoff: m.cfg.MinBackoff,
-			MaxBackoff: m.cfg.MaxBackoff, KeepStopped: m.cfg.KeepStopped, OnStep: m.cfg.OnStep, OnError: m.cfg.OnError,
+			MaxBackoff: m.cfg.MaxBackoff, KeepStopped: m.cfg.KeepStopped, MaxPlacements: m.cfg.MaxPlacements, OnStep: m.cfg.OnStep, OnError: m.cfg.OnError,
 		})
 		if err == nil {
 			m.setRunner(j, r)

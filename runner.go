@@ -64,6 +64,9 @@ type RunnerConfig struct {
 	// ones are dropped as steps save the state. Zero means
 	// DefaultKeepStopped; negative keeps every record.
 	KeepStopped int
+	// MaxPlacements caps the placements of one step (Input.MaxPlacements);
+	// a capped step is followed at once by the next. Zero means no cap.
+	MaxPlacements int
 	// OnStep, when set, is called from Run after each step's state is saved
 	// and its decisions applied.
 	OnStep func(StepReport)

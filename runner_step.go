@@ -85,7 +85,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	var out Output
 	var in Input
 	for {
-		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds)}
+		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds), MaxPlacements: r.cfg.MaxPlacements}
 		out, err = Step(in)
 		var ce *CommandError
 		if err == nil {
@@ -176,7 +176,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	if !wakeAt.IsZero() && (next.IsZero() || wakeAt.Before(next)) {
 		next = wakeAt
 	}
-	return next, out.Revert != nil || r.fresh, nil
+	return next, out.Revert != nil || out.Capped || r.fresh, nil
 }
 
 // stopErr turns a retry's end into step's fatal error: nil when the

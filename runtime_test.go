@@ -505,3 +505,19 @@ func TestRunnerRetriesTemporaryStoreErrors(t *testing.T) {
 		t.Errorf("stored state: pending %v, %d records; want confirmed decisions and 2 records", st.Pending != nil, len(st.Allocs))
 	}
 }
+
+// TestRunnerCapsPlacements: with MaxPlacements, a first deployment of 10
+// is placed in steps of 3, one right after the other.
+func TestRunnerCapsPlacements(t *testing.T) {
+	d := rollouttest.NewRecordingDriver()
+	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, MaxPlacements: 3})
+	if _, err := r.Submit(context.Background(), manualJob("web", 10, "v1")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "all placed", func() bool { return len(d.Allocations("web")) == 10 })
+	for _, c := range d.CallsOf(rollouttest.MethodApply) {
+		if n := len(c.Decisions.Place); n > 3 {
+			t.Errorf("a step placed %d, want at most 3", n)
+		}
+	}
+}

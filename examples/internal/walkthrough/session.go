@@ -76,11 +76,11 @@ type Session struct {
 }
 
 // Play replays a walkthrough, writing its transcript to w.
-func Play(wt Walkthrough, w io.Writer) (*Session, error) { return play(wt, w, nil) }
+func Play(wt Walkthrough, w io.Writer) (*Session, error) { return playInto(wt, w, nil) }
 
-// play replays a walkthrough, saving each step's state in store (nil:
+// playInto replays a walkthrough, saving each step's state in store (nil:
 // none).
-func play(wt Walkthrough, w io.Writer, store rollout.Store) (*Session, error) {
+func playInto(wt Walkthrough, w io.Writer, store rollout.Store) (*Session, error) {
 	s := &Session{w: w, title: wt.Title, store: store}
 	fmt.Fprintf(w, "#### %s\n#### replays %s\n", wt.Title, wt.Seed)
 	wt.Run(s)
@@ -351,7 +351,7 @@ func MainWithStore(name string, args []string, stdout io.Writer, store rollout.S
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		s, err := play(wt, stdout, store)
+		s, err := playInto(wt, stdout, store)
 		if err != nil {
 			return fmt.Errorf("%s: %w", wt.Name, err)
 		}

@@ -131,12 +131,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	if out.Deployment != nil {
 		st.RecordDeployment(out.Deployment)
 	}
-	if out.Job != nil {
-		st.History.Record(*out.Job)
-	}
-	if out.Revert != nil {
-		st.History.Record(*out.Revert)
-	}
+	st.History.RecordStep(&job, &out) // versions made Stable or reverted to, and failed specs
 	st.Allocs = r.collect(d.Apply(allocs), st.Deployment())
 	if !d.Empty() {
 		st.Pending = &d

@@ -326,13 +326,13 @@ func TestSubmitWaitsForTheDeployment(t *testing.T) {
 	if _, err := r.Submit(ctx, scale, rollout.WaitForDeployment(nil)); !errors.Is(err, rollout.ErrNoDeployment) {
 		t.Errorf("Submit of a job with no update block = %v, want ErrNoDeployment", err)
 	}
-	if _, err := r.Submit(ctx, manualJob("web", 3, "v3"), rollout.ExpectVersion(0)); !errors.Is(err, rollout.ErrJobChanged) {
-		t.Errorf("Submit planned against version 0 = %v, want ErrJobChanged", err)
+	if _, err := r.Submit(ctx, manualJob("web", 3, "v3"), rollout.ExpectVersion(0)); !errors.Is(err, rollout.ErrVersionConflict) {
+		t.Errorf("Submit planned against version 0 = %v, want ErrVersionConflict", err)
 	}
-	var jc *rollout.JobChangedError
+	var vc *rollout.VersionConflictError
 	_, err = r.Submit(ctx, manualJob("web", 3, "v3"), rollout.ExpectVersion(0))
-	if !errors.As(err, &jc) || jc.Latest != 1 {
-		t.Errorf("error %v, want a *JobChangedError naming version 1", err)
+	if !errors.As(err, &vc) || vc.Latest == nil || *vc.Latest != 1 {
+		t.Errorf("error %v, want a *VersionConflictError naming version 1", err)
 	}
 	if _, err := r.Submit(ctx, manualJob("web", 3, "v3"), rollout.ExpectVersion(1)); err != nil {
 		t.Errorf("Submit planned against the latest version: %v", err)
@@ -519,5 +519,65 @@ func TestRunnerCapsPlacements(t *testing.T) {
 		if n := len(c.Decisions.Place); n > 3 {
 			t.Errorf("a step placed %d, want at most 3", n)
 		}
+	}
+}
+
+// TestSubmitRefusesFailedSpecs: with RefuseFailedSpecs, a version whose
+// deployment failed and was auto-reverted is not deployed again when the
+// same job is submitted again, unless forced.
+func TestSubmitRefusesFailedSpecs(t *testing.T) {
+	store := rollout.NewMemoryStore()
+	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver(), Store: store})
+	ctx := context.Background()
+	job := func(spec string) rollout.JobVersion {
+		j := manualJob("web", 1, spec)
+		pd, revert := time.Duration(0), true
+		j.Update.ProgressDeadline, j.Update.AutoRevert = &pd, &revert
+		return j
+	}
+	var dep rollout.Deployment
+	if _, err := r.Submit(ctx, job("good"), rollout.WaitForDeployment(&dep)); err != nil {
+		t.Fatal(err)
+	}
+	healAll := func() {
+		st, _ := store.Load(ctx, "web")
+		for _, a := range st.Allocs {
+			if a.Desired == rollout.DesiredRun && a.Health.Status == "" {
+				_ = r.Command(ctx, rollout.SetHealth(true, a.ID))
+			}
+		}
+	}
+	healAll()
+	if d, err := r.WaitDeployment(ctx, dep.ID); err != nil || d.Status != rollout.StatusSuccessful {
+		t.Fatalf("first deployment: %v %v", d.Status, err)
+	}
+	if _, err := r.Submit(ctx, job("bad"), rollout.WaitForDeployment(&dep)); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.Load(ctx, "web")
+	for _, a := range st.Allocs {
+		if a.Desired == rollout.DesiredRun && a.Health.Status == "" {
+			if err := r.Command(ctx, rollout.SetHealth(false, a.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if d, err := r.WaitDeployment(ctx, dep.ID); err != nil || d.Status != rollout.StatusFailed {
+		t.Fatalf("bad deployment: %v %v", d.Status, err)
+	}
+	eventually(t, "the failed spec remembered", func() bool {
+		st, _ := store.Load(ctx, "web")
+		return len(st.History.FailedSpecs) == 1
+	})
+	_, err := r.Submit(ctx, job("bad"), rollout.RefuseFailedSpecs())
+	var fe *rollout.FailedSpecError
+	if !errors.As(err, &fe) || !errors.Is(err, rollout.ErrFailedSpec) || fe.Version != 1 {
+		t.Errorf("resubmitting the failed spec = %v, want a *FailedSpecError naming version 1", err)
+	}
+	if _, err := r.Submit(ctx, job("bad")); err != nil {
+		t.Errorf("without RefuseFailedSpecs (Nomad's behaviour) = %v, want accepted", err)
+	}
+	if _, err := r.Submit(ctx, job("bad2"), rollout.RefuseFailedSpecs(), rollout.Force()); err != nil {
+		t.Errorf("forced = %v", err)
 	}
 }

@@ -140,10 +140,7 @@ func (s *State) RecordDeployment(d *Deployment) {
 
 // Clone returns a deep copy of s.
 func (s *State) Clone() State {
-	c := State{Revision: s.Revision, History: History{Keep: s.History.Keep}}
-	for i := range s.History.Versions {
-		c.History.Versions = append(c.History.Versions, s.History.Versions[i].Clone())
-	}
+	c := State{Revision: s.Revision, History: s.History.Clone()}
 	for i := range s.Deployments {
 		c.Deployments = append(c.Deployments, *s.Deployments[i].clone())
 	}

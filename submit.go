@@ -7,41 +7,14 @@ import (
 	"time"
 )
 
-// ErrJobChanged is returned by a Submit with ExpectVersion when the job's
-// latest version is not the one the caller planned against (Nomad's
-// check-index). It comes wrapped in a *JobChangedError.
-var ErrJobChanged = errors.New("job changed since it was planned")
-
-// JobChangedError is a refused ExpectVersion submit. It wraps ErrJobChanged.
-type JobChangedError struct {
-	// JobID is the job submitted.
-	JobID string
-	// Expected is the version the caller planned against; Latest the
-	// job's latest version, and HasLatest false when the job has none.
-	Expected, Latest uint64
-	HasLatest        bool
-}
-
-// Error implements error.
-func (e *JobChangedError) Error() string {
-	if !e.HasLatest {
-		return fmt.Sprintf("job %q: planned against version %d, but the job has no version", e.JobID, e.Expected)
-	}
-	return fmt.Sprintf("job %q: planned against version %d, but the latest version is %d", e.JobID, e.Expected, e.Latest)
-}
-
-// Unwrap makes errors.Is(err, ErrJobChanged) true.
-func (e *JobChangedError) Unwrap() error { return ErrJobChanged }
-
 // SubmitOption changes what Runner.Submit and Manager.Submit do. Options
 // are applied in order.
 type SubmitOption func(*submitOptions)
 
 type submitOptions struct {
-	wait      bool
-	dst       *Deployment
-	expect    bool
-	expectVer uint64
+	wait  bool
+	dst   *Deployment
+	check SubmitCheck
 }
 
 // WaitForDeployment makes Submit return only once the step that deploys the
@@ -55,10 +28,31 @@ func WaitForDeployment(dst *Deployment) SubmitOption {
 	return func(o *submitOptions) { o.wait, o.dst = true, dst }
 }
 
-// ExpectVersion makes Submit refuse the job with a *JobChangedError unless
-// the job's latest version is v: the version the caller planned against.
+// ExpectVersion makes Submit refuse the job with a *VersionConflictError
+// unless the job's latest version is v: the version the caller planned
+// against (Nomad's check-index).
 func ExpectVersion(v uint64) SubmitOption {
-	return func(o *submitOptions) { o.expect, o.expectVer = true, v }
+	return func(o *submitOptions) { o.check.Expect = &v }
+}
+
+// ExpectNoJob makes Submit refuse the job with a *VersionConflictError if
+// the job has any version: a submit that may only create it.
+func ExpectNoJob() SubmitOption {
+	return func(o *submitOptions) { o.check.ExpectNoJob = true }
+}
+
+// RefuseFailedSpecs makes Submit refuse, with a *FailedSpecError, a job
+// whose specification is that of a version whose deployment failed and was
+// auto-reverted (History.FailedSpecs): a level-triggered controller that
+// submits the same job file again does not re-deploy what just failed.
+// Off by default, as in Nomad.
+func RefuseFailedSpecs() SubmitOption {
+	return func(o *submitOptions) { o.check.RefuseFailedSpecs = true }
+}
+
+// Force skips the RefuseFailedSpecs refusal for this submit.
+func Force() SubmitOption {
+	return func(o *submitOptions) { o.check.Force = true }
 }
 
 // Submit records a new version of the job in the store (see History.Submit:
@@ -132,18 +126,18 @@ func (r *Runner) waitStepped(ctx context.Context, w *watcher, v uint64) (*Deploy
 }
 
 // submitToStore records the job in the store's history (a compare-and-set
-// loop), checking ExpectVersion, and reports whether a version was made.
+// loop), after the checks the options ask for (History.SubmitChecked), and
+// reports whether a version was made.
 func submitToStore(ctx context.Context, store Store, job JobVersion, now time.Time, o *submitOptions) (JobVersion, bool, error) {
 	for {
 		st, err := store.Load(ctx, job.ID)
 		if err != nil {
 			return JobVersion{}, false, fmt.Errorf("rollout: submit: load: %w", err)
 		}
-		latest, has := st.History.Latest()
-		if o.expect && (!has || latest.Version != o.expectVer) {
-			return JobVersion{}, false, &JobChangedError{JobID: job.ID, Expected: o.expectVer, Latest: latest.Version, HasLatest: has}
+		v, created, err := st.History.SubmitChecked(job, now, o.check)
+		if err != nil {
+			return JobVersion{}, false, fmt.Errorf("rollout: submit job %q: %w", job.ID, err)
 		}
-		v, created := st.History.Submit(job, now)
 		if !created {
 			return v, false, nil
 		}

@@ -26,7 +26,8 @@ type runner struct {
 	allocs     []rollout.Alloc
 	events     []rollout.Event
 	cmds       []rollout.Command
-	last       *rollout.Output // the last step's output, until applied
+	last       *rollout.Output      // the last step's output, until applied
+	failed     []rollout.JobVersion // History.FailedSpecs: versions that failed and were auto-reverted
 
 	alias      map[string]string // allocation ID → alias
 	byAlias    map[string]string // alias → allocation ID
@@ -55,7 +56,7 @@ var (
 	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
-		"reset": {"name", "start"}, "job": append([]string{"id"}, updateKeys...), "stop-job": nil, "allocs": nil,
+		"reset": {"name", "start"}, "job": append([]string{"id", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
 		"step": {"at"}, "apply": nil, "advance": nil,
 		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
@@ -199,7 +200,18 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 		}
 		jv.Groups = append(jv.Groups, g)
 	}
+	if check, ok, err := submitCheck(a); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return r.submitChecked(jv, check)
+	}
 	r.versions = append(r.versions, jv)
+	return r.describeSubmitted(jv), nil
+}
+
+// describeSubmitted prints a submitted version and its groups.
+func (r *runner) describeSubmitted(jv rollout.JobVersion) []string {
 	out := []string{fmt.Sprintf("job %s v%d submitted at %s", jv.ID, jv.Version, r.fmtTime(r.now))}
 	for _, g := range jv.Groups {
 		line := fmt.Sprintf("  %s count=%d spec=%s: %s", g.Name, g.Count, g.Spec, describeStrategy(jv.Update, g.Update))
@@ -209,7 +221,7 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 		}
 		out = append(out, line)
 	}
-	return out, nil
+	return out
 }
 
 // doStopJob submits the next version with the job stopped.
@@ -418,6 +430,11 @@ func (r *runner) doApply() ([]string, error) {
 		}
 		r.versions[out.Job.Version] = out.Job.Clone()
 		lines = append(lines, fmt.Sprintf("job v%d is stable", out.Job.Version))
+	}
+	if out.Revert != nil && len(r.versions) > 0 {
+		h := rollout.History{FailedSpecs: r.failed}
+		h.RecordStep(&r.versions[len(r.versions)-1], out)
+		r.failed = h.FailedSpecs
 	}
 	if out.Revert != nil {
 		if out.Revert.Version != uint64(len(r.versions)) {

@@ -30,8 +30,8 @@ func (l *lockedBuffer) String() string {
 // update, a promoted canary, a broken version reverted; then no process it
 // started is left running.
 func TestStory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs real processes")
+	if testing.Short() || raceEnabled {
+		t.Skip("builds and runs real processes on real time (run without -short and -race)")
 	}
 	var out lockedBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -56,8 +56,8 @@ func TestStory(t *testing.T) {
 // TestInterrupted: interrupted in the middle of the story, the example
 // returns and leaves no process behind.
 func TestInterrupted(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs real processes")
+	if testing.Short() || raceEnabled {
+		t.Skip("builds and runs real processes on real time (run without -short and -race)")
 	}
 	var out lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())

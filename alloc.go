@@ -68,6 +68,12 @@ type Alloc struct {
 	// CreateTime is when it was placed (or last updated in place); the
 	// healthy_deadline counts from it.
 	CreateTime time.Time
+	// StatusTime is when the node reported the client status last changed
+	// (Nomad's ModifyTime of the client status). The reschedule delay of a
+	// failed allocation counts from it; zero means unknown, and the delay
+	// counts from its health verdict, or its last health event, or its
+	// creation.
+	StatusTime time.Time `json:",omitzero"`
 	// Attempts counts the earlier replacements of this slot within the
 	// deployment; it spaces and caps further ones (see ReschedulePolicy).
 	Attempts int

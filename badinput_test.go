@@ -14,7 +14,7 @@ import (
 	"github.com/rollout-go/rollout/internal/invariant"
 )
 
-// The bad-input catalogue of DESIGN.md §10, one test per case: Step
+// The bad-input catalogue, one test per case: Step
 // returns a typed error naming the field and the value, decides nothing
 // (the Output is zero: the checker's zero-on-error rule) and does not
 // panic. Then the commands that do not apply (§9), and hostile sizes.
@@ -208,7 +208,7 @@ func TestBadInputDeploymentOfAnotherJob(t *testing.T) {
 }
 
 func TestBadInputEveryProblemListed(t *testing.T) {
-	// DESIGN §10: errors list every problem, not the first one.
+	// Errors list every problem, not the first one.
 	in := badInput()
 	in.Allocs[2].ID = "a1"
 	in.Job.Groups[0].Count = -1
@@ -220,7 +220,7 @@ func TestBadInputEveryProblemListed(t *testing.T) {
 	}
 }
 
-// --- commands that do not apply (DESIGN §9) ---
+// --- commands that do not apply ---
 
 func TestBadCommandPromoteWithoutCanaries(t *testing.T) {
 	in := badInput()

@@ -120,7 +120,7 @@ func (s *stepper) setHealthCommand(c *Command) error {
 		errs.ErrorFormat = oneLine
 		return errs
 	}
-	// A verdict set by command counts as any other (DESIGN §7): with
+	// A verdict set by command counts as any other : with
 	// progress_deadline 0 an unhealthy one fails the deployment, otherwise
 	// the allocation is replaced within the deployment.
 	for _, id := range c.Allocs {

@@ -63,6 +63,23 @@
 // The Runner does this loop for you against a Driver, a HealthSource and a
 // clock.Clock, and package rollouttest simulates a cluster for tests.
 //
+// # The runtime model
+//
+// Desired state lives in the Store, actual state comes from the Driver. A
+// step loads the job's State (versions, deployments, allocation records,
+// revision), merges in what Driver.Allocs observes (client status and
+// times), runs Step, and saves the new records with the decisions as
+// State.Pending by compare-and-set; then Driver.Apply carries the
+// decisions out (idempotently) and a second save clears Pending. A
+// conflict reloads and steps again; a Runner that starts re-applies
+// Pending first, so a crash between save and apply loses nothing. A
+// record the driver no longer reports is lost (or complete, if stopped);
+// an allocation the driver reports that no record knows is adopted as
+// reported, and Step keeps or stops it like any other, so a slot never
+// keeps two. A Manager runs one Runner per
+// job, restarts failed ones with backoff, and, given a Leaser, runs a job
+// only while it holds the job's lease.
+//
 // # What the caller owns
 //
 // Placement IDs are derived deterministically from the job, the deployment,
@@ -95,16 +112,76 @@
 // its decisions, not its input; Steps may run concurrently. Spec is
 // compared for every allocation of an older version: a short digest of the
 // group's specification is cheaper to compare than the specification.
+// Output.Reasons builds the list of every decision's reason when called,
+// so a step that nobody logs does not pay for it. The order of
+// Input.Allocs does not matter to the decisions, and little to the time.
+//
+// A first deployment of a very large group places every allocation in one
+// step (a million placements take under a second and a few hundred
+// megabytes). To receive them in parts, set Input.MaxPlacements: a step
+// then places at most that many and sets Output.Capped, and the next steps
+// place the rest. It is off (0) by default.
 //
 // # Where rollout differs from Nomad, on purpose
 //
-// A group with no update block, at job or group level, has no deployment: a
-// changed spec replaces its allocations at once. An unset progress_deadline
-// is 10m or healthy_deadline + 5m, whichever is larger. canary greater than
-// count is refused rather than truncated. A revert to a Stable version
-// (auto-revert, or the Revert command) honours max_parallel and skips the
-// canary phase: it returns to a known-good spec. An unhealthy verdict set by
-// a SetHealth command counts as any other: with a progress deadline the
-// allocation is replaced within the deployment, and only with
-// progress_deadline 0 does it fail the deployment at once.
+// Every decision matches Nomad's service-job reconciler and deployment
+// watcher except these, each kept for the reason given:
+//
+//   - A group with no update block, at job or group level, has no
+//     deployment and a changed spec replaces its allocations at once: there
+//     is nothing to gate on, so nothing is tracked.
+//   - An unset progress_deadline is 10m or healthy_deadline + 5m, whichever
+//     is larger: Nomad keeps 10m and then rejects jobs that only raised
+//     healthy_deadline, which older job files do.
+//   - canary greater than count is refused rather than truncated: a silent
+//     guess hides a typo.
+//   - canary > 0 with max_parallel = 0 is refused by Validate (Nomad places
+//     an untracked canary): a canary nobody gates on is no canary.
+//   - A revert to a Stable version (auto-revert or the Revert command)
+//     honours max_parallel and skips the canary phase: it returns to a
+//     known-good spec, never all at once.
+//   - An unhealthy verdict set by SetHealth counts as any other: with a
+//     progress deadline the allocation is replaced within the deployment;
+//     only with progress_deadline 0 does it fail the deployment at once, so
+//     manual and automatic verdicts behave alike.
+//   - A failed allocation whose verdict was healthy is replaced (Nomad
+//     leaves it and may declare success): a deployment never succeeds on a
+//     dead allocation.
+//   - The rolling budget pauses while an allocation of the deployment is
+//     being replaced: a replacement in flight is not yet healthy capacity.
+//   - A replaced canary of a promoted group is an ordinary allocation: after
+//     promotion there are no canaries left to tell apart.
+//   - A lost allocation is replaced even while canarying (Nomad can place a
+//     rescheduled allocation twice instead): the group never runs short nor
+//     doubles a name.
+//   - Placements are never truncated after a reschedule's stop: every
+//     placement Step asks for is one the group needs.
+//   - A paused deployment is not declared successful while a group outside
+//     it still waits to place: success means the whole job is in place.
+//   - A failed allocation of an older version replaced while the group
+//     awaits promotion keeps its own version, outside the deployment (Nomad
+//     places the new version): nothing of the new version runs unpromoted
+//     except canaries.
+//   - A scale-down that stops a failed allocation places no replacement
+//     for it (Nomad also reschedules it, running one allocation over the
+//     count): the group never runs more than its count.
+//   - An unhealthy allocation of a deployment with no reschedule attempts
+//     left fails the deployment at once (Nomad leaves the slot short and
+//     waits for the progress deadline): the outcome is known, so it is
+//     reported now.
+//   - The reschedule policy has a delay, a maximum delay (the delay doubles
+//     per attempt) and a number of attempts (0: unlimited); Nomad's
+//     interval, constant and fibonacci delay functions and "never
+//     reschedule" setting are not modelled.
+//   - A task that finishes before its allocation's verdict makes it
+//     unhealthy (it never was healthy); as in Nomad, the finished
+//     allocation is then left alone and its slot refilled as a missing
+//     allocation, not rescheduled.
+//   - A refused promotion names the group as "group "web" has 1/2 healthy
+//     allocations" (Nomad: "Task group"); the error is typed
+//     (ErrPromotion), so programs need not parse it.
+//   - An in-place update of a running allocation whose tracker state was
+//     not kept counts its tasks as running from the update (and its checks
+//     passing when it was healthy): Nomad's clients report the state again;
+//     a caller that stored only the verdict cannot.
 package rollout

@@ -34,23 +34,28 @@ func DecisionsOf(jobID string, out *Output) Decisions {
 	return Decisions{JobID: jobID, Stop: out.Stop, Place: out.Place, InPlace: out.InPlace, Health: out.Health}
 }
 
-// Driver carries out a rollout's decisions on a real cluster and reports the
-// job's allocations: Step decides, the Driver does. A scheduler author
-// implements it over their placement engine and allocation store, and can
-// check an implementation with rollouttest.TestDriver.
+// Driver carries out a rollout's decisions on a real cluster and reports
+// what its nodes observe: Step decides, the Store keeps what was decided
+// (the desired state), the Driver acts and observes. A scheduler author
+// implements it over their placement engine, and can check an
+// implementation with rollouttest.TestDriver.
 //
 // The contract:
 //
 //   - Concurrency. A Runner calls its Driver from one goroutine, one call at
 //     a time, for its one job. Several Runners (one per job) may share a
 //     Driver, so calls for different jobs may be concurrent.
-//   - Allocs returns every allocation of the job that the driver knows, of
-//     any version or status, with what Apply recorded on it (desired status,
-//     version, deployment, canary flag, create time, attempts, health) and
-//     the client status its node reports. It keeps stopped allocations of
-//     the job's active deployment at least until that deployment ends. An
-//     unknown job has no allocations: an empty list and no error. The
-//     returned slice belongs to the caller.
+//   - Allocs returns every allocation of the job that the nodes run or ran,
+//     of any version or status, with the client status its node reports
+//     and, when known, when that status last changed (StatusTime). A Runner
+//     reads only the ID, the job, the client status and StatusTime of an
+//     allocation its Store has a record of; the record (desired status,
+//     version, deployment, canary flag, attempts, health) is the Store's.
+//     An allocation no record knows (made before the job was handed to the
+//     Runner) is adopted as reported, every field read. Once Apply has
+//     returned, the allocations it placed are reported. An unknown job has
+//     no allocations: an empty list and no error. The returned slice belongs
+//     to the caller.
 //   - Apply is idempotent: applying the same Decisions twice has the effect
 //     of applying them once. A placement whose ID exists is already made; a
 //     stop of an allocation already stopped or no longer known, an in-place
@@ -99,4 +104,11 @@ type Driver interface {
 type HealthSource interface {
 	// Events subscribes to the job's health events until ctx is done.
 	Events(ctx context.Context, jobID string) (<-chan []Event, error)
+}
+
+// Apply returns allocs with the decisions applied, as Output.Apply does:
+// the allocation records a Store keeps after the decisions.
+func (d *Decisions) Apply(allocs []Alloc) []Alloc {
+	o := Output{Stop: d.Stop, Place: d.Place, InPlace: d.InPlace, Health: d.Health}
+	return o.Apply(allocs)
 }

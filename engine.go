@@ -20,9 +20,11 @@ type stepper struct {
 	groups   []groupState     // the job's groups, then removed groups by name
 	groupOf  []int32          // per allocation: its position in groups
 	groupIdx map[string]int32 // group name → position in groups
-	facts    []fact           // per allocation: what the loops test
-	slot     []int32          // per allocation: its Index (see indexOf)
-	sc       *scratch         // the memory of ids, groupOf, facts and the groups' allocs
+	// groupSlots finds a job group without a map lookup, most often.
+	groupSlots groupSlots
+	facts      []fact   // per allocation: what the loops test
+	slot       []int32  // per allocation: its Index (see indexOf)
+	sc         *scratch // the memory of ids, groupOf, facts and the groups' allocs
 	// removed lists the groups no longer in the job, in order met.
 	removed []string
 	// pending lists, in allocation order, the allocations of the input
@@ -50,6 +52,12 @@ type stepper struct {
 	// idStamp and idVersion are Now and the job version as newAllocID
 	// writes them, formatted at the first placement.
 	idStamp, idVersion string
+	// idArena holds the bytes of the placement IDs. idLenSeen: an input ID
+	// has their length, so one of them may be taken (see newAllocID).
+	idArena   index.Arena
+	idLenSeen bool
+	// names holds the bytes of the decisions' names (see allocName).
+	names []byte
 }
 
 // groupState is one group's part of a step.
@@ -71,6 +79,7 @@ type groupState struct {
 	// placedNow counts this step's placements and in-place updates into the
 	// current deployment; newCanaries lists its new canaries' IDs.
 	placedNow   int
+	placeWoken  bool // the timer of its new allocations' health is recorded
 	newCanaries []Placement
 	// stats caches the group's counts in statsFor (see stepper.stats).
 	stats    groupStats
@@ -82,7 +91,7 @@ type groupState struct {
 	inputHealthy time.Time
 }
 
-// run makes the step's decisions, in the order of DESIGN.md §6.
+// run makes the step's decisions, in the order the package documentation describes.
 func (s *stepper) run() error {
 	s.index()
 	s.resolveDeployment()
@@ -153,7 +162,8 @@ func (s *stepper) stopJob() {
 		gs.plan.Group = gs.name
 		start := len(s.out.Stop)
 		for _, p := range gs.allocs {
-			if s.in.Allocs[p].Desired == DesiredRun {
+			// An allocation that already failed or finished needs no stop.
+			if s.facts[p]&(factRun|factStopped) == factRun {
 				s.stop(gs, p, KindJobStopped, ReasonJobStopped)
 			}
 		}
@@ -246,9 +256,9 @@ func (s *stepper) dgroup(gi int) *DeploymentGroup {
 	return nil
 }
 
-// newAllocID derives the ID of the placement of a group's allocation at an
-// index, unique among the allocations.
-func (s *stepper) newAllocID(group string, idx int, depID string) string {
+// newAllocID derives the ID of the placement of the allocation named name,
+// unique among the allocations.
+func (s *stepper) newAllocID(name string, depID string) string {
 	s.seq++
 	if s.idStamp == "" {
 		// Formatted once per step, not once per placement.
@@ -259,12 +269,14 @@ func (s *stepper) newAllocID(group string, idx int, depID string) string {
 	b = index.AppendPart(b, s.job.ID)
 	b = index.AppendPart(b, s.idVersion)
 	b = index.AppendPart(b, depID)
-	b = append(appendAllocName(b, s.job.ID, group, idx), 0)
+	b = index.AppendPart(b, name)
 	b = index.AppendPart(b, s.idStamp)
 	b = append(strconv.AppendInt(b, int64(s.seq), 10), 0)
 	for salt := 0; ; salt++ {
-		id := index.Digest(append(strconv.AppendInt(b, int64(salt), 10), 0))
-		if s.ids.Find(id) < 0 {
+		id := s.idArena.Digest(append(strconv.AppendInt(b, int64(salt), 10), 0))
+		// Only an input ID of the same length can be taken: with none,
+		// the lookup is left out.
+		if !s.idLenSeen || s.ids.Find(id) < 0 {
 			return id
 		}
 	}

@@ -30,6 +30,16 @@ var (
 	// ErrRevert is returned when a revert is refused: the target version is
 	// unknown, or it is the current version.
 	ErrRevert = errors.New("revert refused")
+
+	// ErrVersionConflict is returned (in a *VersionConflictError) when a
+	// checked submit finds that the job changed since the caller planned
+	// against it.
+	ErrVersionConflict = errors.New("job changed since it was planned")
+
+	// ErrFailedSpec is returned (in a *FailedSpecError) when a checked
+	// submit repeats the specification of a version whose deployment
+	// failed and was auto-reverted.
+	ErrFailedSpec = errors.New("specification failed before")
 )
 
 // FieldError is one broken rule, naming the field as a user writes it

@@ -45,8 +45,11 @@ type CommandKind string
 const (
 	// CmdPromote promotes the canaries of Command.Groups (all when empty).
 	CmdPromote CommandKind = "promote"
-	// CmdPause pauses the deployment: nothing new is placed or replaced but
-	// lost allocations, and its progress deadline stops counting.
+	// CmdPause pauses the deployment: no canaries, no scale-up placements
+	// and no destructive updates until CmdResume. Lost allocations and
+	// failed ones (after their reschedule delay) are still replaced, and
+	// in-place updates still happen, as in Nomad. A paused deployment
+	// never fails by its progress deadline and never auto-promotes.
 	CmdPause CommandKind = "pause"
 	// CmdResume resumes a paused deployment and resets its progress deadline.
 	CmdResume CommandKind = "resume"
@@ -80,7 +83,7 @@ func Promote(groups ...string) Command {
 	return Command{Kind: CmdPromote, Groups: slices.Clone(groups)}
 }
 
-// Pause pauses the deployment.
+// Pause pauses the deployment (see CmdPause).
 func Pause() Command { return Command{Kind: CmdPause} }
 
 // Resume resumes a paused deployment.

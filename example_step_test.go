@@ -111,13 +111,13 @@ func Example_readme() {
 
 // Output.Reasons lists every decision with its kind and reason, ready for a
 // log line.
-func ExampleOutput() {
+func ExampleOutput_Reasons() {
 	now := time.Date(2017, 7, 26, 18, 8, 56, 0, time.UTC)
 	out, err := rollout.Step(rollout.Input{Now: now, Job: seed001(1, "0.2"), Allocs: seed001Allocs()})
 	if err != nil {
 		panic(err)
 	}
-	for _, r := range out.Reasons {
+	for _, r := range out.Reasons() {
 		fmt.Printf("%-10s %-30s %-7s %s\n", r.Decision, r.Name, r.Kind, r.Text)
 	}
 	// Output:

@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/rollout-go/rollout/internal/index"
@@ -28,6 +27,10 @@ const (
 	factHealthy   // its health, as this step sees it, is healthy
 	factUnhealthy // ... unhealthy
 	factChanged   // this step changed its health (see stepper.health)
+	// factComplete: Client is complete. A finished service allocation is
+	// neither live nor a failure: it is left alone, holds no name, and its
+	// slot is refilled as a missing allocation.
+	factComplete
 )
 
 // health returns the verdict the fact records.
@@ -68,12 +71,12 @@ type scratch struct {
 	byGroup []int32 // the allocations, grouped (groupState.allocs)
 	// destructive holds classes.destructive of the group being reconciled.
 	destructive []int32
-	// place, stop and inPlace are the buffers Step builds Output.Place,
-	// Output.Stop and Output.InPlace in, before it copies them out (see
-	// recycle).
-	place   []Placement
-	stop    []StopDecision
-	inPlace []InPlaceUpdate
+	// lowest holds what stepper.lowest returns; lowCounts and lowSorted
+	// are its counting sort's.
+	lowest, lowCounts, lowSorted []int32
+	// chosenIDs holds the IDs of the allocations a destructive update
+	// replaces, during reconcile.
+	chosenIDs []string
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -93,17 +96,6 @@ func getScratch(n int) *scratch {
 func (sc *scratch) release() {
 	sc.ids.Release()
 	scratchPool.Put(sc)
-}
-
-// recycle returns a copy of used, of its length (nil when used is empty),
-// and used's array, emptied, for the next step: the buffers then grow to
-// their size once, and the output gets slices of the length it needs.
-func recycle[T any](used []T) (buf, out []T) {
-	if len(used) > 0 {
-		out = slices.Clone(used)
-	}
-	clear(used)
-	return used[:0], out
 }
 
 // resize returns a slice of length n, reusing b's array when it is large

@@ -3,6 +3,7 @@ package rollout
 import (
 	"cmp"
 	"slices"
+	"unsafe"
 )
 
 // finish derives the deployment's counters, marks success, sets the
@@ -59,7 +60,6 @@ func (s *stepper) finish() {
 	}
 	s.nameDecisions()
 	s.out.NextStep = s.next
-	s.out.Reasons = s.out.reasons()
 }
 
 // count derives each group's counters in the current deployment from the
@@ -171,42 +171,29 @@ func deploymentEqual(a, b *Deployment) bool {
 	return true
 }
 
-// nameDecisions fills in the names of the step's stops, placements and
-// health updates, cut from one string: naming costs a step three heap
-// allocations, not one per decision.
+// nameDecisions fills in the names of the step's stops and health updates
+// (placements are named as they are made, and the stop of a destructive
+// update shares its placement's name).
 func (s *stepper) nameDecisions() {
-	type named struct {
-		group string
-		index int
-		name  *string
-		end   int // the end of the name in the string
-	}
-	ds := make([]named, 0, len(s.out.Stop)+len(s.out.Place)+len(s.changed))
 	for i := range s.out.Stop {
-		st := &s.out.Stop[i]
-		ds = append(ds, named{group: st.Group, index: st.Index, name: &st.Name})
-	}
-	for i := range s.out.Place {
-		pl := &s.out.Place[i]
-		ds = append(ds, named{group: pl.Group, index: pl.Index, name: &pl.Name})
+		if st := &s.out.Stop[i]; st.Name == "" {
+			st.Name = s.allocName(st.Group, st.Index)
+		}
 	}
 	for k, p := range s.changed {
-		ds = append(ds, named{group: s.in.Allocs[p].Group, index: s.indexOf(p), name: &s.out.Health[k].Name})
+		s.out.Health[k].Name = s.allocName(s.in.Allocs[p].Group, s.indexOf(p))
 	}
-	if len(ds) == 0 {
-		return
+}
+
+// allocName returns AllocName(job, group, index), written after the
+// step's earlier names into chunks of memory that are never written again,
+// the string over its bytes: naming costs a step one heap allocation per
+// 64 KiB of names, not one per decision.
+func (s *stepper) allocName(group string, index int) string {
+	if longest := len(s.job.ID) + len(group) + 24; cap(s.names)-len(s.names) < longest {
+		s.names = make([]byte, 0, max(longest, min(64<<10, 2*cap(s.names)+1024)))
 	}
-	size := 0
-	for _, d := range ds {
-		size += len(s.job.ID) + len(d.group) + 8 // job.group[index], up to 5 digits
-	}
-	buf := make([]byte, 0, size)
-	for i := range ds {
-		buf = appendAllocName(buf, s.job.ID, ds[i].group, ds[i].index)
-		ds[i].end = len(buf)
-	}
-	names, start := string(buf), 0
-	for _, d := range ds {
-		*d.name, start = names[start:d.end], d.end
-	}
+	start := len(s.names)
+	s.names = appendAllocName(s.names, s.job.ID, group, index)
+	return unsafe.String(&s.names[start], len(s.names)-start)
 }

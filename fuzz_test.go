@@ -16,7 +16,7 @@ import (
 type fzReader struct {
 	b []byte
 	i int
-	// hostile inputs may break any rule of DESIGN §10; the others keep
+	// hostile inputs may break any rule of valid input (see Validate); the others keep
 	// every rule, so that most inputs reach the engine.
 	hostile bool
 }
@@ -130,7 +130,7 @@ func (r *fzReader) at(base time.Time) time.Time {
 
 // fzInput decodes a small Input from the fuzzer's bytes: one to three
 // groups, a few versions, allocations, events and commands, mostly valid
-// and sometimes not in every way DESIGN §10 lists.
+// and sometimes not in every way the input rules allow.
 func fzInput(data []byte) (in rollout.Input, hostile bool) {
 	r := &fzReader{b: data}
 	r.hostile = r.n(4) == 0

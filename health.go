@@ -204,7 +204,12 @@ func cloneHealth(h AllocHealth) AllocHealth {
 
 // restartHealth is the tracker state of an allocation updated in place at
 // now: no verdict, its running tasks and passing checks counted from now.
-func restartHealth(h AllocHealth, now time.Time) AllocHealth {
+// A running allocation whose tracker knows none of its tasks (it ran
+// outside any deployment, or its caller kept only the verdict) has its
+// group's tasks counted as running from now; and when its verdict was
+// healthy, its group's checks as passing, since a check that keeps passing
+// sends no new event.
+func restartHealth(h AllocHealth, now time.Time, running bool, g *Group) AllocHealth {
 	n := AllocHealth{LastEvent: now}
 	for _, th := range h.Tasks {
 		if th.State == TaskStateRunning {
@@ -214,6 +219,16 @@ func restartHealth(h AllocHealth, now time.Time) AllocHealth {
 	for _, ch := range h.Checks {
 		if ch.Passing {
 			n.Checks = append(n.Checks, CheckHealth{Name: ch.Name, Passing: true, Since: now})
+		}
+	}
+	if running && len(h.Tasks) == 0 && g != nil {
+		for _, t := range g.Tasks {
+			n.Tasks = append(n.Tasks, TaskHealth{Name: t, State: TaskStateRunning, Since: now})
+		}
+		if h.Status == Healthy && len(h.Checks) == 0 {
+			for _, c := range g.Checks {
+				n.Checks = append(n.Checks, CheckHealth{Name: c, Passing: true, Since: now})
+			}
 		}
 	}
 	return n

@@ -19,6 +19,11 @@ type History struct {
 	// Keep is how many versions to retain; 0 means DefaultKeepVersions.
 	// The newest Stable version is always retained.
 	Keep int
+	// FailedSpecs are the versions whose deployment failed and was
+	// auto-reverted, oldest first, remembered by RecordStep for
+	// SubmitCheck.RefuseFailedSpecs; at most Keep of them. Empty unless
+	// the caller records with RecordStep.
+	FailedSpecs []JobVersion `json:",omitempty"`
 }
 
 // Submit records a submitted job. When its specification differs from the

@@ -295,7 +295,7 @@ func TestCheckerRevertOncePerFailure(t *testing.T) {
 // --- the open bugs ---
 
 // invBug marks a test of an open engine bug: it passes when the engine
-// behaves as DESIGN.md says, and is skipped (visible, with the bug's name)
+// behaves as documented, and is skipped (visible, with the bug's name)
 // while the bug reproduces.
 func invBug(t *testing.T, id string, reproduces bool, got string) {
 	t.Helper()

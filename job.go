@@ -7,51 +7,55 @@ import (
 
 // JobVersion is one version of a job: what Step deploys. Versions start at 0
 // and grow by one for each change (see History.Submit).
+//
+// Its JSON is the job file's spelling ("id", "groups", durations as "30s");
+// UnmarshalJSON also reads the API spelling (Go field names, nanoseconds)
+// and refuses unknown keys, wrong types and bad durations, naming the field.
 type JobVersion struct {
 	// ID names the job; allocation names start with it.
-	ID string
+	ID string `json:"id"`
 	// Version is this version's number.
-	Version uint64
+	Version uint64 `json:"version"`
 	// Stable is set once a deployment of this version has succeeded.
-	Stable bool
+	Stable bool `json:"stable,omitzero"`
 	// Stop marks a stopped job: Step stops every allocation and cancels the
 	// active deployment.
-	Stop bool
+	Stop bool `json:"stop,omitzero"`
 	// SubmitTime is when this version was submitted.
-	SubmitTime time.Time
+	SubmitTime time.Time `json:"submit_time,omitzero"`
 	// Update is the job-level update block, inherited by every group; nil
 	// when the job file has none.
-	Update *UpdateBlock
+	Update *UpdateBlock `json:"update,omitempty"`
 	// Groups are the job's task groups, with unique names.
-	Groups []Group
+	Groups []Group `json:"groups"`
 	// RevertOf is the version whose specification this version restores,
 	// when it was made by a revert; nil otherwise. A revert to a Stable
 	// version rolls out without canaries.
-	RevertOf *uint64
+	RevertOf *uint64 `json:"revert_of,omitempty"`
 }
 
 // Group is a task group of a job version.
 type Group struct {
 	// Name is unique within the job.
-	Name string
+	Name string `json:"name"`
 	// Count is how many allocations the group wants.
-	Count int
+	Count int `json:"count"`
 	// Update is the group-level update block; nil when the group has none.
-	Update *UpdateBlock
+	Update *UpdateBlock `json:"update,omitempty"`
 	// Spec fingerprints the part of the group whose change forces its
 	// allocations to be replaced (image, resources, ...). An allocation of
 	// an older version with the same Spec is updated in place; one with a
 	// different Spec is replaced (a destructive update).
-	Spec string
+	Spec string `json:"spec,omitzero"`
 	// Tasks names the group's tasks, for health tracking. Empty means one
 	// task, and task events then name no task ("").
-	Tasks []string
+	Tasks []string `json:"tasks,omitempty"`
 	// Checks names the service checks that must pass under
 	// health_check = "checks". Empty makes "checks" behave as "task_states".
-	Checks []string
+	Checks []string `json:"checks,omitempty"`
 	// Reschedule spaces and limits the replacements of unhealthy or failed
 	// allocations; the zero value means Nomad's service defaults.
-	Reschedule ReschedulePolicy
+	Reschedule ReschedulePolicy `json:"reschedule,omitzero"`
 }
 
 // ReschedulePolicy spaces the replacements of an allocation slot that keeps

@@ -1,6 +1,7 @@
 package rollout_test
 
 import (
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -175,7 +176,7 @@ func TestMergeProgressDeadline(t *testing.T) {
 			reason: "max(10m, 6m + 5m) is 11m",
 		},
 		{
-			name:   "healthy_deadline 10m, as in seeds 001 and 003",
+			name:   "healthy_deadline 10m, as in the Rolling Upgrades tutorial and the update block documentation",
 			job:    &rollout.UpdateBlock{HealthyDeadline: updPtr(10 * time.Minute)},
 			want:   15 * time.Minute,
 			reason: "the deliberate difference from Nomad: raising healthy_deadline alone stays valid",
@@ -244,7 +245,7 @@ func TestMergeMaxParallelZero(t *testing.T) {
 		reason     string
 	}{
 		{"in the group", nil, &rollout.UpdateBlock{MaxParallel: updPtr(0)}, "max_parallel = 0 means no deployment"},
-		{"in the job", &rollout.UpdateBlock{MaxParallel: updPtr(0)}, &rollout.UpdateBlock{Canary: updPtr(1)}, "inherited from the job"},
+		{"in the job", &rollout.UpdateBlock{MaxParallel: updPtr(0)}, &rollout.UpdateBlock{AutoRevert: updPtr(true)}, "inherited from the job"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,6 +260,18 @@ func TestMergeMaxParallelZero(t *testing.T) {
 				t.Errorf("Validate() = %v, want nil: max_parallel = 0 is valid", err)
 			}
 		})
+	}
+}
+
+// TestValidateRefusesCanaryWithoutDeployment: max_parallel = 0 has no
+// deployment, so a canary there would be silently ignored; Validate names
+// canary instead.
+func TestValidateRefusesCanaryWithoutDeployment(t *testing.T) {
+	s, _ := rollout.Merge(&rollout.UpdateBlock{MaxParallel: updPtr(0)}, &rollout.UpdateBlock{Canary: updPtr(1)})
+	err := s.Validate()
+	var fe *rollout.FieldError
+	if !errors.As(err, &fe) || fe.Field != "canary" || fe.Value != 1 || !errors.Is(err, rollout.ErrInvalid) {
+		t.Fatalf("Validate() = %v, want a FieldError naming canary = 1", err)
 	}
 }
 
@@ -279,8 +292,8 @@ func TestMergeDoesNotModifyInputs(t *testing.T) {
 }
 
 // TestMergeSeed003Inheritance is the "Upgrade Stanza Inheritance" example
-// of seed 003: the job block carries the shared fields, each group writes
-// one field, and the merged blocks are what the seed prints.
+// of the update block documentation: the job block carries the shared fields, each group writes
+// one field, and the merged blocks are what the documentation prints.
 func TestMergeSeed003Inheritance(t *testing.T) {
 	// job "example" { update { ... } }
 	job := &rollout.UpdateBlock{
@@ -291,7 +304,7 @@ func TestMergeSeed003Inheritance(t *testing.T) {
 	groups := []struct {
 		name   string
 		block  *rollout.UpdateBlock // as written in the group
-		merged *rollout.UpdateBlock // as the seed prints the merged block
+		merged *rollout.UpdateBlock // as the documentation prints the merged block
 		want   rollout.UpdateStrategy
 	}{
 		{
@@ -344,10 +357,10 @@ func TestMergeSeed003Inheritance(t *testing.T) {
 			}
 			printed, _ := rollout.Merge(nil, g.merged)
 			if diff := cmp.Diff(printed, got); diff != "" {
-				t.Errorf("group %q differs from the seed's merged block (-seed +got):\n%s", g.name, diff)
+				t.Errorf("group %q differs from the documented merged block (-doc +got):\n%s", g.name, diff)
 			}
 			if err := got.Validate(); err != nil {
-				t.Errorf("group %q: Validate() = %v; the seed's job must stay valid", g.name, err)
+				t.Errorf("group %q: Validate() = %v; the documented job must stay valid", g.name, err)
 			}
 		})
 	}

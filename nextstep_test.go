@@ -10,7 +10,7 @@ import (
 )
 
 // eventDrivenRun is a caller that calls Step only when an event arrives or
-// at Output.NextStep, as DESIGN.md §1 asks. Each placed allocation starts
+// at Output.NextStep, as the package documentation asks. Each placed allocation starts
 // startAfter after its placement; allocations whose spec is in `broken`
 // never start.
 type eventDrivenRun struct {

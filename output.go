@@ -164,8 +164,12 @@ type Reason struct {
 	Text string
 }
 
-// reasons collects every decision's reason, in the documented order.
-func (o *Output) reasons() []Reason {
+// Reasons lists every decision of the step with its kind and reason, for
+// logs and audit trails: the stops, placements, in-place updates and
+// verdicts in their lists' order, then the transitions. It repeats what
+// the lists hold (nothing needs applying from it) and builds the list on
+// each call: a step that nobody logs does not pay for it.
+func (o *Output) Reasons() []Reason {
 	n := len(o.Stop) + len(o.Place) + len(o.InPlace) + len(o.Health) + len(o.Transitions)
 	if n == 0 {
 		return nil
@@ -213,6 +217,43 @@ type GroupPlan struct {
 	// Ignore counts running allocations left as they are, including
 	// destructive updates that wait for a later step.
 	Ignore int
+	// Placements and Stops count the same decisions by kind, as they appear
+	// in Output.Place and Output.Stop (fresh, lost and rescheduled
+	// placements apart; destructive stops included), in the order the
+	// kinds are first decided; a kind with none is left out.
+	Placements, Stops []KindCount `json:",omitempty"`
+}
+
+// KindCount is how many decisions of one kind a step made for a group.
+type KindCount struct {
+	Kind DecisionKind
+	N    int
+}
+
+// Placed returns how many placements of the kind the plan counts.
+func (p *GroupPlan) Placed(kind DecisionKind) int { return countOf(p.Placements, kind) }
+
+// Stopped returns how many stops of the kind the plan counts.
+func (p *GroupPlan) Stopped(kind DecisionKind) int { return countOf(p.Stops, kind) }
+
+func countOf(counts []KindCount, kind DecisionKind) int {
+	for _, c := range counts {
+		if c.Kind == kind {
+			return c.N
+		}
+	}
+	return 0
+}
+
+// addKind counts one decision of the kind.
+func addKind(counts *[]KindCount, kind DecisionKind) {
+	for i := range *counts {
+		if (*counts)[i].Kind == kind {
+			(*counts)[i].N++
+			return
+		}
+	}
+	*counts = append(*counts, KindCount{Kind: kind, N: 1})
 }
 
 // String formats the counts the way `nomad job plan` does:

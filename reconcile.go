@@ -28,7 +28,9 @@ func (s *stepper) reconcile(gi int) {
 	defer func() {
 		sortStops(s.out.Stop[stopStart:])
 		sortPlacements(s.out.Place[placeStart:])
-		slices.SortFunc(s.out.InPlace[inplaceStart:], func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
+		if inPlace := s.out.InPlace[inplaceStart:]; len(inPlace) > 1 {
+			slices.SortFunc(inPlace, func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
+		}
 		if gs.g != nil {
 			s.out.Plan = append(s.out.Plan, gs.plan)
 		}
@@ -84,8 +86,12 @@ func (s *stepper) reconcile(gi int) {
 		a := &s.in.Allocs[p]
 		switch {
 		case canarying && a.Canary && cur != nil && a.DeploymentID == cur.ID:
-			lostCanaries = append(lostCanaries, p)
-			liveCanaries++
+			// A lost canary is re-placed only while the deployment may
+			// place canaries: not while paused or failed.
+			if !paused && !failed {
+				lostCanaries = append(lostCanaries, p)
+				liveCanaries++
+			}
 		case slots < g.Count:
 			lostRepl = append(lostRepl, p)
 			slots++
@@ -154,7 +160,9 @@ func (s *stepper) reconcile(gi int) {
 	}
 	if missing > 0 {
 		if placeReady {
-			for _, idx := range s.freeIndexes(gs, c.cancel, missing, lostRepl) {
+			free := s.freeIndexes(gs, c.cancel, s.capPlacements(missing), lostRepl)
+			s.out.Place = slices.Grow(s.out.Place, len(free))
+			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
 				placed++
 			}
@@ -170,23 +178,35 @@ func (s *stepper) reconcile(gi int) {
 	n := 0
 	if placeReady && budget > 0 {
 		budget -= min(placed, budget)
-		n = min(len(c.destructive), budget)
+		n = s.capPlacements(min(len(c.destructive), budget))
 	}
 	if n > 0 {
-		for _, p := range s.lowest(c.destructive, n) {
-			a := &s.in.Allocs[p]
-			s.stop(gs, p, KindUpdate, ReasonUpdating)
-			s.place(gs, a.Index, false, s.job.Version, g.Spec, gs.depID, a.ID, 0, KindUpdate, ReasonPlaceUpdate)
+		// The output's lists grow once for them: no copies of a large list.
+		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
+		chosen := s.lowest(c.destructive, n)
+		// Their IDs first, in a loop of independent loads: in a shuffled
+		// input each is a cache miss, and these overlap.
+		ids := resize(s.sc.chosenIDs, len(chosen))
+		for k, p := range chosen {
+			ids[k] = s.in.Allocs[p].ID
 		}
+		for k, p := range chosen {
+			s.stopID(gs, p, ids[k], KindUpdate, ReasonUpdating)
+			s.place(gs, s.indexOf(p), false, s.job.Version, g.Spec, gs.depID, ids[k], 0, KindUpdate, ReasonPlaceUpdate)
+			s.out.Stop[len(s.out.Stop)-1].Name = s.out.Place[len(s.out.Place)-1].Name // one slot, one name
+		}
+		clear(ids) // the scratch keeps no input string alive
+		s.sc.chosenIDs = ids[:0]
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
 	// In-place updates: all at once, whatever the deployment's state.
+	s.out.InPlace = slices.Grow(s.out.InPlace, len(c.inplace))
 	for _, p := range c.inplace {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
 			ID: a.ID, Group: gs.name, Name: a.Name(), JobVersion: s.job.Version, DeploymentID: gs.depID,
-			Health: restartHealth(*s.healthOf(p), s.now), CreateTime: s.now, Kind: KindInPlace, Reason: ReasonInPlace,
+			Health: restartHealth(*s.healthOf(p), s.now, a.Client == ClientRunning, g), CreateTime: s.now, Kind: KindInPlace, Reason: ReasonInPlace,
 		})
 		gs.plan.InPlace++
 		if gs.depID != "" && gs.depID == s.cur.ID {
@@ -202,7 +222,15 @@ func (s *stepper) reconcile(gi int) {
 	gs.complete = work == 0 && !canaryRequired && cur != nil
 	if gs.complete && ds != nil {
 		st := s.stats(gi)
-		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && st.unknownLive == 0 &&
+		// Allocations of the deployment this step stops (excess, cancelled
+		// canaries, a promoted canary's namesakes) are not waited for.
+		stoppedUnknown := 0
+		for _, p := range s.stoppedSince(stopStart) {
+			if f := s.facts[p]; f&factInDep != 0 && f.live() && f.health() == "" {
+				stoppedUnknown++
+			}
+		}
+		gs.complete = st.healthy >= max(ds.DesiredTotal, ds.DesiredCanaries) && st.unknownLive-stoppedUnknown == 0 &&
 			(ds.DesiredCanaries == 0 || ds.Promoted)
 	}
 }
@@ -221,8 +249,8 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 	// the few that are not simply running or waiting to be updated.
 	for k, p := range gs.allocs {
 		f := facts[p]
-		if f&factRun == 0 || (victims != nil && victims[p]) {
-			continue
+		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {
+			continue // stopped, finished, or stopped as excess
 		}
 		inCur := curMember.has(p)
 		if f&factCurrent != 0 {
@@ -243,9 +271,21 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		status := f.health()
 		awaiting := inCur && f&factCanary != 0 && canarying
 		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
-			if due := s.rescheduleAt(&allocs[p], s.healthOf(p), g); due.After(s.now) {
+			if g.Reschedule.Attempts > 0 && allocs[p].Attempts >= g.Reschedule.Attempts {
+				// No attempts left: it stays as it is, holding its slot
+				// (in a deployment, the watch has failed it).
+				goto update
+			}
+			due := s.rescheduleAt(&allocs[p], s.healthOf(p), g)
+			later := due.After(s.now.Add(rescheduleWindow))
+			if later && f&factCurrent == 0 {
+				// An older version waiting out its delay still needs the
+				// new version: it is updated like any other (below).
+				goto update
+			}
+			if later {
 				c.reschedLater = append(c.reschedLater, p)
-				s.wake(due)
+				s.wake(due.Add(-rescheduleWindow)) // the step that makes it, within the window
 			} else {
 				c.reschedNow = append(c.reschedNow, p)
 			}
@@ -263,6 +303,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			c.canaries = append(c.canaries, p)
 			continue
 		}
+	update:
 		c.occupants++
 		if inCur {
 			switch status {
@@ -301,14 +342,22 @@ func (s *stepper) cancelCanary(gs *groupState, f fact, inCur bool, ds *Deploymen
 	return s.old != nil && f&factInDep != 0 && gs.oldUnpromoted
 }
 
+// rescheduleWindow: a replacement due this close to now is made now, as
+// Nomad does, rather than at a step a moment later.
+const rescheduleWindow = time.Second
+
 // rescheduleAt returns when a failed or unhealthy allocation may be
-// replaced: its verdict (or last health event, or creation) plus the
-// group's reschedule delay. A completed allocation is replaced at once.
+// replaced: the time its node reported the failure (StatusTime; else its
+// verdict, its last health event, or its creation) plus the group's
+// reschedule delay.
 func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
-	if a.Client == ClientComplete && h.Status != Unhealthy {
-		return s.now
+	base := time.Time{}
+	if a.Client == ClientFailed {
+		base = a.StatusTime
 	}
-	base := h.Time
+	if base.IsZero() {
+		base = h.Time
+	}
 	if base.IsZero() {
 		base = h.LastEvent
 	}
@@ -327,7 +376,7 @@ func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *Deplo
 	var names []int
 	inCur := s.member(cur)
 	for _, p := range gs.allocs {
-		if f := s.facts[p]; f&(factCanary|factRun|factLost) == factCanary|factRun && inCur.has(p) {
+		if f := s.facts[p]; f&(factCanary|factRun|factLost|factComplete) == factCanary|factRun && inCur.has(p) {
 			names = append(names, s.indexOf(p))
 		}
 	}
@@ -347,7 +396,7 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 	}
 	for _, p := range gs.allocs {
 		f := s.facts[p]
-		if f&(factRun|factLost) != factRun {
+		if f&(factRun|factLost|factComplete) != factRun {
 			continue
 		}
 		inCur, canary := curMember.has(p), f&factCanary != 0
@@ -359,8 +408,20 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 		}
 		cands = append(cands, p)
 	}
+	// Failed allocations and unhealthy ones of the deployment (waiting for
+	// a replacement) go first: stopping them costs no running allocation.
+	broken := func(p int32) bool {
+		f := s.facts[p]
+		return f&factStopped != 0 || (f.health() == Unhealthy && curMember.has(p))
+	}
 	slices.SortFunc(cands, func(x, y int32) int {
 		ax, ay := &allocs[x], &allocs[y]
+		if bx, by := broken(x), broken(y); bx != by {
+			if bx {
+				return -1
+			}
+			return 1
+		}
 		if c := cmp.Compare(ay.Index, ax.Index); c != 0 {
 			return c
 		}
@@ -415,14 +476,26 @@ func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind Decisio
 	s.place(gs, a.Index, isCanary, version, spec, dep, a.ID, attempts, kind, reason)
 }
 
+// capPlacements returns how many of n placements Input.MaxPlacements lets
+// the step make now, recording when it holds some back.
+func (s *stepper) capPlacements(n int) int {
+	if limit := s.in.MaxPlacements; limit > 0 && len(s.out.Place)+n > limit {
+		s.out.Capped = true
+		return max(0, limit-len(s.out.Place))
+	}
+	return n
+}
+
 // place appends a placement.
 func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
-	pl := Placement{ // named with the others in nameDecisions
-		ID: s.newAllocID(gs.name, idx, dep), JobID: s.job.ID, Group: gs.name, Index: idx,
-		JobVersion: version, Spec: spec, Canary: canary, DeploymentID: dep, Replaces: replaces,
-		Attempts: attempts, CreateTime: s.now, Kind: kind, Reason: reason,
-	}
-	s.out.Place = append(s.out.Place, pl)
+	name := s.allocName(gs.name, idx)
+	// Written in place: a Placement is large, and not copied.
+	s.out.Place = append(s.out.Place, Placement{})
+	pl := &s.out.Place[len(s.out.Place)-1]
+	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name = s.newAllocID(name, dep), s.job.ID, gs.name, idx, name
+	pl.JobVersion, pl.Spec, pl.Canary, pl.DeploymentID, pl.Replaces = version, spec, canary, dep, replaces
+	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason = attempts, s.now, kind, reason
+	addKind(&gs.plan.Placements, kind)
 	switch kind { // the plan counts each decision once, by its kind
 	case KindCanary:
 		gs.plan.Canary++
@@ -434,9 +507,12 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	if dep != "" && s.cur != nil && dep == s.cur.ID {
 		gs.placedNow++
 		if canary {
-			gs.newCanaries = append(gs.newCanaries, pl)
+			gs.newCanaries = append(gs.newCanaries, *pl)
 		}
-		s.wakeTracker(gs, AllocHealth{}, s.now)
+		if !gs.placeWoken { // the same timer for every placement of the group
+			gs.placeWoken = true
+			s.wakeTracker(gs, AllocHealth{}, s.now)
+		}
 	}
 }
 
@@ -450,9 +526,15 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 }
 
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
-	a := &s.in.Allocs[p]
-	// Named with the others in nameDecisions.
-	s.out.Stop = append(s.out.Stop, StopDecision{ID: a.ID, Group: gs.name, Index: a.Index, Lost: a.Client == ClientLost, Kind: kind, Reason: reason})
+	s.stopID(gs, p, s.in.Allocs[p].ID, kind, reason)
+}
+
+// stopID is stop with the allocation's ID already read.
+func (s *stepper) stopID(gs *groupState, p int32, id string, kind DecisionKind, reason string) {
+	// Named with the others in nameDecisions. Of the Alloc, only the ID
+	// is read: the facts and the slot say the rest.
+	s.out.Stop = append(s.out.Stop, StopDecision{ID: id, Group: gs.name, Index: s.indexOf(p), Lost: s.facts[p]&factLost != 0, Kind: kind, Reason: reason})
+	addKind(&gs.plan.Stops, kind)
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
 	}
@@ -477,7 +559,7 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	}
 	for _, p := range gs.allocs {
 		f, idx := s.facts[p], s.indexOf(p)
-		if f&(factRun|factLost) == factRun && idx < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow.has(idx) && f&factCanary == 0) {
+		if f&(factRun|factLost|factComplete) == factRun && idx < len(used) && !gs.victims[p] && !leaving[p] && !(gs.shadow.has(idx) && f&factCanary == 0) {
 			used[idx] = true
 		}
 	}
@@ -491,8 +573,11 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 	return out
 }
 
-// canaryIndexes names new canaries: first after the allocations they will
-// replace, in name order, then free indexes below the count.
+// canaryIndexes names new canaries as Nomad does: first the indexes of
+// the allocations they will replace (destructive updates), in name order,
+// that no canary holds; then indexes below the count that no allocation of
+// the group holds (live, pending, failed or lost); then indexes from the
+// count up.
 func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 	taken := make(map[int]bool, len(c.canaries)+n)
 	out := make([]int, 0, n)
@@ -508,7 +593,7 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 			if len(out) == n {
 				return out
 			}
-			if idx := s.indexOf(p); !taken[idx] {
+			if idx := s.indexOf(p); !taken[idx] && idx < gs.g.Count {
 				taken[idx] = true
 				out = append(out, idx)
 			}
@@ -517,23 +602,100 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 			break
 		}
 	}
+	if len(out) == n {
+		return out
+	}
+	held := make([]bool, gs.g.Count)
+	for _, p := range gs.allocs {
+		f, idx := s.facts[p], s.indexOf(p)
+		if f&(factRun|factComplete) == factRun && idx < len(held) && !gs.victims[p] {
+			held[idx] = true
+		}
+	}
 	for idx := 0; len(out) < n && idx < gs.g.Count; idx++ {
-		if !taken[idx] {
+		if !taken[idx] && !held[idx] {
 			taken[idx] = true
 			out = append(out, idx)
 		}
+	}
+	for idx := gs.g.Count; len(out) < n; idx++ {
+		out = append(out, idx)
 	}
 	return out
 }
 
 // lowest returns the n allocations of ps first in name order, in that
-// order. It keeps a bounded max-heap, so it costs O(len(ps) log n).
+// order, in memory of the step's scratch (valid until the next call).
+// Allocations already in name order (a sorted input) cost one comparison
+// each; otherwise a counting sort by index selects them in O(len(ps) +
+// the largest index) when the indexes are dense, as a group's are, and a
+// bounded heap in O(len(ps) log n) when they are not.
 func (s *stepper) lowest(ps []int32, n int) []int32 {
-	if n >= len(ps) {
-		sorted := slices.Clone(ps)
-		slices.SortFunc(sorted, s.byIndex)
-		return sorted
+	n = min(n, len(ps))
+	if n == 0 {
+		return nil
 	}
+	out := s.sc.lowest[:0]
+	defer func() { s.sc.lowest = out[:0] }()
+	if s.sortedByIndex(ps) {
+		return append(out, ps[:n]...)
+	}
+	top := 0
+	for _, p := range ps {
+		top = max(top, int(s.slot[p]))
+	}
+	if top <= 4*len(ps)+1024 {
+		return append(out, s.countingLowest(ps, n, top)...)
+	}
+	return append(out, s.heapLowest(ps, n)...)
+}
+
+// sortedByIndex reports whether ps is in name order.
+func (s *stepper) sortedByIndex(ps []int32) bool {
+	for k := 1; k < len(ps); k++ {
+		a, b := s.slot[ps[k-1]], s.slot[ps[k]]
+		if a > b || a == b && s.byIndex(ps[k-1], ps[k]) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// countingLowest is lowest by a counting sort of the slots, all at most
+// top: the allocations of the slots up to the n-th, then those of equal
+// slots (and of slots too large for an int32) in name order.
+func (s *stepper) countingLowest(ps []int32, n, top int) []int32 {
+	starts := resize(s.sc.lowCounts, top+2)
+	s.sc.lowCounts = starts
+	clear(starts)
+	for _, p := range ps {
+		starts[s.slot[p]+1]++
+	}
+	for i := 1; i < len(starts); i++ {
+		starts[i] += starts[i-1]
+	}
+	sorted := resize(s.sc.lowSorted, len(ps))
+	s.sc.lowSorted = sorted
+	for _, p := range ps {
+		v := s.slot[p]
+		sorted[starts[v]] = p
+		starts[v]++
+	}
+	// starts[v] is now the end of slot v's run: sort the runs of more than
+	// one allocation that reach the first n, by name (the IDs decide).
+	begin := 0
+	for v := 0; v <= top && begin < n; v++ {
+		end := int(starts[v])
+		if end-begin > 1 {
+			slices.SortFunc(sorted[begin:end], s.byIndex)
+		}
+		begin = end
+	}
+	return sorted[:n]
+}
+
+// heapLowest is lowest with a bounded max-heap, for sparse indexes.
+func (s *stepper) heapLowest(ps []int32, n int) []int32 {
 	heap := make([]int32, 0, n)
 	less := func(i, j int) bool { return s.byIndex(heap[i], heap[j]) > 0 } // max-heap
 	down := func(i int) {
@@ -559,7 +721,7 @@ func (s *stepper) lowest(ps []int32, n int) []int32 {
 			for i := len(heap) - 1; i > 0 && less(i, (i-1)/2); i = (i - 1) / 2 {
 				heap[i], heap[(i-1)/2] = heap[(i-1)/2], heap[i]
 			}
-		case n > 0 && s.byIndex(p, heap[0]) < 0:
+		case s.byIndex(p, heap[0]) < 0:
 			heap[0] = p
 			down(0)
 		}
@@ -593,20 +755,41 @@ func (s *stepper) byName(x, y string) int {
 	return s.byIndex(int32(s.ids.Find(x)), int32(s.ids.Find(y)))
 }
 
+// sortStops sorts stops by name (index, then ID). Most often they are
+// made in that order already: the check costs one comparison each.
 func sortStops(st []StopDecision) {
-	slices.SortFunc(st, func(a, b StopDecision) int {
+	byName := func(a, b StopDecision) int {
 		if c := cmp.Compare(a.Index, b.Index); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	if !slices.IsSortedFunc(st, byName) {
+		slices.SortFunc(st, byName)
+	}
 }
 
+// sortPlacements sorts placements by name (index, then ID), as sortStops.
 func sortPlacements(pl []Placement) {
-	slices.SortFunc(pl, func(a, b Placement) int {
+	byName := func(a, b Placement) int {
 		if c := cmp.Compare(a.Index, b.Index); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
-	})
+	}
+	if !slices.IsSortedFunc(pl, byName) {
+		slices.SortFunc(pl, byName)
+	}
+}
+
+// stoppedSince returns the allocations this step stops, from
+// the stops appended since start.
+func (s *stepper) stoppedSince(start int) []int32 {
+	var ps []int32
+	for i := start; i < len(s.out.Stop); i++ {
+		if p := s.ids.Find(s.out.Stop[i].ID); p >= 0 {
+			ps = append(ps, int32(p))
+		}
+	}
+	return ps
 }

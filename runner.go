@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
-	"slices"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -16,16 +15,27 @@ import (
 const (
 	DefaultMinBackoff = time.Second
 	DefaultMaxBackoff = time.Minute
+	// DefaultKeepStopped is how many stopped allocation records a Runner
+	// keeps besides those of the active deployment (RunnerConfig.KeepStopped).
+	DefaultKeepStopped = 50
 )
 
-// ErrRunning is returned by Runner.Run when the Runner already runs.
-var ErrRunning = errors.New("runner is already running")
+// Runner errors.
+var (
+	// ErrRunning is returned by Runner.Run when the Runner already runs.
+	ErrRunning = errors.New("runner is already running")
+
+	// ErrStopped is returned by Submit and Command of a Runner whose Run has
+	// returned: nothing will deploy what they ask for. Err tells why it
+	// stopped.
+	ErrStopped = errors.New("runner is stopped")
+)
 
 // RunnerConfig configures a Runner. JobID and Driver are required.
 type RunnerConfig struct {
 	// JobID is the job the Runner rolls out.
 	JobID string
-	// Driver carries out the decisions and lists the allocations.
+	// Driver carries out the decisions and reports what the nodes observe.
 	Driver Driver
 	// Health delivers health events; nil when there is none (health then
 	// comes from timers and SetHealth commands only).
@@ -33,14 +43,30 @@ type RunnerConfig struct {
 	// Clock is the Runner's only source of time; nil means the real clock.
 	// Tests pass a *clock.Mock.
 	Clock clock.Clock
-	// Store keeps the job's versions and deployments; nil means a new
-	// NewMemoryStore().
+	// Store keeps the job's desired state; nil means a new NewMemoryStore().
 	Store Store
+	// Logger receives one structured record per decision, per deployment
+	// transition and per retried error; nil means no logging.
+	Logger *slog.Logger
+	// CallTimeout bounds each call of the Driver, the Store and the
+	// HealthSource: a call still running then counts as failed (with an
+	// error wrapping context.DeadlineExceeded) and is retried. A call that
+	// ignores its context is abandoned, not waited for. Zero means no bound.
+	CallTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait before retrying a failed
 	// Driver, HealthSource or Store call: MinBackoff, doubling with each
 	// consecutive failure, at most MaxBackoff. Zero means the defaults (1s
 	// and 1m).
 	MinBackoff, MaxBackoff time.Duration
+	// KeepStopped is how many allocation records of stopped allocations
+	// (stopped by a decision and terminal on their node) the Store keeps
+	// besides those of the job's active deployment, the newest first; older
+	// ones are dropped as steps save the state. Zero means
+	// DefaultKeepStopped; negative keeps every record.
+	KeepStopped int
+	// MaxPlacements caps the placements of one step (Input.MaxPlacements);
+	// a capped step is followed at once by the next. Zero means no cap.
+	MaxPlacements int
 	// OnStep, when set, is called from Run after each step's state is saved
 	// and its decisions applied.
 	OnStep func(StepReport)
@@ -56,44 +82,61 @@ type RunnerConfig struct {
 
 // StepReport tells what one step of a Runner did.
 type StepReport struct {
+	// JobID is the job stepped.
+	JobID string
 	// Input is what Step was given, Output what it decided.
 	Input  Input
 	Output Output
+	// Start is when the step began on the Runner's clock, and Duration how
+	// long it took on that clock, from loading the state to confirming the
+	// decisions applied.
+	Start    time.Time
+	Duration time.Duration
 	// Attempts is how many Apply calls the decisions took (0 when there was
 	// nothing to apply).
 	Attempts int
+	// Revision is the store revision of the state the step saved.
+	Revision uint64
 }
 
-// Runner runs the loop of the package manual for one job: it calls Step
-// with the job's versions, deployment, allocations, health events and
-// commands, saves the deployment and versions in the Store, applies the
-// decisions through the Driver, submits reverts, and calls Step again when
-// events arrive or at Output.NextStep. It owns the goroutine of Run; Submit
-// and Command may be called from any goroutine.
+// Runner runs the loop of the package manual for one job: it loads the
+// job's desired state from the Store, merges what the Driver observes on
+// the nodes, calls Step with the health events and commands that arrived,
+// saves the new desired state with the step's decisions marked pending
+// (a compare-and-set), applies the decisions through the Driver, and saves
+// again to confirm them. It calls Step again when events arrive or at
+// Output.NextStep. It owns the goroutine of Run; Submit, Command, Watch and
+// WaitDeployment may be called from any goroutine.
 //
 // A failed Driver, Store or HealthSource call is retried with backoff on the
 // Runner's clock. A step's decisions are applied as they were decided,
-// retried unchanged until the Driver accepts them, before any new step:
-// no decision is lost or made twice.
+// retried unchanged until the Driver accepts them, before any new step; a
+// Runner that starts finds unconfirmed decisions in the Store and applies
+// them first: no decision is lost or made twice. When another writer saved
+// the job first (ErrConflict), the Runner reloads and steps again.
 type Runner struct {
 	cfg   RunnerConfig
 	clock clock.Clock
 	store Store
-
-	// mu serialises the state's read-modify-write cycles (steps, Submit).
-	mu sync.Mutex
+	log   *slog.Logger
 
 	qmu     sync.Mutex
 	cmds    []*pendingCommand
 	running bool
+	stopped bool  // Run returned
+	err     error // why Run returned
+	done    chan struct{}
 
-	wake chan struct{}
+	wake  chan struct{}
+	watch watchers
 
 	// Owned by the Run goroutine.
 	events  []Event        // received, not yet given to Step
 	fresh   bool           // events arrived since the last step took them
 	source  <-chan []Event // nil when none
 	srcErrs int            // consecutive HealthSource failures
+	saves   <-chan uint64  // the Store's Notifier, nil when none
+	known   uint64         // the latest revision this Runner loaded or saved
 }
 
 type pendingCommand struct {
@@ -120,56 +163,55 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = DefaultMaxBackoff
 	}
+	if cfg.KeepStopped == 0 {
+		cfg.KeepStopped = DefaultKeepStopped
+	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
-	r := &Runner{cfg: cfg, clock: cfg.Clock, store: cfg.Store, wake: make(chan struct{}, 1)}
+	r := &Runner{cfg: cfg, clock: cfg.Clock, store: cfg.Store, log: cfg.Logger, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	if r.clock == nil {
 		r.clock = clock.New()
 	}
 	if r.store == nil {
 		r.store = NewMemoryStore()
 	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.log = r.log.With("job", cfg.JobID)
 	return r, nil
 }
 
 // Store returns the Runner's store.
 func (r *Runner) Store() Store { return r.store }
 
-// Submit records a new version of the job in the store (see History.Submit:
-// an identical resubmission creates no version) and wakes Run to deploy it.
-// It returns the job's latest version. The job's ID must be the Runner's.
-func (r *Runner) Submit(ctx context.Context, job JobVersion) (JobVersion, error) {
-	if job.ID != r.cfg.JobID {
-		return JobVersion{}, fmt.Errorf("rollout: submit: job %q to the runner of job %q", job.ID, r.cfg.JobID)
-	}
-	if err := job.Validate(); err != nil {
-		return JobVersion{}, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	st, err := r.store.Load(ctx, r.cfg.JobID)
-	if err != nil {
-		return JobVersion{}, fmt.Errorf("rollout: submit: load: %w", err)
-	}
-	v, created := st.History.Submit(job, r.clock.Now())
-	if created {
-		if _, err := r.store.Save(ctx, r.cfg.JobID, st); err != nil {
-			return JobVersion{}, fmt.Errorf("rollout: submit: save: %w", err)
-		}
-	}
-	r.poke()
-	return v, nil
+// JobID returns the job the Runner rolls out.
+func (r *Runner) JobID() string { return r.cfg.JobID }
+
+// Done is closed when Run has returned; Err then tells why.
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// Err returns nil while Run runs or has not started, and once Run has
+// returned: nil when its context ended, otherwise the error that stopped it.
+func (r *Runner) Err() error {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	return r.err
 }
 
 // Command hands an operator command to the next step and waits for it. It
 // returns nil once the step that applied it has been saved and its
 // decisions applied; the *CommandError when Step refused it (nothing
-// changed); or an error when ctx ends or Run stops first. A revert the
-// step submits (a Revert command, or a failure with auto_revert) is
-// deployed by the steps that follow. Run must be running for the command
-// to be handled.
+// changed); ErrStopped at once when Run has returned; or an error when ctx
+// ends or Run stops first. A revert the step submits (a Revert command, or
+// a failure with auto_revert) is deployed by the steps that follow. Run
+// must be running for the command to be handled.
 func (r *Runner) Command(ctx context.Context, cmd Command) error {
 	pc := &pendingCommand{cmd: cmd, done: make(chan error, 1)}
 	r.qmu.Lock()
+	if r.stopped {
+		r.qmu.Unlock()
+		return r.stoppedErr()
+	}
 	r.cmds = append(r.cmds, pc)
 	r.qmu.Unlock()
 	r.poke()
@@ -182,6 +224,14 @@ func (r *Runner) Command(ctx context.Context, cmd Command) error {
 	}
 }
 
+// stoppedErr is ErrStopped with the reason Run stopped; qmu is held.
+func (r *Runner) stoppedErr() error {
+	if r.err != nil {
+		return fmt.Errorf("rollout: job %q: %w: %s", r.cfg.JobID, ErrStopped, oneLineError(r.err))
+	}
+	return fmt.Errorf("rollout: job %q: %w", r.cfg.JobID, ErrStopped)
+}
+
 func (r *Runner) poke() {
 	select {
 	case r.wake <- struct{}{}:
@@ -189,13 +239,16 @@ func (r *Runner) poke() {
 	}
 }
 
-// Run loops until ctx ends, then returns nil. It returns an error only when
-// Step rejects the input as invalid without any health event in it (a
-// broken store or driver: health events Step refuses are dropped and
-// reported to OnError instead), or ErrRunning when the Runner already runs.
-func (r *Runner) Run(ctx context.Context) error {
+// Run loops until ctx ends, then returns nil. It returns an error when the
+// Store holds state it cannot read (ErrCorrupt, ErrSchema), or when Step
+// rejects the input as invalid without any health event in it (a broken
+// store or driver: health events Step refuses are dropped and reported to
+// OnError instead); ErrRunning when the Runner already runs. Once Run has
+// returned, Done is closed and Submit and Command fail with ErrStopped: a
+// Runner runs once.
+func (r *Runner) Run(ctx context.Context) (err error) {
 	r.qmu.Lock()
-	if r.running {
+	if r.running || r.stopped {
 		r.qmu.Unlock()
 		return ErrRunning
 	}
@@ -203,17 +256,30 @@ func (r *Runner) Run(ctx context.Context) error {
 	r.qmu.Unlock()
 	defer func() {
 		r.qmu.Lock()
-		r.running = false
+		r.running, r.stopped, r.err = false, true, err
 		cmds := r.cmds
 		r.cmds = nil
+		stopErr := r.stoppedErr()
 		r.qmu.Unlock()
 		for _, c := range cmds {
-			c.done <- errors.New("rollout: runner stopped before the command was handled")
+			c.done <- stopErr
 		}
+		if err != nil {
+			r.log.Error("runner stopped", "error", oneLineError(err))
+		}
+		r.watch.close()
+		close(r.done)
 	}()
 	srcCtx, cancelSrc := context.WithCancel(ctx)
 	defer cancelSrc()
 	r.events, r.source, r.srcErrs = nil, nil, 0
+	if n, ok := r.store.(Notifier); ok {
+		if ch, err := call(r, srcCtx, func(context.Context) (<-chan uint64, error) { return n.Changes(srcCtx, r.cfg.JobID) }); err == nil {
+			r.saves = ch
+		} else {
+			r.report("subscribe to store changes", 1, err)
+		}
+	}
 	var retrySource time.Time // when to subscribe again; zero: now
 
 	for {
@@ -221,13 +287,10 @@ func (r *Runner) Run(ctx context.Context) error {
 			return nil
 		}
 		if r.cfg.Health != nil && r.source == nil && !r.clock.Now().Before(retrySource) {
-			ch, err := r.cfg.Health.Events(srcCtx, r.cfg.JobID)
-			if err != nil || ch == nil {
-				if err == nil {
-					err = errors.New("nil channel")
-				}
+			ch, err := r.subscribe(srcCtx)
+			if err != nil {
 				r.srcErrs++
-				r.report(fmt.Errorf("rollout: health events of job %q: %w", r.cfg.JobID, err))
+				r.report("subscribe to health events", r.srcErrs, err)
 				retrySource = r.clock.Now().Add(r.backoff(r.srcErrs))
 			} else {
 				r.source = ch
@@ -249,156 +312,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 }
 
-// step makes one step: it lists the allocations, steps, saves and applies.
-// It returns when to step again at the latest, whether to step again at
-// once, and a fatal error.
-func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err error) {
-	var allocs []Alloc
-	if !r.retry(ctx, "list allocations", func() error {
-		var err error
-		allocs, err = r.cfg.Driver.Allocs(ctx, r.cfg.JobID)
-		return err
-	}) {
-		return time.Time{}, false, nil
+// subscribe asks the health source for events, within the call timeout.
+func (r *Runner) subscribe(ctx context.Context) (<-chan []Event, error) {
+	ch, err := call(r, ctx, func(context.Context) (<-chan []Event, error) {
+		return r.cfg.Health.Events(ctx, r.cfg.JobID) // the subscription lives as long as Run
+	})
+	if err == nil && ch == nil {
+		err = errors.New("nil channel")
 	}
-
-	r.mu.Lock()
-	locked := true
-	defer func() {
-		if locked {
-			r.mu.Unlock()
-		}
-	}()
-	var st State
-	if !r.retry(ctx, "load state", func() error {
-		var err error
-		st, err = r.store.Load(ctx, r.cfg.JobID)
-		return err
-	}) {
-		return time.Time{}, false, nil
-	}
-	job, ok := st.History.Latest()
-	if !ok {
-		r.refuseAll(fmt.Errorf("%w: job %q has no version yet", ErrNoDeployment, r.cfg.JobID))
-		return time.Time{}, false, nil // nothing submitted yet
-	}
-	dep := st.Deployment()
-	now := r.clock.Now()
-	if dep != nil && now.Before(dep.ModifyTime) {
-		now = dep.ModifyTime // never step back in time against the store
-	}
-
-	// The events Step can take now: about known allocations, not later
-	// than now. Later ones wait; others are dropped.
-	known := make(map[string]bool, len(allocs))
-	for i := range allocs {
-		known[allocs[i].ID] = true
-	}
-	var events, later []Event
-	var wakeAt time.Time
-	taken := len(r.events)
-	r.fresh = false
-	for _, ev := range r.events {
-		switch {
-		case !known[ev.Alloc] || ev.Time.IsZero():
-		case ev.Time.After(now):
-			later = append(later, ev)
-			if wakeAt.IsZero() || ev.Time.Before(wakeAt) {
-				wakeAt = ev.Time
-			}
-		default:
-			events = append(events, ev)
-		}
-	}
-
-	r.qmu.Lock()
-	cmds := append([]*pendingCommand(nil), r.cmds...)
-	r.qmu.Unlock()
-
-	var out Output
-	var in Input
-	for {
-		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds)}
-		out, err = Step(in)
-		var ce *CommandError
-		if err == nil {
-			break
-		}
-		if errors.As(err, &ce) && len(cmds) > 0 {
-			// Answer the refused command (the first equal to it; the
-			// first in line if none is), and step without it.
-			i := 0
-			for k, c := range cmds {
-				if reflect.DeepEqual(c.cmd, ce.Command) {
-					i = k
-					break
-				}
-			}
-			r.answer(cmds[i], err)
-			cmds = append(cmds[:i:i], cmds[i+1:]...)
-			continue
-		}
-		if len(events) == 0 {
-			break
-		}
-		// A health source sent an event Step refuses: drop the batch
-		// rather than stop, and say so.
-		r.report(fmt.Errorf("rollout: dropped %d health events of job %q that Step refused: %w", len(events), r.cfg.JobID, err))
-		events = nil
-	}
-	if err != nil {
-		err = fmt.Errorf("rollout: step of job %q: %w", r.cfg.JobID, err)
-		for _, c := range cmds {
-			r.answer(c, err)
-		}
-		return time.Time{}, false, err
-	}
-
-	// Persist first, then apply (see the package manual).
-	if out.Cancelled != nil {
-		st.RecordDeployment(out.Cancelled)
-	}
-	if out.Deployment != nil {
-		st.RecordDeployment(out.Deployment)
-	}
-	if out.Job != nil {
-		st.History.Record(*out.Job)
-	}
-	if out.Revert != nil {
-		st.History.Record(*out.Revert)
-	}
-	if !r.retry(ctx, "save state", func() error {
-		rev, err := r.store.Save(ctx, r.cfg.JobID, st)
-		st.Revision = rev
-		return err
-	}) {
-		return time.Time{}, false, nil
-	}
-	r.events = append(later, r.events[taken:]...)
-	r.mu.Unlock()
-	locked = false
-
-	d := DecisionsOf(r.cfg.JobID, &out)
-	attempts := 0
-	if !d.Empty() {
-		if !r.retry(ctx, "apply decisions", func() error {
-			attempts++
-			return r.cfg.Driver.Apply(ctx, d)
-		}) {
-			return time.Time{}, false, nil
-		}
-	}
-	for _, c := range cmds {
-		r.answer(c, nil)
-	}
-	if r.cfg.OnStep != nil {
-		r.cfg.OnStep(StepReport{Input: in, Output: out, Attempts: attempts})
-	}
-	next = out.NextStep
-	if !wakeAt.IsZero() && (next.IsZero() || wakeAt.Before(next)) {
-		next = wakeAt
-	}
-	return next, out.Revert != nil || r.fresh, nil
+	return ch, err
 }
 
 func commandsOf(cmds []*pendingCommand) []Command {
@@ -458,13 +380,36 @@ func (r *Runner) idle(ctx context.Context, until time.Time) bool {
 	if r.cfg.OnWait != nil {
 		r.cfg.OnWait(until)
 	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-fire:
-	case <-r.wake:
-	case batch, ok := <-r.source:
-		r.receive(batch, ok)
+	for woken := false; !woken; {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-fire:
+			woken = true
+		case <-r.wake:
+			woken = true
+		case batch, ok := <-r.source:
+			r.receive(batch, ok)
+			woken = true
+		case rev, ok := <-r.saves:
+			if !ok {
+				r.saves = nil
+			}
+			woken = ok && rev > r.known // not this Runner's own save
+		}
+	}
+	// The step that follows loads the latest state and reads the command
+	// queue: it answers every wake-up and save notice already sent.
+	for pending := true; pending; {
+		select {
+		case <-r.wake:
+		case _, ok := <-r.saves:
+			if !ok {
+				r.saves = nil
+			}
+		default:
+			pending = false
+		}
 	}
 	r.drain()
 	return true
@@ -492,120 +437,4 @@ func (r *Runner) drain() {
 			return
 		}
 	}
-}
-
-// retry calls fn until it succeeds, waiting with backoff between failures;
-// it returns false when ctx ended first. Events that arrive meanwhile are
-// kept for the next step.
-func (r *Runner) retry(ctx context.Context, what string, fn func() error) bool {
-	for n := 1; ; n++ {
-		if ctx.Err() != nil {
-			return false
-		}
-		err := fn()
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		r.report(fmt.Errorf("rollout: %s of job %q (attempt %d): %w", what, r.cfg.JobID, n, err))
-		if !r.sleep(ctx, r.backoff(n)) {
-			return false
-		}
-	}
-}
-
-// backoff returns the wait after the n-th consecutive failure.
-func (r *Runner) backoff(n int) time.Duration {
-	d := r.cfg.MinBackoff
-	for i := 1; i < n && d < r.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, r.cfg.MaxBackoff)
-}
-
-// sleep waits d on the clock, collecting events; false when ctx ended.
-func (r *Runner) sleep(ctx context.Context, d time.Duration) bool {
-	timer := r.clock.Timer(d)
-	defer timer.Stop()
-	if r.cfg.OnWait != nil {
-		r.cfg.OnWait(r.clock.Now().Add(d))
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-timer.C:
-			return true
-		case batch, ok := <-r.source:
-			r.receive(batch, ok)
-		}
-	}
-}
-
-func (r *Runner) report(err error) {
-	if r.cfg.OnError != nil {
-		r.cfg.OnError(err)
-	}
-}
-
-// MemoryStore is a Store in memory, safe for concurrent use. It keeps deep
-// copies, so callers cannot change what it holds by accident. Its revisions
-// count saves across all its jobs.
-type MemoryStore struct {
-	mu   sync.Mutex
-	rev  uint64
-	jobs map[string]State
-}
-
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore { return &MemoryStore{jobs: map[string]State{}} }
-
-var (
-	_ Store     = (*MemoryStore)(nil)
-	_ JobLister = (*MemoryStore)(nil)
-)
-
-// Load returns a copy of the job's state.
-func (m *MemoryStore) Load(ctx context.Context, jobID string) (State, error) {
-	if err := ctx.Err(); err != nil {
-		return State{}, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	st := m.jobs[jobID]
-	return st.Clone(), nil
-}
-
-// Save stores a copy of the job's state if its revision is current.
-func (m *MemoryStore) Save(ctx context.Context, jobID string, s State) (uint64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if cur := m.jobs[jobID].Revision; cur != s.Revision {
-		return 0, &ConflictError{JobID: jobID, Expected: s.Revision, Actual: cur}
-	}
-	m.rev++
-	c := s.Clone()
-	c.Revision = m.rev
-	m.jobs[jobID] = c
-	return m.rev, nil
-}
-
-// Jobs returns the IDs of the jobs saved, in ascending order.
-func (m *MemoryStore) Jobs(ctx context.Context) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ids := make([]string, 0, len(m.jobs))
-	for id := range m.jobs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids, nil
 }

@@ -27,6 +27,7 @@ func (s *stepper) scan() (probs []allocProblem) {
 		st, ok := Merge(job.Update, g.Update)
 		s.groups[i] = groupState{name: g.Name, g: g, strat: st, hasStrat: ok && st.Deploys(), ds: -1}
 	}
+	s.groupSlots.fill(job.Groups)
 	s.groupOf, s.facts, s.slot = s.sc.groupOf, s.sc.facts, s.sc.slot
 	groupOf, facts, slot := s.groupOf, s.facts, s.slot
 	s.ids = &s.sc.ids
@@ -52,6 +53,9 @@ func (s *stepper) scan() (probs []allocProblem) {
 		a := &allocs[i]
 		if a.ID != "" {
 			s.ids.Add(i, index.Hash(a.ID))
+			if len(a.ID) == index.IDLen {
+				s.idLenSeen = true
+			}
 		} else {
 			bad(i, "id", "", "must not be empty")
 		}
@@ -83,7 +87,9 @@ func (s *stepper) scan() (probs []allocProblem) {
 		}
 		switch a.Client {
 		case ClientPending, ClientRunning:
-		case ClientComplete, ClientFailed:
+		case ClientComplete:
+			f |= factStopped | factComplete
+		case ClientFailed:
 			f |= factStopped
 		case ClientLost:
 			f |= factLost
@@ -138,6 +144,9 @@ func (s *stepper) scan() (probs []allocProblem) {
 // groupFor returns the position in s.groups of the group named name, adding
 // a group no longer in the job at its first allocation.
 func (s *stepper) groupFor(name string) int32 {
+	if k := s.groupSlots.find(name); k > 0 && s.job.Groups[k-1].Name == name {
+		return k - 1 // no map lookup: allocations of interleaved groups meet it often
+	}
 	gi, ok := s.groupIdx[name]
 	if !ok {
 		gi = int32(len(s.groups))
@@ -199,4 +208,42 @@ func (s *stepper) groupByCount() {
 	for gi := range s.groups {
 		s.groups[gi].allocs = backing[counts[gi]:counts[gi+1]:counts[gi+1]]
 	}
+}
+
+// groupSlots finds a job group by its name's length, first and last byte,
+// when those tell the job's groups apart (most often they do): one string
+// comparison instead of a map lookup, which hashes the name.
+type groupSlots struct {
+	pos    [64]int32 // position+1 in the job's groups; 0 for none
+	usable bool      // no two groups share a slot
+}
+
+func groupSlot(name string) int {
+	return (len(name)*37 + int(name[0])*7 + int(name[len(name)-1])) & 63
+}
+
+// fill records the job's groups.
+func (t *groupSlots) fill(groups []Group) {
+	*t = groupSlots{usable: true}
+	for i := range groups {
+		name := groups[i].Name
+		if name == "" {
+			continue
+		}
+		h := groupSlot(name)
+		if t.pos[h] != 0 {
+			t.usable = false
+			return
+		}
+		t.pos[h] = int32(i + 1)
+	}
+}
+
+// find returns the position+1 of the job group that may be named name,
+// or 0: the caller compares the names.
+func (t *groupSlots) find(name string) int32 {
+	if !t.usable || name == "" {
+		return 0
+	}
+	return t.pos[groupSlot(name)]
 }

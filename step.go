@@ -21,6 +21,14 @@ type Input struct {
 	Events []Event
 	// Commands are operator commands, applied in order after the events.
 	Commands []Command
+	// MaxPlacements, when above zero, caps the placements of one step
+	// (opt-in: 0, the default, places everything due). New allocations for
+	// empty slots and destructive updates beyond the cap are left for the
+	// next steps, and Output.Capped says so; replacements of lost, failed
+	// and unhealthy allocations, and canaries, are always placed (they count
+	// toward the cap). It keeps the output of a huge first deployment (a
+	// million allocations) to a size the caller chooses.
+	MaxPlacements int
 }
 
 // Output is what one step decided. The caller must persist Deployment
@@ -58,11 +66,9 @@ type Output struct {
 	Transitions []Transition
 	// Plan counts the decisions per group, in the job's group order.
 	Plan []GroupPlan
-	// Reasons lists every decision of the step with its kind and reason,
-	// for logs and audit trails: the stops, placements, in-place updates and
-	// verdicts in their lists' order, then the transitions. It repeats what
-	// the lists above hold; nothing needs applying from it.
-	Reasons []Reason
+	// Capped reports that Input.MaxPlacements held placements back: apply
+	// this output, then call Step again at once for the rest.
+	Capped bool `json:",omitempty"`
 	// Ignored lists the events that were not applied, and why.
 	Ignored []IgnoredEvent
 	// NextStep is when Step must be called again if no event arrives first:
@@ -80,14 +86,10 @@ func Step(in Input) (Output, error) {
 	sc := getScratch(len(in.Allocs))
 	defer sc.release()
 	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc}
-	s.out.Place, s.out.Stop, s.out.InPlace = sc.place, sc.stop, sc.inPlace
 	err := s.validate()
 	if err == nil {
 		err = s.run()
 	}
-	sc.place, s.out.Place = recycle(s.out.Place)
-	sc.stop, s.out.Stop = recycle(s.out.Stop)
-	sc.inPlace, s.out.InPlace = recycle(s.out.InPlace)
 	if err != nil {
 		return Output{}, err
 	}

@@ -83,6 +83,19 @@ type JobLister interface {
 	Jobs(ctx context.Context) ([]string, error)
 }
 
+// Notifier is implemented by a Store that can tell when a job's state is
+// saved, by any writer: another process, another replica, a Submit. A
+// Runner whose Store implements it steps when another writer saves the
+// job, instead of at its next timer.
+//
+// Changes returns a channel that receives the revision of each save of the
+// job (a reader that falls behind may miss some, but always gets the latest
+// soon), until ctx ends; then the channel may close.
+type Notifier interface {
+	// Changes subscribes to the job's saves.
+	Changes(ctx context.Context, jobID string) (<-chan uint64, error)
+}
+
 // State is what a Store keeps of one job: its desired state.
 type State struct {
 	// Revision is the store's revision of this state when it was loaded; 0
@@ -127,10 +140,7 @@ func (s *State) RecordDeployment(d *Deployment) {
 
 // Clone returns a deep copy of s.
 func (s *State) Clone() State {
-	c := State{Revision: s.Revision, History: History{Keep: s.History.Keep}}
-	for i := range s.History.Versions {
-		c.History.Versions = append(c.History.Versions, s.History.Versions[i].Clone())
-	}
+	c := State{Revision: s.Revision, History: s.History.Clone()}
 	for i := range s.Deployments {
 		c.Deployments = append(c.Deployments, *s.Deployments[i].clone())
 	}

@@ -120,6 +120,9 @@ func (s UpdateStrategy) check(bad func(field string, v any, problem string)) {
 	if s.Canary < 0 {
 		bad("canary", s.Canary, "must not be negative")
 	}
+	if s.MaxParallel == 0 && s.Canary > 0 {
+		bad("canary", s.Canary, "requires max_parallel greater than zero (max_parallel = 0 replaces everything at once, with no deployment to place canaries in)")
+	}
 	if s.AutoPromote && s.Canary <= 0 {
 		bad("auto_promote", true, "requires canary greater than zero (canary = "+strconv.Itoa(s.Canary)+")")
 	}

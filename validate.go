@@ -38,6 +38,9 @@ func (s *stepper) validate() error {
 	if in.Now.IsZero() {
 		v.bad("now", nil, "must be set")
 	}
+	if in.MaxPlacements < 0 {
+		v.bad("max_placements", in.MaxPlacements, "must not be negative")
+	}
 	v.add(validateJob(&in.Job, "job"))
 	seenVersions := make(map[uint64]int, len(in.History))
 	for i := range in.History {
@@ -132,7 +135,7 @@ func (s *stepper) validate() error {
 }
 
 // Validate reports every problem of a job version at once, as Step would:
-// empty or duplicate names, negative or excessive counts, invalid merged
+// no groups, empty or duplicate names, negative or excessive counts, invalid merged
 // update strategies, canary greater than count, too many or duplicate task
 // and check names. It returns a go-multierror of *FieldError values, or nil.
 func (j *JobVersion) Validate() error { return validateJob(j, "job") }
@@ -150,6 +153,9 @@ func validateJob(j *JobVersion, field string) error {
 	var v validator
 	if j.ID == "" {
 		v.bad(field+".id", "", "must not be empty")
+	}
+	if len(j.Groups) == 0 {
+		v.bad(field+".groups", nil, "must declare at least one group (a job with no groups would stop every allocation)")
 	}
 	seen := make(map[string]bool, len(j.Groups))
 	for i := range j.Groups {

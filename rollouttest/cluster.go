@@ -717,7 +717,7 @@ func (c *Cluster) fire(t time.Time) (events []rollout.Event, jobs []string) {
 				c.schedule(h.at.Add(b.ChecksFlap), h.job, a.ID, next)
 			}
 		case hFail:
-			a.Client = rollout.ClientFailed
+			a.Client, a.StatusTime = rollout.ClientFailed, h.at
 			task := ""
 			if len(def.tasks) > 0 {
 				task = def.tasks[0]

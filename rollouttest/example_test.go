@@ -43,7 +43,7 @@ func ExampleCluster() {
 	// version 1: successful (Deployment completed successfully)
 	// version 2: failed (Failed due to unhealthy allocations - rolling back to job version 1)
 	// version 3: successful (Deployment completed successfully)
-	// version 3 runs web:2; 1m23s of simulated time
+	// version 3 runs web:2; 53s of simulated time
 }
 
 // Run the conformance check against your own driver in a test:

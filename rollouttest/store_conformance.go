@@ -118,7 +118,7 @@ func expect(t *testing.T, s rollout.Store, job string, want rollout.State, what 
 }
 
 func storeRoundTrip(t *testing.T, s rollout.Store) {
-	full := StoreFixture(storeJob)
+	full := fullState(storeJob)
 	rev := save(t, s, storeJob, full)
 	want := full.Clone()
 	want.Revision = rev
@@ -137,9 +137,9 @@ func storeRoundTrip(t *testing.T, s rollout.Store) {
 }
 
 func storeNotShared(t *testing.T, s rollout.Store) {
-	st := StoreFixture(storeJob)
+	st := fullState(storeJob)
 	rev := save(t, s, storeJob, st)
-	want := StoreFixture(storeJob)
+	want := fullState(storeJob)
 	want.Revision = rev
 
 	// Change what was given to Save, and what Load returned.
@@ -152,6 +152,7 @@ func storeNotShared(t *testing.T, s rollout.Store) {
 // scribble changes st in place, through every kind of shared memory.
 func scribble(st *rollout.State) {
 	st.History.Versions[0].Groups[0].Tasks[0] = "scribbled"
+	st.History.FailedSpecs[0].Groups[0].Spec = "scribbled"
 	*st.History.Versions[0].Update.MaxParallel = 99
 	st.Deployments[0].Groups[0].PlacedCanaries[0] = "scribbled"
 	st.Allocs[0].Health.Tasks[0].Name = "scribbled"
@@ -162,7 +163,7 @@ func scribble(st *rollout.State) {
 }
 
 func storeRevisions(t *testing.T, s rollout.Store) {
-	st := StoreFixture(storeJob)
+	st := fullState(storeJob)
 	var last uint64
 	for i := range 5 {
 		st.History.Keep = i + 1
@@ -200,7 +201,7 @@ func wantConflict(t *testing.T, s rollout.Store, err error, job string, expected
 }
 
 func storeConflict(t *testing.T, s rollout.Store) {
-	first := StoreFixture(storeJob)
+	first := fullState(storeJob)
 	rev1 := save(t, s, storeJob, first)
 	stale := load(t, s, storeJob)
 	stale.History.Keep = 2
@@ -236,7 +237,7 @@ func storeConflict(t *testing.T, s rollout.Store) {
 const storeWriters = 8
 
 func storeConcurrentWriters(t *testing.T, s rollout.Store) {
-	base := StoreFixture(storeJob)
+	base := fullState(storeJob)
 	save(t, s, storeJob, base)
 	for round := range 5 {
 		st := load(t, s, storeJob)
@@ -329,7 +330,7 @@ var storeJobIDs = []string{"a", "a b", "a.b", "a/b", "ab", "b", "jöb-ü"}
 func storeIndependentJobs(t *testing.T, s rollout.Store) {
 	want := map[string]rollout.State{}
 	for i, id := range storeJobIDs {
-		st := StoreFixture(id)
+		st := fullState(id)
 		st.History.Keep = i + 1
 		st.Revision = save(t, s, id, st)
 		want[id] = st
@@ -364,7 +365,7 @@ func storeDoneContext(t *testing.T, s rollout.Store) {
 		if _, err := s.Load(c.ctx, storeJob); !errors.Is(err, c.want) {
 			t.Errorf("Load with a context done (%v) returned %v; want an error wrapping it", c.want, err)
 		}
-		if _, err := s.Save(c.ctx, storeJob, StoreFixture(storeJob)); !errors.Is(err, c.want) {
+		if _, err := s.Save(c.ctx, storeJob, fullState(storeJob)); !errors.Is(err, c.want) {
 			t.Errorf("Save with a context done (%v) returned %v; want an error wrapping it", c.want, err)
 		}
 		if l, ok := s.(rollout.JobLister); ok {
@@ -374,7 +375,7 @@ func storeDoneContext(t *testing.T, s rollout.Store) {
 		}
 	}
 	// The store still works with a live context.
-	save(t, s, storeJob, StoreFixture(storeJob))
+	save(t, s, storeJob, fullState(storeJob))
 }
 
 func storeJobs(t *testing.T, s rollout.Store) {
@@ -389,7 +390,7 @@ func storeJobs(t *testing.T, s rollout.Store) {
 	}
 	// Save in reverse order; a failed save lists nothing.
 	for i := len(storeJobIDs) - 1; i >= 0; i-- {
-		save(t, s, storeJobIDs[i], StoreFixture(storeJobIDs[i]))
+		save(t, s, storeJobIDs[i], fullState(storeJobIDs[i]))
 	}
 	if _, err := s.Save(ctx, "rollouttest-conflicted", rollout.State{Revision: 7}); !errors.Is(err, rollout.ErrConflict) {
 		t.Errorf("Save of a job never saved at revision 7: %v; want a conflict", err)
@@ -403,13 +404,17 @@ func storeJobs(t *testing.T, s rollout.Store) {
 	}
 }
 
-// StoreFixture returns a State for job in which every field of every
-// nested value is set (no zero field anywhere): versions with update
-// blocks, groups, specs, a revert; deployments with every per-group
-// field; allocations with health tracker tasks and checks; pending
-// decisions of every kind. TestStore saves it to check a round trip; it is
-// exported for tests of encodings.
-func StoreFixture(job string) rollout.State {
+// FullState returns a State of job "web" with every field set (each field
+// of every nested value is non-zero in at least one place): versions with
+// update blocks, groups, specs and a revert; deployments with every
+// per-group field; allocations with health tracker tasks and checks;
+// pending decisions of every kind. TestStore saves it to check a round
+// trip; tests of encodings and stores use it to check that nothing is
+// lost.
+func FullState() rollout.State { return fullState("web") }
+
+// fullState is FullState for the given job.
+func fullState(job string) rollout.State {
 	t0 := time.Date(2020, 2, 5, 16, 57, 24, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	intp := func(v int) *int { return &v }
@@ -476,14 +481,15 @@ func StoreFixture(job string) rollout.State {
 		return rollout.Alloc{
 			ID: id, JobID: job, Group: "api", Index: index, JobVersion: 1, Spec: "image:v2",
 			Desired: rollout.DesiredRun, Client: client, Canary: true, DeploymentID: "dep-2",
-			CreateTime: at(200 + index), Attempts: index + 1, Health: health(200 + index),
+			CreateTime: at(200 + index), StatusTime: at(205 + index), Attempts: index + 1, Health: health(200 + index),
 		}
 	}
 	name := func(i int) string { return rollout.AllocName(job, "api", i) }
 	return rollout.State{
 		History: rollout.History{
-			Versions: []rollout.JobVersion{version(0, "image:v1", false), version(1, "image:v2", true)},
-			Keep:     4,
+			Versions:    []rollout.JobVersion{version(0, "image:v1", false), version(1, "image:v2", true)},
+			Keep:        4,
+			FailedSpecs: []rollout.JobVersion{version(2, "image:broken", true)},
 		},
 		Deployments: []rollout.Deployment{dep("dep-1", 0, rollout.StatusSuccessful), dep("dep-2", 1, rollout.StatusRunning)},
 		Allocs: []rollout.Alloc{

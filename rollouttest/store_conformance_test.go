@@ -1,27 +1,31 @@
 package rollouttest_test
 
 import (
+	"context"
+	"os"
+	"os/exec"
 	"reflect"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
 )
 
-// TestStoreFixtureSetsEveryField keeps TestStore's round trip complete: a
+// TestFullStateSetsEveryField keeps TestStore's round trip complete: a
 // field added to State or to anything it holds must be set (non-zero
-// somewhere) in the fixture, or a store that drops it would pass.
-func TestStoreFixtureSetsEveryField(t *testing.T) {
-	st := rollouttest.StoreFixture("j")
+// somewhere) in FullState, or a store that drops it would pass.
+func TestFullStateSetsEveryField(t *testing.T) {
+	st := rollouttest.FullState()
 	st.Revision = 1 // set by the store, not saved
 	set := map[string]bool{}
 	walkSet(reflect.ValueOf(st), "State", set)
 	for path, ok := range set {
 		if !ok {
-			t.Errorf("StoreFixture leaves %s zero everywhere", path)
+			t.Errorf("FullState leaves %s zero everywhere", path)
 		}
 	}
 	if len(set) < 50 {
@@ -55,19 +59,113 @@ func walkSet(v reflect.Value, path string, set map[string]bool) {
 	}
 }
 
-// The encoding every durable store writes keeps every field of the
-// fixture.
-func TestStoreFixtureEncodes(t *testing.T) {
-	want := rollouttest.StoreFixture("j")
-	b, err := rollout.EncodeState(want)
+// brokenStores each break one rule of the Store contract; TestStore must
+// fail on each, in the check named.
+var brokenStores = map[string]struct {
+	check string
+	store func() rollout.Store
+}{
+	"no compare-and-set": {"Conflict", func() rollout.Store { return lastWriterWins{rollout.NewMemoryStore()} }},
+	"shares memory":      {"NotShared", func() rollout.Store { return &sharingStore{m: map[string]rollout.State{}} }},
+	"drops check health": {"RoundTrip", func() rollout.Store { return dropsChecks{rollout.NewMemoryStore()} }},
+	"ignores contexts":   {"DoneContext", func() rollout.Store { return ignoresContext{rollout.NewMemoryStore()} }},
+	"lists unsorted":     {"Jobs", func() rollout.Store { return unsortedJobs{rollout.NewMemoryStore()} }},
+}
+
+// TestStoreCatchesBrokenStores runs TestStore on each broken store in a
+// child process (TestStore fails the test it is given) and checks that the
+// check named fails.
+func TestStoreCatchesBrokenStores(t *testing.T) {
+	if name := os.Getenv("ROLLOUTTEST_BROKEN_STORE"); name != "" {
+		rollouttest.TestStore(t, func(*testing.T) rollout.Store { return brokenStores[name].store() })
+		return
+	}
+	for name, b := range brokenStores {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestStoreCatchesBrokenStores$", "-test.v")
+			cmd.Env = append(os.Environ(), "ROLLOUTTEST_BROKEN_STORE="+name)
+			out, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "--- FAIL: TestStoreCatchesBrokenStores/"+b.check+" ") {
+				t.Errorf("TestStore on a store that %s: exit %v, want its check %s to fail; output:\n%s", name, err, b.check, out)
+			}
+		})
+	}
+}
+
+// lastWriterWins saves at whatever revision the job holds.
+type lastWriterWins struct{ *rollout.MemoryStore }
+
+func (s lastWriterWins) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+	cur, err := s.MemoryStore.Load(ctx, job)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
-	got, err := rollout.DecodeState(b)
-	if err != nil {
-		t.Fatal(err)
+	st.Revision = cur.Revision
+	return s.MemoryStore.Save(ctx, job, st)
+}
+
+// sharingStore keeps and returns the caller's State without copying it.
+type sharingStore struct {
+	mu  sync.Mutex
+	rev uint64
+	m   map[string]rollout.State
+}
+
+func (s *sharingStore) Load(ctx context.Context, job string) (rollout.State, error) {
+	if err := ctx.Err(); err != nil {
+		return rollout.State{}, err
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("DecodeState(EncodeState(fixture)) differs (-want +got):\n%s", diff)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[job], nil
+}
+
+func (s *sharingStore) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.m[job].Revision; cur != st.Revision {
+		return 0, &rollout.ConflictError{JobID: job, Expected: st.Revision, Actual: cur}
+	}
+	s.rev++
+	st.Revision = s.rev
+	s.m[job] = st
+	return s.rev, nil
+}
+
+// dropsChecks loses the allocations' check health.
+type dropsChecks struct{ *rollout.MemoryStore }
+
+func (s dropsChecks) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+	st = st.Clone()
+	for i := range st.Allocs {
+		st.Allocs[i].Health.Checks = nil
+	}
+	return s.MemoryStore.Save(ctx, job, st)
+}
+
+// ignoresContext never looks at its context.
+type ignoresContext struct{ *rollout.MemoryStore }
+
+func (s ignoresContext) Load(_ context.Context, job string) (rollout.State, error) {
+	return s.MemoryStore.Load(context.Background(), job)
+}
+
+func (s ignoresContext) Save(_ context.Context, job string, st rollout.State) (uint64, error) {
+	return s.MemoryStore.Save(context.Background(), job, st)
+}
+
+func (s ignoresContext) Jobs(context.Context) ([]string, error) {
+	return s.MemoryStore.Jobs(context.Background())
+}
+
+// unsortedJobs lists its jobs in descending order.
+type unsortedJobs struct{ *rollout.MemoryStore }
+
+func (s unsortedJobs) Jobs(ctx context.Context) ([]string, error) {
+	ids, err := s.MemoryStore.Jobs(ctx)
+	slices.Reverse(ids)
+	return ids, err
 }

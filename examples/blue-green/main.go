@@ -1,4 +1,4 @@
-// Blue-green replays seeds 003 and 004, the update block's documentation:
+// Blue-green replays the update block's documentation (blue/green and inheritance):
 // a blue/green deployment (count 3, canary 3) promoted in one step, and the
 // update block inheritance example.
 //

@@ -1,4 +1,4 @@
-// Demo-webapp replays seed 002: update-demo-webapp (count 10) without an
+// Demo-webapp replays the tutorial "アプリケーションのアップデート": update-demo-webapp (count 10) without an
 // update block, with update {}, with max_parallel 3, with a failing canary
 // of 3, and with a healthy canary of 3 that is promoted.
 //

@@ -1,4 +1,4 @@
-// Geo-api-server replays seed 001, Rolling Upgrades: geo-api-server (count 6)
+// Geo-api-server replays the tutorial "Rolling Upgrades": geo-api-server (count 6)
 // rolls two at a time, then a bad image fails its deployment and auto_revert
 // submits version 1's specification as version 3.
 //

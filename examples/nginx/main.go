@@ -1,4 +1,4 @@
-// Nginx replays seed 000, Lesson 06: nginx-updater (count 2) rolls from
+// Nginx replays the tutorial "Lesson 06: Rolling Updates and Versioning": nginx-updater (count 2) rolls from
 // nginx:1.25.0 to nginx:1.26.0 one allocation at a time, in simulated time,
 // printing the job status, deployments and versions along the way.
 //

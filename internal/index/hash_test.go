@@ -155,3 +155,18 @@ func TestLoadLongRuns(t *testing.T) {
 		t.Errorf(`Find("absent") = %d, want -1`, got)
 	}
 }
+
+// TestArenaDigest checks that an arena's identifiers are Digest's, and
+// that later ones do not overwrite earlier ones.
+func TestArenaDigest(t *testing.T) {
+	var ar Arena
+	var ids []string
+	for n := range 5000 {
+		ids = append(ids, ar.Digest([]byte(fmt.Sprint("alloc", n))))
+	}
+	for n, id := range ids {
+		if want := Digest([]byte(fmt.Sprint("alloc", n))); id != want || len(id) != IDLen {
+			t.Fatalf("identifier %d is %q, want %q", n, id, want)
+		}
+	}
+}

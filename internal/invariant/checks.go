@@ -14,7 +14,7 @@ import (
 
 // terminalCounters are left out of the Terminal comparison: what Step
 // derives from the allocations at every step, even for a failed deployment
-// that still places lost replacements (DESIGN §6.9), and the modify time.
+// that still places lost replacements, and the modify time.
 // Status, description and every decision-bearing field must not move.
 var terminalCounters = map[string]bool{
 	"ModifyTime": true, "Placed": true, "Healthy": true, "Unhealthy": true, "PlacedCanaries": true,
@@ -779,16 +779,18 @@ func (k *step) maxParallel() {
 		scaledDown := map[string]bool{}
 		for _, st := range out.Stop {
 			if st.Kind == rollout.KindScaleDown {
-				scaledDown[st.ID] = true // stopped before the budget is made (DESIGN §6.3)
+				scaledDown[st.ID] = true // stopped before the budget is made
 			}
 		}
 		for i := range in.Allocs {
 			a := &in.Allocs[i]
-			if a.Group != g.Name || a.DeploymentID != d.ID || a.Desired != rollout.DesiredRun || a.Client == rollout.ClientLost || scaledDown[a.ID] {
+			// A finished allocation is left alone, as Nomad does: its slot
+			// is refilled, and it does not hold the rollout back.
+			if a.Group != g.Name || a.DeploymentID != d.ID || a.Desired != rollout.DesiredRun || a.Client == rollout.ClientLost || a.Client == rollout.ClientComplete || scaledDown[a.ID] {
 				continue
 			}
 			h := k.mid[a.ID]
-			if h.Status == rollout.Unhealthy || (h.Status == "" && (a.Client == rollout.ClientFailed || a.Client == rollout.ClientComplete)) {
+			if h.Status == rollout.Unhealthy || (h.Status == "" && a.Client == rollout.ClientFailed) {
 				k.bad(MaxParallel, "group %s: %d destructive updates while %s of the deployment is unhealthy (%s, client %s)",
 					g.Name, destructive, a.Name(), k.mid[a.ID].Status, a.Client)
 				break
@@ -884,7 +886,7 @@ func (k *step) availability() {
 		if !pre {
 			continue
 		}
-		// Excess is stopped by name, not by health (DESIGN §6.3), and an
+		// Excess is stopped by name, not by health, and an
 		// old allocation whose name a promoted canary took leaves its slot
 		// to the canary (§6.8): neither is the rolling update's to answer for.
 		for _, st := range k.out.Stop {

@@ -1,9 +1,9 @@
-// Package invariant is the one home of the invariants of DESIGN.md §11. Every
+// Package invariant is the one home of the rollout invariants. Every
 // kind of test of package rollout (unit, property, durability, fuzz, bad
 // input) runs its steps through a Checker, which calls rollout.Step and
 // checks the step against every invariant below.
 //
-// What "in flight" means (DESIGN.md §6.6): an allocation of a deployment is
+// What "in flight" means: an allocation of a deployment is
 // in flight in a group when it belongs to the deployment (DeploymentID), is
 // live (desired run, client pending or running), has no health verdict yet,
 // and is not a canary awaiting promotion. The budget of §6.6–7 limits the
@@ -59,7 +59,7 @@ const (
 	// stopped but scale-down excess, lost allocations and rescheduled failed
 	// ones (and job-stop, group-removed, cancelled-canary stops), and a
 	// non-canary placement only replaces an allocation with its own version
-	// and spec (DESIGN §6.5, §6.9). And at any time, a "cancelled canary"
+	// and spec. And at any time, a "cancelled canary"
 	// stop only stops a canary of a deployment whose group had canaries
 	// awaiting promotion.
 	CanaryHold Name = "canary-hold"

@@ -39,9 +39,11 @@
 //	                                 an empty block; no key means no block
 //	stop-job                         submit the next version with the job stopped
 //	allocs                           seed allocations from a table; the header names
-//	    group index version [id spec desired client canary deployment health]
+//	    group index version [id spec desired client canary deployment health
+//	          attempts status_time]
 //	    web   0-9   0       ...      the columns, "-" keeps a default (spec of that
-//	                                 version, run, running, false, none, unset)
+//	                                 version, run, running, false, none, unset, 0,
+//	                                 none); status_time is +D from the start
 //	step [at=+D|RFC3339]             call rollout.Step with the queued events and
 //	                                 commands, at now (or at the given time, which
 //	                                 becomes now); print its decisions
@@ -55,6 +57,10 @@
 //	event kind=K [task=T] [check=C] [at=T] [selector]
 //	                                 queue one health event per allocation
 //	lost [selector]                  the allocations' node is down (client lost)
+//	failed [selector]                client failed (verdict unhealthy now, unless
+//	                                 one was reached before)
+//	complete [selector]              client complete, still desired to run (the
+//	                                 task finished by itself)
 //	stop-alloc [selector]            stopped outside the engine: desired stop,
 //	                                 client complete (its slot is now missing)
 //	promote [groups=a,b]             queue a command for the next step; a refused

@@ -26,7 +26,8 @@ type runner struct {
 	allocs     []rollout.Alloc
 	events     []rollout.Event
 	cmds       []rollout.Command
-	last       *rollout.Output // the last step's output, until applied
+	last       *rollout.Output      // the last step's output, until applied
+	failed     []rollout.JobVersion // History.FailedSpecs: versions that failed and were auto-reverted
 
 	alias      map[string]string // allocation ID → alias
 	byAlias    map[string]string // alias → allocation ID
@@ -55,9 +56,9 @@ var (
 	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
-		"reset": {"name", "start"}, "job": append([]string{"id"}, updateKeys...), "stop-job": nil, "allocs": nil,
+		"reset": {"name", "start"}, "job": append([]string{"id", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
 		"step": {"at"}, "apply": nil, "advance": nil,
-		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "stop-alloc": selectorKeys,
+		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
 		"promote": {"groups"}, "pause": nil, "resume": nil, "fail": nil, "set-health": {"ids", "healthy"}, "revert": {"version"},
 		"status": {"all"},
@@ -111,7 +112,7 @@ func (r *runner) exec(c *tcase) ([]string, error) {
 		return r.doApply()
 	case "advance":
 		return r.doAdvance(c.pos)
-	case "healthy", "unhealthy", "start", "lost", "stop-alloc", "event":
+	case "healthy", "unhealthy", "start", "lost", "failed", "complete", "stop-alloc", "event":
 		return r.doAllocVerb(c.verb, a)
 	case "promote", "pause", "resume", "fail", "set-health", "revert":
 		return r.doCommand(c.verb, a)
@@ -199,7 +200,18 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 		}
 		jv.Groups = append(jv.Groups, g)
 	}
+	if check, ok, err := submitCheck(a); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return r.submitChecked(jv, check)
+	}
 	r.versions = append(r.versions, jv)
+	return r.describeSubmitted(jv), nil
+}
+
+// describeSubmitted prints a submitted version and its groups.
+func (r *runner) describeSubmitted(jv rollout.JobVersion) []string {
 	out := []string{fmt.Sprintf("job %s v%d submitted at %s", jv.ID, jv.Version, r.fmtTime(r.now))}
 	for _, g := range jv.Groups {
 		line := fmt.Sprintf("  %s count=%d spec=%s: %s", g.Name, g.Count, g.Spec, describeStrategy(jv.Update, g.Update))
@@ -209,7 +221,7 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 		}
 		out = append(out, line)
 	}
-	return out, nil
+	return out
 }
 
 // doStopJob submits the next version with the job stopped.
@@ -226,13 +238,14 @@ func (r *runner) doStopJob() ([]string, error) {
 
 // doAllocs seeds allocations from a table whose first line names the
 // columns: group index version [id spec desired client canary deployment
-// health]. An index may be a range (0-9); "-" keeps a column's default.
+// health attempts status_time]. An index may be a range (0-9); "-" keeps a column's
+// default.
 func (r *runner) doAllocs(input []string) ([]string, error) {
 	if len(input) < 2 {
 		return nil, fmt.Errorf("allocs: want a header line and at least one row")
 	}
 	header := strings.Fields(input[0])
-	known := []string{"id", "group", "index", "version", "spec", "desired", "client", "canary", "deployment", "health"}
+	known := []string{"id", "group", "index", "version", "spec", "desired", "client", "canary", "deployment", "health", "attempts", "status_time"}
 	for _, h := range header {
 		if !slices.Contains(known, h) {
 			return nil, fmt.Errorf("allocs: unknown column %q (known: %s)", h, strings.Join(known, " "))
@@ -298,6 +311,16 @@ func (r *runner) doAllocs(input []string) ([]string, error) {
 				return nil, fmt.Errorf("allocs: unknown deployment %q", v)
 			}
 			base.DeploymentID = id
+		}
+		if v, ok := col["attempts"]; ok {
+			if base.Attempts, err = strconv.Atoi(v); err != nil {
+				return nil, fmt.Errorf("allocs: attempts %q: %v", v, err)
+			}
+		}
+		if v, ok := col["status_time"]; ok {
+			if base.StatusTime, err = r.parseTime(v); err != nil {
+				return nil, fmt.Errorf("allocs: status_time: %v", err)
+			}
 		}
 		health, hasHealth := col["health"]
 		var made []string
@@ -408,6 +431,11 @@ func (r *runner) doApply() ([]string, error) {
 		r.versions[out.Job.Version] = out.Job.Clone()
 		lines = append(lines, fmt.Sprintf("job v%d is stable", out.Job.Version))
 	}
+	if out.Revert != nil && len(r.versions) > 0 {
+		h := rollout.History{FailedSpecs: r.failed}
+		h.RecordStep(&r.versions[len(r.versions)-1], out)
+		r.failed = h.FailedSpecs
+	}
 	if out.Revert != nil {
 		if out.Revert.Version != uint64(len(r.versions)) {
 			lines = append(lines, fmt.Sprintf("BUG: revert version %d is not the next version %d", out.Revert.Version, len(r.versions)))
@@ -437,6 +465,7 @@ func (r *runner) doAdvance(pos []string) ([]string, error) {
 //	unhealthy [selector]  health verdict unhealthy now (no tracker)
 //	start     [selector] [at=T]  client running; task-started (and check-passing) events
 //	lost      [selector]  client lost: the node is down
+//	failed    [selector]  client failed; verdict unhealthy now unless it has one
 //	stop-alloc [selector] desired stop, client complete: stopped outside the
 //	                      engine (an operator), so its slot is missing
 //	event kind=K [task=T] [check=C] [at=T] [selector]  one event per allocation
@@ -484,6 +513,13 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 			al.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: r.now}
 		case "lost":
 			al.Client = rollout.ClientLost
+		case "failed":
+			al.Client, al.StatusTime = rollout.ClientFailed, r.now
+			if al.Health.Status == "" {
+				al.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: r.now}
+			}
+		case "complete":
+			al.Client, al.StatusTime = rollout.ClientComplete, r.now
 		case "stop-alloc":
 			al.Desired, al.Client = rollout.DesiredStop, rollout.ClientComplete
 		case "start":
@@ -503,7 +539,7 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 		return nil, fmt.Errorf("%s: the selector matches no allocation", verb)
 	}
 	what := map[string]string{
-		"healthy": "healthy", "unhealthy": "unhealthy", "lost": "lost", "stop-alloc": "stopped",
+		"healthy": "healthy", "unhealthy": "unhealthy", "lost": "lost", "failed": "failed", "complete": "completed", "stop-alloc": "stopped",
 		"start": "started (events queued)", "event": string(kind) + " (events queued)",
 	}[verb]
 	return []string{what + ": " + strings.Join(names, " ")}, nil

@@ -8,7 +8,7 @@ import (
 	"github.com/rollout-go/rollout/rollouttest"
 )
 
-// BlueGreen replays the update block's documentation (seeds 003 and 004):
+// BlueGreen replays the update block's documentation:
 // the blue/green example (group "api-server", count 3, canary 3,
 // max_parallel 3), promoted so that every old allocation stops and the
 // deployment succeeds in the same step; then the "Upgrade Stanza
@@ -16,7 +16,7 @@ import (
 var BlueGreen = Walkthrough{
 	Name:  "blue-green",
 	Title: "docs: blue/green deployment, and update block inheritance",
-	Seed:  "seeds/003 and 004 (update Stanza - Job Specification)",
+	Seed:  `Nomad's documentation "update Stanza - Job Specification"`,
 	Run:   blueGreen,
 }
 
@@ -31,7 +31,7 @@ func blueGreenJob(image string) rollout.JobVersion {
 	}
 }
 
-// inheritanceJob is the seed's "Upgrade Stanza Inheritance" job, with
+// inheritanceJob is the tutorial's "Upgrade Stanza Inheritance" job, with
 // groups of 3 allocations.
 func inheritanceJob(image string) rollout.JobVersion {
 	return rollout.JobVersion{
@@ -68,7 +68,7 @@ func blueGreen(s *Session) {
 	s.Say("Upgrade stanza inheritance: the job's update block is inherited by each",
 		"group, whose own block takes precedence. The merged blocks (rollout.Merge),",
 		"with the defaults of the fields no block writes; progress_deadline, written",
-		"nowhere, is healthy_deadline + 5m (DESIGN.md §3):")
+		"nowhere, is healthy_deadline + 5m:")
 	job := inheritanceJob("example:1")
 	if s.ok() {
 		for _, g := range job.Groups {

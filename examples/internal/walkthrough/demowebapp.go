@@ -7,17 +7,17 @@ import (
 	"github.com/rollout-go/rollout/rollouttest"
 )
 
-// DemoWebapp replays seed 002 (アプリケーションのアップデート, "updating an
+// DemoWebapp replays the tutorial (アプリケーションのアップデート, "updating an
 // application"): update-demo-webapp, count 10, first without an update
 // block, then `update {}` (one at a time), then max_parallel 3, then a
 // canary of 3 with a broken image left failing, then a healthy canary of 3,
 // promoted and rolled 2 at a time.
 //
-// Where the seed's output cannot be reproduced, the numbers here follow the
+// Where the tutorial's output cannot be reproduced, the numbers here follow the
 // semantics, and a comment at each place says so. In short:
-//   - The seed's first status lists version 1 with a successful deployment:
+//   - The tutorial's first status lists version 1 with a successful deployment:
 //     Nomad 0.10 and later give a job without an update block a default
-//     one. DESIGN.md §3 keeps the older rule ("If omitted, rolling updates
+//     one. rollout keeps the older rule ("If omitted, rolling updates
 //     and canaries are disabled"): no update block, no deployment; a
 //     change replaces (or updates in place) every allocation at once.
 //   - Its plans print their update diffs in reverse (old value on the
@@ -31,7 +31,7 @@ import (
 var DemoWebapp = Walkthrough{
 	Name:  "demo-webapp",
 	Title: "update-demo-webapp: rolling updates, a failing canary, a promoted canary",
-	Seed:  "seeds/002 (アプリケーションのアップデート)",
+	Seed:  `the tutorial "アプリケーションのアップデート" (updating an application)`,
 	Run:   demoWebapp,
 }
 
@@ -44,7 +44,7 @@ const (
 func demoJob(count int, image string, update *rollout.UpdateBlock) rollout.JobVersion {
 	return rollout.JobVersion{
 		ID:     "update-demo-webapp",
-		Update: update, // every update block of the seed is at the job level
+		Update: update, // every update block of the tutorial is at the job level
 		Groups: []rollout.Group{{
 			Name: "update-demo-webapp", Count: count,
 			Spec:  image, // the image stands for the whole group spec
@@ -67,7 +67,7 @@ func demoWebapp(s *Session) {
 		},
 	})
 
-	// The seed's first status shows version 1, 4 of its allocations created
+	// The tutorial's first status shows version 1, 4 of its allocations created
 	// a minute before the other 6 and modified since: the job first ran
 	// with count 4 (version 0), then count 10 (version 1), which updated
 	// the 4 in place and placed 6.
@@ -75,12 +75,12 @@ func demoWebapp(s *Session) {
 		"(First run with count = 4, version 0; then count = 10, version 1.)")
 	s.Run("my-first-update.nomad", demoJob(4, demoV1, nil))
 	s.Settle()
-	s.WaitUntil(time.Date(2020, 2, 5, 16, 57, 24, 0, jst)) // the seed's Submit Date
+	s.WaitUntil(time.Date(2020, 2, 5, 16, 57, 24, 0, jst)) // the tutorial's Submit Date
 	s.Plan("my-first-update.nomad", demoJob(10, demoV1, nil))
 	s.Run("my-first-update.nomad", demoJob(10, demoV1, nil))
 	s.Settle()
 	s.Wait(time.Minute)
-	s.Say("Without an update block there is no deployment (DESIGN.md §3; Nomad 0.10+",
+	s.Say("Without an update block there is no deployment (the rule before Nomad 0.10; Nomad 0.10+",
 		"would show a deployment here, from its default update block).")
 	s.Status("v1 running")
 
@@ -97,14 +97,14 @@ func demoWebapp(s *Session) {
 	s.Settle()
 	s.DeploymentStatus()
 
-	// The seed's later statuses list no allocation older than version 2's:
+	// The tutorial's later statuses list no allocation older than version 2's:
 	// Nomad had garbage-collected them. The cluster does the same, so that
 	// the Summary counts match.
 	s.C.GC()
 	s.Say("my-first-update-v3.nomad: max_parallel = 3, health_check = \"task_states\",",
 		"min_healthy_time = \"5s\", healthy_deadline = \"10m\", progress_deadline = \"20m\";",
 		"the image goes back to v1 (think of it as an upgrade).",
-		"The seed's plan says \"1 create/destroy update, 9 ignore\"; with max_parallel = 3",
+		"The tutorial's plan says \"1 create/destroy update, 9 ignore\"; with max_parallel = 3",
 		"the first step replaces 3.")
 	v3 := demoJob(10, demoV1, &rollout.UpdateBlock{
 		MaxParallel: intp(3), HealthCheck: checkp(rollout.HealthTaskStates),
@@ -134,14 +134,14 @@ func demoWebapp(s *Session) {
 	})
 	s.Say("Beside the 10 running allocations, the 3 canaries started and failed; the",
 		"update stops there. (Nomad reschedules the failed canaries after a delay, 30s",
-		"here: the seed's \"Future Rescheduling Attempts\"; the version below comes first.)")
+		"here: the tutorial's \"Future Rescheduling Attempts\"; the version below comes first.)")
 	s.Status("v4 canaries failed")
 	s.Wait(15 * time.Second)
 
-	s.C.GC() // Nomad's garbage collection again: the seed lists no version 2 allocation from here on
+	s.C.GC() // Nomad's garbage collection again: the tutorial lists no version 2 allocation from here on
 	s.Say("my-first-update-v5.nomad: canary = 3, max_parallel = 2, a working image (v2).",
 		"The plan stops the 3 broken canaries of version 4 and places 3 new ones",
-		"(the seed prints \"3 destroy, 10 in-place update\").")
+		"(the tutorial prints \"3 destroy, 10 in-place update\").")
 	v5 := demoJob(10, demoV2, &rollout.UpdateBlock{
 		MaxParallel: intp(2), HealthCheck: checkp(rollout.HealthTaskStates),
 		MinHealthyTime: durp(5 * time.Second), HealthyDeadline: durp(time.Minute), ProgressDeadline: durp(2 * time.Minute),

@@ -7,11 +7,11 @@ import (
 	"github.com/rollout-go/rollout/rollouttest"
 )
 
-// GeoAPIServer replays seed 001 ("Rolling Upgrades"): geo-api-server, count
+// GeoAPIServer replays the tutorial ("Rolling Upgrades"): geo-api-server, count
 // 6, rolls from geo-api-server:0.1 to 0.2 two at a time; then a bad image
 // (0.33) fails, and auto_revert brings back version 1's image as version 3.
 //
-// Where the seed's output disagrees with itself, the numbers here follow
+// Where the tutorial's output disagrees with itself, the numbers here follow
 // the semantics: its final `nomad status` names the group "cache" (a
 // copy-and-paste slip: the job has only "api-server"); its `job history`
 // diffs show only the image, though version 2 also added auto_revert
@@ -19,7 +19,7 @@ import (
 var GeoAPIServer = Walkthrough{
 	Name:  "geo-api-server",
 	Title: "geo-api-server: rolling upgrade, then a failed deployment and auto-revert",
-	Seed:  "seeds/001 (Rolling Upgrades)",
+	Seed:  `the tutorial "Rolling Upgrades"`,
 	Run:   geo,
 }
 
@@ -28,9 +28,9 @@ func geoJob(image string, autoRevert bool) rollout.JobVersion {
 		MaxParallel:     intp(2),
 		MinHealthyTime:  durp(30 * time.Second),
 		HealthyDeadline: durp(10 * time.Minute),
-		// The seed predates progress deadlines: back then the first
+		// The tutorial predates progress deadlines: back then the first
 		// unhealthy allocation failed a deployment at once. Today that is
-		// progress_deadline = 0 (DESIGN.md §8), and it gives the seed's
+		// progress_deadline = 0, and it gives the tutorial's
 		// description "Failed due to unhealthy allocations - rolling back to
 		// job version 1". With a progress deadline, rollout would instead
 		// replace the unhealthy allocations until the deadline passed.

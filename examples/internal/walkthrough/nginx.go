@@ -12,7 +12,7 @@ func durp(d time.Duration) *time.Duration               { return &d }
 func boolp(b bool) *bool                                { return &b }
 func checkp(h rollout.HealthCheck) *rollout.HealthCheck { return &h }
 
-// Nginx replays seed 000 ("Lesson 06: Rolling Updates and Versioning"): an
+// Nginx replays the tutorial ("Lesson 06: Rolling Updates and Versioning"): an
 // nginx service of count 2 moves from nginx:1.25.0 to nginx:1.26.0 one
 // allocation at a time (max_parallel = 1), gated on its service check.
 //
@@ -25,7 +25,7 @@ func checkp(h rollout.HealthCheck) *rollout.HealthCheck { return &h }
 var Nginx = Walkthrough{
 	Name:  "nginx",
 	Title: "nginx-updater: a rolling update, one allocation at a time",
-	Seed:  "seeds/000 (Lesson 06: Rolling Updates and Versioning)",
+	Seed:  `the tutorial "Lesson 06: Rolling Updates and Versioning"`,
 	Run:   nginx,
 }
 

@@ -1,11 +1,12 @@
-// Package walkthrough replays the seed walkthroughs (shared/seeds) on a
+// Package walkthrough replays Nomad's update-block tutorials on a
 // rollouttest.Cluster, in simulated time, printing at each moment what a
-// reader of the seeds looks at: `nomad job status`, `job deployments`,
+// reader of the tutorials looks at: `nomad job status`, `job deployments`,
 // `deployment status`, `job history -p` and `job plan`. The programs under
 // examples/ run one walkthrough each; examples/tour runs them all.
 package walkthrough
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,11 +16,11 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
-	"github.com/rollout-go/rollout/examples/internal/view"
 	"github.com/rollout-go/rollout/rollouttest"
+	"github.com/rollout-go/rollout/view"
 )
 
-// Walkthrough is one seed walkthrough.
+// Walkthrough is one tutorial walkthrough.
 type Walkthrough struct {
 	// Name picks it on the command line (-walkthrough NAME).
 	Name string
@@ -29,7 +30,7 @@ type Walkthrough struct {
 	Run func(s *Session)
 }
 
-// All lists the walkthroughs, in the seeds' order.
+// All lists the walkthroughs, in the order of the tutorials.
 var All = []Walkthrough{Nginx, GeoAPIServer, DemoWebapp, BlueGreen}
 
 // Find returns the walkthrough with the name.
@@ -67,14 +68,20 @@ type Session struct {
 	start    time.Time
 	job      string
 	timeline *view.Timeline
+	store    rollout.Store // where each step's state is saved; nil for none
+	revs     map[string]uint64
 	steps    int           // steps of the clusters set up before C
 	elapsed  time.Duration // their simulated time
 	err      error
 }
 
 // Play replays a walkthrough, writing its transcript to w.
-func Play(wt Walkthrough, w io.Writer) (*Session, error) {
-	s := &Session{w: w, title: wt.Title}
+func Play(wt Walkthrough, w io.Writer) (*Session, error) { return playInto(wt, w, nil) }
+
+// playInto replays a walkthrough, saving each step's state in store (nil:
+// none).
+func playInto(wt Walkthrough, w io.Writer, store rollout.Store) (*Session, error) {
+	s := &Session{w: w, title: wt.Title, store: store}
 	fmt.Fprintf(w, "#### %s\n#### replays %s\n", wt.Title, wt.Seed)
 	wt.Run(s)
 	if s.err == nil && s.C != nil {
@@ -99,7 +106,26 @@ func (s *Session) Setup(job string, cfg rollouttest.Config) {
 		s.timeline.Sample(c.Now(), j.Version, c.Allocations())
 		s.timeline.MarkTransitions(c.Now(), &st.Output)
 		s.outs = append(s.outs, st.Output)
+		s.save(c)
 	})
+}
+
+// save stores the job's state after a step, as a scheduler would: its
+// versions, deployments and allocation records, by compare-and-set.
+func (s *Session) save(c *rollouttest.Cluster) {
+	if s.store == nil || s.err != nil {
+		return
+	}
+	if s.revs == nil {
+		s.revs = map[string]uint64{}
+	}
+	st := rollout.State{Revision: s.revs[s.job], History: c.History(), Deployments: c.Deployments(), Allocs: c.Allocations()}
+	rev, err := s.store.Save(context.Background(), s.job, st)
+	if err != nil {
+		s.fail(fmt.Errorf("save the state of job %q: %w", s.job, err))
+		return
+	}
+	s.revs[s.job] = rev
 }
 
 func (s *Session) fail(err error) {
@@ -287,6 +313,12 @@ func (s *Session) Snapshot(label string) (Snapshot, bool) {
 // walkthrough (all of them for the tour, name ""), writes the transcript
 // to stdout and, with -svg FILE, the timelines to FILE.
 func Main(name string, args []string, stdout io.Writer) error {
+	return MainWithStore(name, args, stdout, nil)
+}
+
+// MainWithStore is Main, saving each job's state after every step in
+// store (nil: none), as a scheduler keeps its desired state.
+func MainWithStore(name string, args []string, stdout io.Writer, store rollout.Store) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	svg := fs.String("svg", "", "write an SVG timeline of the rollouts to `FILE`")
@@ -319,7 +351,7 @@ func Main(name string, args []string, stdout io.Writer) error {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		s, err := Play(wt, stdout)
+		s, err := playInto(wt, stdout, store)
 		if err != nil {
 			return fmt.Errorf("%s: %w", wt.Name, err)
 		}

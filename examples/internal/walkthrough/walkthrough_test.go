@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/rollout-go/rollout"
-	"github.com/rollout-go/rollout/examples/internal/view"
+	"github.com/rollout-go/rollout/view"
 )
 
 func play(t *testing.T, wt Walkthrough) *Session {
@@ -25,7 +25,7 @@ func play(t *testing.T, wt Walkthrough) *Session {
 }
 
 // deployed is one row of the Deployed table: Promoted, Desired, Canaries,
-// Placed, Healthy, Unhealthy, as the seeds print them.
+// Placed, Healthy, Unhealthy, as the tutorials print them.
 type deployed struct {
 	Promoted                                      bool
 	Desired, Canaries, Placed, Healthy, Unhealthy int
@@ -106,13 +106,13 @@ func TestSeed000Nginx(t *testing.T) {
 func TestSeed001GeoAPIServer(t *testing.T) {
 	s := play(t, GeoAPIServer)
 	if got := s.Plans; !reflect.DeepEqual(got, []string{"api-server: 2 create/destroy update, 4 ignore"}) {
-		t.Errorf("plans %q, want the seed's \"2 create/destroy update, 4 ignore\"", got)
+		t.Errorf("plans %q, want the tutorial's \"2 create/destroy update, 4 ignore\"", got)
 	}
 	checkSnapshots(t, s, []want{
 		{"v1 mid-rollout", rollout.StatusRunning, rollout.DescRunning, deployed{Desired: 6, Placed: 4, Healthy: 2}, summary{Running: 6, Complete: 4},
-			"the seed's `nomad status` during the rolling upgrade"},
+			"the tutorial's `nomad status` during the rolling upgrade"},
 		{"v1 deployed", rollout.StatusSuccessful, rollout.DescSuccessful, deployed{Desired: 6, Placed: 6, Healthy: 6}, summary{Running: 6, Complete: 6},
-			"the seed's `nomad status` after the deployment"},
+			"the tutorial's `nomad status` after the deployment"},
 	})
 	wantDeps := []string{
 		"v3 successful Deployment completed successfully",
@@ -121,14 +121,14 @@ func TestSeed001GeoAPIServer(t *testing.T) {
 		"v0 successful Deployment completed successfully",
 	}
 	if got := deploymentList(s); !reflect.DeepEqual(got, wantDeps) {
-		t.Errorf("nomad job deployments:\n%s\nwant the seed's:\n%s", strings.Join(got, "\n"), strings.Join(wantDeps, "\n"))
+		t.Errorf("nomad job deployments:\n%s\nwant the tutorial's:\n%s", strings.Join(got, "\n"), strings.Join(wantDeps, "\n"))
 	}
 	var stable []bool
 	for _, v := range s.C.History().Versions {
 		stable = append(stable, v.Stable)
 	}
 	if !reflect.DeepEqual(stable, []bool{true, true, false, true}) {
-		t.Errorf("versions 0..3 Stable %v, want the seed's true, true, false, true", stable)
+		t.Errorf("versions 0..3 Stable %v, want the tutorial's true, true, false, true", stable)
 	}
 	j, _ := s.C.Job()
 	if j.RevertOf == nil || *j.RevertOf != 1 || j.Groups[0].Spec != "geo-api-server:0.2" {
@@ -140,13 +140,13 @@ func TestSeed002DemoWebapp(t *testing.T) {
 	s := play(t, DemoWebapp)
 	checkSnapshots(t, s, []want{
 		{"v1 running", "", "", deployed{}, summary{Running: 10},
-			"no update block: no deployment (DESIGN.md §3)"},
+			"no update block: no deployment (the rule before Nomad 0.10)"},
 		{"v4 canaries failed", rollout.StatusRunning, rollout.DescRunningNeedsPromotion, deployed{Desired: 10, Canaries: 3, Placed: 3, Unhealthy: 3}, summary{Running: 10, Failed: 3, Complete: 10},
-			"the seed's status of the broken canaries (its Failed 13 is Nomad's cumulative count)"},
+			"the tutorial's status of the broken canaries (its Failed 13 is Nomad's cumulative count)"},
 		{"v5 canaries", rollout.StatusRunning, rollout.DescRunningNeedsPromotion, deployed{Desired: 10, Canaries: 3, Placed: 3, Healthy: 2}, summary{Running: 13, Failed: 3},
-			"the seed's status of the healthy canaries before promotion"},
+			"the tutorial's status of the healthy canaries before promotion"},
 		{"v5 deployed", rollout.StatusSuccessful, rollout.DescSuccessful, deployed{Promoted: true, Desired: 10, Canaries: 3, Placed: 10, Healthy: 10}, summary{Running: 10, Failed: 3, Complete: 10},
-			"the seed's final status"},
+			"the tutorial's final status"},
 	})
 	wantPlans := []string{
 		"update-demo-webapp: 6 create, 4 in-place update",
@@ -250,7 +250,7 @@ func TestSVGTimeline(t *testing.T) {
 			texts[strings.TrimSpace(e.Text)] = true
 		}
 	})
-	for _, c := range []string{"marker promote", "marker fail", "marker revert", "marker submit", "marker success", "series old", "series new", "series healthy"} {
+	for _, c := range []string{"marker promote", "marker fail", "marker revert", "marker submit", "marker success", "area old", "area new-healthy", "area new-pending", "phase rolling", "phase canary"} {
 		if classes[c] == 0 {
 			t.Errorf("no element of class %q; classes: %v", c, classes)
 		}

@@ -1,0 +1,147 @@
+// Command rollout validates, plans and simulates Nomad job files with the
+// rollout library, in the style of the nomad CLI:
+//
+//	rollout validate FILE...
+//	rollout plan OLD NEW
+//	rollout simulate [-fail canaries|vN|alloc=N] [-json] FILE...
+//
+// Exit codes: 0 when all is well, 1 when problems were found (a file that
+// does not load or validate, a failed deployment in a simulation), 2 for a
+// usage error. Every subcommand takes -help.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/rollout-go/rollout/jobspec"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitProblems = 1
+	exitUsage    = 2
+)
+
+const usage = `Usage: rollout <command> [options] [args]
+
+Validate, plan and simulate Nomad job files with rollout, the deployment
+state machine of Nomad's update block.
+
+Commands:
+    validate    Check job files, reporting every problem with its position
+    plan        Show what submitting NEW over OLD would do (nomad job plan)
+    simulate    Run job versions through a simulated cluster
+
+Run "rollout <command> -help" for a command's options.
+
+Exit codes: 0 ok, 1 problems found, 2 usage error.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs the command line args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "validate":
+		return validateCmd(args[1:], stdout, stderr)
+	case "plan":
+		return planCmd(args[1:], stdout, stderr)
+	case "simulate":
+		return simulateCmd(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "rollout: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// parse parses flags placed anywhere among the arguments (nomad's CLI
+// takes them first; both work). It returns the positional arguments, or
+// a exit code to return at once (help or a usage error).
+func parse(fs *flag.FlagSet, args []string, help string, stdout, stderr io.Writer) ([]string, int, bool) {
+	fs.SetOutput(io.Discard)
+	var rest []string
+	for {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, help)
+			printDefaults(fs, stdout)
+			return nil, exitOK, false
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "rollout %s: %v\n\n%s", fs.Name(), err, help)
+			printDefaults(fs, stderr)
+			return nil, exitUsage, false
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, 0, true
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
+}
+
+func printDefaults(fs *flag.FlagSet, w io.Writer) {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	if b.Len() > 0 {
+		fmt.Fprintf(w, "\nOptions:\n%s", b.String())
+	}
+}
+
+// vars is the repeatable -var name=value flag.
+type vars map[string]string
+
+func (v vars) String() string { return "" }
+
+func (v vars) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("-var %q: want name=value", s)
+	}
+	v[name] = value
+	return nil
+}
+
+// load reads and validates a job file, printing its problems to w. It
+// reports whether the file is good.
+func load(path string, opts *jobspec.Options, w io.Writer) (*jobspec.Job, bool) {
+	job, err := jobspec.LoadFile(path, opts)
+	if err == nil {
+		err = job.Validate()
+	}
+	if err != nil {
+		printErrors(w, err)
+		return job, false
+	}
+	return job, true
+}
+
+// printErrors prints each problem of err on its own line.
+func printErrors(w io.Writer, err error) {
+	var me *multierror.Error
+	if errors.As(err, &me) {
+		for _, e := range me.Errors {
+			fmt.Fprintln(w, e)
+		}
+		return
+	}
+	fmt.Fprintln(w, err)
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/jobspec"
+	"github.com/rollout-go/rollout/rollouttest"
+	"github.com/rollout-go/rollout/view"
+)
+
+const simulateHelp = `Usage: rollout simulate [options] FILE...
+
+Run the job files, in order, as versions 0, 1, 2, ... of one job through a
+simulated cluster with scripted health, and print the timeline: each
+submission, every deployment transition with its simulated time, and the
+deployment status after each version settles. Canaries waiting for a
+promotion are promoted once healthy ("nomad deployment promote").
+
+Allocations start 5s after placement and pass their checks at once,
+unless -fail scripts them:
+    -fail vN        allocations of version N fail 8s after placement
+    -fail canaries  the allocations of the last version fail (its canaries
+                    first, when it has any)
+    -fail alloc=N   the N-th allocation placed in the simulation (from 1)
+                    is marked unhealthy (nomad deployment fail-alloc health)
+                    one second after its placement
+
+A line on stderr reports progress through the versions.
+
+Exit codes: 0 every deployment succeeded, 1 a file has problems or a
+deployment failed, 2 usage error.
+`
+
+// simResult is one version's outcome, as -json prints it.
+type simResult struct {
+	File        string               `json:"file"`
+	Version     uint64               `json:"version"`
+	Deployments []rollout.Deployment `json:"deployments"`
+}
+
+func simulateCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	vs := vars{}
+	fs.Var(vs, "var", "set a variable, as name=value (repeatable)")
+	fail := fs.String("fail", "", "script a failure: vN, canaries or alloc=N")
+	asJSON := fs.Bool("json", false, "print the deployments of each version as JSON instead of the timeline")
+	svg := fs.String("svg", "", "also draw the rollout as an SVG timeline into this file")
+	files, code, ok := parse(fs, args, simulateHelp, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "rollout simulate: no job file given\n\n%s", simulateHelp)
+		return exitUsage
+	}
+	var jobs []*jobspec.Job
+	bad := false
+	for i, f := range files {
+		j, ok := load(f, &jobspec.Options{Vars: vs, Version: uint64(i)}, stdout)
+		bad = bad || !ok
+		jobs = append(jobs, j)
+	}
+	if bad {
+		return exitProblems
+	}
+	failing, failAlloc := -1, 0
+	switch {
+	case *fail == "":
+	case *fail == "canaries":
+		failing = len(jobs) - 1
+	case strings.HasPrefix(*fail, "v"):
+		n, err := strconv.Atoi((*fail)[1:])
+		if err != nil || n < 0 || n >= len(jobs) {
+			fmt.Fprintf(stderr, "rollout simulate: -fail %s: want v0 to v%d\n", *fail, len(jobs)-1)
+			return exitUsage
+		}
+		failing = n
+	case strings.HasPrefix(*fail, "alloc="):
+		n, err := strconv.Atoi(strings.TrimPrefix(*fail, "alloc="))
+		if err != nil || n < 1 {
+			fmt.Fprintf(stderr, "rollout simulate: -fail %s: want alloc=N with N from 1\n", *fail)
+			return exitUsage
+		}
+		failAlloc = n
+	default:
+		fmt.Fprintf(stderr, "rollout simulate: -fail %q: want vN, canaries or alloc=N\n", *fail)
+		return exitUsage
+	}
+	cfg := rollouttest.Config{
+		Default:   rollouttest.Behavior{StartAfter: 5 * time.Second},
+		Behaviors: map[string]rollouttest.Behavior{},
+	}
+	if failing >= 0 {
+		for _, g := range jobs[failing].Version.Groups {
+			cfg.Behaviors[g.Spec] = rollouttest.Behavior{NeverStarts: true, FailsAfter: 8 * time.Second}
+		}
+	}
+	c := rollouttest.NewCluster(cfg)
+	start := c.Now()
+	since := func() string { return "+" + c.Now().Sub(start).String() }
+	out := stdout
+	if *asJSON {
+		out = io.Discard
+	}
+	placed := 0
+	var tl *view.Timeline
+	if *svg != "" {
+		tl = view.NewTimeline(jobs[0].Version.ID, start)
+	}
+	c.Observe(func(c *rollouttest.Cluster, info rollouttest.StepInfo) {
+		if tl != nil {
+			if job, ok := c.Job(); ok {
+				tl.Sample(c.Now(), job.Version, info.Output.Apply(c.Allocations())) // as the step leaves them
+			}
+			tl.MarkTransitions(c.Now(), &info.Output)
+		}
+		for _, tr := range info.Output.Transitions {
+			fmt.Fprintf(out, "[%s] deployment %s %s: %s\n", since(), short(tr.DeploymentID), tr.Kind, tr.Reason)
+		}
+		for _, p := range info.Output.Place {
+			placed++
+			if placed != failAlloc {
+				continue
+			}
+			id, name := p.ID, p.Name
+			c.After(time.Second, func(c *rollouttest.Cluster) {
+				fmt.Fprintf(out, "[%s] allocation %s (%s) marked unhealthy\n", since(), short(id), name)
+				if err := c.Command(rollout.SetHealth(false, id)); err != nil {
+					fmt.Fprintf(out, "[%s] set-health: %v\n", since(), err)
+				}
+			})
+		}
+	})
+	var results []simResult
+	failed := false
+	for i, f := range files {
+		fmt.Fprintf(stderr, "rollout simulate: version %d of %d (%s)\n", i+1, len(files), f)
+		before := len(c.Deployments())
+		fmt.Fprintf(out, "\n[%s] $ nomad job run %s\n", since(), f)
+		v, err := c.Submit(jobs[i].Version)
+		if err != nil {
+			printErrors(stdout, err)
+			return exitProblems
+		}
+		fmt.Fprintf(out, "==> job version %d submitted\n", v.Version)
+		if tl != nil {
+			tl.Mark(c.Now(), view.MarkSubmit, fmt.Sprintf("v%d submitted", v.Version))
+		}
+		for {
+			err := c.RunUntil(awaitingPromotion)
+			if errors.Is(err, rollouttest.ErrSettled) {
+				break
+			}
+			if err != nil {
+				fmt.Fprintf(stdout, "simulation: %v\n", err)
+				return exitProblems
+			}
+			fmt.Fprintf(out, "\n[%s] $ nomad job status %s\n", since(), v.ID)
+			status(out, c.Deployment())
+			fmt.Fprintf(out, "\n[%s] $ nomad deployment promote %s\n", since(), short(c.Deployment().ID))
+			if err := c.Command(rollout.Promote()); err != nil {
+				fmt.Fprintf(stdout, "promote: %v\n", err)
+				return exitProblems
+			}
+			if tl != nil {
+				tl.Mark(c.Now(), view.MarkPromote, "promote")
+			}
+		}
+		deps := c.Deployments()[before:]
+		if d := c.Deployment(); d != nil {
+			fmt.Fprintf(out, "\n[%s] $ nomad job status %s\n", since(), v.ID)
+			status(out, d)
+		}
+		for _, d := range deps {
+			failed = failed || d.Status == rollout.StatusFailed
+		}
+		results = append(results, simResult{File: f, Version: v.Version, Deployments: deps})
+	}
+	if len(c.Deployments()) > 0 {
+		fmt.Fprintf(out, "\n[%s] $ nomad job deployments\n", since())
+		deployments(out, c.Deployments())
+	}
+	if tl != nil {
+		if err := writeTimeline(*svg, tl); err != nil {
+			fmt.Fprintf(stderr, "rollout simulate: -svg: %v\n", err)
+			return exitProblems
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitProblems
+		}
+	}
+	if failed {
+		return exitProblems
+	}
+	return exitOK
+}
+
+// awaitingPromotion holds when the deployment waits for a manual
+// promotion and every group's canaries are healthy.
+func awaitingPromotion(c *rollouttest.Cluster) bool {
+	d := c.Deployment()
+	if d == nil || !d.RequiresPromotion() || d.HasAutoPromote() {
+		return false
+	}
+	for _, g := range d.Groups {
+		if g.DesiredCanaries > 0 && !g.Promoted && g.Healthy < g.DesiredCanaries {
+			return false
+		}
+	}
+	return true
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// status prints the latest deployment as `nomad job status` does.
+func status(w io.Writer, d *rollout.Deployment) {
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(w, "Latest Deployment\nID          = %s\nStatus      = %s\nDescription = %s\n\nDeployed\n", short(d.ID), d.Status, d.Description)
+	canaries := false
+	for _, g := range d.Groups {
+		canaries = canaries || g.DesiredCanaries > 0
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	if canaries {
+		fmt.Fprintln(tw, "Task Group\tPromoted\tDesired\tCanaries\tPlaced\tHealthy\tUnhealthy")
+	} else {
+		fmt.Fprintln(tw, "Task Group\tDesired\tPlaced\tHealthy\tUnhealthy")
+	}
+	for _, g := range d.Groups {
+		if canaries {
+			promoted := "-"
+			if g.DesiredCanaries > 0 {
+				promoted = strconv.FormatBool(g.Promoted)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", g.Name, promoted, g.DesiredTotal, g.DesiredCanaries, g.Placed, g.Healthy, g.Unhealthy)
+		} else {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", g.Name, g.DesiredTotal, g.Placed, g.Healthy, g.Unhealthy)
+		}
+	}
+	tw.Flush()
+}
+
+// deployments prints `nomad job deployments`, newest first.
+func deployments(w io.Writer, deps []rollout.Deployment) {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tJob ID\tJob Version\tStatus\tDescription")
+	for i := len(deps) - 1; i >= 0; i-- {
+		d := deps[i]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", short(d.ID), d.JobID, d.JobVersion, d.Status, d.Description)
+	}
+	tw.Flush()
+}
+
+// writeTimeline draws the timeline into the file.
+func writeTimeline(path string, tl *view.Timeline) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := view.WriteSVG(f, tl.Title, []*view.Timeline{tl}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

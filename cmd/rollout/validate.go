@@ -1,0 +1,44 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/rollout-go/rollout/jobspec"
+)
+
+const validateHelp = `Usage: rollout validate [options] FILE...
+
+Load each job file (HCL2, or the JSON of "nomad job inspect") and check it
+as rollout does before deploying it. Every problem of every file is
+printed, one a line, as FILE:LINE:COLUMN: problem.
+
+Exit codes: 0 every file is valid, 1 problems found, 2 usage error.
+`
+
+func validateCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	vs := vars{}
+	fs.Var(vs, "var", "set a variable, as name=value (repeatable)")
+	files, code, ok := parse(fs, args, validateHelp, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(stderr, "rollout validate: no job file given\n\n%s", validateHelp)
+		return exitUsage
+	}
+	bad := 0
+	for _, f := range files {
+		if _, ok := load(f, &jobspec.Options{Vars: vs}, stdout); !ok {
+			bad++
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: job validation successful\n", f)
+	}
+	if bad > 0 {
+		return exitProblems
+	}
+	return exitOK
+}

@@ -1,0 +1,26 @@
+package dashboard
+
+import (
+	"context"
+
+	"github.com/rollout-go/rollout"
+)
+
+// Backend is what the dashboard needs of the process that runs rollouts:
+// the jobs, each job's stored state, a way to send an operator command
+// through the same path every other command takes, and a signal when a
+// job's state changes. An adapter over a rollout.Manager or a set of
+// rollout.Runners implements it in a few lines.
+type Backend interface {
+	// Jobs returns the IDs of the jobs to show, in the order to show them.
+	Jobs(ctx context.Context) ([]string, error)
+	// State returns the job's state as its Store holds it.
+	State(ctx context.Context, job string) (rollout.State, error)
+	// Command sends an operator command to the job's rollout and returns
+	// once it was applied or refused; a refused command returns Step's
+	// error (a *rollout.CommandError), which the page shows.
+	Command(ctx context.Context, job string, cmd rollout.Command) error
+	// Subscribe returns a channel that receives a value after each change
+	// of the job's state (changes may be coalesced), until ctx ends.
+	Subscribe(ctx context.Context, job string) (<-chan struct{}, error)
+}

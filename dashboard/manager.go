@@ -1,0 +1,65 @@
+package dashboard
+
+import (
+	"context"
+
+	"github.com/rollout-go/rollout"
+)
+
+// ManagerBackend serves the jobs a rollout.Manager supervises: their state
+// from the Manager's Store, commands through Manager.Command, and changes
+// from the Store when it is a rollout.Notifier (every save), else from
+// Manager.Watch (every change of the deployment).
+func ManagerBackend(m *rollout.Manager) Backend { return managerBackend{m} }
+
+type managerBackend struct{ m *rollout.Manager }
+
+func (b managerBackend) Jobs(context.Context) ([]string, error) {
+	var out []string
+	for _, j := range b.m.Jobs() {
+		out = append(out, j.JobID)
+	}
+	return out, nil
+}
+
+func (b managerBackend) State(ctx context.Context, job string) (rollout.State, error) {
+	return b.m.Store().Load(ctx, job)
+}
+
+func (b managerBackend) Command(ctx context.Context, job string, cmd rollout.Command) error {
+	return b.m.Command(ctx, job, cmd)
+}
+
+func (b managerBackend) Subscribe(ctx context.Context, job string) (<-chan struct{}, error) {
+	out := make(chan struct{}, 1)
+	if n, ok := b.m.Store().(rollout.Notifier); ok {
+		revs, err := n.Changes(ctx, job)
+		if err != nil {
+			return nil, err
+		}
+		go forward(ctx, revs, out)
+		return out, nil
+	}
+	go forward(ctx, b.m.Watch(ctx, job), out)
+	return out, nil
+}
+
+// forward signals out once per value of in (coalescing), until in closes
+// or ctx ends; then it closes out.
+func forward[T any](ctx context.Context, in <-chan T, out chan<- struct{}) {
+	defer close(out)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-in:
+			if !ok {
+				return
+			}
+			select {
+			case out <- struct{}{}:
+			default:
+			}
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package dashboard
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/view"
+)
+
+// jobPage is what a job's page shows.
+type jobPage struct {
+	Title, Job string
+	Token      string
+	CanCommand bool
+	Versions   []rollout.JobVersion // newest first
+	Deployment *rollout.Deployment  // the latest, or nil
+	Active     bool
+	Allocs     []rollout.Alloc
+}
+
+func newJobPage(title, job string, st rollout.State) *jobPage {
+	p := &jobPage{Title: title, Job: job, Allocs: st.Allocs, Deployment: st.Deployment()}
+	for i := len(st.History.Versions) - 1; i >= 0; i-- {
+		p.Versions = append(p.Versions, st.History.Versions[i])
+	}
+	p.Active = p.Deployment != nil && p.Deployment.Status.Active()
+	return p
+}
+
+var funcs = template.FuncMap{
+	"short": view.Short,
+	"stamp": func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return view.Stamp(t)
+	},
+	"canaries": func(g rollout.DeploymentGroup) int { return len(g.PlacedCanaries) },
+}
+
+// timeline draws the job's versions and deployments with package view:
+// the submits and the deployments' ends as marks, and what runs now.
+func (h *Handler) timeline(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	st, err := h.backend.State(r.Context(), name)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	var start, last time.Time
+	for _, v := range st.History.Versions {
+		if start.IsZero() || v.SubmitTime.Before(start) {
+			start = v.SubmitTime
+		}
+	}
+	tl := view.NewTimeline("job "+name, start)
+	var newest uint64
+	for _, v := range st.History.Versions {
+		tl.Mark(v.SubmitTime, view.MarkSubmit, "v"+itoa(v.Version))
+		newest = max(newest, v.Version)
+		last = maxTime(last, v.SubmitTime)
+	}
+	for _, d := range st.Deployments {
+		last = maxTime(last, d.ModifyTime)
+		switch d.Status {
+		case rollout.StatusSuccessful:
+			tl.Mark(d.ModifyTime, view.MarkSuccess, "successful")
+		case rollout.StatusFailed:
+			tl.Mark(d.ModifyTime, view.MarkFail, "failed")
+		case rollout.StatusCancelled:
+			tl.Mark(d.ModifyTime, view.MarkCancel, "cancelled")
+		}
+	}
+	tl.Sample(last, newest, st.Allocs)
+	var b bytes.Buffer
+	if err := view.WriteSVG(&b, "job "+name, []*view.Timeline{tl}); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(b.Bytes())
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func itoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}

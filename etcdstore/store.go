@@ -1,0 +1,135 @@
+// Package etcdstore keeps rollout's desired state in etcd v3, for
+// controllers that run on more than one machine: a rollout.Store whose
+// compare-and-set is an etcd transaction on the key's mod revision, a
+// rollout.JobLister and rollout.Notifier (an etcd watch), and a
+// rollout.Leaser on etcd sessions, so that several controller replicas
+// share a fleet of jobs with each job run by exactly one replica at a time,
+// and another replica takes a job over within the lease TTL when its holder
+// dies.
+//
+//	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{"10.0.0.1:2379"}})
+//	store := etcdstore.New(cli, "/rollout")
+//	leases := etcdstore.NewLeaser(cli, "/rollout", 10*time.Second)
+//	m, err := rollout.NewManager(rollout.ManagerConfig{Store: store, Leases: leases, Driver: d})
+//
+// A job's state is one key, <prefix>/jobs/<job>, holding
+// rollout.EncodeState; State.Revision is the key's mod revision. Leases
+// are etcd elections under <prefix>/leases/<job>.
+package etcdstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/rollout-go/rollout"
+)
+
+// Store is a rollout.Store, rollout.JobLister and rollout.Notifier in etcd.
+// It is safe for concurrent use, from any number of processes.
+type Store struct {
+	cli    *clientv3.Client
+	prefix string
+}
+
+var (
+	_ rollout.Store     = (*Store)(nil)
+	_ rollout.JobLister = (*Store)(nil)
+	_ rollout.Notifier  = (*Store)(nil)
+)
+
+// New returns a Store that keeps its keys under prefix (e.g. "/rollout").
+// The client stays the caller's to close.
+func New(cli *clientv3.Client, prefix string) *Store {
+	return &Store{cli: cli, prefix: strings.TrimSuffix(prefix, "/")}
+}
+
+func (s *Store) jobsPrefix() string      { return s.prefix + "/jobs/" }
+func (s *Store) key(jobID string) string { return s.jobsPrefix() + jobID }
+
+// Load implements rollout.Store.
+func (s *Store) Load(ctx context.Context, jobID string) (rollout.State, error) {
+	resp, err := s.cli.Get(ctx, s.key(jobID))
+	if err != nil {
+		return rollout.State{}, fmt.Errorf("etcdstore: load job %q: %w", jobID, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return rollout.State{}, nil
+	}
+	kv := resp.Kvs[0]
+	st, err := rollout.DecodeState(kv.Value)
+	if err != nil {
+		return rollout.State{}, fmt.Errorf("etcdstore: load job %q: %w", jobID, err)
+	}
+	st.Revision = uint64(kv.ModRevision)
+	return st, nil
+}
+
+// Save implements rollout.Store: a transaction that writes the state only
+// if the key's mod revision is still st.Revision (0: the key must not
+// exist).
+func (s *Store) Save(ctx context.Context, jobID string, st rollout.State) (uint64, error) {
+	body, err := rollout.EncodeState(st)
+	if err != nil {
+		return 0, fmt.Errorf("etcdstore: save job %q: %w", jobID, err)
+	}
+	key := s.key(jobID)
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", int64(st.Revision))).
+		Then(clientv3.OpPut(key, string(body))).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		return 0, fmt.Errorf("etcdstore: save job %q: %w", jobID, err)
+	}
+	if !resp.Succeeded {
+		var actual uint64
+		if r := resp.Responses; len(r) > 0 {
+			if kvs := r[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
+				actual = uint64(kvs[0].ModRevision)
+			}
+		}
+		return 0, fmt.Errorf("etcdstore: save: %w", &rollout.ConflictError{JobID: jobID, Expected: st.Revision, Actual: actual})
+	}
+	return uint64(resp.Header.Revision), nil
+}
+
+// Jobs implements rollout.JobLister.
+func (s *Store) Jobs(ctx context.Context) ([]string, error) {
+	resp, err := s.cli.Get(ctx, s.jobsPrefix(), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, fmt.Errorf("etcdstore: list jobs: %w", err)
+	}
+	ids := make([]string, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		ids = append(ids, strings.TrimPrefix(string(kv.Key), s.jobsPrefix()))
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// Changes implements rollout.Notifier with an etcd watch on the job's key:
+// it sees the saves of every replica.
+func (s *Store) Changes(ctx context.Context, jobID string) (<-chan uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(chan uint64, 1)
+	wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), s.key(jobID))
+	go func() {
+		defer close(out)
+		for resp := range wch {
+			for _, ev := range resp.Events {
+				select {
+				case <-out:
+				default:
+				}
+				out <- uint64(ev.Kv.ModRevision)
+			}
+		}
+	}()
+	return out, nil
+}

@@ -1,0 +1,27 @@
+// Command app is the tiny HTTP server the localproc example rolls out: it
+// answers / with its version and /health with 200, or with 500 when it is
+// the broken build (-broken).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	version := flag.String("version", "v1", "the version it reports")
+	broken := flag.Bool("broken", false, "fail /health")
+	flag.Parse()
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, *version) })
+	http.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if *broken {
+			http.Error(w, "broken build", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	log.Fatal(http.ListenAndServe(*addr, nil))
+}

@@ -1,0 +1,64 @@
+// Package jobspec loads Nomad job files into rollout job versions.
+//
+// It reads HCL2 job files (job, group, task, count, update at the job and
+// group levels, reschedule, restart, service and check, meta, env, config,
+// resources, network, artifact, template, volume, constraint, affinity,
+// spread, vault, variable blocks with defaults and -var values, a variables
+// block, locals, dynamic blocks, functions such as format, join, file, try
+// and uuidv5) and the JSON that
+// `nomad job inspect` and the HTTP API print. LoadFile and Load pick the
+// format from the first character ('{' is JSON).
+//
+// Loading and validating are separate: a file loads when Nomad would parse
+// it, and Job.Validate then refuses what Nomad would refuse to run (no
+// groups, canary > count, canary with max_parallel = 0, ...). Every error
+// is an *Error carrying file:line:column, all of them reported at once in a
+// *multierror.Error. Run-time interpolations (${NOMAD_PORT_http},
+// ${node.unique.name}, ${attr.kernel.name}, ${meta.x}) are kept as written,
+// as Nomad does. A construct the loader does not support (HCL's JSON
+// syntax, a function it lacks) fails with a message naming it and its
+// position.
+//
+// # Spec: destructive and in-place updates
+//
+// Each group's Spec is a fingerprint of the fields whose change makes Nomad
+// replace the group's allocations (a destructive update, "forces
+// create/destroy update" in a plan). A change to any other field keeps the
+// Spec, and rollout updates the allocations in place. The rules, each
+// checked by TestDestructiveAndInPlaceFields:
+//
+// Destructive (the Spec changes):
+//   - the set of tasks: a task added, removed or renamed;
+//   - task driver, user, config, env, meta, resources (cpu, memory,
+//     memory_max, cores, device, ...), artifact, template, vault, consul,
+//     identity, csi_plugin, logs, lifecycle, volume_mount,
+//     dispatch_payload, affinity, secret;
+//   - group ephemeral_disk, network (mode, ports, dns), volume, affinity,
+//     spread, consul, meta, and the connect block of a group service;
+//   - job meta, affinity and spread (Nomad merges job and group meta into
+//     each task's meta, and affinities and spreads into each group's).
+//
+// In place (the Spec stays):
+//   - group count and scaling; the update block at both levels; restart,
+//     reschedule, migrate, disconnect; constraint at every level (Nomad
+//     re-checks the node, which is outside this library); group
+//     shutdown_delay and the client-disconnect settings;
+//   - service and check blocks at both levels, but a group service's
+//     connect block;
+//   - task kill_timeout, kill_signal, shutdown_delay, leader, restart,
+//     scaling, constraint, service, description;
+//   - job datacenters, node_pool, priority, region, namespace, all_at_once,
+//     type, and the job-level update.
+//
+// Fingerprints compare versions read from the same format: a JSON job as
+// the API prints it carries Nomad's defaults, which an HCL file leaves out.
+//
+// # Health
+//
+// A group's Tasks are its task names in file order; its Checks are the
+// names of its services' checks (group and task services) that gate
+// health: an unnamed check is `service: "<service>" check` as Nomad names
+// it, and a check with on_update = "ignore" does not count. A reschedule
+// block at the job level is merged with the group's; attempts limit only
+// with unlimited = false (Nomad's service default is unlimited).
+package jobspec

@@ -1,0 +1,892 @@
+package jobspec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/rollout-go/rollout"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// Options tunes loading. The zero value loads a file as `nomad job run`
+// would with no flags.
+type Options struct {
+	// Vars gives variables values, as `-var name=value` does: the text is
+	// the value of a string variable, and an HCL expression for others.
+	Vars map[string]string
+	// Version is the JobVersion's version number.
+	Version uint64
+}
+
+// LoadFile reads a job file: HCL2, or JSON as `nomad job inspect` and the
+// HTTP API print it (a file whose first character is '{').
+func LoadFile(path string, opts *Options) (*Job, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Load(path, src, opts)
+}
+
+// Load reads a job file's content; filename names it in messages and
+// locates the files file() reads. It does not validate the job: call
+// Validate (or rollout's JobVersion.Validate) for that. The error, if any,
+// is a *multierror.Error of *Error values, each with its position.
+func Load(filename string, src []byte, opts *Options) (*Job, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if t := strings.TrimLeft(string(src), " \t\r\n\ufeff"); strings.HasPrefix(t, "{") {
+		return LoadJSON(filename, src, opts)
+	}
+	// A job file printed inside a shell heredoc escapes ${ as \${; the
+	// file the shell writes has ${. Read both alike (same length, so
+	// positions hold): in HCL, $${ is a literal ${.
+	src = bytes.ReplaceAll(src, []byte(`\${`), []byte(`$${`))
+	l := &loader{file: filename, src: src, opts: opts}
+	job := l.load()
+	if err := l.errs.ErrorOrNil(); err != nil {
+		return nil, err
+	}
+	return job, nil
+}
+
+type loader struct {
+	file string
+	src  []byte
+	opts *Options
+	ctx  *hcl.EvalContext
+	errs *multierror.Error
+}
+
+func pos(r hcl.Range) Pos { return Pos{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column} }
+
+func (l *loader) fail(r hcl.Range, format string, args ...any) {
+	l.errs = multierror.Append(l.errs, &Error{Pos: pos(r), Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) diags(ds hcl.Diagnostics) bool {
+	ok := true
+	for _, d := range ds {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		ok = false
+		var r hcl.Range
+		if d.Subject != nil {
+			r = *d.Subject
+		}
+		msg := d.Summary
+		if d.Detail != "" {
+			msg += ": " + d.Detail
+		}
+		l.fail(r, "%s", msg)
+	}
+	return ok
+}
+
+// eval evaluates an expression; run-time interpolations stay as written.
+func (l *loader) eval(e hclsyntax.Expression) (cty.Value, bool) {
+	v, ds := e.Value(runtimeScope(l.ctx, e, l.src))
+	if ds.HasErrors() {
+		// Nomad keeps a string made only of run-time interpolations as
+		// written, even when HCL would read it as arithmetic:
+		// "${attr.unique.network.ip-address}".
+		if t, ok := e.(*hclsyntax.TemplateExpr); ok && runtimeOnly(e) {
+			r := t.SrcRange
+			if r.End.Byte-r.Start.Byte >= 2 && r.End.Byte <= len(l.src) && l.src[r.Start.Byte] == '"' {
+				return cty.StringVal(string(l.src[r.Start.Byte+1 : r.End.Byte-1])), true
+			}
+		}
+	}
+	if !l.diags(ds) {
+		return cty.NilVal, false
+	}
+	return v, true
+}
+
+// as converts a value as Nomad's decoder does ("3" is a number, "true" a
+// bool); a value that does not convert is returned unchanged, for the
+// caller to refuse with its own message.
+func as(v cty.Value, ty cty.Type) cty.Value {
+	if c, err := convert.Convert(v, ty); err == nil && !c.IsNull() && c.IsKnown() {
+		return c
+	}
+	return v
+}
+
+// runtimeOnly reports whether an expression refers to no variable or
+// local of the file: only to what Nomad interpolates at run time.
+func runtimeOnly(e hclsyntax.Expression) bool {
+	for _, tr := range e.Variables() {
+		if scopeRoots[tr.RootName()] {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loader) load() *Job {
+	f, ds := hclsyntax.ParseConfig(l.src, l.file, hcl.Pos{Line: 1, Column: 1})
+	if !l.diags(ds) {
+		return nil
+	}
+	body := f.Body.(*hclsyntax.Body)
+	l.ctx = &hcl.EvalContext{Functions: functions(filepath.Dir(l.file))}
+	for _, a := range sortedAttrs(body) {
+		l.fail(a.SrcRange, "unsupported argument %q at the top level (a job file holds job, variable, variables and locals blocks)", a.Name)
+	}
+	var jobBlock *hclsyntax.Block
+	var locals []*hclsyntax.Attribute
+	vars := map[string]cty.Value{}
+	for _, b := range body.Blocks {
+		switch b.Type {
+		case "variable":
+			l.variable(b, vars)
+		case "variables":
+			for _, a := range sortedAttrs(b.Body) {
+				if v, ok := l.eval(a.Expr); ok {
+					vars[a.Name] = l.override(a.Name, v, cty.DynamicPseudoType, a.SrcRange)
+				}
+			}
+		case "locals":
+			locals = append(locals, sortedAttrs(b.Body)...)
+		case "job":
+			if jobBlock != nil {
+				l.fail(b.TypeRange, "a job file declares one job; another begins here")
+				continue
+			}
+			jobBlock = b
+		default:
+			l.fail(b.TypeRange, "unsupported block %q at the top level", b.Type)
+		}
+	}
+	l.ctx.Variables = map[string]cty.Value{"var": cty.ObjectVal(vars)}
+	l.locals(locals)
+	if jobBlock == nil {
+		if l.errs == nil {
+			l.fail(hcl.Range{Filename: l.file, Start: hcl.Pos{Line: 1, Column: 1}}, "no job block")
+		}
+		return nil
+	}
+	return l.job(jobBlock)
+}
+
+func (l *loader) variable(b *hclsyntax.Block, vars map[string]cty.Value) {
+	if len(b.Labels) != 1 {
+		l.fail(b.TypeRange, "a variable block takes one label, its name")
+		return
+	}
+	name := b.Labels[0]
+	ty := cty.DynamicPseudoType
+	if a, ok := b.Body.Attributes["type"]; ok {
+		t, ds := typeexpr.TypeConstraint(a.Expr)
+		if !l.diags(ds) {
+			return
+		}
+		ty = t
+	}
+	val := cty.NilVal
+	if a, ok := b.Body.Attributes["default"]; ok {
+		v, ok := l.eval(a.Expr)
+		if !ok {
+			return
+		}
+		val = v
+	}
+	if _, given := l.opts.Vars[name]; !given && val == cty.NilVal {
+		l.fail(b.TypeRange, "variable %q has no default and no value was given (set it with -var %s=...)", name, name)
+		vars[name] = cty.DynamicVal // no second error where it is used
+		return
+	}
+	if val == cty.NilVal {
+		val = cty.NullVal(ty)
+	}
+	vars[name] = l.override(name, val, ty, b.TypeRange)
+}
+
+// override applies a value given in Options.Vars and converts to ty.
+func (l *loader) override(name string, val cty.Value, ty cty.Type, r hcl.Range) cty.Value {
+	if text, ok := l.opts.Vars[name]; ok {
+		if ty == cty.String || (ty == cty.DynamicPseudoType && (val == cty.NilVal || val.IsNull() || val.Type() == cty.String)) {
+			val = cty.StringVal(text)
+		} else {
+			e, ds := hclsyntax.ParseExpression([]byte(text), "-var "+name, hcl.Pos{Line: 1, Column: 1})
+			if !l.diags(ds) {
+				return val
+			}
+			v, ds := e.Value(l.ctx)
+			if !l.diags(ds) {
+				return val
+			}
+			val = v
+		}
+	}
+	if ty != cty.DynamicPseudoType {
+		v, err := convert.Convert(val, ty)
+		if err != nil {
+			l.fail(r, "variable %q: %v", name, err)
+			return val
+		}
+		val = v
+	}
+	return val
+}
+
+// locals evaluates locals in dependency order, reporting the ones that
+// never resolve.
+func (l *loader) locals(attrs []*hclsyntax.Attribute) {
+	vals := map[string]cty.Value{}
+	pending := attrs
+	for len(pending) > 0 {
+		var next []*hclsyntax.Attribute
+		for _, a := range pending {
+			ready := true
+			for _, tr := range a.Expr.Variables() {
+				if tr.RootName() != "local" || len(tr) < 2 {
+					continue
+				}
+				if s, ok := tr[1].(hcl.TraverseAttr); ok {
+					if _, done := vals[s.Name]; !done {
+						ready = false
+					}
+				}
+			}
+			if !ready {
+				next = append(next, a)
+				continue
+			}
+			l.ctx.Variables["local"] = cty.ObjectVal(vals)
+			if v, ok := l.eval(a.Expr); ok {
+				vals[a.Name] = v
+			} else {
+				vals[a.Name] = cty.DynamicVal
+			}
+		}
+		if len(next) == len(pending) {
+			for _, a := range next {
+				l.fail(a.SrcRange, "local %q refers to a local that is not defined or to itself", a.Name)
+			}
+			break
+		}
+		pending = next
+	}
+	l.ctx.Variables["local"] = cty.ObjectVal(vals)
+}
+
+func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
+	out := make([]*hclsyntax.Attribute, 0, len(b.Attributes))
+	for _, a := range b.Attributes {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SrcRange.Start.Byte < out[j].SrcRange.Start.Byte })
+	return out
+}
+
+// item is one attribute or block of a body, in file order, with the
+// context its expressions evaluate in.
+type item struct {
+	attr  *hclsyntax.Attribute
+	block *hclsyntax.Block
+	ctx   *hcl.EvalContext
+}
+
+// items lists a body's attributes and blocks in file order, each dynamic
+// block expanded into the blocks it generates. The caller sets l.ctx to
+// each item's ctx as it reads it, and calls restore when done.
+func (l *loader) items(b *hclsyntax.Body) (its []item, restore func()) {
+	base := l.ctx
+	var out []item
+	for _, a := range sortedAttrs(b) {
+		out = append(out, item{attr: a, ctx: base})
+	}
+	for _, bl := range b.Blocks {
+		if bl.Type == "dynamic" {
+			out = append(out, l.dynamic(bl, base)...)
+			continue
+		}
+		out = append(out, item{block: bl, ctx: base})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].start() < out[j].start() })
+	return out, func() { l.ctx = base }
+}
+
+// dynamic expands a dynamic block: one block per element of for_each,
+// its content evaluated with the iterator (the block's label, or the
+// iterator argument) bound to {key, value}.
+func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
+	if len(bl.Labels) != 1 {
+		l.fail(bl.TypeRange, "a dynamic block takes one label, the type of the blocks it generates")
+		return nil
+	}
+	iter := bl.Labels[0]
+	if a, ok := bl.Body.Attributes["iterator"]; ok {
+		tr, ds := hcl.AbsTraversalForExpr(a.Expr)
+		if !l.diags(ds) {
+			return nil
+		}
+		iter = tr.RootName()
+	}
+	var content *hclsyntax.Block
+	for _, c := range bl.Body.Blocks {
+		if c.Type == "content" {
+			content = c
+		}
+	}
+	fe, ok := bl.Body.Attributes["for_each"]
+	if content == nil || !ok {
+		l.fail(bl.TypeRange, "a dynamic block needs for_each and a content block")
+		return nil
+	}
+	l.ctx = base
+	coll, ok := l.eval(fe.Expr)
+	if !ok {
+		return nil
+	}
+	if coll.IsNull() || !coll.IsKnown() || !coll.CanIterateElements() {
+		l.fail(fe.SrcRange, "for_each must be a list, a set, a map or an object")
+		return nil
+	}
+	var out []item
+	for it := coll.ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		child := base.NewChild()
+		child.Variables = map[string]cty.Value{iter: cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})}
+		var labels []string
+		if a, ok := bl.Body.Attributes["labels"]; ok {
+			l.ctx = child
+			lv, ok := l.eval(a.Expr)
+			if !ok {
+				continue
+			}
+			labels = append(labels, l.strings(a, lv)...)
+		}
+		gen := &hclsyntax.Block{
+			Type: bl.Labels[0], Labels: labels, Body: content.Body,
+			TypeRange: bl.TypeRange, LabelRanges: bl.LabelRanges, OpenBraceRange: content.OpenBraceRange, CloseBraceRange: content.CloseBraceRange,
+		}
+		out = append(out, item{block: gen, ctx: child})
+	}
+	l.ctx = base
+	return out
+}
+
+func (it item) start() int {
+	if it.attr != nil {
+		return it.attr.SrcRange.Start.Byte
+	}
+	return it.block.TypeRange.Start.Byte
+}
+
+// jobContext is what a group inherits from its job.
+type jobContext struct {
+	id         string
+	fields     []Field // job meta, affinity, spread
+	reschedule *hclsyntax.Block
+}
+
+func (l *loader) job(b *hclsyntax.Block) *Job {
+	if len(b.Labels) != 1 {
+		l.fail(b.TypeRange, "a job block takes one label, its ID")
+		return nil
+	}
+	job := &Job{Type: "service", Pos: pos(b.TypeRange)}
+	job.Version.ID = b.Labels[0]
+	job.Version.Version = l.opts.Version
+	jc := jobContext{id: b.Labels[0]}
+	var groups []item
+	its, restore := l.items(b.Body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
+		if a := it.attr; a != nil {
+			v, ok := l.eval(a.Expr)
+			if !ok {
+				continue
+			}
+			switch a.Name {
+			case "type":
+				if v.Type() != cty.String || v.IsNull() {
+					l.fail(a.SrcRange, "type must be a string")
+					continue
+				}
+				job.Type = v.AsString()
+			case "datacenters":
+				job.Datacenters = append(job.Datacenters, l.strings(a, v)...)
+			case "meta":
+				jc.fields = append(jc.fields, flattenValue("Job Meta", "", v)...)
+			case "id":
+				if v.Type() == cty.String && !v.IsNull() {
+					job.Version.ID = v.AsString()
+				}
+			}
+			continue
+		}
+		bl := it.block
+		switch bl.Type {
+		case "group":
+			groups = append(groups, it)
+		case "update":
+			job.Version.Update = l.update(bl)
+		case "reschedule":
+			jc.reschedule = bl
+		case "meta":
+			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
+		case "affinity", "spread":
+			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, &jc.fields)...)
+		case "task":
+			// Nomad reads a task outside any group as a group of its
+			// own, of the same name.
+			groups = append(groups, item{ctx: it.ctx, block: &hclsyntax.Block{
+				Type: "group", Labels: bl.Labels, TypeRange: bl.TypeRange, LabelRanges: bl.LabelRanges,
+				Body: &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, Blocks: hclsyntax.Blocks{bl}, SrcRange: bl.Body.SrcRange, EndRange: bl.Body.EndRange},
+			}})
+		}
+	}
+	for _, g := range groups {
+		l.ctx = g.ctx
+		gs, grp, ok := l.group(g.block, &jc)
+		if ok {
+			job.Groups = append(job.Groups, gs)
+			job.Version.Groups = append(job.Version.Groups, grp)
+		}
+	}
+	return job
+}
+
+func (l *loader) strings(a *hclsyntax.Attribute, v cty.Value) []string {
+	lv, err := convert.Convert(v, cty.List(cty.String))
+	if err != nil || lv.IsNull() {
+		l.fail(a.SrcRange, "%s must be a list of strings", a.Name)
+		return nil
+	}
+	var out []string
+	for it := lv.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || !e.IsKnown() {
+			continue
+		}
+		out = append(out, e.AsString())
+	}
+	return out
+}
+
+// indexed flattens a repeatable block as Section[i], i counting the blocks
+// of its section already in fields.
+func (l *loader) indexed(section string, b *hclsyntax.Block, fields *[]Field) []Field {
+	n := 0
+	seen := map[string]bool{}
+	for _, f := range *fields {
+		if strings.HasPrefix(f.Section, section+"[") && !seen[f.Section] {
+			seen[f.Section] = true
+			n++
+		}
+	}
+	name := fmt.Sprintf("%s[%d]", section, n)
+	if len(b.Labels) > 0 {
+		name = fmt.Sprintf("%s[%s]", section, strings.Join(b.Labels, ","))
+	}
+	out := l.flattenBlock(name, b)
+	if len(out) == 0 {
+		out = []Field{{Section: name, Key: "", Value: "{}"}}
+	}
+	return out
+}
+
+// flattenBlock flattens a block's attributes and nested blocks.
+func (l *loader) flattenBlock(section string, b *hclsyntax.Block) []Field {
+	var out []Field
+	l.flattenBody(section, "", b.Body, &out)
+	return out
+}
+
+func (l *loader) flattenBody(section, prefix string, body *hclsyntax.Body, out *[]Field) {
+	counts := map[string]int{}
+	its, restore := l.items(body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
+		if a := it.attr; a != nil {
+			v, ok := l.eval(a.Expr)
+			if !ok {
+				continue
+			}
+			*out = append(*out, flattenValue(section, prefix+a.Name, v)...)
+			continue
+		}
+		bl := it.block
+		key := prefix + bl.Type
+		for _, lab := range bl.Labels {
+			key += "." + lab
+		}
+		if len(bl.Labels) == 0 {
+			key = fmt.Sprintf("%s[%d]", key, counts[bl.Type])
+			counts[bl.Type]++
+		}
+		before := len(*out)
+		l.flattenBody(section, key+".", bl.Body, out)
+		if len(*out) == before {
+			*out = append(*out, Field{Section: section, Key: key, Value: "{}"})
+		}
+	}
+}
+
+// flattenValue turns a value into fields; an object or map at the top of
+// a section (meta = {...}, env = {...}) gives one field per key.
+func flattenValue(section, key string, v cty.Value) []Field {
+	if key == "" && !v.IsNull() && v.IsKnown() && (v.Type().IsObjectType() || v.Type().IsMapType()) {
+		var out []Field
+		for it := v.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			out = append(out, Field{Section: section, Key: k.AsString(), Value: render(e)})
+		}
+		return out
+	}
+	return []Field{{Section: section, Key: key, Value: render(v)}}
+}
+
+// destructiveGroupBlocks are the group blocks whose change replaces the
+// group's allocations; every other group block and attribute (count,
+// update, restart, reschedule, migrate, constraint, service without
+// connect, scaling, ...) is updated in place.
+var destructiveGroupBlocks = map[string]bool{
+	"ephemeral_disk": true, "network": true, "volume": true, "affinity": true,
+	"spread": true, "consul": true, "meta": true,
+}
+
+// destructiveTaskBlocks and destructiveTaskAttrs are the task fields whose
+// change replaces the group's allocations; the others (service, restart,
+// constraint, kill_timeout, kill_signal, shutdown_delay, leader, scaling,
+// ...) are updated in place.
+var (
+	destructiveTaskBlocks = map[string]bool{
+		"config": true, "env": true, "resources": true, "artifact": true, "template": true,
+		"vault": true, "consul": true, "identity": true, "csi_plugin": true, "logs": true,
+		"dispatch_payload": true, "lifecycle": true, "meta": true, "volume_mount": true,
+		"affinity": true, "secret": true,
+	}
+	destructiveTaskAttrs = map[string]bool{"driver": true, "user": true, "env": true, "meta": true, "kind": true}
+	repeatableBlocks     = map[string]bool{
+		"artifact": true, "template": true, "volume_mount": true, "affinity": true, "spread": true,
+		"network": true, "identity": true, "secret": true, "volume": true,
+	}
+)
+
+func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.Group, bool) {
+	if len(b.Labels) != 1 {
+		l.fail(b.TypeRange, "a group block takes one label, its name")
+		return GroupSpec{}, rollout.Group{}, false
+	}
+	gs := GroupSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}
+	g := rollout.Group{Name: b.Labels[0], Count: 1}
+	gs.Fields = append(gs.Fields, jc.fields...)
+	countSet := false
+	scalingMin := -1
+	var svcChecks []string
+	var reschedule []*hclsyntax.Block
+	if jc.reschedule != nil {
+		reschedule = append(reschedule, jc.reschedule)
+	}
+	its, restore := l.items(b.Body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
+		if a := it.attr; a != nil {
+			v, ok := l.eval(a.Expr)
+			if !ok {
+				continue
+			}
+			switch a.Name {
+			case "count":
+				n, ok := asInt(as(v, cty.Number))
+				if !ok {
+					l.fail(a.SrcRange, "count must be a whole number, not %s", render(v))
+					continue
+				}
+				g.Count, countSet = n, true
+			case "meta":
+				gs.Fields = append(gs.Fields, flattenValue("Group Meta", "", v)...)
+			}
+			continue
+		}
+		bl := it.block
+		switch bl.Type {
+		case "task":
+			t, checks, ok := l.task(bl, jc.id, gs.Name)
+			if ok {
+				gs.Tasks = append(gs.Tasks, t)
+				g.Tasks = append(g.Tasks, t.Name)
+				svcChecks = append(svcChecks, checks...)
+			}
+		case "update":
+			g.Update = l.update(bl)
+			gs.UpdatePos = pos(bl.TypeRange)
+		case "reschedule":
+			reschedule = append(reschedule, bl)
+		case "service":
+			name := jc.id + "-" + gs.Name
+			svcChecks = append(svcChecks, l.service(bl, name)...)
+			for _, c := range bl.Body.Blocks {
+				if c.Type == "connect" {
+					gs.Fields = append(gs.Fields, l.indexed("Connect", c, &gs.Fields)...)
+				}
+			}
+		case "scaling":
+			if a, ok := bl.Body.Attributes["min"]; ok {
+				if v, ok := l.eval(a.Expr); ok {
+					if n, ok := asInt(v); ok {
+						scalingMin = n
+					}
+				}
+			}
+		case "meta":
+			gs.Fields = append(gs.Fields, l.flattenBlock("Group Meta", bl)...)
+		default:
+			if destructiveGroupBlocks[bl.Type] {
+				if repeatableBlocks[bl.Type] {
+					gs.Fields = append(gs.Fields, l.indexed(sectionName(bl.Type), bl, &gs.Fields)...)
+				} else {
+					gs.Fields = append(gs.Fields, l.flattenBlock(sectionName(bl.Type), bl)...)
+				}
+			}
+		}
+	}
+	if !countSet && scalingMin >= 0 {
+		g.Count = scalingMin
+	}
+	g.Reschedule = l.reschedule(reschedule)
+	g.Checks = uniqueNames(svcChecks)
+	sortFields(gs.Fields)
+	g.Spec = fingerprint(&gs)
+	return gs, g, true
+}
+
+// task reads a task block: its destructive fields and its check names.
+func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []string, bool) {
+	if len(b.Labels) != 1 {
+		l.fail(b.TypeRange, "a task block takes one label, its name")
+		return TaskSpec{}, nil, false
+	}
+	t := TaskSpec{Name: b.Labels[0]}
+	var checks []string
+	its, restore := l.items(b.Body)
+	defer restore()
+	for _, it := range its {
+		l.ctx = it.ctx
+		if a := it.attr; a != nil {
+			if !destructiveTaskAttrs[a.Name] {
+				continue
+			}
+			v, ok := l.eval(a.Expr)
+			if !ok {
+				continue
+			}
+			switch a.Name {
+			case "env", "meta":
+				t.Fields = append(t.Fields, flattenValue(sectionName(a.Name), "", v)...)
+			default:
+				t.Fields = append(t.Fields, Field{Key: sectionName(a.Name), Value: render(v)})
+			}
+			continue
+		}
+		bl := it.block
+		switch {
+		case bl.Type == "service":
+			checks = append(checks, l.service(bl, jobID+"-"+group+"-"+t.Name)...)
+		case destructiveTaskBlocks[bl.Type] && repeatableBlocks[bl.Type]:
+			t.Fields = append(t.Fields, l.indexed(sectionName(bl.Type), bl, &t.Fields)...)
+		case destructiveTaskBlocks[bl.Type]:
+			fs := l.flattenBlock(sectionName(bl.Type), bl)
+			if len(fs) == 0 {
+				fs = []Field{{Section: sectionName(bl.Type), Value: "{}"}}
+			}
+			t.Fields = append(t.Fields, fs...)
+		}
+	}
+	sortFields(t.Fields)
+	return t, checks, true
+}
+
+// service returns the names of a service's checks that gate health:
+// Nomad names an unnamed check `service: "<service>" check`; a check with
+// on_update = "ignore" does not count.
+func (l *loader) service(b *hclsyntax.Block, defaultName string) []string {
+	name := defaultName
+	if a, ok := b.Body.Attributes["name"]; ok {
+		if v, ok := l.eval(a.Expr); ok && v.Type() == cty.String && !v.IsNull() {
+			name = v.AsString()
+		}
+	}
+	var out []string
+	for _, c := range b.Body.Blocks {
+		if c.Type != "check" {
+			continue
+		}
+		if a, ok := c.Body.Attributes["on_update"]; ok {
+			if v, ok := l.eval(a.Expr); ok && v.Type() == cty.String && !v.IsNull() && v.AsString() == "ignore" {
+				continue
+			}
+		}
+		cn := fmt.Sprintf("service: %q check", name)
+		if a, ok := c.Body.Attributes["name"]; ok {
+			if v, ok := l.eval(a.Expr); ok && v.Type() == cty.String && !v.IsNull() {
+				cn = v.AsString()
+			}
+		}
+		out = append(out, cn)
+	}
+	return out
+}
+
+// uniqueNames numbers repeated names: a, a (2), ...
+func uniqueNames(names []string) []string {
+	seen := map[string]int{}
+	var out []string
+	for _, n := range names {
+		seen[n]++
+		if seen[n] > 1 {
+			n = fmt.Sprintf("%s (%d)", n, seen[n])
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// update reads an update block through rollout.UpdateBlock's strict JSON
+// decoder, so its rules and messages are the core's.
+func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
+	var doc bytes.Buffer // the attributes in file order, so problems are
+	doc.WriteByte('{')
+	at := map[string]hcl.Range{}
+	for _, a := range sortedAttrs(b.Body) {
+		v, ok := l.eval(a.Expr)
+		if !ok {
+			continue
+		}
+		switch a.Name {
+		case "max_parallel", "canary":
+			v = as(v, cty.Number)
+		case "auto_revert", "auto_promote":
+			v = as(v, cty.Bool)
+		case "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger":
+			v = as(v, cty.String)
+		}
+		raw, err := ctyJSON(v)
+		if err != nil {
+			l.fail(a.SrcRange, "update.%s: %v", a.Name, err)
+			continue
+		}
+		if doc.Len() > 1 {
+			doc.WriteByte(',')
+		}
+		name, _ := json.Marshal(a.Name)
+		doc.Write(name)
+		doc.WriteByte(':')
+		doc.Write(raw)
+		at[a.Name] = a.SrcRange
+	}
+	for _, bl := range b.Body.Blocks {
+		l.fail(bl.TypeRange, "unsupported block %q in an update block", bl.Type)
+	}
+	doc.WriteByte('}')
+	data := doc.Bytes()
+	var ub rollout.UpdateBlock
+	if err := ub.UnmarshalJSON(data); err != nil {
+		var me *multierror.Error
+		if errors.As(err, &me) {
+			for _, e := range me.Errors {
+				var fe *rollout.FieldError
+				r := b.TypeRange
+				if errors.As(e, &fe) {
+					if ar, ok := at[fe.Field]; ok {
+						r = ar
+					}
+				}
+				l.errs = multierror.Append(l.errs, &Error{Pos: pos(r), Msg: "update." + e.Error(), Err: e})
+			}
+		}
+		return nil
+	}
+	return &ub
+}
+
+// ctyJSON encodes a value for the update block decoder: strings, whole
+// numbers and booleans as JSON.
+func ctyJSON(v cty.Value) (json.RawMessage, error) {
+	switch {
+	case v.IsNull():
+		return json.RawMessage("null"), nil
+	case v.Type() == cty.String:
+		return json.Marshal(v.AsString())
+	case v.Type() == cty.Bool:
+		return json.Marshal(v.True())
+	case v.Type() == cty.Number:
+		return json.RawMessage(v.AsBigFloat().Text('f', -1)), nil
+	}
+	return nil, fmt.Errorf("must be a string, a number or a boolean, not %s", v.Type().FriendlyName())
+}
+
+// reschedule merges the job's and the group's reschedule blocks (the
+// group's win) into a policy. With unlimited = true (the service default)
+// attempts do not limit.
+func (l *loader) reschedule(blocks []*hclsyntax.Block) rollout.ReschedulePolicy {
+	var p rollout.ReschedulePolicy
+	unlimited := true
+	attempts := 0
+	for _, b := range blocks {
+		for _, a := range sortedAttrs(b.Body) {
+			v, ok := l.eval(a.Expr)
+			if !ok {
+				continue
+			}
+			switch a.Name {
+			case "delay", "max_delay":
+				v = as(v, cty.String)
+				if v.Type() != cty.String || v.IsNull() {
+					l.fail(a.SrcRange, "reschedule.%s must be a duration string such as \"30s\"", a.Name)
+					continue
+				}
+				d, err := time.ParseDuration(v.AsString())
+				if err != nil {
+					l.fail(a.SrcRange, "reschedule.%s = %q: must be a duration such as \"30s\"", a.Name, v.AsString())
+					continue
+				}
+				if a.Name == "delay" {
+					p.Delay = d
+				} else {
+					p.MaxDelay = d
+				}
+			case "attempts":
+				n, ok := asInt(as(v, cty.Number))
+				if !ok {
+					l.fail(a.SrcRange, "reschedule.attempts must be a whole number")
+					continue
+				}
+				attempts = n
+			case "unlimited":
+				v = as(v, cty.Bool)
+				if v.Type() != cty.Bool || v.IsNull() {
+					l.fail(a.SrcRange, "reschedule.unlimited must be true or false")
+					continue
+				}
+				unlimited = v.True()
+			}
+		}
+	}
+	if !unlimited {
+		p.Attempts = attempts
+	}
+	return p
+}

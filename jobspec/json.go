@@ -1,0 +1,353 @@
+package jobspec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/rollout-go/rollout"
+)
+
+// LoadJSON reads a job as `nomad job inspect` prints it ({"Job": {...}})
+// or as the HTTP API returns it (the job object itself). Fields rollout
+// does not use are ignored, as Nomad ignores them on submit; the fields it
+// uses must have the right types.
+func LoadJSON(filename string, src []byte, opts *Options) (*Job, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	fail := func(off int64, format string, args ...any) error {
+		line, col := lineCol(src, off)
+		return multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: fmt.Sprintf(format, args...)})
+	}
+	dec := json.NewDecoder(bytes.NewReader(src))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return nil, fail(se.Offset, "invalid JSON: %v", se)
+		case errors.As(err, &te):
+			return nil, fail(te.Offset, "a job must be a JSON object")
+		}
+		return nil, fail(0, "invalid JSON: %v", err)
+	}
+	root := ""
+	if inner, ok := doc["Job"].(map[string]any); ok && len(doc) <= 2 {
+		doc, root = inner, "Job."
+	}
+	if _, hcl := doc["job"]; hcl {
+		return nil, fail(0, "unsupported construct: HCL's JSON syntax ({\"job\": ...}); write the job in HCL or give the JSON of `nomad job inspect`")
+	}
+	j := &jsonJob{file: filename, src: src, root: root, offsets: jsonOffsets(src)}
+	job := j.job(doc, opts)
+	if err := j.errs.ErrorOrNil(); err != nil {
+		return nil, err
+	}
+	return job, nil
+}
+
+func lineCol(src []byte, off int64) (int, int) {
+	if off > int64(len(src)) {
+		off = int64(len(src))
+	}
+	line, col := 1, 1
+	for _, c := range src[:off] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+type jsonJob struct {
+	file    string
+	src     []byte
+	root    string           // "Job." when the job is wrapped, as inspect prints it
+	offsets map[string]int64 // where each value starts, by path
+	errs    *multierror.Error
+}
+
+func (j *jsonJob) bad(path, format string, args ...any) {
+	rel := strings.TrimPrefix(strings.TrimPrefix(path, "Job"), ".")
+	p := Pos{File: j.file}
+	if off, ok := j.offsets[j.root+rel]; ok {
+		p.Line, p.Column = lineCol(j.src, off)
+	}
+	j.errs = multierror.Append(j.errs, &Error{Pos: p, Msg: rel + ": " + fmt.Sprintf(format, args...)})
+}
+
+// jsonOffsets maps the path of every value in a JSON document
+// (TaskGroups[0].Count) to the offset where it starts.
+func jsonOffsets(src []byte) map[string]int64 {
+	out := map[string]int64{}
+	dec := json.NewDecoder(bytes.NewReader(src))
+	type frame struct {
+		path  string
+		array bool
+		index int
+		key   string
+	}
+	var stack []frame
+	expectKey := false
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		// The path of this value, when it is one (not a key, not a close).
+		path := ""
+		if len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.array {
+				path = fmt.Sprintf("%s[%d]", top.path, top.index)
+			} else {
+				path = strings.TrimPrefix(top.path+"."+top.key, ".")
+			}
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].array {
+				stack[len(stack)-1].index++
+			}
+			expectKey = len(stack) > 0 && !stack[len(stack)-1].array
+			continue
+		}
+		if expectKey {
+			stack[len(stack)-1].key, _ = tok.(string)
+			expectKey = false
+			continue
+		}
+		// Skip the separator and spaces before the value.
+		off := before
+		for off < int64(len(src)) && strings.IndexByte(" \t\r\n:,", src[off]) >= 0 {
+			off++
+		}
+		out[path] = off
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, frame{path: path, array: d == '['})
+			expectKey = d == '{'
+			continue
+		}
+		if len(stack) > 0 && stack[len(stack)-1].array {
+			stack[len(stack)-1].index++
+		}
+		expectKey = len(stack) > 0 && !stack[len(stack)-1].array
+	}
+}
+
+func (j *jsonJob) str(m map[string]any, key, path string) string {
+	switch v := m[key].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		j.bad(path+"."+key, "must be a string")
+		return ""
+	}
+}
+
+func (j *jsonJob) int(m map[string]any, key, path string) (int64, bool) {
+	switch v := m[key].(type) {
+	case nil:
+		return 0, false
+	case json.Number:
+		n, err := v.Int64()
+		if err != nil {
+			j.bad(path+"."+key, "must be a whole number, not %s", v)
+			return 0, false
+		}
+		return n, true
+	default:
+		j.bad(path+"."+key, "must be a number")
+		return 0, false
+	}
+}
+
+func (j *jsonJob) update(m map[string]any, path string) *rollout.UpdateBlock {
+	raw, ok := m["Update"]
+	if !ok || raw == nil {
+		return nil
+	}
+	data, _ := json.Marshal(raw)
+	var ub rollout.UpdateBlock
+	if err := ub.UnmarshalJSON(data); err != nil {
+		j.bad(path+".Update", "%v", err)
+		return nil
+	}
+	return &ub
+}
+
+func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
+	job := &Job{Type: "service", Pos: Pos{File: j.file}}
+	v := &job.Version
+	v.ID = j.str(doc, "ID", "Job")
+	if v.ID == "" {
+		v.ID = j.str(doc, "Name", "Job")
+	}
+	if n, ok := j.int(doc, "Version", "Job"); ok && n >= 0 {
+		v.Version = uint64(n)
+	} else {
+		v.Version = opts.Version
+	}
+	v.Stable, _ = doc["Stable"].(bool)
+	v.Stop, _ = doc["Stop"].(bool)
+	if n, ok := j.int(doc, "SubmitTime", "Job"); ok && n > 0 {
+		v.SubmitTime = time.Unix(0, n).UTC()
+	}
+	if t := j.str(doc, "Type", "Job"); t != "" {
+		job.Type = t
+	}
+	if dcs, ok := doc["Datacenters"].([]any); ok {
+		for _, dc := range dcs {
+			if s, ok := dc.(string); ok {
+				job.Datacenters = append(job.Datacenters, s)
+			}
+		}
+	}
+	v.Update = j.update(doc, "Job")
+	var jobFields []Field
+	for _, k := range []string{"Meta", "Affinities", "Spreads"} {
+		jobFields = append(jobFields, flattenAny("Job "+k, "", doc[k])...)
+	}
+	tgs, _ := doc["TaskGroups"].([]any)
+	for i, raw := range tgs {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			j.bad(fmt.Sprintf("TaskGroups[%d]", i), "must be an object")
+			continue
+		}
+		path := fmt.Sprintf("TaskGroups[%d]", i)
+		gs := GroupSpec{Name: j.str(m, "Name", path), Pos: Pos{File: j.file}}
+		g := rollout.Group{Name: gs.Name, Count: 1}
+		if n, ok := j.int(m, "Count", path); ok {
+			g.Count = int(n)
+		}
+		g.Update = j.update(m, path)
+		if rp, ok := m["ReschedulePolicy"].(map[string]any); ok {
+			d, _ := j.int(rp, "Delay", path+".ReschedulePolicy")
+			md, _ := j.int(rp, "MaxDelay", path+".ReschedulePolicy")
+			g.Reschedule.Delay, g.Reschedule.MaxDelay = time.Duration(d), time.Duration(md)
+			if u, _ := rp["Unlimited"].(bool); !u {
+				a, _ := j.int(rp, "Attempts", path+".ReschedulePolicy")
+				g.Reschedule.Attempts = int(a)
+			}
+		}
+		gs.Fields = append(gs.Fields, jobFields...)
+		for _, k := range []string{"Meta", "Networks", "EphemeralDisk", "Volumes", "Affinities", "Spreads", "Consul"} {
+			gs.Fields = append(gs.Fields, flattenAny("Group "+k, "", m[k])...)
+		}
+		var checks []string
+		svcs, _ := m["Services"].([]any)
+		for si, s := range svcs {
+			sm, _ := s.(map[string]any)
+			checks = append(checks, serviceChecks(sm, v.ID+"-"+gs.Name)...)
+			if sm != nil {
+				gs.Fields = append(gs.Fields, flattenAny(fmt.Sprintf("Connect[%d]", si), "", sm["Connect"])...)
+			}
+		}
+		tasks, _ := m["Tasks"].([]any)
+		for ti, traw := range tasks {
+			tm, ok := traw.(map[string]any)
+			if !ok {
+				j.bad(fmt.Sprintf("%s.Tasks[%d]", path, ti), "must be an object")
+				continue
+			}
+			tpath := fmt.Sprintf("%s.Tasks[%d]", path, ti)
+			t := TaskSpec{Name: j.str(tm, "Name", tpath)}
+			for _, k := range []string{"Driver", "User", "Kind"} {
+				if s := j.str(tm, k, tpath); s != "" {
+					t.Fields = append(t.Fields, Field{Key: k, Value: s})
+				}
+			}
+			for _, k := range []string{"Config", "Env", "Resources", "Artifacts", "Templates", "Vault", "Consul",
+				"Identity", "Identities", "CSIPluginConfig", "LogConfig", "DispatchPayload", "Lifecycle", "Meta",
+				"VolumeMounts", "Affinities", "Secrets"} {
+				t.Fields = append(t.Fields, flattenAny(k, "", tm[k])...)
+			}
+			tsvcs, _ := tm["Services"].([]any)
+			for _, s := range tsvcs {
+				sm, _ := s.(map[string]any)
+				checks = append(checks, serviceChecks(sm, v.ID+"-"+gs.Name+"-"+t.Name)...)
+			}
+			sortFields(t.Fields)
+			gs.Tasks = append(gs.Tasks, t)
+			g.Tasks = append(g.Tasks, t.Name)
+		}
+		g.Checks = uniqueNames(checks)
+		sortFields(gs.Fields)
+		g.Spec = fingerprint(&gs)
+		job.Groups = append(job.Groups, gs)
+		v.Groups = append(v.Groups, g)
+	}
+	return job
+}
+
+func serviceChecks(svc map[string]any, defaultName string) []string {
+	if svc == nil {
+		return nil
+	}
+	name, _ := svc["Name"].(string)
+	if name == "" {
+		name = defaultName
+	}
+	var out []string
+	checks, _ := svc["Checks"].([]any)
+	for _, c := range checks {
+		cm, _ := c.(map[string]any)
+		if cm == nil {
+			continue
+		}
+		if ou, _ := cm["OnUpdate"].(string); ou == "ignore" {
+			continue
+		}
+		cn, _ := cm["Name"].(string)
+		if cn == "" {
+			cn = fmt.Sprintf("service: %q check", name)
+		}
+		out = append(out, cn)
+	}
+	return out
+}
+
+// flattenAny flattens decoded JSON into fields; null and empty values give
+// none, so an absent field and an empty one compare equal.
+func flattenAny(section, key string, v any) []Field {
+	var out []Field
+	var walk func(key string, v any)
+	walk = func(key string, v any) {
+		switch v := v.(type) {
+		case nil:
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				walk(strings.TrimPrefix(key+"."+k, "."), v[k])
+			}
+		case []any:
+			for i, e := range v {
+				walk(fmt.Sprintf("%s[%d]", key, i), e)
+			}
+		case string:
+			out = append(out, Field{Section: section, Key: key, Value: v})
+		default:
+			out = append(out, Field{Section: section, Key: key, Value: fmt.Sprint(v)})
+		}
+	}
+	walk(key, v)
+	return out
+}

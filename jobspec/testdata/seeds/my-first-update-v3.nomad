@@ -1,0 +1,37 @@
+job "update-demo-webapp" {
+  datacenters = ["dc1"]
+
+  update {
+    max_parallel = 3
+    health_check  = "task_states"
+    min_healthy_time = "5s"
+    healthy_deadline = "10m"
+    progress_deadline = "20m"
+  }
+
+  group "update-demo-webapp" {
+    count = 10
+    task "server" {
+
+      env {
+        PORT    = "${NOMAD_PORT_http}"
+        NODE_IP = "${NOMAD_IP_http}"
+      }
+
+      driver = "docker"
+      config {
+        image = "hashicorp/demo-webapp:v1"
+      }
+
+      resources {
+        cpu = 100
+        memory = 32
+
+        network {
+          mbits = 10
+          port "http" {}
+        }
+      }
+    }
+  }
+}

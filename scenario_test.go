@@ -19,6 +19,7 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs of testd
 var scenarioDirs = []string{
 	filepath.Join("testdata", "scenarios"),
 	filepath.Join("testdata", "scenarios", "nomad"),
+	filepath.Join("testdata", "scenarios", "controls"),
 }
 
 // knownFailingFile lists, one per line, scripts of a directory whose

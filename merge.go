@@ -35,6 +35,18 @@ type UpdateBlock struct {
 	Canary *int
 	// Stagger is stagger.
 	Stagger *time.Duration
+
+	// MaxSurge is max_surge: a count or a percentage of count.
+	MaxSurge *Amount
+	// MaxUnavailable is max_unavailable: a count or a percentage of count.
+	MaxUnavailable *Amount
+	// PauseAfter is pause_after: a list of counts and percentages.
+	PauseAfter *Checkpoints
+	// GateTimeout is gate_timeout.
+	GateTimeout *time.Duration
+	// OnGateTimeout is on_gate_timeout. Any string is kept as written;
+	// UpdateStrategy.Validate rejects one that is not a GateAction.
+	OnGateTimeout *GateAction
 }
 
 // Merge resolves a group's update strategy from the job-level block and the
@@ -70,6 +82,11 @@ func Merge(job, group *UpdateBlock) (s UpdateStrategy, ok bool) {
 		setIf(&s.AutoPromote, b.AutoPromote)
 		setIf(&s.Canary, b.Canary)
 		setIf(&s.Stagger, b.Stagger)
+		setIf(&s.MaxSurge, b.MaxSurge)
+		setIf(&s.MaxUnavailable, b.MaxUnavailable)
+		setIf(&s.PauseAfter, b.PauseAfter)
+		setIf(&s.GateTimeout, b.GateTimeout)
+		setIf(&s.OnGateTimeout, b.OnGateTimeout)
 		if b.ProgressDeadline != nil {
 			s.ProgressDeadline = *b.ProgressDeadline
 			progressSet = true

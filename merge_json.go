@@ -91,6 +91,11 @@ var blockFields = [...]blockField{
 	{"auto_promote", "AutoPromote", func(b *UpdateBlock) any { return &b.AutoPromote }},
 	{"canary", "Canary", func(b *UpdateBlock) any { return &b.Canary }},
 	{"stagger", "Stagger", func(b *UpdateBlock) any { return &b.Stagger }},
+	{"max_surge", "MaxSurge", func(b *UpdateBlock) any { return &b.MaxSurge }},
+	{"max_unavailable", "MaxUnavailable", func(b *UpdateBlock) any { return &b.MaxUnavailable }},
+	{"pause_after", "PauseAfter", func(b *UpdateBlock) any { return &b.PauseAfter }},
+	{"gate_timeout", "GateTimeout", func(b *UpdateBlock) any { return &b.GateTimeout }},
+	{"on_gate_timeout", "OnGateTimeout", func(b *UpdateBlock) any { return &b.OnGateTimeout }},
 }
 
 // lookupField finds the field a key names exactly, and in which spelling.
@@ -146,6 +151,31 @@ func (b UpdateBlock) marshal(s spelling) ([]byte, error) {
 					})
 				}
 				val, _ = json.Marshal(h) // cannot fail for a string
+			}
+		case **Amount:
+			if *p != nil {
+				val = amountJSON(**p)
+			}
+		case **Checkpoints:
+			if *p != nil {
+				val = []byte{'['}
+				for i, a := range (**p).Amounts() {
+					if i > 0 {
+						val = append(val, ',')
+					}
+					val = append(val, amountJSON(a)...)
+				}
+				val = append(val, ']')
+			}
+		case **GateAction:
+			if *p != nil {
+				g := string(**p)
+				if !utf8.ValidString(g) {
+					return nil, multierror.Append(nil, &FieldError{
+						Field: f.name(s), Value: g, Problem: "is not valid UTF-8",
+					})
+				}
+				val, _ = json.Marshal(g) // cannot fail for a string
 			}
 		case **time.Duration:
 			if *p != nil {
@@ -308,6 +338,40 @@ func decodeField(dst any, s spelling, raw []byte) string {
 		}
 		v := HealthCheck(str)
 		*p = &v
+	case **Amount:
+		a, problem := decodeAmount(raw)
+		if problem != "" {
+			return problem
+		}
+		*p = &a
+	case **Checkpoints:
+		if kind != kindArray {
+			return `must be a list such as [1, "50%"], not ` + kind
+		}
+		var items []json.RawMessage
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return "must be a list: " + err.Error()
+		}
+		amounts := make([]Amount, len(items))
+		for i, item := range items {
+			a, problem := decodeAmount(item)
+			if problem != "" {
+				return "[" + strconv.Itoa(i) + "] " + problem
+			}
+			amounts[i] = a
+		}
+		v := NewCheckpoints(amounts...)
+		*p = &v
+	case **GateAction:
+		if kind != kindString {
+			return `must be a string such as "fail", not ` + kind
+		}
+		var str string
+		if err := json.Unmarshal(raw, &str); err != nil {
+			return "must be a string: " + err.Error()
+		}
+		v := GateAction(str)
+		*p = &v
 	case **time.Duration:
 		var v time.Duration
 		if s == spellingAPI {
@@ -338,6 +402,37 @@ func decodeField(dst any, s spelling, raw []byte) string {
 		panic(fmt.Sprintf("rollout: update block field has unexpected type %T", p))
 	}
 	return ""
+}
+
+// amountJSON writes an amount: a valid count as a number, anything else
+// (a percentage such as "25%") as a string.
+func amountJSON(a Amount) []byte {
+	if n, percent, err := a.Parse(); err == nil && !percent {
+		return strconv.AppendInt(nil, int64(n), 10)
+	}
+	return strconv.AppendQuote(nil, string(a))
+}
+
+// decodeAmount reads an amount: an integer, or a string "3" or "25%".
+func decodeAmount(raw []byte) (Amount, string) {
+	switch jsonKind(raw) {
+	case kindNumber:
+		n, err := strconv.ParseInt(string(raw), 10, 32)
+		if err != nil {
+			return "", integerProblem(err)
+		}
+		return Count(int(n)), ""
+	case kindString:
+		var str string
+		if err := json.Unmarshal(raw, &str); err != nil {
+			return "", "must be a string: " + err.Error()
+		}
+		if _, _, err := Amount(str).Parse(); err != nil {
+			return "", amountProblem
+		}
+		return Amount(str), ""
+	}
+	return "", amountProblem + ", not " + jsonKind(raw)
 }
 
 func integerProblem(err error) string {

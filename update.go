@@ -73,6 +73,37 @@ type UpdateStrategy struct {
 	// Stagger is kept for compatibility with job files; rollout validates
 	// it and otherwise ignores it.
 	Stagger time.Duration
+
+	// The controls below go beyond Nomad's update block. Each is off when
+	// unset, and a job that sets none behaves exactly as in Nomad.
+
+	// MaxSurge is how many new allocations a rolling update may place
+	// beside the old ones before stopping any: at most count + MaxSurge
+	// allocations of the group are live (canaries aside). A percentage is
+	// of count, rounded up. Unset with MaxUnavailable unset: Nomad's
+	// rolling update, every replacement a stop and a placement.
+	MaxSurge Amount
+	// MaxUnavailable is how many of the group's count may be not healthy
+	// at once during a rolling update: a stop without a healthy
+	// replacement beside it takes one. A percentage is of count, rounded
+	// down. When only one of MaxSurge and MaxUnavailable is set, the other
+	// is 0; both resolving to 0 (small percentages) makes MaxUnavailable 1.
+	// MaxParallel still caps the new allocations not yet healthy.
+	MaxUnavailable Amount
+	// PauseAfter lists checkpoints: the rolling update pauses (status
+	// paused, as a Pause command would) once that many of the group's
+	// allocations of the deployment are healthy, and places no more than
+	// that many before. Resume goes on to the next checkpoint. The
+	// progress deadline does not run while paused.
+	PauseAfter Checkpoints
+	// GateTimeout bounds how long a gate waits for an operator: healthy
+	// canaries waiting for a manual promotion, or a checkpoint. When it
+	// passes, OnGateTimeout is done. 0 waits forever, as Nomad does.
+	GateTimeout time.Duration
+	// OnGateTimeout is what a timed-out gate does: GateFail (the default
+	// when GateTimeout is set), GatePromote (canaries are promoted) or
+	// GateResume (a checkpoint is resumed).
+	OnGateTimeout GateAction
 }
 
 // DefaultUpdateStrategy returns the strategy of an empty `update {}` block.
@@ -85,6 +116,28 @@ func DefaultUpdateStrategy() UpdateStrategy {
 		ProgressDeadline: DefaultProgressDeadline,
 		Stagger:          DefaultStagger,
 	}
+}
+
+// Surges reports whether MaxSurge or MaxUnavailable is set: the group's
+// rolling updates then follow them (see MaxSurge).
+func (s UpdateStrategy) Surges() bool { return s.MaxSurge.IsSet() || s.MaxUnavailable.IsSet() }
+
+// surgeLimits resolves MaxSurge and MaxUnavailable against count.
+func (s UpdateStrategy) surgeLimits(count int) (surge, unavailable int) {
+	surge, unavailable = s.MaxSurge.Of(count, true), s.MaxUnavailable.Of(count, false)
+	if surge == 0 && unavailable == 0 {
+		unavailable = 1
+	}
+	return surge, unavailable
+}
+
+// gateAction returns the action of a timed-out gate: OnGateTimeout, or
+// GateFail when it is unset.
+func (s UpdateStrategy) gateAction() GateAction {
+	if s.OnGateTimeout == "" {
+		return GateFail
+	}
+	return s.OnGateTimeout
 }
 
 // Deploys reports whether changes to the group roll out through a
@@ -143,5 +196,69 @@ func (s UpdateStrategy) check(bad func(field string, v any, problem string)) {
 	}
 	if s.ProgressDeadline > 0 && s.HealthyDeadline > 0 && s.HealthyDeadline >= s.ProgressDeadline {
 		bad("healthy_deadline", s.HealthyDeadline, "must be less than progress_deadline ("+s.ProgressDeadline.String()+")")
+	}
+	s.checkControls(bad)
+}
+
+// checkControls checks the fields beyond Nomad's update block.
+func (s UpdateStrategy) checkControls(bad func(field string, v any, problem string)) {
+	amountsOK := true
+	for _, f := range [...]struct {
+		name string
+		a    Amount
+	}{{"max_surge", s.MaxSurge}, {"max_unavailable", s.MaxUnavailable}} {
+		if p := f.a.problem(); p != "" {
+			bad(f.name, string(f.a), p)
+			amountsOK = false
+		} else if f.a.IsSet() && s.MaxParallel == 0 {
+			bad(f.name, string(f.a), "requires max_parallel greater than zero (max_parallel = 0 replaces everything at once)")
+		}
+	}
+	if amountsOK && s.MaxSurge.IsSet() && s.MaxUnavailable.IsSet() && s.MaxSurge.Of(100, true) == 0 && s.MaxUnavailable.Of(100, true) == 0 {
+		bad("max_unavailable", string(s.MaxUnavailable), "and max_surge are both 0: no allocation could ever be replaced")
+	}
+	if s.PauseAfter != "" {
+		if s.MaxParallel == 0 {
+			bad("pause_after", string(s.PauseAfter), "requires max_parallel greater than zero (max_parallel = 0 replaces everything at once)")
+		}
+		lastCount, lastPercent := 0, 0
+		for i, a := range s.PauseAfter.Amounts() {
+			field := "pause_after[" + strconv.Itoa(i) + "]"
+			n, percent, err := a.Parse()
+			switch {
+			case err != nil:
+				bad(field, string(a), amountProblem)
+				continue
+			case n <= 0:
+				bad(field, string(a), "must be greater than zero")
+			case percent && n >= 100:
+				bad(field, string(a), "must be below 100% (the whole group is the end of the update, not a checkpoint)")
+			case percent && n <= lastPercent, !percent && n <= lastCount:
+				bad(field, string(a), "must be greater than the checkpoints before it")
+			}
+			if percent {
+				lastPercent = max(lastPercent, n)
+			} else {
+				lastCount = max(lastCount, n)
+			}
+		}
+	}
+	if s.GateTimeout < 0 {
+		bad("gate_timeout", s.GateTimeout, "must not be negative (0 waits for an operator forever)")
+	}
+	manualCanaries := s.Canary > 0 && !s.AutoPromote
+	if s.GateTimeout > 0 && !manualCanaries && s.PauseAfter == "" {
+		bad("gate_timeout", s.GateTimeout, "has no gate to time: it needs canaries without auto_promote, or pause_after")
+	}
+	switch a := s.OnGateTimeout; {
+	case a == "":
+	case !a.Valid():
+		bad("on_gate_timeout", string(a), `must be one of "fail", "promote", "resume"`)
+	case s.GateTimeout <= 0:
+		bad("on_gate_timeout", string(a), "requires gate_timeout greater than zero")
+	case a == GatePromote && !manualCanaries:
+		bad("on_gate_timeout", string(a), "requires canaries without auto_promote (there is nothing to promote)")
+	case a == GateResume && s.PauseAfter == "":
+		bad("on_gate_timeout", string(a), "requires pause_after (there is no checkpoint to resume)")
 	}
 }

@@ -19,8 +19,11 @@ func (s *stepper) applyCommands() error {
 }
 
 func (s *stepper) command(c *Command) error {
-	if c.Kind == CmdRevert {
+	switch c.Kind {
+	case CmdRevert:
 		return s.revertCommand(c.Version)
+	case CmdFreeze, CmdUnfreeze:
+		return s.freezeCommand(c)
 	}
 	cur := s.cur
 	if cur == nil {
@@ -44,11 +47,8 @@ func (s *stepper) command(c *Command) error {
 			return nil
 		}
 		cur.Status, cur.Description = StatusRunning, DescRunning
-		for k := range cur.Groups {
-			if ds := &cur.Groups[k]; ds.ProgressDeadline > 0 {
-				ds.RequireProgressBy = s.now.Add(ds.ProgressDeadline)
-			}
-		}
+		s.restartClocks()
+		s.leaveCheckpoints()
 		s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionResumed, DeploymentID: cur.ID, Reason: DescRunning})
 	case CmdFail:
 		var groups []string

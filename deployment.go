@@ -42,6 +42,9 @@ const (
 	DescFailedAllocations     = "Failed due to unhealthy allocations"
 	DescProgressDeadline      = "Failed due to progress deadline"
 	DescFailedByUser          = "Deployment marked as failed"
+	// DescGateTimeout is rollout's own (Nomad has no gate timeouts): a
+	// gate_timeout passed with on_gate_timeout = "fail".
+	DescGateTimeout = "Failed due to gate timeout"
 	descRollbackFormat        = "%s - rolling back to job version %d"
 	descNoRollbackSameSpec    = "%s - not rolling back to stable job version %d as current job has same specification"
 	descNoRollbackNoStable    = "%s - no stable job version to auto revert to"
@@ -109,6 +112,39 @@ type DeploymentGroup struct {
 	// must turn healthy by then. Zero when not started or with
 	// progress_deadline 0.
 	RequireProgressBy time.Time `json:",omitzero"`
+
+	// The fields below hold the controls beyond Nomad's update block; they
+	// stay zero for a group that sets none.
+
+	// PauseAfter holds the group's pause_after checkpoints resolved at
+	// creation against DesiredTotal: the numbers of healthy allocations
+	// after which the deployment pauses.
+	PauseAfter []int `json:",omitempty"`
+	// CheckpointsReached counts the checkpoints of PauseAfter reached.
+	CheckpointsReached int `json:",omitzero"`
+	// GateTimeout and OnGateTimeout are copied from the group's strategy
+	// (OnGateTimeout resolved: GateFail when unset).
+	GateTimeout   time.Duration `json:",omitzero"`
+	OnGateTimeout GateAction    `json:",omitempty"`
+	// GateOpenedAt is when the group began waiting at a gate for an
+	// operator: its canaries all healthy and waiting for a manual
+	// promotion, or a checkpoint reached. Zero when it is not waiting.
+	GateOpenedAt time.Time `json:",omitzero"`
+}
+
+// atCheckpoint reports whether the group waits at a checkpoint (rather
+// than at its canaries' promotion).
+func (ds *DeploymentGroup) atCheckpoint() bool {
+	return !ds.GateOpenedAt.IsZero() && !(ds.DesiredCanaries > 0 && !ds.Promoted)
+}
+
+// nextCheckpoint returns the next checkpoint the group has to reach, and
+// false when none is left.
+func (ds *DeploymentGroup) nextCheckpoint() (int, bool) {
+	if ds.CheckpointsReached >= len(ds.PauseAfter) {
+		return 0, false
+	}
+	return ds.PauseAfter[ds.CheckpointsReached], true
 }
 
 // Group returns the state of the named group.
@@ -152,6 +188,7 @@ func (d *Deployment) clone() *Deployment {
 	copy(c.Groups, d.Groups)
 	for i := range c.Groups {
 		c.Groups[i].PlacedCanaries = append([]string(nil), d.Groups[i].PlacedCanaries...)
+		c.Groups[i].PauseAfter = append([]int(nil), d.Groups[i].PauseAfter...)
 	}
 	return &c
 }

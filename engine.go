@@ -58,6 +58,10 @@ type stepper struct {
 	idLenSeen bool
 	// names holds the bytes of the decisions' names (see allocName).
 	names []byte
+	// freeze is the job's freeze as this step leaves it (a copy); held
+	// lists the groups whose work it held back.
+	freeze *Freeze
+	held   []string
 }
 
 // groupState is one group's part of a step.
@@ -73,6 +77,7 @@ type groupState struct {
 	complete bool
 	victims  map[int32]bool // allocations stopped by scale-down
 	shadow   indexSet       // indexes held by promoted canaries
+	surge    surgeState     // the surge pairs (max_surge, max_unavailable)
 	// oldUnpromoted: the previous deployment had the group and did not
 	// promote it, so its canaries are stopped.
 	oldUnpromoted bool
@@ -101,6 +106,7 @@ func (s *stepper) run() error {
 		return nil
 	}
 	s.trackHealth()
+	s.expireFreeze()
 	if err := s.applyCommands(); err != nil {
 		return err
 	}
@@ -108,6 +114,7 @@ func (s *stepper) run() error {
 	for gi := range s.groups {
 		s.reconcile(gi)
 	}
+	s.reportHeld()
 	s.finish()
 	return nil
 }

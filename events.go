@@ -61,6 +61,11 @@ const (
 	// CmdRevert makes a new version with the specification of
 	// Command.Version (see Output.Revert).
 	CmdRevert CommandKind = "revert"
+	// CmdFreeze freezes the job's rollouts for Command.Reason until
+	// Command.Until (see Freeze). It applies with or without a deployment.
+	CmdFreeze CommandKind = "freeze"
+	// CmdUnfreeze ends the job's freeze; without one it does nothing.
+	CmdUnfreeze CommandKind = "unfreeze"
 )
 
 // Command is an operator command. Use the constructors (Promote, Pause,
@@ -76,6 +81,10 @@ type Command struct {
 	Healthy bool `json:",omitempty"`
 	// Version is the version to revert to.
 	Version uint64 `json:",omitempty"`
+	// Reason says why the rollouts are frozen (CmdFreeze).
+	Reason string `json:",omitempty"`
+	// Until is when a freeze ends by itself; zero means at CmdUnfreeze.
+	Until time.Time `json:",omitzero"`
 }
 
 // Promote promotes the canaries of the named groups, or of all groups.

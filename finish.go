@@ -59,6 +59,8 @@ func (s *stepper) finish() {
 		s.out.Health = append(s.out.Health, HealthUpdate{ID: a.ID, Group: a.Group, Health: cloneHealth(*s.health[p])})
 	}
 	s.nameDecisions()
+	s.wakeGates()
+	s.out.Freeze = s.freeze
 	s.out.NextStep = s.next
 }
 
@@ -144,7 +146,7 @@ func (s *stepper) wakeDeadlines() {
 			continue
 		}
 		ds := &cur.Groups[gs.ds]
-		if cur.Status == StatusRunning && ds.ProgressDeadline > 0 && !ds.RequireProgressBy.IsZero() && !groupDone(ds, s.stats(gi)) {
+		if cur.Status == StatusRunning && s.freeze == nil && ds.ProgressDeadline > 0 && !ds.RequireProgressBy.IsZero() && !groupDone(ds, s.stats(gi)) {
 			s.wake(ds.RequireProgressBy)
 		}
 	}
@@ -164,7 +166,9 @@ func deploymentEqual(a, b *Deployment) bool {
 		if x.Name != y.Name || x.DesiredTotal != y.DesiredTotal || x.DesiredCanaries != y.DesiredCanaries ||
 			x.Placed != y.Placed || x.Healthy != y.Healthy || x.Unhealthy != y.Unhealthy || x.Promoted != y.Promoted ||
 			!x.RequireProgressBy.Equal(y.RequireProgressBy) || !slices.Equal(x.PlacedCanaries, y.PlacedCanaries) ||
-			x.AutoRevert != y.AutoRevert || x.AutoPromote != y.AutoPromote || x.ProgressDeadline != y.ProgressDeadline {
+			x.AutoRevert != y.AutoRevert || x.AutoPromote != y.AutoPromote || x.ProgressDeadline != y.ProgressDeadline ||
+			!slices.Equal(x.PauseAfter, y.PauseAfter) || x.CheckpointsReached != y.CheckpointsReached ||
+			x.GateTimeout != y.GateTimeout || x.OnGateTimeout != y.OnGateTimeout || !x.GateOpenedAt.Equal(y.GateOpenedAt) {
 			return false
 		}
 	}

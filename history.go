@@ -186,15 +186,31 @@ func diffBlocks(add func(group, field, old, new string), group, prefix string, a
 	if b == nil {
 		b = &UpdateBlock{}
 	}
-	add(group, prefix+"max_parallel", fmtPtr(a.MaxParallel), fmtPtr(b.MaxParallel))
-	add(group, prefix+"health_check", fmtPtr(a.HealthCheck), fmtPtr(b.HealthCheck))
-	add(group, prefix+"min_healthy_time", fmtPtr(a.MinHealthyTime), fmtPtr(b.MinHealthyTime))
-	add(group, prefix+"healthy_deadline", fmtPtr(a.HealthyDeadline), fmtPtr(b.HealthyDeadline))
-	add(group, prefix+"progress_deadline", fmtPtr(a.ProgressDeadline), fmtPtr(b.ProgressDeadline))
-	add(group, prefix+"auto_revert", fmtPtr(a.AutoRevert), fmtPtr(b.AutoRevert))
-	add(group, prefix+"auto_promote", fmtPtr(a.AutoPromote), fmtPtr(b.AutoPromote))
-	add(group, prefix+"canary", fmtPtr(a.Canary), fmtPtr(b.Canary))
-	add(group, prefix+"stagger", fmtPtr(a.Stagger), fmtPtr(b.Stagger))
+	for i := range blockFields {
+		f := &blockFields[i]
+		add(group, prefix+f.jobspec, fmtRef(f.ref(a)), fmtRef(f.ref(b)))
+	}
+}
+
+// fmtRef prints the field a blockField.ref points at; "" when unset.
+func fmtRef(ref any) string {
+	switch p := ref.(type) {
+	case **int:
+		return fmtPtr(*p)
+	case **bool:
+		return fmtPtr(*p)
+	case **HealthCheck:
+		return fmtPtr(*p)
+	case **time.Duration:
+		return fmtPtr(*p)
+	case **Amount:
+		return fmtPtr(*p)
+	case **Checkpoints:
+		return fmtPtr(*p)
+	case **GateAction:
+		return fmtPtr(*p)
+	}
+	panic(fmt.Sprintf("rollout: update block field has unexpected type %T", ref))
 }
 
 func fmtPtr[T any](p *T) string {

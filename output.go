@@ -36,6 +36,16 @@ const (
 	KindGroupRemoved DecisionKind = "group-removed"
 	// KindInPlace updates an allocation to the new version where it runs.
 	KindInPlace DecisionKind = "in-place"
+	// KindSurge places an allocation of the new version beside the old
+	// one it will replace, named as it (max_surge).
+	KindSurge DecisionKind = "surge"
+	// KindReplaced stops an old allocation whose namesake, placed beside
+	// it by max_surge, is healthy.
+	KindReplaced DecisionKind = "replaced"
+	// KindSurgeCancelled stops an allocation placed by max_surge that is
+	// not healthy when its deployment fails or is superseded: its old
+	// namesake stays.
+	KindSurgeCancelled DecisionKind = "surge-cancelled"
 )
 
 // Reasons carried by decisions.
@@ -53,6 +63,9 @@ const (
 	ReasonPlaceLost       = "alloc replaces an alloc whose node is down"
 	ReasonPlaceReschedule = "alloc replaces a failed or unhealthy alloc"
 	ReasonPlaceUpdate     = "alloc replaces an alloc of an older version"
+	ReasonPlaceSurge      = "alloc placed beside the alloc of an older version it will replace (max_surge)"
+	ReasonReplaced        = "alloc replaced by a healthy alloc of the new version (max_surge)"
+	ReasonSurgeCancelled  = "alloc not needed: its deployment ended before it was healthy (max_surge)"
 )
 
 // Placement asks the caller to start a new allocation, with exactly these
@@ -137,6 +150,13 @@ const (
 	TransitionSucceeded TransitionKind = "succeeded"
 	TransitionCancelled TransitionKind = "cancelled"
 	TransitionReverted  TransitionKind = "reverted"
+	// TransitionFrozen: a Freeze command froze the job's rollouts.
+	TransitionFrozen TransitionKind = "frozen"
+	// TransitionUnfrozen: the freeze ended, by command or by expiry.
+	TransitionUnfrozen TransitionKind = "unfrozen"
+	// TransitionHeld: the freeze held back some of the groups' work (its
+	// Groups) in this step; the reason is the freeze's.
+	TransitionHeld TransitionKind = "held"
 )
 
 // Transition is a deployment-level decision of a step, with its reason.

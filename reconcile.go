@@ -10,8 +10,10 @@ import (
 // classes sorts one group's running allocations (desired run) for a step.
 type classes struct {
 	lost, reschedNow, reschedLater, canaries, inplace, destructive, cancel []int32
-	// shadowed are old allocations whose name a promoted canary holds.
+	// shadowed are old allocations whose name a promoted canary holds;
+	// replaced, those whose name a healthy surge allocation holds.
 	shadowed      []int32
+	replaced      []int32
 	occupants     int // allocations holding a slot: untainted + reschedule, not canaries awaiting promotion
 	reschedCanary int // canaries awaiting promotion among reschedNow and reschedLater
 	ignore        int
@@ -64,6 +66,7 @@ func (s *stepper) reconcile(gi int) {
 	canarying := ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
 
 	gs.shadow = s.promotedCanaryNames(gs, cur, ds)
+	gs.surge = s.surgePairs(gs, cur)
 	c := s.classify(gs, cur, ds, canarying, nil)
 	if remove := c.occupants - g.Count; remove > 0 {
 		gs.victims = s.scaleDown(gs, cur, ds, canarying, remove)
@@ -75,6 +78,13 @@ func (s *stepper) reconcile(gi int) {
 	for _, p := range c.shadowed {
 		s.stop(gs, p, KindPromoted, ReasonNotNeeded)
 	}
+	for _, p := range c.replaced {
+		s.stop(gs, p, KindReplaced, ReasonReplaced)
+	}
+	for _, p := range gs.surge.cancel {
+		s.stop(gs, p, KindSurgeCancelled, ReasonSurgeCancelled)
+	}
+	frozen := s.freeze != nil
 
 	// Lost allocations: stopped, and replaced while the group is short.
 	slices.SortFunc(c.lost, s.byIndex)
@@ -104,7 +114,7 @@ func (s *stepper) reconcile(gi int) {
 	if gs.hasStrat && gs.strat.Canary > 0 && len(c.destructive) > 0 && !s.skipCanary &&
 		(ds == nil && cur == nil || canarying) && liveCanaries < gs.strat.Canary {
 		canarying = true
-		if !paused && !failed {
+		if !paused && !failed && !frozen {
 			canaryNeed = gs.strat.Canary - liveCanaries
 		}
 	}
@@ -115,7 +125,7 @@ func (s *stepper) reconcile(gi int) {
 	switch {
 	case ds != nil:
 		gs.depID = cur.ID
-	case cur == nil && gs.hasStrat && desiredTotal > 0 && !(c.anyCurrent && len(c.destructive) == 0 && len(c.inplace) == 0):
+	case cur == nil && gs.hasStrat && desiredTotal > 0 && !(c.anyCurrent && len(c.destructive) == 0 && len(c.inplace) == 0) && !frozen:
 		ds = s.join(gs, desiredTotal, canarying)
 	default:
 		gs.depID = ""
@@ -133,7 +143,11 @@ func (s *stepper) reconcile(gi int) {
 			budget = max(0, gs.strat.MaxParallel-c.curUnknown)
 		}
 	}
-	placeReady := !paused && !failed && !canarying
+	placeReady := !paused && !failed && !canarying && !frozen
+	if frozen && (missing > 0 || len(c.destructive) > 0 || len(c.inplace) > 0 || canaryNeed > 0 ||
+		canaryRequired && !paused && !failed) {
+		s.hold(gs.name)
+	}
 
 	placed := 0
 	for _, p := range c.reschedNow {
@@ -158,9 +172,14 @@ func (s *stepper) reconcile(gi int) {
 		s.replace(gs, a, canarying, KindLost, ReasonPlaceLost, a.Attempts)
 		placed++
 	}
+	room := maxInt // before the next checkpoint
+	if placeReady && ds != nil && len(ds.PauseAfter) > 0 {
+		room = s.checkpointRoom(gi, ds)
+	}
 	if missing > 0 {
 		if placeReady {
-			free := s.freeIndexes(gs, c.cancel, s.capPlacements(missing), lostRepl)
+			free := s.freeIndexes(gs, c.cancel, s.capPlacements(min(missing, room)), lostRepl)
+			room -= len(free)
 			s.out.Place = slices.Grow(s.out.Place, len(free))
 			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
@@ -175,10 +194,25 @@ func (s *stepper) reconcile(gi int) {
 	}
 
 	// Destructive updates, in name order, as the budget allows.
-	n := 0
+	n, surged := 0, 0
 	if placeReady && budget > 0 {
 		budget -= min(placed, budget)
-		n = s.capPlacements(min(len(c.destructive), budget))
+		if gs.strat.Surges() && gs.hasStrat {
+			surge, replace := s.surgeBudget(gs, &c, budget, stopStart, placeStart)
+			surged = s.capPlacements(min(surge, room))
+			n = s.capPlacements(min(replace, room-surged))
+		} else {
+			n = s.capPlacements(min(len(c.destructive), budget, room))
+		}
+	}
+	if surged > 0 {
+		chosen := s.lowest(c.destructive, surged)
+		// Placed beside their old namesakes, which run on until the new
+		// ones are healthy; the next destructive updates come after them.
+		for _, p := range chosen {
+			s.place(gs, s.indexOf(p), false, s.job.Version, g.Spec, gs.depID, "", 0, KindSurge, ReasonPlaceSurge)
+		}
+		c.destructive = slices.DeleteFunc(c.destructive, func(p int32) bool { return slices.Contains(chosen[:surged], p) })
 	}
 	if n > 0 {
 		// The output's lists grow once for them: no copies of a large list.
@@ -200,9 +234,15 @@ func (s *stepper) reconcile(gi int) {
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
-	// In-place updates: all at once, whatever the deployment's state.
-	s.out.InPlace = slices.Grow(s.out.InPlace, len(c.inplace))
-	for _, p := range c.inplace {
+	// In-place updates: all at once, whatever the deployment's state, but
+	// not while the job is frozen.
+	inplace := c.inplace
+	if frozen {
+		gs.plan.Ignore += len(inplace)
+		inplace = nil
+	}
+	s.out.InPlace = slices.Grow(s.out.InPlace, len(inplace))
+	for _, p := range inplace {
 		a := &s.in.Allocs[p]
 		s.out.InPlace = append(s.out.InPlace, InPlaceUpdate{
 			ID: a.ID, Group: gs.name, Name: a.Name(), JobVersion: s.job.Version, DeploymentID: gs.depID,
@@ -267,6 +307,20 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		if gs.shadow != nil && gs.shadow.has(s.indexOf(p)) && !(inCur && f&factCanary != 0) {
 			c.shadowed = append(c.shadowed, p)
 			continue
+		}
+		if gs.surge.replaced != nil || gs.surge.waiting != nil || gs.surge.cancel != nil {
+			switch idx := s.indexOf(p); {
+			case f&factInDep != 0 && f&factCanary == 0:
+				if gs.surge.cancelled(p) {
+					continue
+				}
+			case gs.surge.replaced.has(idx):
+				c.replaced = append(c.replaced, p)
+				continue
+			case gs.surge.waiting.has(idx):
+				c.ignore++ // beside its new namesake, until that one is healthy
+				continue
+			}
 		}
 		status := f.health()
 		awaiting := inCur && f&factCanary != 0 && canarying
@@ -459,6 +513,12 @@ func (s *stepper) join(gs *groupState, desiredTotal int, canarying bool) *Deploy
 	if canarying {
 		ds.DesiredCanaries = gs.strat.Canary
 	}
+	if st := &gs.strat; st.PauseAfter != "" || st.GateTimeout > 0 {
+		ds.PauseAfter = st.PauseAfter.Resolve(desiredTotal)
+		if st.GateTimeout > 0 {
+			ds.GateTimeout, ds.OnGateTimeout = st.GateTimeout, cmp.Or(st.OnGateTimeout, GateFail)
+		}
+	}
 	s.cur.Groups = append(s.cur.Groups, ds)
 	gs.ds = len(s.cur.Groups) - 1
 	gs.depID = s.cur.ID
@@ -466,11 +526,14 @@ func (s *stepper) join(gs *groupState, desiredTotal int, canarying bool) *Deploy
 }
 
 // replace places the replacement of allocation a in its slot. While the
-// group awaits promotion, a non-canary keeps its old version and spec.
+// group awaits promotion or the job is frozen, a non-canary keeps its old
+// version and spec.
 func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind DecisionKind, reason string, attempts int) {
 	version, spec, dep := s.job.Version, gs.g.Spec, gs.depID
 	isCanary := canarying && a.Canary && s.cur != nil && !s.created && a.DeploymentID == s.cur.ID
-	if canarying && !isCanary {
+	// While the job is frozen, a replacement is of the replaced version:
+	// a freeze places nothing new.
+	if (canarying || s.freeze != nil) && !isCanary {
 		version, spec, dep = a.JobVersion, a.Spec, a.DeploymentID
 	}
 	s.place(gs, a.Index, isCanary, version, spec, dep, a.ID, attempts, kind, reason)

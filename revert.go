@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"time"
 )
 
 // SameSpec reports whether two versions specify the same job: equal
@@ -46,23 +47,35 @@ func (b *UpdateBlock) clone() *UpdateBlock {
 	if b == nil {
 		return nil
 	}
-	c := &UpdateBlock{}
-	cloneField(&c.MaxParallel, b.MaxParallel)
-	cloneField(&c.HealthCheck, b.HealthCheck)
-	cloneField(&c.MinHealthyTime, b.MinHealthyTime)
-	cloneField(&c.HealthyDeadline, b.HealthyDeadline)
-	cloneField(&c.ProgressDeadline, b.ProgressDeadline)
-	cloneField(&c.AutoRevert, b.AutoRevert)
-	cloneField(&c.AutoPromote, b.AutoPromote)
-	cloneField(&c.Canary, b.Canary)
-	cloneField(&c.Stagger, b.Stagger)
-	return c
+	c := *b
+	for i := range blockFields {
+		switch p := blockFields[i].ref(&c).(type) {
+		case **int:
+			clonePtr(p)
+		case **bool:
+			clonePtr(p)
+		case **HealthCheck:
+			clonePtr(p)
+		case **time.Duration:
+			clonePtr(p)
+		case **Amount:
+			clonePtr(p)
+		case **Checkpoints:
+			clonePtr(p)
+		case **GateAction:
+			clonePtr(p)
+		default:
+			panic(fmt.Sprintf("rollout: update block field %s has unexpected type %T", blockFields[i].jobspec, p))
+		}
+	}
+	return &c
 }
 
-func cloneField[T any](dst **T, src *T) {
-	if src != nil {
-		v := *src
-		*dst = &v
+// clonePtr points *p at a copy of what it points at.
+func clonePtr[T any](p **T) {
+	if *p != nil {
+		v := **p
+		*p = &v
 	}
 }
 

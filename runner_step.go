@@ -85,7 +85,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	var out Output
 	var in Input
 	for {
-		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds), MaxPlacements: r.cfg.MaxPlacements}
+		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds), Freeze: st.Freeze, MaxPlacements: r.cfg.MaxPlacements}
 		out, err = Step(in)
 		var ce *CommandError
 		if err == nil {
@@ -132,6 +132,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 		st.RecordDeployment(out.Deployment)
 	}
 	st.History.RecordStep(&job, &out) // versions made Stable or reverted to, and failed specs
+	st.Freeze = out.Freeze
 	st.Allocs = r.collect(d.Apply(allocs), st.Deployment())
 	if !d.Empty() {
 		st.Pending = &d

@@ -21,6 +21,9 @@ type Input struct {
 	Events []Event
 	// Commands are operator commands, applied in order after the events.
 	Commands []Command
+	// Freeze is the job's freeze as the last Output.Freeze returned it;
+	// nil when the job's rollouts are not frozen.
+	Freeze *Freeze
 	// MaxPlacements, when above zero, caps the placements of one step
 	// (opt-in: 0, the default, places everything due). New allocations for
 	// empty slots and destructive updates beyond the cap are left for the
@@ -50,6 +53,10 @@ type Output struct {
 	// Job is the input job version marked Stable, when this step's
 	// deployment succeeded; store it in place of the version.
 	Job *JobVersion
+	// Freeze is the job's freeze after this step (see Freeze): nil when
+	// its rollouts are not frozen. Persist it and pass it back as
+	// Input.Freeze.
+	Freeze *Freeze `json:",omitempty"`
 	// Revert is a new job version to submit: an auto-revert after a
 	// failure, or a Revert command. Submit it and call Step with it as Job.
 	Revert *JobVersion
@@ -86,6 +93,10 @@ func Step(in Input) (Output, error) {
 	sc := getScratch(len(in.Allocs))
 	defer sc.release()
 	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc}
+	if in.Freeze != nil {
+		f := *in.Freeze
+		s.freeze = &f
+	}
 	err := s.validate()
 	if err == nil {
 		err = s.run()

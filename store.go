@@ -112,6 +112,9 @@ type State struct {
 	// health and its tracker state), in ID order. The client status and
 	// times are what the Driver last reported.
 	Allocs []Alloc `json:",omitempty"`
+	// Freeze is the job's freeze (see Freeze); nil when its rollouts are
+	// not frozen. It stands with or without a deployment.
+	Freeze *Freeze `json:",omitempty"`
 	// Pending holds the decisions of the last step that were saved but not
 	// yet confirmed applied; nil when there are none. A Runner that starts
 	// applies them again (Driver.Apply is idempotent) before it steps.
@@ -150,6 +153,10 @@ func (s *State) Clone() State {
 	if s.Pending != nil {
 		p := s.Pending.clone()
 		c.Pending = &p
+	}
+	if s.Freeze != nil {
+		f := *s.Freeze
+		c.Freeze = &f
 	}
 	return c
 }

@@ -131,15 +131,6 @@ func (s UpdateStrategy) surgeLimits(count int) (surge, unavailable int) {
 	return surge, unavailable
 }
 
-// gateAction returns the action of a timed-out gate: OnGateTimeout, or
-// GateFail when it is unset.
-func (s UpdateStrategy) gateAction() GateAction {
-	if s.OnGateTimeout == "" {
-		return GateFail
-	}
-	return s.OnGateTimeout
-}
-
 // Deploys reports whether changes to the group roll out through a
 // deployment; false when MaxParallel is 0 (everything replaced at once).
 func (s UpdateStrategy) Deploys() bool { return s.MaxParallel > 0 }

@@ -126,10 +126,13 @@ func (s *stepper) validate() error {
 	}
 	for i := range in.Commands {
 		switch in.Commands[i].Kind {
-		case CmdPromote, CmdPause, CmdResume, CmdFail, CmdSetHealth, CmdRevert:
+		case CmdPromote, CmdPause, CmdResume, CmdFail, CmdSetHealth, CmdRevert, CmdFreeze, CmdUnfreeze:
 		default:
 			v.bad(fmt.Sprintf("commands[%d].kind", i), string(in.Commands[i].Kind), "is not a command")
 		}
+	}
+	if f := in.Freeze; f != nil && f.Reason == "" {
+		v.bad("freeze.reason", "", "must say why the rollouts are frozen")
 	}
 	return v.errs.ErrorOrNil()
 }

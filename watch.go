@@ -209,7 +209,7 @@ func (s *stepper) watch() {
 			unhealthy = append(unhealthy, ds.Name)
 			continue
 		}
-		if cur.Status == StatusRunning && ds.ProgressDeadline > 0 && !ds.RequireProgressBy.IsZero() &&
+		if cur.Status == StatusRunning && s.freeze == nil && ds.ProgressDeadline > 0 && !ds.RequireProgressBy.IsZero() &&
 			!s.now.Before(ds.RequireProgressBy) && !groupDone(ds, st) {
 			late = append(late, ds.Name)
 		}
@@ -223,6 +223,7 @@ func (s *stepper) watch() {
 		return
 	}
 	s.autoPromote()
+	s.gates()
 }
 
 // groupDone reports whether a group cannot fail by its progress deadline:
@@ -290,7 +291,7 @@ func (s *stepper) autoPromote() {
 }
 
 func (s *stepper) promoteGroup(ds *DeploymentGroup) {
-	ds.Promoted = true
+	ds.Promoted, ds.GateOpenedAt = true, time.Time{}
 	if ds.ProgressDeadline > 0 {
 		ds.RequireProgressBy = s.now.Add(ds.ProgressDeadline)
 	}

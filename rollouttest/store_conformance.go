@@ -433,6 +433,11 @@ func fullState(job string) rollout.State {
 			AutoPromote:      boolp(n > 1),
 			Canary:           intp(n),
 			Stagger:          durp(30 * time.Second),
+			MaxSurge:         ptr(rollout.Count(1)),
+			MaxUnavailable:   ptr(rollout.Percent(25)),
+			PauseAfter:       ptr(rollout.NewCheckpoints(rollout.Count(1), rollout.Percent(50))),
+			GateTimeout:      durp(time.Hour),
+			OnGateTimeout:    ptr(rollout.GatePromote),
 		}
 	}
 	group := func(spec string) rollout.Group {
@@ -473,6 +478,8 @@ func fullState(job string) rollout.State {
 				Name: "api", AutoRevert: true, AutoPromote: true, ProgressDeadline: 10 * time.Minute,
 				DesiredTotal: 3, DesiredCanaries: 1, PlacedCanaries: []string{id + "-canary"},
 				Placed: 2, Healthy: 1, Unhealthy: 1, Promoted: true, RequireProgressBy: at(600),
+				PauseAfter: []int{1, 2}, CheckpointsReached: 1, GateTimeout: time.Hour,
+				OnGateTimeout: rollout.GateResume, GateOpenedAt: at(650),
 			}},
 			CreateTime: at(int(v) * 100), ModifyTime: at(int(v)*100 + 50),
 		}
@@ -492,6 +499,7 @@ func fullState(job string) rollout.State {
 			FailedSpecs: []rollout.JobVersion{version(2, "image:broken", true)},
 		},
 		Deployments: []rollout.Deployment{dep("dep-1", 0, rollout.StatusSuccessful), dep("dep-2", 1, rollout.StatusRunning)},
+		Freeze:      &rollout.Freeze{Reason: "release freeze", Since: at(700), Until: at(800)},
 		Allocs: []rollout.Alloc{
 			alloc("alloc-0", 0, rollout.ClientRunning),
 			alloc("alloc-1", 1, rollout.ClientFailed),
@@ -515,3 +523,5 @@ func fullState(job string) rollout.State {
 		},
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -98,6 +98,13 @@ func (r *runner) printOutput(out *rollout.Output) []string {
 		lines = append(lines, r.printDeployment(out.Cancelled)...)
 	}
 	lines = append(lines, r.printDeployment(out.Deployment)...)
+	if out.Freeze != nil {
+		until := "unfrozen"
+		if !out.Freeze.Until.IsZero() {
+			until = r.fmtTime(out.Freeze.Until)
+		}
+		add("freeze since %s until %s: %s", r.fmtTime(out.Freeze.Since), until, out.Freeze.Reason)
+	}
 	if out.Job != nil {
 		add("job %s", describeVersion(out.Job))
 	}
@@ -149,6 +156,19 @@ func (r *runner) printDeployment(d *rollout.Deployment) []string {
 		}
 		if !g.RequireProgressBy.IsZero() {
 			s += " progress_by=" + r.fmtTime(g.RequireProgressBy)
+		}
+		if len(g.PauseAfter) > 0 {
+			cps := make([]string, len(g.PauseAfter))
+			for i, c := range g.PauseAfter {
+				cps[i] = strconv.Itoa(c)
+			}
+			s += fmt.Sprintf(" checkpoints=%d/%d[%s]", g.CheckpointsReached, len(g.PauseAfter), strings.Join(cps, ","))
+		}
+		if g.GateTimeout > 0 {
+			s += fmt.Sprintf(" gate_timeout=%s(%s)", fmtDur(g.GateTimeout), g.OnGateTimeout)
+		}
+		if !g.GateOpenedAt.IsZero() {
+			s += " gate_opened=" + r.fmtTime(g.GateOpenedAt)
 		}
 		lines = append(lines, s)
 	}
@@ -262,6 +282,17 @@ func describeStrategy(job, group *rollout.UpdateBlock) string {
 	}
 	if st.AutoPromote {
 		f = append(f, "auto_promote")
+	}
+	for _, kv := range [][2]string{
+		{"max_surge", string(st.MaxSurge)}, {"max_unavailable", string(st.MaxUnavailable)},
+		{"pause_after", string(st.PauseAfter)}, {"on_gate_timeout", string(st.OnGateTimeout)},
+	} {
+		if kv[1] != "" {
+			f = append(f, kv[0]+"="+kv[1])
+		}
+	}
+	if st.GateTimeout != 0 {
+		f = append(f, "gate_timeout="+fmtDur(st.GateTimeout))
 	}
 	s := "update defaults"
 	if len(f) > 0 {

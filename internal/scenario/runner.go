@@ -28,6 +28,7 @@ type runner struct {
 	cmds       []rollout.Command
 	last       *rollout.Output      // the last step's output, until applied
 	failed     []rollout.JobVersion // History.FailedSpecs: versions that failed and were auto-reverted
+	freeze     *rollout.Freeze      // the job's freeze, as persisted
 
 	alias      map[string]string // allocation ID → alias
 	byAlias    map[string]string // alias → allocation ID
@@ -52,7 +53,7 @@ func (r *runner) reset(start time.Time) {
 
 // Keys each verb accepts (skip= is accepted everywhere).
 var (
-	updateKeys   = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote"}
+	updateKeys   = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote", "max_surge", "max_unavailable", "pause_after", "gate_timeout", "on_gate_timeout"}
 	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
@@ -61,6 +62,7 @@ var (
 		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
 		"promote": {"groups"}, "pause": nil, "resume": nil, "fail": nil, "set-health": {"ids", "healthy"}, "revert": {"version"},
+		"freeze": {"reason", "until"}, "unfreeze": nil,
 		"status": {"all"},
 	}
 )
@@ -114,7 +116,7 @@ func (r *runner) exec(c *tcase) ([]string, error) {
 		return r.doAdvance(c.pos)
 	case "healthy", "unhealthy", "start", "lost", "failed", "complete", "stop-alloc", "event":
 		return r.doAllocVerb(c.verb, a)
-	case "promote", "pause", "resume", "fail", "set-health", "revert":
+	case "promote", "pause", "resume", "fail", "set-health", "revert", "freeze", "unfreeze":
 		return r.doCommand(c.verb, a)
 	default: // "status"
 		return r.doStatus(a)
@@ -367,7 +369,7 @@ func (r *runner) doStep(a *args) ([]string, error) {
 	}
 	in := rollout.Input{
 		Now: r.now, Job: *j, History: r.versions[:len(r.versions)-1], Deployment: r.dep,
-		Allocs: r.allocs, Events: r.events, Commands: r.cmds,
+		Allocs: r.allocs, Events: r.events, Commands: r.cmds, Freeze: r.freeze,
 	}
 	before := cloneInput(in)
 	out, err := safeStep(in)
@@ -421,6 +423,7 @@ func (r *runner) doApply() ([]string, error) {
 	r.last = nil
 	r.allocs = out.Apply(r.allocs)
 	r.dep = out.Deployment
+	r.freeze = out.Freeze
 	var lines []string
 	lines = append(lines, fmt.Sprintf("applied: %d stopped, %d placed, %d updated in place, %d health updates",
 		len(out.Stop), len(out.Place), len(out.InPlace), len(out.Health)))
@@ -707,6 +710,19 @@ func (r *runner) doCommand(verb string, a *args) ([]string, error) {
 			return nil, fmt.Errorf("revert: version=N is required")
 		}
 		c = rollout.Revert(uint64(n))
+	case "freeze":
+		reason, _ := a.get("reason")
+		var until time.Time
+		if v, ok := a.get("until"); ok {
+			t, err := r.parseTime(v)
+			if err != nil {
+				return nil, err
+			}
+			until = t
+		}
+		c = rollout.FreezeRollouts(strings.ReplaceAll(reason, "_", " "), until)
+	case "unfreeze":
+		c = rollout.Unfreeze()
 	}
 	r.cmds = append(r.cmds, c)
 	return []string{"queued " + r.describeCommand(c)}, nil
@@ -917,6 +933,28 @@ func parseUpdate(a *args) (*rollout.UpdateBlock, error) {
 	if v, ok := a.get("health_check"); ok {
 		hc := rollout.HealthCheck(v)
 		b.HealthCheck, set = &hc, true
+	}
+	amounts := map[string]**rollout.Amount{"max_surge": &b.MaxSurge, "max_unavailable": &b.MaxUnavailable}
+	for k, dst := range amounts {
+		if v, ok := a.get(k); ok {
+			x := rollout.Amount(v)
+			*dst, set = &x, true
+		}
+	}
+	if v, ok := a.get("pause_after"); ok {
+		x := rollout.Checkpoints(v)
+		b.PauseAfter, set = &x, true
+	}
+	if a.has("gate_timeout") {
+		d, err := durArg(a, "gate_timeout")
+		if err != nil {
+			return nil, err
+		}
+		b.GateTimeout, set = &d, true
+	}
+	if v, ok := a.get("on_gate_timeout"); ok {
+		x := rollout.GateAction(v)
+		b.OnGateTimeout, set = &x, true
 	}
 	if !set {
 		return nil, nil

@@ -44,10 +44,10 @@ const (
 	DescFailedByUser          = "Deployment marked as failed"
 	// DescGateTimeout is rollout's own (Nomad has no gate timeouts): a
 	// gate_timeout passed with on_gate_timeout = "fail".
-	DescGateTimeout = "Failed due to gate timeout"
-	descRollbackFormat        = "%s - rolling back to job version %d"
-	descNoRollbackSameSpec    = "%s - not rolling back to stable job version %d as current job has same specification"
-	descNoRollbackNoStable    = "%s - no stable job version to auto revert to"
+	DescGateTimeout        = "Failed due to gate timeout"
+	descRollbackFormat     = "%s - rolling back to job version %d"
+	descNoRollbackSameSpec = "%s - not rolling back to stable job version %d as current job has same specification"
+	descNoRollbackNoStable = "%s - no stable job version to auto revert to"
 )
 
 // DescRollingBack returns a failure description with the auto-revert suffix.

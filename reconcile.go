@@ -460,6 +460,9 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 		if gs.shadow.has(s.indexOf(p)) && !(inCur && canary) {
 			continue
 		}
+		if gs.surge.leaving(p, f, s.indexOf(p)) {
+			continue // a surge pair's member that this step stops, or that waits
+		}
 		cands = append(cands, p)
 	}
 	// Failed allocations and unhealthy ones of the deployment (waiting for

@@ -30,10 +30,14 @@ func (s *stepper) surgePairs(gs *groupState, cur *Deployment) surgeState {
 	if d == nil || !gs.hasStrat || !gs.strat.Surges() {
 		return st
 	}
+	// outside: the indexes held by allocations outside the deployment that
+	// hold a slot (desired to run, not lost or finished), and whether one
+	// of them serves (runs and was not judged unhealthy).
 	outside := make(map[int]bool)
 	for _, p := range gs.allocs {
-		if f := s.facts[p]; f.live() && f&(factComplete|factInDep) == 0 {
-			outside[s.indexOf(p)] = true
+		if f := s.facts[p]; f&(factRun|factLost|factComplete|factInDep) == factRun {
+			idx := s.indexOf(p)
+			outside[idx] = outside[idx] || (f.live() && f.health() != Unhealthy)
 		}
 	}
 	if len(outside) == 0 {
@@ -42,13 +46,16 @@ func (s *stepper) surgePairs(gs *groupState, cur *Deployment) surgeState {
 	rolling := cur != nil && !s.created && cur.ID == d.ID && cur.Status.Active()
 	for _, p := range gs.allocs {
 		f := s.facts[p]
-		if !f.live() || f&(factComplete|factCanary) != 0 || f&factInDep == 0 {
-			continue
+		if f&(factRun|factLost|factComplete|factCanary|factInDep) != factRun|factInDep {
+			continue // a member is desired to run, not lost or finished: a failed one is replaced in its slot
 		}
 		idx := s.indexOf(p)
+		serves, paired := outside[idx]
 		switch {
-		case !outside[idx]:
-		case f.health() == Healthy:
+		case !paired:
+		case f.health() == Healthy, !serves && f.health() != Unhealthy:
+			// The old namesake goes: its replacement is healthy, or it
+			// does not serve while the replacement may.
 			st.replaced = append(st.replaced, idx)
 		case rolling:
 			st.waiting = append(st.waiting, idx)
@@ -60,6 +67,16 @@ func (s *stepper) surgePairs(gs *groupState, cur *Deployment) surgeState {
 	slices.Sort(st.waiting)
 	st.replaced, st.waiting = slices.Compact(st.replaced), slices.Compact(st.waiting)
 	return st
+}
+
+// leaving reports whether allocation p (with facts f, at index idx) is a
+// member of a surge pair that the step stops or that is not counted: a
+// cancelled new member, or an old namesake replaced or waiting.
+func (st *surgeState) leaving(p int32, f fact, idx int) bool {
+	if f&factInDep != 0 && f&factCanary == 0 {
+		return st.cancelled(p)
+	}
+	return st.replaced.has(idx) || st.waiting.has(idx)
 }
 
 // cancelled reports whether p is a surge allocation stopped by a failure.
@@ -92,12 +109,14 @@ func (s *stepper) surgeBudget(gs *groupState, c *classes, budget, stopStart, pla
 	available := 0
 	for _, p := range gs.allocs {
 		f := s.facts[p]
-		if !f.live() || f&factComplete != 0 || stopped[s.in.Allocs[p].ID] {
+		// A failed allocation still to be replaced counts as live: its
+		// replacement will be.
+		if f&(factRun|factLost|factComplete) != factRun || stopped[s.in.Allocs[p].ID] {
 			continue
 		}
 		live++
 		idx := s.indexOf(p)
-		ok := f.health() == Healthy || (!inCur.has(p) && f.health() != Unhealthy)
+		ok := f.live() && (f.health() == Healthy || (!inCur.has(p) && f.health() != Unhealthy))
 		if ok && idx < count && !avail[idx] {
 			avail[idx] = true
 			available++

@@ -205,8 +205,13 @@ func (s UpdateStrategy) checkControls(bad func(field string, v any, problem stri
 			bad(f.name, string(f.a), "requires max_parallel greater than zero (max_parallel = 0 replaces everything at once)")
 		}
 	}
-	if amountsOK && s.MaxSurge.IsSet() && s.MaxUnavailable.IsSet() && s.MaxSurge.Of(100, true) == 0 && s.MaxUnavailable.Of(100, true) == 0 {
-		bad("max_unavailable", string(s.MaxUnavailable), "and max_surge are both 0: no allocation could ever be replaced")
+	// Unset is 0 when the other is set: both 0 could never replace anything.
+	if amountsOK && s.Surges() && s.MaxSurge.Of(100, true) == 0 && s.MaxUnavailable.Of(100, true) == 0 {
+		field, v := "max_unavailable", s.MaxUnavailable
+		if !v.IsSet() {
+			field, v = "max_surge", s.MaxSurge
+		}
+		bad(field, string(v), "leaves max_surge and max_unavailable both 0 (an unset one is 0): no allocation could ever be replaced")
 	}
 	if s.PauseAfter != "" {
 		if s.MaxParallel == 0 {

@@ -221,13 +221,14 @@ var knownKinds = map[rollout.DecisionKind]bool{
 	rollout.KindCreate: true, rollout.KindUpdate: true, rollout.KindCanary: true, rollout.KindLost: true,
 	rollout.KindReschedule: true, rollout.KindScaleDown: true, rollout.KindPromoted: true,
 	rollout.KindCanaryCancelled: true, rollout.KindJobStopped: true, rollout.KindGroupRemoved: true,
-	rollout.KindInPlace: true,
+	rollout.KindInPlace: true, rollout.KindSurge: true, rollout.KindReplaced: true, rollout.KindSurgeCancelled: true,
 }
 
 var knownTransitions = map[rollout.TransitionKind]bool{
 	rollout.TransitionCreated: true, rollout.TransitionPromoted: true, rollout.TransitionPaused: true,
 	rollout.TransitionResumed: true, rollout.TransitionFailed: true, rollout.TransitionSucceeded: true,
 	rollout.TransitionCancelled: true, rollout.TransitionReverted: true,
+	rollout.TransitionFrozen: true, rollout.TransitionUnfrozen: true, rollout.TransitionHeld: true,
 }
 
 // kindReason checks, by reflection so that new fields are covered, that
@@ -643,6 +644,8 @@ func (k *step) revert() {
 var allowedWhileCanarying = map[rollout.DecisionKind]bool{
 	rollout.KindScaleDown: true, rollout.KindLost: true, rollout.KindReschedule: true,
 	rollout.KindCanaryCancelled: true, rollout.KindJobStopped: true, rollout.KindGroupRemoved: true,
+	// A surge pair of an earlier deployment keeps one of its two members.
+	rollout.KindSurgeCancelled: true, rollout.KindReplaced: true,
 }
 
 func (k *step) canaries() {
@@ -887,10 +890,12 @@ func (k *step) availability() {
 			continue
 		}
 		// Excess is stopped by name, not by health, and an
-		// old allocation whose name a promoted canary took leaves its slot
-		// to the canary (§6.8): neither is the rolling update's to answer for.
+		// old allocation whose name a promoted canary (or a surge
+		// allocation) took leaves its slot to it: neither is the rolling
+		// update's to answer for.
 		for _, st := range k.out.Stop {
-			excess := st.Kind == rollout.KindScaleDown || st.Kind == rollout.KindPromoted
+			excess := st.Kind == rollout.KindScaleDown || st.Kind == rollout.KindPromoted ||
+				st.Kind == rollout.KindReplaced || st.Kind == rollout.KindSurgeCancelled // a surge pair keeps one
 			if a := k.byID[st.ID]; a != nil && st.Group == g.Name && excess && k.up(a, k.mid[a.ID], true) {
 				before--
 			}

@@ -581,3 +581,46 @@ func TestSubmitRefusesFailedSpecs(t *testing.T) {
 		t.Errorf("forced = %v", err)
 	}
 }
+
+// TestRunnerFreeze: a Freeze command is kept with the job's state, holds
+// the next version's deployment, and Unfreeze lets it start.
+func TestRunnerFreeze(t *testing.T) {
+	store := rollout.NewMemoryStore()
+	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Store: store, Driver: rollouttest.NewRecordingDriver()})
+	ctx := context.Background()
+	if _, err := r.Submit(ctx, manualJob("web", 2, "v1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Command(ctx, rollout.FreezeRollouts("release freeze", time.Time{})); err != nil {
+		t.Fatalf("Freeze: %v", err)
+	}
+	st, err := store.Load(ctx, "web")
+	if err != nil || st.Freeze == nil || st.Freeze.Reason != "release freeze" {
+		t.Fatalf("stored freeze %+v, %v; want the freeze kept with the job's state", st.Freeze, err)
+	}
+	v, err := r.Submit(ctx, manualJob("web", 2, "v2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := func() *rollout.Deployment {
+		st, err := store.Load(ctx, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Deployment()
+	}
+	time.Sleep(20 * time.Millisecond) // steps that could start it, if the freeze did not hold
+	if d := latest(); d != nil && d.JobVersion == v.Version {
+		t.Fatalf("deployment %s of version %d started while frozen", d.ID, v.Version)
+	}
+	if err := r.Command(ctx, rollout.Unfreeze()); err != nil {
+		t.Fatalf("Unfreeze: %v", err)
+	}
+	eventually(t, "the deployment of the new version", func() bool {
+		d := latest()
+		return d != nil && d.JobVersion == v.Version
+	})
+	if st, _ := store.Load(ctx, "web"); st.Freeze != nil {
+		t.Errorf("freeze %+v still stored after Unfreeze", st.Freeze)
+	}
+}

@@ -780,9 +780,11 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 			v = as(v, cty.Number)
 		case "auto_revert", "auto_promote":
 			v = as(v, cty.Bool)
-		case "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger":
+		case "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "gate_timeout", "on_gate_timeout":
 			v = as(v, cty.String)
 		}
+		// max_surge, max_unavailable and the items of pause_after are
+		// numbers or percentages ("25%"): kept as written.
 		raw, err := ctyJSON(v)
 		if err != nil {
 			l.fail(a.SrcRange, "update.%s: %v", a.Name, err)
@@ -823,7 +825,7 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 }
 
 // ctyJSON encodes a value for the update block decoder: strings, whole
-// numbers and booleans as JSON.
+// numbers, booleans and lists of them (pause_after) as JSON.
 func ctyJSON(v cty.Value) (json.RawMessage, error) {
 	switch {
 	case v.IsNull():
@@ -834,8 +836,19 @@ func ctyJSON(v cty.Value) (json.RawMessage, error) {
 		return json.Marshal(v.True())
 	case v.Type() == cty.Number:
 		return json.RawMessage(v.AsBigFloat().Text('f', -1)), nil
+	case v.IsKnown() && (v.Type().IsTupleType() || v.Type().IsListType()):
+		items := []json.RawMessage{}
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			raw, err := ctyJSON(e)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, raw)
+		}
+		return json.Marshal(items)
 	}
-	return nil, fmt.Errorf("must be a string, a number or a boolean, not %s", v.Type().FriendlyName())
+	return nil, fmt.Errorf("must be a string, a number, a boolean or a list of them, not %s", v.Type().FriendlyName())
 }
 
 // reschedule merges the job's and the group's reschedule blocks (the

@@ -122,6 +122,48 @@
 // then places at most that many and sets Output.Capped, and the next steps
 // place the rest. It is off (0) by default.
 //
+// # Controls beyond Nomad
+//
+// The update block takes five more fields, each off when unset, so that a
+// job written for Nomad behaves exactly as in Nomad. Job files and both
+// JSON spellings read them; Validate refuses contradictions, naming the
+// field.
+//
+//   - max_surge and max_unavailable (counts, or percentages of count:
+//     surge rounds up, unavailable down) change a rolling update: a new
+//     allocation may be placed beside the old one it replaces, named as
+//     it (KindSurge), which is stopped once the new one is healthy
+//     (KindReplaced). At most count + max_surge allocations are live
+//     (canaries aside) and at most max_unavailable of count are not
+//     healthy because of the update; max_parallel still caps the new
+//     allocations not yet healthy. An unset one is 0 when the other is
+//     set; both 0 is refused. If the deployment fails or is superseded,
+//     a surge allocation not yet healthy is stopped (KindSurgeCancelled)
+//     and its old namesake keeps the slot.
+//   - pause_after = [1, "50%"] lists checkpoints: the deployment places at
+//     most that many allocations, then pauses (status paused, Nomad's
+//     description) once they are healthy; Resume goes on to the next.
+//     Checkpoints count the group's allocations of the deployment; one at
+//     or below the canary count is passed at promotion. Replacements of
+//     lost and failed allocations are placed as always.
+//   - gate_timeout with on_gate_timeout = "fail" (the default), "promote"
+//     or "resume": a gate is healthy canaries waiting for a manual
+//     promotion, or a checkpoint. When nobody answers within gate_timeout
+//     the deployment fails ("Failed due to gate timeout", rollout's own
+//     description; auto_revert applies) or goes on past the gate.
+//     NextStep wakes for it; a paused deployment's canary gate waits, and
+//     Resume starts its clock again.
+//   - FreezeRollouts(reason, until) and Unfreeze hold a job's rollouts
+//     (see Freeze): no deployment starts, a running one places nothing
+//     new, and its progress deadline and gates wait. The freeze is the
+//     job's state (Input.Freeze, Output.Freeze, State.Freeze) and may
+//     stand with no deployment; its reason shows in Output's transitions,
+//     never in the deployment's description.
+//
+// History.SubmitChecked adds the submit checks: a version planned against
+// an older one is refused (check-index), and, when asked, a spec that just
+// failed and was auto-reverted is refused unless forced.
+//
 // # Where rollout differs from Nomad, on purpose
 //
 // Every decision matches Nomad's service-job reconciler and deployment

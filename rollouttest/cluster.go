@@ -566,7 +566,7 @@ func (c *Cluster) stepLocked(cmds []rollout.Command) (StepInfo, bool, error) {
 	}
 	in := rollout.Input{
 		Now: c.now, Job: job, History: c.state.History.Versions, Deployment: c.state.Deployment(),
-		Allocs: allocs, Events: events, Commands: cmds,
+		Allocs: allocs, Events: events, Commands: cmds, Freeze: c.state.Freeze,
 	}
 	out, err := rollout.Step(in)
 	if err != nil {
@@ -581,6 +581,7 @@ func (c *Cluster) stepLocked(cmds []rollout.Command) (StepInfo, bool, error) {
 	if out.Deployment != nil {
 		c.state.RecordDeployment(out.Deployment)
 	}
+	c.state.Freeze = out.Freeze
 	if out.Job != nil {
 		c.state.History.Record(*out.Job)
 	}

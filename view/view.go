@@ -363,6 +363,10 @@ func updateDiff(from, to *rollout.JobVersion, group string) []string {
 // stops, placements and in-place updates, with their reasons.
 func Decisions(w io.Writer, out *rollout.Output) {
 	for _, tr := range out.Transitions {
+		if tr.DeploymentID == "" { // a freeze's transitions may concern no deployment
+			fmt.Fprintf(w, "  job %s: %s\n", tr.Kind, tr.Reason)
+			continue
+		}
 		fmt.Fprintf(w, "  deployment %s %s: %s\n", Short(tr.DeploymentID), tr.Kind, tr.Reason)
 	}
 	for _, s := range out.Stop {

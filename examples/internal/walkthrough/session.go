@@ -31,7 +31,7 @@ type Walkthrough struct {
 }
 
 // All lists the walkthroughs, in the order of the tutorials.
-var All = []Walkthrough{Nginx, GeoAPIServer, DemoWebapp, BlueGreen}
+var All = []Walkthrough{Nginx, GeoAPIServer, DemoWebapp, BlueGreen, Controls}
 
 // Find returns the walkthrough with the name.
 func Find(name string) (Walkthrough, bool) {

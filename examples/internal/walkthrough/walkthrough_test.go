@@ -255,8 +255,8 @@ func TestSVGTimeline(t *testing.T) {
 			t.Errorf("no element of class %q; classes: %v", c, classes)
 		}
 	}
-	if n := classes["panel"]; n != 5 {
-		t.Errorf("%d panels, want 5 (nginx, geo-api-server, demo-webapp, and blue-green's two jobs)", n)
+	if n := classes["panel"]; n != 6 {
+		t.Errorf("%d panels, want 6 (nginx, geo-api-server, demo-webapp, blue-green's two jobs, and controls)", n)
 	}
 	for _, label := range []string{"promoted", "failed", "revert: v3"} {
 		if !texts[label] {
@@ -279,5 +279,42 @@ func TestMainFlags(t *testing.T) {
 	}
 	if err := Main("nginx", []string{"-walkthrough", "x"}, &out); err == nil {
 		t.Error("a single walkthrough program accepted -walkthrough")
+	}
+}
+
+func TestControls(t *testing.T) {
+	s := play(t, Controls)
+	checkSnapshots(t, s, []want{
+		{"v0 at checkpoint 1", rollout.StatusPaused, rollout.DescPaused, deployed{Desired: 6, Placed: 1, Healthy: 1}, summary{Running: 1},
+			"a first deployment places up to its first checkpoint, then pauses with Nomad's description"},
+		{"v1 at checkpoint 1", rollout.StatusPaused, rollout.DescPaused, deployed{Desired: 6, Placed: 1, Healthy: 1}, summary{Running: 6, Complete: 1},
+			"one surge allocation, healthy; its old namesake stopped"},
+		{"v1 at checkpoint 2", rollout.StatusPaused, rollout.DescPaused, deployed{Desired: 6, Placed: 3, Healthy: 3}, summary{Running: 6, Complete: 3},
+			`pause_after "50%" of 6 is 3`},
+		{"v1 deployed", rollout.StatusSuccessful, rollout.DescSuccessful, deployed{Desired: 6, Placed: 6, Healthy: 6}, summary{Running: 6, Complete: 6},
+			"the gate timed out and resumed the rollout to the end"},
+		{"v2 held by the freeze", rollout.StatusSuccessful, rollout.DescSuccessful, deployed{Desired: 6, Placed: 6, Healthy: 6}, summary{Running: 6, Complete: 6},
+			"frozen: no deployment for version 2 after an hour"},
+		{"v2 deployed", rollout.StatusSuccessful, rollout.DescSuccessful, deployed{Desired: 6, Placed: 6, Healthy: 6}, summary{Running: 6, Complete: 12},
+			"unfrozen, version 2 rolled out"},
+	})
+	var timedOut, frozen, updates int
+	for i := range s.outs {
+		for _, tr := range s.outs[i].Transitions {
+			switch {
+			case tr.Kind == rollout.TransitionResumed && strings.Contains(tr.Reason, "gate timed out"):
+				timedOut++
+			case tr.Kind == rollout.TransitionHeld || tr.Kind == rollout.TransitionFrozen:
+				frozen++
+			}
+		}
+		for _, p := range s.outs[i].Place {
+			if p.Kind == rollout.KindUpdate {
+				updates++
+			}
+		}
+	}
+	if timedOut != 4 || frozen < 2 || updates != 0 {
+		t.Errorf("%d gate timeouts, %d freeze transitions, %d destructive updates; want 4 (v0, v1 and two in v2), at least 2, and none (max_surge places beside)", timedOut, frozen, updates)
 	}
 }

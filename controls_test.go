@@ -44,10 +44,16 @@ func TestControlsValidate(t *testing.T) {
 		{"negative gate timeout", func(s *rollout.UpdateStrategy) { s.PauseAfter = "1"; s.GateTimeout = -time.Minute }, "gate_timeout", -time.Minute, "must not be negative"},
 		{"gate timeout without a gate", func(s *rollout.UpdateStrategy) { s.GateTimeout = time.Hour }, "gate_timeout", time.Hour, "no gate to time"},
 		{"gate timeout with auto-promoted canaries only", func(s *rollout.UpdateStrategy) { s.Canary, s.AutoPromote, s.GateTimeout = 1, true, time.Hour }, "gate_timeout", time.Hour, "no gate to time"},
-		{"unknown action", func(s *rollout.UpdateStrategy) { s.PauseAfter, s.GateTimeout, s.OnGateTimeout = "1", time.Hour, "retry" }, "on_gate_timeout", "retry", `one of "fail", "promote", "resume"`},
+		{"unknown action", func(s *rollout.UpdateStrategy) {
+			s.PauseAfter, s.GateTimeout, s.OnGateTimeout = "1", time.Hour, "retry"
+		}, "on_gate_timeout", "retry", `one of "fail", "promote", "resume"`},
 		{"action without timeout", func(s *rollout.UpdateStrategy) { s.PauseAfter, s.OnGateTimeout = "1", rollout.GateResume }, "on_gate_timeout", "resume", "requires gate_timeout"},
-		{"promote without canaries", func(s *rollout.UpdateStrategy) { s.PauseAfter, s.GateTimeout, s.OnGateTimeout = "1", time.Hour, rollout.GatePromote }, "on_gate_timeout", "promote", "nothing to promote"},
-		{"resume without checkpoints", func(s *rollout.UpdateStrategy) { s.Canary, s.GateTimeout, s.OnGateTimeout = 1, time.Hour, rollout.GateResume }, "on_gate_timeout", "resume", "no checkpoint to resume"},
+		{"promote without canaries", func(s *rollout.UpdateStrategy) {
+			s.PauseAfter, s.GateTimeout, s.OnGateTimeout = "1", time.Hour, rollout.GatePromote
+		}, "on_gate_timeout", "promote", "nothing to promote"},
+		{"resume without checkpoints", func(s *rollout.UpdateStrategy) {
+			s.Canary, s.GateTimeout, s.OnGateTimeout = 1, time.Hour, rollout.GateResume
+		}, "on_gate_timeout", "resume", "no checkpoint to resume"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,7 +83,9 @@ func TestControlsValidateAccepts(t *testing.T) {
 		func(s *rollout.UpdateStrategy) { s.MaxSurge, s.MaxUnavailable = "0", "1" },
 		func(s *rollout.UpdateStrategy) { s.PauseAfter = "1,50%,5" },
 		func(s *rollout.UpdateStrategy) { s.PauseAfter, s.GateTimeout = "1", time.Hour },
-		func(s *rollout.UpdateStrategy) { s.Canary, s.GateTimeout, s.OnGateTimeout = 1, time.Hour, rollout.GatePromote },
+		func(s *rollout.UpdateStrategy) {
+			s.Canary, s.GateTimeout, s.OnGateTimeout = 1, time.Hour, rollout.GatePromote
+		},
 		func(s *rollout.UpdateStrategy) {
 			s.Canary, s.PauseAfter, s.GateTimeout, s.OnGateTimeout = 1, "2", time.Hour, rollout.GateResume
 		},

@@ -144,8 +144,9 @@ func (s *stepper) reconcile(gi int) {
 		}
 	}
 	placeReady := !paused && !failed && !canarying && !frozen
-	if frozen && (missing > 0 || len(c.destructive) > 0 || len(c.inplace) > 0 || canaryNeed > 0 ||
-		canaryRequired && !paused && !failed) {
+	// What the freeze holds back: in-place updates (made even while
+	// paused), and what a running deployment would place.
+	if frozen && (len(c.inplace) > 0 || (!paused && !failed && (missing > 0 || len(c.destructive) > 0 || canaryRequired))) {
 		s.hold(gs.name)
 	}
 

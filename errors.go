@@ -23,6 +23,11 @@ var (
 	// no active deployment.
 	ErrNoDeployment = errors.New("no active deployment")
 
+	// ErrFrozen: the job's rollouts are frozen (see Freeze), so a submitted
+	// version waits for its deployment until the freeze ends. It comes
+	// wrapped with ErrNoDeployment.
+	ErrFrozen = errors.New("rollouts are frozen")
+
 	// ErrPromotion is returned when a promotion is refused: a group has too
 	// few healthy canaries, or there is nothing to promote.
 	ErrPromotion = errors.New("promotion refused")

@@ -598,9 +598,9 @@ func TestRunnerFreeze(t *testing.T) {
 	if err != nil || st.Freeze == nil || st.Freeze.Reason != "release freeze" {
 		t.Fatalf("stored freeze %+v, %v; want the freeze kept with the job's state", st.Freeze, err)
 	}
-	v, err := r.Submit(ctx, manualJob("web", 2, "v2"))
-	if err != nil {
-		t.Fatal(err)
+	v, err := r.Submit(ctx, manualJob("web", 2, "v2"), rollout.WaitForDeployment(nil))
+	if !errors.Is(err, rollout.ErrFrozen) || !errors.Is(err, rollout.ErrNoDeployment) || !strings.Contains(err.Error(), "release freeze") {
+		t.Fatalf("Submit while frozen = %v; want ErrFrozen and ErrNoDeployment, naming the freeze", err)
 	}
 	latest := func() *rollout.Deployment {
 		st, err := store.Load(ctx, "web")

@@ -167,5 +167,8 @@ func stepOf(st *State, jobID string, v uint64) (d *Deployment, done bool, err er
 	if latest.Version > v {
 		return nil, true, fmt.Errorf("rollout: job %q version %d was superseded by version %d before it was deployed: %w", jobID, v, latest.Version, ErrNoDeployment)
 	}
+	if st.Freeze != nil {
+		return nil, true, fmt.Errorf("rollout: job %q version %d waits for the freeze to end (%s): %w: %w", jobID, v, st.Freeze, ErrFrozen, ErrNoDeployment)
+	}
 	return nil, true, fmt.Errorf("rollout: job %q version %d needs no deployment (no group with an update strategy has work, or the job is stopped): %w", jobID, v, ErrNoDeployment)
 }

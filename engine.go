@@ -49,10 +49,7 @@ type stepper struct {
 	next       time.Time // earliest wake-up found so far
 	seq        int       // placements made, for IDs
 	skipCanary bool      // a revert to a Stable version: no canaries
-	// idStamp and idVersion are Now and the job version as newAllocID
-	// writes them, formatted at the first placement.
-	idStamp, idVersion string
-	// idArena holds the bytes of the placement IDs. idLenSeen: an input ID
+	// idArena derives the placement IDs and holds their bytes. idLenSeen: an input ID
 	// has their length, so one of them may be taken (see newAllocID).
 	idArena   index.Arena
 	idLenSeen bool
@@ -263,24 +260,23 @@ func (s *stepper) dgroup(gi int) *DeploymentGroup {
 	return nil
 }
 
-// newAllocID derives the ID of the placement of the allocation named name,
-// unique among the allocations.
-func (s *stepper) newAllocID(name string, depID string) string {
+// newAllocID derives the ID of the step's next placement, unique among the
+// allocations: the n-th identifier of a sequence seeded once per step by
+// the job, its version and Now (see index.Arena), skipping any an input
+// allocation holds.
+func (s *stepper) newAllocID() string {
 	s.seq++
-	if s.idStamp == "" {
-		// Formatted once per step, not once per placement.
-		s.idStamp, s.idVersion = s.now.UTC().Format(time.RFC3339Nano), strconv.FormatUint(s.job.Version, 10)
+	if !s.idArena.Seeded() {
+		var buf [256]byte // the seed's input, built in place
+		b := index.AppendPart(buf[:0], "alloc")
+		b = index.AppendPart(b, s.job.ID)
+		b = append(strconv.AppendUint(b, s.job.Version, 10), 0)
+		b = index.AppendPart(b, s.now.UTC().Format(time.RFC3339Nano))
+		s.idArena.Seed(b)
 	}
-	var buf [256]byte // the input, built in place: no heap allocation
-	b := index.AppendPart(buf[:0], "alloc")
-	b = index.AppendPart(b, s.job.ID)
-	b = index.AppendPart(b, s.idVersion)
-	b = index.AppendPart(b, depID)
-	b = index.AppendPart(b, name)
-	b = index.AppendPart(b, s.idStamp)
-	b = append(strconv.AppendInt(b, int64(s.seq), 10), 0)
-	for salt := 0; ; salt++ {
-		id := s.idArena.Digest(append(strconv.AppendInt(b, int64(salt), 10), 0))
+	// seq stays far below 2^32: a salt above it never meets another seq.
+	for salt := uint64(0); ; salt++ {
+		id := s.idArena.Next(uint64(s.seq) | salt<<32)
 		// Only an input ID of the same length can be taken: with none,
 		// the lookup is left out.
 		if !s.idLenSeen || s.ids.Find(id) < 0 {

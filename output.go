@@ -69,8 +69,10 @@ const (
 )
 
 // Placement asks the caller to start a new allocation, with exactly these
-// fields. Its ID is derived deterministically, so a retried placement can
-// be recognised and applied once.
+// fields. Its ID is derived deterministically (16 hexadecimal digits: the
+// step's n-th identifier of a sequence seeded by the job, its version and
+// Now, never an input allocation's ID), so a retried placement can be
+// recognised and applied once.
 type Placement struct {
 	ID    string
 	JobID string

@@ -559,7 +559,7 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	// Written in place: a Placement is large, and not copied.
 	s.out.Place = append(s.out.Place, Placement{})
 	pl := &s.out.Place[len(s.out.Place)-1]
-	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name = s.newAllocID(name, dep), s.job.ID, gs.name, idx, name
+	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name = s.newAllocID(), s.job.ID, gs.name, idx, name
 	pl.JobVersion, pl.Spec, pl.Canary, pl.DeploymentID, pl.Replaces = version, spec, canary, dep, replaces
 	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason = attempts, s.now, kind, reason
 	addKind(&gs.plan.Placements, kind)

@@ -164,7 +164,11 @@ func (s *State) Clone() State {
 // StateSchema is the schema of the encoding EncodeState writes. DecodeState
 // reads this schema and every older one, and refuses newer ones with
 // ErrSchema.
-const StateSchema = 1
+//
+// Schema 2 has the encoding of schema 1; it marks states written by Steps
+// that derive placement IDs from one seed per step (see Placement.ID),
+// so that a binary of the older derivation refuses to step them.
+const StateSchema = 2
 
 // stateEnvelope is the stored form of a State: the schema beside it.
 type stateEnvelope struct {

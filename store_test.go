@@ -39,11 +39,16 @@ func TestDecodeStateRefusesBadBytes(t *testing.T) {
 		{`{"schema": 1}`, rollout.ErrCorrupt},
 		{`{"state": {}}`, rollout.ErrCorrupt},
 		{`{"schema": 1, "state": {"History": 7}}`, rollout.ErrCorrupt},
-		{`{"schema": 2, "state": {}}`, rollout.ErrSchema},
+		{`{"schema": 3, "state": {}}`, rollout.ErrSchema},
 	}
 	for _, tt := range tests {
 		if _, err := rollout.DecodeState([]byte(tt.in)); !errors.Is(err, tt.want) {
 			t.Errorf("DecodeState(%q) = %v, want an error wrapping %v", tt.in, err, tt.want)
 		}
+	}
+	// Schema 1 (the encoding of schema 2, with the older placement IDs) is
+	// read.
+	if st, err := rollout.DecodeState([]byte(`{"schema": 1, "state": {"History": {"Versions": null, "Keep": 3}}}`)); err != nil || st.History.Keep != 3 {
+		t.Errorf("DecodeState of schema 1 = %+v, %v; want it read", st.History, err)
 	}
 }

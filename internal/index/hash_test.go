@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -156,17 +157,30 @@ func TestLoadLongRuns(t *testing.T) {
 	}
 }
 
-// TestArenaDigest checks that an arena's identifiers are Digest's, and
-// that later ones do not overwrite earlier ones.
-func TestArenaDigest(t *testing.T) {
-	var ar Arena
+// TestArenaSequence checks that an arena's identifiers are distinct, of
+// IDLen hexadecimal digits, the same for the same seed, different for
+// another seed, and that later ones do not overwrite earlier ones.
+func TestArenaSequence(t *testing.T) {
+	var ar, again, other Arena
+	ar.Seed([]byte("alloc\x00job\x00"))
+	again.Seed([]byte("alloc\x00job\x00"))
+	other.Seed([]byte("alloc\x00job2\x00"))
+	seen := map[string]bool{}
 	var ids []string
-	for n := range 5000 {
-		ids = append(ids, ar.Digest([]byte(fmt.Sprint("alloc", n))))
+	for n := range uint64(5000) {
+		id := ar.Next(n)
+		if len(id) != IDLen || strings.Trim(id, "0123456789abcdef") != "" || seen[id] {
+			t.Fatalf("identifier %d is %q: want %d new hexadecimal digits", n, id, IDLen)
+		}
+		seen[id] = true
+		ids = append(ids, id)
+		if again.Next(n) != id || other.Next(n) == id {
+			t.Fatalf("identifier %d: the same seed must give it again, another seed another one", n)
+		}
 	}
 	for n, id := range ids {
-		if want := Digest([]byte(fmt.Sprint("alloc", n))); id != want || len(id) != IDLen {
-			t.Fatalf("identifier %d is %q, want %q", n, id, want)
+		if !seen[id] || id != again.Next(uint64(n)) {
+			t.Fatalf("identifier %d changed to %q", n, id)
 		}
 	}
 }

@@ -183,3 +183,31 @@ func TestControlsMerge(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestControlsMarshalRefusesBadText: text JSON cannot carry is refused,
+// naming the field, rather than written as invalid JSON.
+func TestControlsMarshalRefusesBadText(t *testing.T) {
+	for _, b := range []rollout.UpdateBlock{
+		{MaxSurge: ptrTo(rollout.Amount("\xff"))},
+		{PauseAfter: ptrTo(rollout.Checkpoints("1,\xfe"))},
+		{OnGateTimeout: ptrTo(rollout.GateAction("\xff"))},
+	} {
+		_, err := json.Marshal(b)
+		var fe *rollout.FieldError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Problem, "UTF-8") {
+			t.Errorf("Marshal(%+v) = %v, want a FieldError about UTF-8", b, err)
+		}
+	}
+	// A control character is escaped as JSON escapes it, and read back.
+	in := rollout.UpdateBlock{MaxSurge: ptrTo(rollout.Amount("1\a"))}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out rollout.UpdateBlock
+	if err := json.Unmarshal(data, &out); err == nil {
+		t.Errorf("Unmarshal(%s) accepted an amount that is not one", data)
+	} else if !strings.Contains(err.Error(), "max_surge") {
+		t.Errorf("Unmarshal(%s) = %v, want max_surge named", data, err)
+	}
+}

@@ -133,6 +133,7 @@ func (b UpdateBlock) marshal(s spelling) ([]byte, error) {
 	for i := range blockFields {
 		f := &blockFields[i]
 		var val []byte
+		var err error
 		switch p := f.ref(&b).(type) {
 		case **int:
 			if *p != nil {
@@ -144,38 +145,36 @@ func (b UpdateBlock) marshal(s spelling) ([]byte, error) {
 			}
 		case **HealthCheck:
 			if *p != nil {
-				h := string(**p)
-				if !utf8.ValidString(h) {
-					return nil, multierror.Append(nil, &FieldError{
-						Field: f.name(s), Value: h, Problem: "is not valid UTF-8",
-					})
+				if val, err = textJSON(string(**p)); err != nil {
+					return nil, badText(f.name(s), string(**p))
 				}
-				val, _ = json.Marshal(h) // cannot fail for a string
 			}
 		case **Amount:
 			if *p != nil {
-				val = amountJSON(**p)
+				if val, err = amountJSON(**p); err != nil {
+					return nil, badText(f.name(s), string(**p))
+				}
 			}
 		case **Checkpoints:
 			if *p != nil {
 				val = []byte{'['}
 				for i, a := range (**p).Amounts() {
+					item, err := amountJSON(a)
+					if err != nil {
+						return nil, badText(f.name(s), string(**p))
+					}
 					if i > 0 {
 						val = append(val, ',')
 					}
-					val = append(val, amountJSON(a)...)
+					val = append(val, item...)
 				}
 				val = append(val, ']')
 			}
 		case **GateAction:
 			if *p != nil {
-				g := string(**p)
-				if !utf8.ValidString(g) {
-					return nil, multierror.Append(nil, &FieldError{
-						Field: f.name(s), Value: g, Problem: "is not valid UTF-8",
-					})
+				if val, err = textJSON(string(**p)); err != nil {
+					return nil, badText(f.name(s), string(**p))
 				}
-				val, _ = json.Marshal(g) // cannot fail for a string
 			}
 		case **time.Duration:
 			if *p != nil {
@@ -406,11 +405,27 @@ func decodeField(dst any, s spelling, raw []byte) string {
 
 // amountJSON writes an amount: a valid count as a number, anything else
 // (a percentage such as "25%") as a string.
-func amountJSON(a Amount) []byte {
+func amountJSON(a Amount) ([]byte, error) {
 	if n, percent, err := a.Parse(); err == nil && !percent {
-		return strconv.AppendInt(nil, int64(n), 10)
+		return strconv.AppendInt(nil, int64(n), 10), nil
 	}
-	return strconv.AppendQuote(nil, string(a))
+	return textJSON(string(a))
+}
+
+// errNotUTF8 is textJSON's error: JSON cannot carry the text unchanged.
+var errNotUTF8 = errors.New("not valid UTF-8")
+
+// textJSON writes a string value, which must be valid UTF-8.
+func textJSON(v string) ([]byte, error) {
+	if !utf8.ValidString(v) {
+		return nil, errNotUTF8
+	}
+	return json.Marshal(v) // cannot fail for a valid string
+}
+
+// badText is the error of a field whose text JSON cannot carry.
+func badText(field, v string) error {
+	return multierror.Append(nil, &FieldError{Field: field, Value: v, Problem: "is not valid UTF-8"})
 }
 
 // decodeAmount reads an amount: an integer, or a string "3" or "25%".

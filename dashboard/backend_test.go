@@ -90,7 +90,7 @@ func (b *clusterBackend) State(_ context.Context, job string) (rollout.State, er
 	if err != nil {
 		return rollout.State{}, err
 	}
-	return rollout.State{History: c.History(), Deployments: c.Deployments(), Allocs: c.Allocations()}, nil
+	return rollout.State{History: c.History(), Deployments: c.Deployments(), Allocs: c.Allocations(), Freeze: c.Freeze()}, nil
 }
 
 func (b *clusterBackend) Command(_ context.Context, job string, cmd rollout.Command) error {

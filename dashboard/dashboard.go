@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/rollout-go/rollout"
 )
@@ -47,6 +48,9 @@ type Options struct {
 	Authorize func(r *http.Request, job string, cmd rollout.Command) error
 	// Title heads every page; empty means "Rollouts".
 	Title string
+	// Now is the clock a Freeze's duration counts from; nil means
+	// time.Now. Set it to the clock the jobs' rollouts run on.
+	Now func() time.Time
 }
 
 // Handler serves the dashboard. Mount it under a prefix with
@@ -66,6 +70,9 @@ const csrfCookie = "rollout_dashboard_csrf"
 func New(b Backend, opts Options) *Handler {
 	if opts.Title == "" {
 		opts.Title = "Rollouts"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	h := &Handler{backend: b, opts: opts, secret: make([]byte, 32)}
 	if _, err := rand.Read(h.secret); err != nil {
@@ -204,7 +211,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	job := r.PostForm.Get("job")
-	cmd, err := parseCommand(r.PostForm.Get("cmd"), r.PostForm.Get("version"))
+	cmd, err := parseCommand(r.PostForm, h.opts.Now())
 	if err != nil || job == "" {
 		http.Error(w, fmt.Sprintf("bad command: %v", err), http.StatusBadRequest)
 		return
@@ -224,7 +231,10 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "job?name="+url.QueryEscape(job), http.StatusSeeOther)
 }
 
-func parseCommand(kind, version string) (rollout.Command, error) {
+// parseCommand reads a command from a form: cmd, and version (revert),
+// reason and for (freeze: a duration from now; empty for no expiry).
+func parseCommand(form url.Values, now time.Time) (rollout.Command, error) {
+	kind := form.Get("cmd")
 	switch rollout.CommandKind(kind) {
 	case rollout.CmdPromote:
 		return rollout.Promote(), nil
@@ -234,7 +244,20 @@ func parseCommand(kind, version string) (rollout.Command, error) {
 		return rollout.Resume(), nil
 	case rollout.CmdFail:
 		return rollout.Fail(), nil
+	case rollout.CmdUnfreeze:
+		return rollout.Unfreeze(), nil
+	case rollout.CmdFreeze:
+		var until time.Time
+		if d := form.Get("for"); d != "" {
+			dur, err := time.ParseDuration(d)
+			if err != nil || dur <= 0 {
+				return rollout.Command{}, fmt.Errorf("freeze: for %q: want a duration such as 2h", d)
+			}
+			until = now.Add(dur)
+		}
+		return rollout.FreezeRollouts(form.Get("reason"), until), nil
 	case rollout.CmdRevert:
+		version := form.Get("version")
 		v, err := strconv.ParseUint(version, 10, 64)
 		if err != nil {
 			return rollout.Command{}, fmt.Errorf("revert: version %q: %w", version, err)

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rollout-go/rollout"
 )
@@ -212,5 +213,57 @@ func TestEventsOnChange(t *testing.T) {
 		if line == "event: change\n" {
 			return
 		}
+	}
+}
+
+// TestFreezeByPOST: a freeze with a reason and a duration is kept with the
+// job's state and shown on its page; Unfreeze lifts it; a bad duration is
+// refused.
+func TestFreezeByPOST(t *testing.T) {
+	srv, c, token, b := site(t, Options{Authorize: allowAll, Now: func() time.Time {
+		return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // later than the simulated cluster's clock
+	}})
+	hdr := http.Header{"X-Dashboard": {"1"}}
+	// The test backend runs its simulated cluster until nothing is left to
+	// do, which would reach any expiry: this freeze has none.
+	code, body := post(t, c, srv.URL+"/command", url.Values{"job": {job}, "cmd": {"freeze"}, "reason": {"release freeze"}, "token": {token}}, hdr)
+	if code != http.StatusNoContent {
+		t.Fatalf("freeze: %d %s", code, body)
+	}
+	st, err := b.State(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Freeze; f == nil || f.Reason != "release freeze" || !f.Until.IsZero() {
+		t.Fatalf("stored freeze %+v, want release freeze with no expiry", st.Freeze)
+	}
+	if page := get(t, c, srv.URL+"/job?name="+job); !strings.Contains(page, `id="freeze"`) || !strings.Contains(page, "release freeze") {
+		t.Error("the job page does not show the freeze")
+	}
+	code, body = post(t, c, srv.URL+"/command", url.Values{"job": {job}, "cmd": {"freeze"}, "reason": {"x"}, "for": {"soon"}, "token": {token}}, hdr)
+	if code != http.StatusBadRequest || !strings.Contains(body, "soon") {
+		t.Errorf("freeze for soon: %d %q, want 400 naming the value", code, body)
+	}
+	code, body = post(t, c, srv.URL+"/command", url.Values{"job": {job}, "cmd": {"freeze"}, "token": {token}}, hdr)
+	if code != http.StatusConflict || !strings.Contains(body, "reason") {
+		t.Errorf("freeze without a reason: %d %q, want 409 with the engine's error", code, body)
+	}
+	if code, body = post(t, c, srv.URL+"/command", url.Values{"job": {job}, "cmd": {"unfreeze"}, "token": {token}}, hdr); code != http.StatusNoContent {
+		t.Fatalf("unfreeze: %d %s", code, body)
+	}
+	if st, _ := b.State(context.Background(), job); st.Freeze != nil {
+		t.Errorf("freeze %+v still stored after Unfreeze", st.Freeze)
+	}
+}
+
+// TestParseFreeze: "for" is a duration from the dashboard's clock.
+func TestParseFreeze(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	cmd, err := parseCommand(url.Values{"cmd": {"freeze"}, "reason": {"r"}, "for": {"2h"}}, now)
+	if err != nil || cmd.Kind != rollout.CmdFreeze || cmd.Reason != "r" || !cmd.Until.Equal(now.Add(2*time.Hour)) {
+		t.Errorf("parseCommand = %+v, %v; want a freeze for r until %v", cmd, err, now.Add(2*time.Hour))
+	}
+	if _, err := parseCommand(url.Values{"cmd": {"freeze"}, "reason": {"r"}, "for": {"-1h"}}, now); err == nil {
+		t.Error("a negative duration was accepted")
 	}
 }

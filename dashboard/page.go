@@ -19,10 +19,11 @@ type jobPage struct {
 	Deployment *rollout.Deployment  // the latest, or nil
 	Active     bool
 	Allocs     []rollout.Alloc
+	Freeze     *rollout.Freeze // the job's freeze, or nil
 }
 
 func newJobPage(title, job string, st rollout.State) *jobPage {
-	p := &jobPage{Title: title, Job: job, Allocs: st.Allocs, Deployment: st.Deployment()}
+	p := &jobPage{Title: title, Job: job, Allocs: st.Allocs, Deployment: st.Deployment(), Freeze: st.Freeze}
 	for i := len(st.History.Versions) - 1; i >= 0; i-- {
 		p.Versions = append(p.Versions, st.History.Versions[i])
 	}

@@ -253,6 +253,17 @@ func (c *Cluster) Deployments() []rollout.Deployment {
 	return st.Deployments
 }
 
+// Freeze returns a copy of the job's freeze (see rollout.Freeze), or nil.
+func (c *Cluster) Freeze() *rollout.Freeze {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.Freeze == nil {
+		return nil
+	}
+	f := *c.state.Freeze
+	return &f
+}
+
 // Allocations returns a copy of the allocations of the job given to Submit,
 // in placement order. (A Cluster used as a Driver lists any job's with
 // Allocs.)

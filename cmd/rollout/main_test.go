@@ -62,6 +62,12 @@ func TestGolden(t *testing.T) {
 		{"simulate-geo-fail-alloc", []string{"simulate", "-fail", "alloc=8", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v2.nomad"}, 1, []string{
 			"Failed due to unhealthy allocations - rolling back to job version 0",
 		}},
+		{"simulate-gate-timeout", []string{"simulate", jobs + "controls.nomad", "testdata/controls-v2.nomad"}, 0, []string{
+			"Description = Deployment completed successfully",
+		}},
+		{"simulate-checkpoints", []string{"simulate", "testdata/checkpoints-v1.nomad", "testdata/checkpoints-v2.nomad"}, 0, []string{
+			"Description = Deployment is paused",
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,7 +24,9 @@ Run the job files, in order, as versions 0, 1, 2, ... of one job through a
 simulated cluster with scripted health, and print the timeline: each
 submission, every deployment transition with its simulated time, and the
 deployment status after each version settles. Canaries waiting for a
-promotion are promoted once healthy ("nomad deployment promote").
+promotion are promoted once healthy ("nomad deployment promote"), and a
+deployment paused at a pause_after checkpoint without gate_timeout is
+resumed ("nomad deployment resume").
 
 Allocations start 5s after placement and pass their checks at once,
 unless -fail scripts them:
@@ -157,7 +159,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			tl.Mark(c.Now(), view.MarkSubmit, fmt.Sprintf("v%d submitted", v.Version))
 		}
 		for {
-			err := c.RunUntil(awaitingPromotion)
+			err := c.RunUntil(awaitingOperator)
 			if errors.Is(err, rollouttest.ErrSettled) {
 				break
 			}
@@ -167,6 +169,14 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(out, "\n[%s] $ nomad job status %s\n", since(), v.ID)
 			status(out, c.Deployment())
+			if pausedAtCheckpoint(c) {
+				fmt.Fprintf(out, "\n[%s] $ nomad deployment resume %s\n", since(), short(c.Deployment().ID))
+				if err := c.Command(rollout.Resume()); err != nil {
+					fmt.Fprintf(stdout, "resume: %v\n", err)
+					return exitProblems
+				}
+				continue
+			}
 			fmt.Fprintf(out, "\n[%s] $ nomad deployment promote %s\n", since(), short(c.Deployment().ID))
 			if err := c.Command(rollout.Promote()); err != nil {
 				fmt.Fprintf(stdout, "promote: %v\n", err)
@@ -208,6 +218,28 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 		return exitProblems
 	}
 	return exitOK
+}
+
+// awaitingOperator holds when the deployment waits for an operator: a
+// promotion, or a resume at a pause_after checkpoint.
+func awaitingOperator(c *rollouttest.Cluster) bool {
+	return awaitingPromotion(c) || pausedAtCheckpoint(c)
+}
+
+// pausedAtCheckpoint holds when the deployment is paused at a pause_after
+// checkpoint that has no gate_timeout (one that has resumes or fails by
+// itself, and the simulation lets it).
+func pausedAtCheckpoint(c *rollouttest.Cluster) bool {
+	d := c.Deployment()
+	if d == nil || d.Status != rollout.StatusPaused {
+		return false
+	}
+	for _, g := range d.Groups {
+		if !g.GateOpenedAt.IsZero() && (g.DesiredCanaries == 0 || g.Promoted) && g.GateTimeout == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // awaitingPromotion holds when the deployment waits for a manual

@@ -286,6 +286,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 	if cur != nil {
 		curMember = s.member(cur)
 	}
+	pairs := gs.surge.replaced != nil || gs.surge.waiting != nil || gs.surge.cancel != nil
 	// The loop reads each allocation's facts; it reads the Alloc only for
 	// the few that are not simply running or waiting to be updated.
 	for k, p := range gs.allocs {
@@ -309,7 +310,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			c.shadowed = append(c.shadowed, p)
 			continue
 		}
-		if gs.surge.replaced != nil || gs.surge.waiting != nil || gs.surge.cancel != nil {
+		if pairs {
 			switch idx := s.indexOf(p); {
 			case f&factInDep != 0 && f&factCanary == 0:
 				if gs.surge.cancelled(p) {

@@ -35,8 +35,10 @@
 //	                                 submit the next job version (the first is v0);
 //	                                 update keys: max_parallel canary health_check
 //	                                 min_healthy_time healthy_deadline progress_deadline
-//	                                 stagger auto_revert auto_promote, or update={} for
-//	                                 an empty block; no key means no block
+//	                                 stagger auto_revert auto_promote max_surge
+//	                                 max_unavailable pause_after (1,50%) gate_timeout
+//	                                 on_gate_timeout, or update={} for an empty block;
+//	                                 no key means no block
 //	stop-job                         submit the next version with the job stopped
 //	allocs                           seed allocations from a table; the header names
 //	    group index version [id spec desired client canary deployment health
@@ -67,6 +69,8 @@
 //	pause | resume | fail            command makes that step print the error
 //	set-health ids=a,b healthy=B
 //	revert version=N
+//	freeze reason=R [until=T]        (underscores in R are spaces)
+//	unfreeze
 //	status [all=true]                versions, the persisted deployment, and the
 //	                                 live (all: every) allocations
 //

@@ -442,10 +442,14 @@ func decodeAmount(raw []byte) (Amount, string) {
 		if err := json.Unmarshal(raw, &str); err != nil {
 			return "", "must be a string: " + err.Error()
 		}
-		if _, _, err := Amount(str).Parse(); err != nil {
+		n, percent, err := Amount(str).Parse()
+		if err != nil {
 			return "", amountProblem
 		}
-		return Amount(str), ""
+		if percent { // written canonically: "05%" reads as "5%"
+			return Percent(n), ""
+		}
+		return Count(n), ""
 	}
 	return "", amountProblem + ", not " + jsonKind(raw)
 }

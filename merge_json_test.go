@@ -514,6 +514,8 @@ func FuzzUpdateBlockJSON(f *testing.F) {
 		`[1, 2]`,
 		`{"max_parallel": 1e3}`,
 		`{"health_check": "\ud800"}`,
+		`{"max_surge": "03", "max_unavailable": "-0%", "pause_after": [1, "050%", "2"], "gate_timeout": "1h", "on_gate_timeout": "resume"}`,
+		`{"MaxSurge": 2, "PauseAfter": [], "GateTimeout": -5, "OnGateTimeout": "\u0000"}`,
 	} {
 		f.Add([]byte(seed))
 	}

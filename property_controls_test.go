@@ -275,59 +275,76 @@ func ctlLimits(st rollout.UpdateStrategy, count int) (surge, unavailable int) {
 func TestPropertyControls(t *testing.T) {
 	var histories, steps int
 	rapid.Check(t, func(t *rapid.T) {
-		w := &ctlWorld{now: propT0, chk: invariant.New(), block: ctlBlock(t)}
-		w.hist.Keep = 10
-		w.submit(t)
-		pick := func(t *rapid.T, ok func(a *rollout.Alloc) bool) int {
-			var ps []int
-			for i := range w.allocs {
-				if ok(&w.allocs[i]) {
-					ps = append(ps, i)
-				}
-			}
-			if len(ps) == 0 {
-				return -1
-			}
-			return ps[rapid.IntRange(0, len(ps)-1).Draw(t, "alloc")]
-		}
-		liveNow := func(a *rollout.Alloc) bool { return a.Desired == rollout.DesiredRun && !ctlTerminal(a.Client) }
-		t.Repeat(map[string]func(*rapid.T){
-			"": func(t *rapid.T) { w.step(t) },
-			"submit": func(t *rapid.T) {
-				w.submit(t)
-				w.step(t)
-			},
-			"verdict": func(t *rapid.T) {
-				i := pick(t, func(a *rollout.Alloc) bool {
-					return liveNow(a) && a.Health.Status == "" && w.dep != nil && a.DeploymentID == w.dep.ID
-				})
-				if i >= 0 {
-					w.cmds = append(w.cmds, rollout.SetHealth(rapid.IntRange(0, 4).Draw(t, "healthy") > 0, w.allocs[i].ID))
-				}
-				w.step(t)
-			},
-			"client": func(t *rapid.T) {
-				if i := pick(t, liveNow); i >= 0 {
-					w.allocs[i].Client = rapid.SampledFrom([]rollout.ClientStatus{rollout.ClientFailed, rollout.ClientLost}).Draw(t, "status")
-					w.allocs[i].StatusTime = w.now
-				}
-				w.step(t)
-			},
-			"wait": func(t *rapid.T) {
-				w.now = w.now.Add(rapid.SampledFrom([]time.Duration{time.Second, 30 * time.Second, 2 * time.Minute, 11 * time.Minute, time.Hour}).Draw(t, "wait"))
-				w.step(t)
-			},
-			"command": func(t *rapid.T) {
-				c := rapid.SampledFrom([]rollout.Command{rollout.Promote(), rollout.Pause(), rollout.Resume(), rollout.Unfreeze(),
-					rollout.FreezeRollouts("change freeze", time.Time{}), rollout.FreezeRollouts("window", w.now.Add(20*time.Minute))}).Draw(t, "command")
-				w.cmds = append(w.cmds, c)
-				w.step(t)
-			},
-		})
+		steps += ctlHistory(t)
 		histories++
-		steps += w.steps
 	})
 	t.Logf("%d histories, %d steps", histories, steps)
+}
+
+// FuzzControls reuses the controls' state machine as a fuzz target: the
+// fuzzer's bytes drive its choices.
+//
+//	go test -run='^$' -fuzz=FuzzControls -fuzztime=60s .
+func FuzzControls(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("surge, checkpoints, gates and freezes"))
+	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) { ctlHistory(t) }))
+}
+
+// ctlHistory runs one random history of the controls' world and returns
+// how many steps it took.
+func ctlHistory(t *rapid.T) int {
+
+	w := &ctlWorld{now: propT0, chk: invariant.New(), block: ctlBlock(t)}
+	w.hist.Keep = 10
+	w.submit(t)
+	pick := func(t *rapid.T, ok func(a *rollout.Alloc) bool) int {
+		var ps []int
+		for i := range w.allocs {
+			if ok(&w.allocs[i]) {
+				ps = append(ps, i)
+			}
+		}
+		if len(ps) == 0 {
+			return -1
+		}
+		return ps[rapid.IntRange(0, len(ps)-1).Draw(t, "alloc")]
+	}
+	liveNow := func(a *rollout.Alloc) bool { return a.Desired == rollout.DesiredRun && !ctlTerminal(a.Client) }
+	t.Repeat(map[string]func(*rapid.T){
+		"": func(t *rapid.T) { w.step(t) },
+		"submit": func(t *rapid.T) {
+			w.submit(t)
+			w.step(t)
+		},
+		"verdict": func(t *rapid.T) {
+			i := pick(t, func(a *rollout.Alloc) bool {
+				return liveNow(a) && a.Health.Status == "" && w.dep != nil && a.DeploymentID == w.dep.ID
+			})
+			if i >= 0 {
+				w.cmds = append(w.cmds, rollout.SetHealth(rapid.IntRange(0, 4).Draw(t, "healthy") > 0, w.allocs[i].ID))
+			}
+			w.step(t)
+		},
+		"client": func(t *rapid.T) {
+			if i := pick(t, liveNow); i >= 0 {
+				w.allocs[i].Client = rapid.SampledFrom([]rollout.ClientStatus{rollout.ClientFailed, rollout.ClientLost}).Draw(t, "status")
+				w.allocs[i].StatusTime = w.now
+			}
+			w.step(t)
+		},
+		"wait": func(t *rapid.T) {
+			w.now = w.now.Add(rapid.SampledFrom([]time.Duration{time.Second, 30 * time.Second, 2 * time.Minute, 11 * time.Minute, time.Hour}).Draw(t, "wait"))
+			w.step(t)
+		},
+		"command": func(t *rapid.T) {
+			c := rapid.SampledFrom([]rollout.Command{rollout.Promote(), rollout.Pause(), rollout.Resume(), rollout.Unfreeze(),
+				rollout.FreezeRollouts("change freeze", time.Time{}), rollout.FreezeRollouts("window", w.now.Add(20*time.Minute))}).Draw(t, "command")
+			w.cmds = append(w.cmds, c)
+			w.step(t)
+		},
+	})
+	return w.steps
 }
 
 // ctlTerminal reports whether a client status is final.

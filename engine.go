@@ -58,6 +58,9 @@ type stepper struct {
 	idLenSeen bool
 	// names holds the bytes of the decisions' names (see allocName).
 	names []byte
+	// jobChecked: the job was validated before Step built this input
+	// (a system job, see stepSystem).
+	jobChecked bool
 }
 
 // groupState is one group's part of a step.

@@ -14,6 +14,9 @@ import (
 type JobVersion struct {
 	// ID names the job; allocation names start with it.
 	ID string `json:"id"`
+	// Type is the job's scheduler type: "" or JobService (the default),
+	// or JobSystem (one allocation per eligible node; see Input.Nodes).
+	Type JobType `json:"type,omitzero"`
 	// Version is this version's number.
 	Version uint64 `json:"version"`
 	// Stable is set once a deployment of this version has succeeded.

@@ -1,0 +1,340 @@
+package rollout
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// JobType is a job's scheduler type. The zero value means JobService.
+type JobType string
+
+// Job types.
+const (
+	// JobService is a job whose groups run Count allocations each,
+	// wherever the caller's scheduler places them (the default).
+	JobService JobType = "service"
+	// JobSystem is a job whose groups run one allocation on every eligible,
+	// non-draining node of Input.Nodes; Group.Count is ignored.
+	JobSystem JobType = "system"
+)
+
+// Node is a node of the cluster, as a system job sees it.
+type Node struct {
+	// ID names the node; unique and non-empty.
+	ID string
+	// Eligible: the node accepts new allocations. An ineligible node
+	// keeps the allocations it runs, as they are.
+	Eligible bool
+	// Draining: the node is being drained; its allocations are stopped.
+	Draining bool
+}
+
+// Decision kinds and reasons of system jobs.
+const (
+	// KindNodeDrained stops an allocation of a system job whose node is
+	// draining. It is not replaced elsewhere.
+	KindNodeDrained DecisionKind = "node-drained"
+
+	ReasonNodeGone    = "alloc is lost since its node left the cluster"
+	ReasonNodeDrained = "alloc not needed since its node is draining"
+	ReasonPlaceNode   = "alloc placed on node "
+)
+
+// sysAlloc is what stepSystem remembers of an input allocation.
+type sysAlloc struct {
+	index  int
+	nodeID string
+}
+
+// stepSystem is Step for a system job. It validates the system rules, then
+// runs the service engine on a service-shaped copy of the input in which
+// each group's count is the number of eligible nodes and each allocation's
+// index is its node's rank among them (so that a slot is a node), and maps
+// the decisions back to the allocations' own indexes and nodes.
+func stepSystem(in Input) (Output, error) {
+	if err := validateSystem(&in); err != nil {
+		return Output{}, err
+	}
+	// The eligible nodes, by ID: a node's rank is its slot.
+	var eligible []string
+	state := make(map[string]Node, len(in.Nodes))
+	for _, n := range in.Nodes {
+		state[n.ID] = n
+		if n.Eligible && !n.Draining {
+			eligible = append(eligible, n.ID)
+		}
+	}
+	slices.Sort(eligible)
+	rank := make(map[string]int, len(eligible))
+	for i, id := range eligible {
+		rank[id] = i
+	}
+
+	// The job the engine sees: one slot per eligible node, and the canary
+	// percentage turned into a number of nodes.
+	job := in.Job.Clone()
+	for i := range job.Groups {
+		g := &job.Groups[i]
+		g.Count = len(eligible)
+		if st, ok := Merge(in.Job.Update, in.Job.Groups[i].Update); ok && st.Canary > 0 {
+			// No more canaries than nodes to update destructively.
+			n := min(st.MaxParallel, (st.Canary*len(eligible)+99)/100, toReplace(&in, g, rank))
+			if g.Update == nil {
+				g.Update = &UpdateBlock{}
+			}
+			g.Update.Canary = &n
+		}
+	}
+	history := slices.Clone(in.History)
+	for i := range history {
+		if history[i].Version == job.Version {
+			history[i] = job
+		}
+	}
+
+	var out Output
+	plan := map[string]*GroupPlan{}
+	addPlan := func(group string) *GroupPlan {
+		p := plan[group]
+		if p == nil {
+			p = &GroupPlan{Group: group}
+			plan[group] = p
+		}
+		return p
+	}
+	orig := make(map[string]sysAlloc, len(in.Allocs))
+	allocs := make([]Alloc, len(in.Allocs))
+	copy(allocs, in.Allocs)
+	// occupied marks the group's nodes that hold a live allocation.
+	type slotKey struct {
+		group string
+		node  string
+	}
+	occupied := map[slotKey]bool{}
+	order := make([]int, len(allocs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int {
+		a, b := &allocs[x], &allocs[y]
+		return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(a.ID, b.ID))
+	})
+	offset := len(eligible)
+	for _, i := range order {
+		a := &allocs[i]
+		orig[a.ID] = sysAlloc{index: a.Index, nodeID: a.NodeID}
+		r, ok := rank[a.NodeID]
+		if !ok {
+			r = offset
+			offset++
+		}
+		live := a.Desired == DesiredRun && a.Client != ClientComplete
+		stop := func(kind DecisionKind, reason string, lost bool) {
+			out.Stop = append(out.Stop, StopDecision{
+				ID: a.ID, Group: a.Group, Index: a.Index, Name: a.Name(), Lost: lost, Kind: kind, Reason: reason,
+			})
+			p := addPlan(a.Group)
+			addKind(&p.Stops, kind)
+			p.Destroy++
+		}
+		if live && !in.Job.Stop {
+			n, known := state[a.NodeID]
+			_, inJob := in.Job.Group(a.Group)
+			switch {
+			case !inJob:
+				// A removed group: the engine stops it.
+			case !known:
+				if !a.Client.terminal() {
+					stop(KindLost, ReasonNodeGone, true)
+				}
+				a.Desired = DesiredStop
+			case n.Draining:
+				if !a.Client.terminal() {
+					stop(KindNodeDrained, ReasonNodeDrained, false)
+				}
+				a.Desired = DesiredStop
+			case !n.Eligible:
+				// Kept as it is: not stopped, not updated, not replaced.
+				if !a.Client.terminal() {
+					addPlan(a.Group).Ignore++
+				}
+				a.Desired = DesiredStop
+			case occupied[slotKey{a.Group, a.NodeID}]:
+				// A second live allocation on the node: one is enough.
+				stop(KindScaleDown, ReasonNotNeeded, false)
+				a.Desired = DesiredStop
+			default:
+				occupied[slotKey{a.Group, a.NodeID}] = true
+			}
+		}
+		a.Index = r
+	}
+
+	sub := in
+	sub.Job, sub.History, sub.Allocs = job, history, allocs
+	res, err := stepCore(sub, true)
+	if err != nil {
+		return Output{}, err
+	}
+	if res.Job != nil {
+		j := in.Job.Clone()
+		j.Stable = true
+		res.Job = &j
+	}
+
+	// Back to the allocations' own indexes, names and nodes.
+	used := map[string]map[int]bool{} // group → real indexes held
+	for i := range in.Allocs {
+		a := &in.Allocs[i]
+		if a.Desired == DesiredRun && !a.Client.terminal() {
+			if used[a.Group] == nil {
+				used[a.Group] = map[int]bool{}
+			}
+			used[a.Group][a.Index] = true
+		}
+	}
+	liveOn := map[slotKey]*Alloc{} // the live allocation the engine keeps on a node
+	for i := range allocs {
+		if allocs[i].Desired == DesiredRun && !allocs[i].Client.terminal() {
+			liveOn[slotKey{allocs[i].Group, in.Allocs[i].NodeID}] = &in.Allocs[i]
+		}
+	}
+	stopped := map[string]bool{}
+	for _, st := range out.Stop {
+		stopped[st.ID] = true
+	}
+	for k := range res.Stop {
+		st := &res.Stop[k]
+		o := orig[st.ID]
+		st.Index, st.Name = o.index, AllocName(in.Job.ID, st.Group, o.index)
+		stopped[st.ID] = true
+	}
+	for k := range res.Place {
+		pl := &res.Place[k]
+		if pl.Index >= len(eligible) {
+			panic(fmt.Sprintf("rollout: system placement %s beyond the %d eligible nodes", pl.Name, len(eligible)))
+		}
+		pl.NodeID = eligible[pl.Index]
+		switch old := liveOn[slotKey{pl.Group, pl.NodeID}]; {
+		case pl.Replaces != "":
+			pl.Index = orig[pl.Replaces].index
+		case pl.Kind == KindCanary && old != nil && !stopped[old.ID]:
+			// A canary takes its node's allocation's place: a destructive
+			// update of that node.
+			pl.Index, pl.Replaces = old.Index, old.ID
+			res.Stop = append(res.Stop, StopDecision{
+				ID: old.ID, Group: old.Group, Index: old.Index, Name: old.Name(), Kind: KindUpdate, Reason: ReasonUpdating,
+			})
+			stopped[old.ID] = true
+			for g := range res.Plan {
+				if res.Plan[g].Group == pl.Group {
+					addKind(&res.Plan[g].Stops, KindUpdate)
+					res.Plan[g].Ignore = max(0, res.Plan[g].Ignore-1)
+				}
+			}
+		default:
+			held := used[pl.Group]
+			if held == nil {
+				held = map[int]bool{}
+				used[pl.Group] = held
+			}
+			idx := 0
+			for held[idx] {
+				idx++
+			}
+			held[idx] = true
+			pl.Index = idx
+			if pl.Kind == KindCreate {
+				pl.Reason = ReasonPlaceNode + strconv.Quote(pl.NodeID)
+			}
+		}
+		pl.Name = AllocName(pl.JobID, pl.Group, pl.Index)
+	}
+	for k := range res.InPlace {
+		u := &res.InPlace[k]
+		u.Name = AllocName(in.Job.ID, u.Group, orig[u.ID].index)
+	}
+	for k := range res.Health {
+		h := &res.Health[k]
+		h.Name = AllocName(in.Job.ID, h.Group, orig[h.ID].index)
+	}
+
+	// The system stops join the engine's, and the plan counts them.
+	res.Stop = append(res.Stop, out.Stop...)
+	for g := range res.Plan {
+		if p := plan[res.Plan[g].Group]; p != nil {
+			rp := &res.Plan[g]
+			rp.Destroy += p.Destroy
+			rp.Ignore += p.Ignore
+			for _, kc := range p.Stops {
+				for n := 0; n < kc.N; n++ {
+					addKind(&rp.Stops, kc.Kind)
+				}
+			}
+		}
+	}
+	sortSystem(&in.Job, &res, func(id string) int { return orig[id].index })
+	return res, nil
+}
+
+// toReplace counts the group's live allocations on eligible nodes that a
+// canary may replace: of another spec, or canaries of this version.
+func toReplace(in *Input, g *Group, rank map[string]int) int {
+	n := 0
+	for i := range in.Allocs {
+		a := &in.Allocs[i]
+		if _, ok := rank[a.NodeID]; !ok || a.Group != g.Name || a.Desired != DesiredRun || a.Client.terminal() {
+			continue
+		}
+		if a.Spec != g.Spec || a.Canary && a.JobVersion == in.Job.Version {
+			n++
+		}
+	}
+	return n
+}
+
+// sortSystem puts the output's lists back in the documented order: group
+// (the job's order, removed groups last by name), index, ID.
+func sortSystem(j *JobVersion, out *Output, index func(id string) int) {
+	pos := func(group string) int {
+		for i := range j.Groups {
+			if j.Groups[i].Name == group {
+				return i
+			}
+		}
+		return len(j.Groups)
+	}
+	by := func(ga string, ia int, ida string, gb string, ib int, idb string) int {
+		return cmp.Or(cmp.Compare(pos(ga), pos(gb)), cmp.Compare(ga, gb), cmp.Compare(ia, ib), cmp.Compare(ida, idb))
+	}
+	slices.SortStableFunc(out.Stop, func(a, b StopDecision) int { return by(a.Group, a.Index, a.ID, b.Group, b.Index, b.ID) })
+	slices.SortStableFunc(out.Place, func(a, b Placement) int { return by(a.Group, a.Index, a.ID, b.Group, b.Index, b.ID) })
+	slices.SortStableFunc(out.InPlace, func(a, b InPlaceUpdate) int { return by(a.Group, index(a.ID), a.ID, b.Group, index(b.ID), b.ID) })
+	slices.SortStableFunc(out.Health, func(a, b HealthUpdate) int { return by(a.Group, index(a.ID), a.ID, b.Group, index(b.ID), b.ID) })
+}
+
+// validateSystem checks what a system job adds to Step's rules: the job
+// (with its system rules), unique non-empty node IDs, and a node on every
+// allocation.
+func validateSystem(in *Input) error {
+	var v validator
+	v.add(validateJob(&in.Job, "job"))
+	seen := make(map[string]int, len(in.Nodes))
+	for i, n := range in.Nodes {
+		switch k, dup := seen[n.ID]; {
+		case n.ID == "":
+			v.bad(fmt.Sprintf("nodes[%d].id", i), "", "must not be empty")
+		case dup:
+			v.bad(fmt.Sprintf("nodes[%d].id", i), n.ID, fmt.Sprintf("duplicates nodes[%d]", k))
+		}
+		seen[n.ID] = i
+	}
+	for i := range in.Allocs {
+		if in.Allocs[i].NodeID == "" {
+			v.bad(fmt.Sprintf("alloc %q node_id", in.Allocs[i].ID), "", "must name the allocation's node (a system job)")
+		}
+	}
+	return v.errs.ErrorOrNil()
+}

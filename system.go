@@ -174,6 +174,16 @@ func stepSystem(in Input) (Output, error) {
 
 	sub := in
 	sub.Job, sub.History, sub.Allocs = job, history, allocs
+	if d := in.Deployment; d != nil && d.Status.Active() && d.JobVersion == job.Version && !job.Stop {
+		// The nodes may have changed since the deployment began: it wants
+		// one healthy allocation per eligible node now.
+		c := *d
+		c.Groups = slices.Clone(d.Groups)
+		for k := range c.Groups {
+			c.Groups[k].DesiredTotal = len(eligible)
+		}
+		sub.Deployment = &c
+	}
 	res, err := stepCore(sub, true)
 	if err != nil {
 		return Output{}, err
@@ -316,8 +326,9 @@ func sortSystem(j *JobVersion, out *Output, index func(id string) int) {
 }
 
 // validateSystem checks what a system job adds to Step's rules: the job
-// (with its system rules), unique non-empty node IDs, and a node on every
-// allocation.
+// (with its system rules), unique non-empty node IDs, and a node and a
+// valid index on every allocation. Step reports these problems, when there
+// are any, before the rest of its checks.
 func validateSystem(in *Input) error {
 	var v validator
 	v.add(validateJob(&in.Job, "job"))
@@ -332,8 +343,18 @@ func validateSystem(in *Input) error {
 		seen[n.ID] = i
 	}
 	for i := range in.Allocs {
-		if in.Allocs[i].NodeID == "" {
-			v.bad(fmt.Sprintf("alloc %q node_id", in.Allocs[i].ID), "", "must name the allocation's node (a system job)")
+		a := &in.Allocs[i]
+		name := fmt.Sprintf("alloc %q ", a.ID)
+		if a.ID == "" {
+			name = fmt.Sprintf("allocs[%d].", i)
+		}
+		if a.NodeID == "" {
+			v.bad(name+"node_id", "", "must name the allocation's node (a system job)")
+		}
+		// The engine sees node ranks as indexes: the allocation's own is
+		// checked here.
+		if a.Index < 0 {
+			v.bad(name+"index", a.Index, "must not be negative")
 		}
 	}
 	return v.errs.ErrorOrNil()

@@ -107,6 +107,14 @@ func TestSystemValidation(t *testing.T) {
 			reason: "a system job's allocation belongs to a node",
 		},
 		{
+			name: "negative index",
+			in: func() rollout.Input {
+				return rollout.Input{Now: sysNow, Job: sysJob(0, "v1", nil), Nodes: nodes("n1"), Allocs: []rollout.Alloc{sysAlloc("a1", -2, "n1")}}
+			},
+			field: `alloc "a1" index`, value: -2,
+			reason: "the engine sees node ranks, so the system path checks the allocation's own index",
+		},
+		{
 			name: "canary above 100 percent",
 			in: func() rollout.Input {
 				return rollout.Input{Now: sysNow, Job: sysJob(0, "v1", &rollout.UpdateBlock{MaxParallel: intp(2), Canary: intp(150)}), Nodes: nodes("n1")}

@@ -1,0 +1,121 @@
+package rollout_test
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rollout-go/rollout"
+	"pgregory.net/rapid"
+)
+
+// TestSystemConverges drives random system jobs (random nodes joining,
+// leaving, draining or ineligible; random older allocations on them; a new
+// spec with a random update block) through Step and Apply, every new
+// allocation turning healthy, and checks after each step that placements go
+// only to eligible nodes, that no eligible node ever runs two allocations of
+// a group, that live names are unique, and in the end that every eligible
+// node runs exactly one allocation of the new version.
+func TestSystemConverges(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		now := sysNow
+		nNodes := rapid.IntRange(0, 8).Draw(t, "nodes")
+		var ns []rollout.Node
+		for i := 0; i < nNodes; i++ {
+			n := rollout.Node{ID: fmt.Sprintf("n%d", i), Eligible: true}
+			switch rapid.IntRange(0, 5).Draw(t, fmt.Sprintf("n%d.state", i)) {
+			case 0:
+				n.Draining = true
+			case 1:
+				n.Eligible = false
+			}
+			ns = append(ns, n)
+		}
+		// Older allocations: on known nodes and on gone ones.
+		var allocs []rollout.Alloc
+		for i := 0; i < rapid.IntRange(0, 8).Draw(t, "allocs"); i++ {
+			node := fmt.Sprintf("n%d", rapid.IntRange(0, 10).Draw(t, fmt.Sprintf("a%d.node", i)))
+			allocs = append(allocs, sysAlloc(fmt.Sprintf("old%d", i), i, node))
+		}
+		upd := &rollout.UpdateBlock{MaxParallel: intp(rapid.IntRange(0, 3).Draw(t, "max_parallel"))}
+		if *upd.MaxParallel > 0 && rapid.Bool().Draw(t, "canary") {
+			upd.Canary = intp(rapid.IntRange(1, 100).Draw(t, "canary%"))
+			upd.AutoPromote = propPtr(true)
+		}
+		upd.MinHealthyTime = propPtr(time.Duration(0))
+		v0 := sysJob(0, "v1", upd)
+		v1 := sysJob(1, "v2", upd)
+		want := map[string]bool{}
+		for _, n := range ns {
+			if n.Eligible && !n.Draining {
+				want[n.ID] = true
+			}
+		}
+		var dep *rollout.Deployment
+		for round := 0; round < 30; round++ {
+			in := rollout.Input{Now: now, Job: v1, History: []rollout.JobVersion{v0}, Deployment: dep, Allocs: allocs, Nodes: ns}
+			out, err := rollout.Step(in)
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			again, _ := rollout.Step(in)
+			if !reflect.DeepEqual(again, out) {
+				t.Fatalf("round %d: two steps on one input differ", round)
+			}
+			for _, p := range out.Place {
+				if !want[p.NodeID] {
+					t.Fatalf("round %d: %s placed on %q, not an eligible node", round, p.Name, p.NodeID)
+				}
+			}
+			if !slices.IsSortedFunc(out.Place, func(a, b rollout.Placement) int { return a.Index - b.Index }) {
+				t.Fatalf("round %d: placements out of index order", round)
+			}
+			if out.Job != nil {
+				v1 = *out.Job
+			}
+			dep = out.Deployment
+			allocs = out.Apply(allocs)
+			now = now.Add(time.Minute)
+			onNode, names := map[string]int{}, map[string]bool{}
+			for i := range allocs {
+				a := &allocs[i]
+				if a.Desired != rollout.DesiredRun || a.Client == rollout.ClientLost {
+					continue
+				}
+				if a.Client == rollout.ClientPending {
+					a.Client = rollout.ClientRunning
+					a.Health = rollout.AllocHealth{Status: rollout.Healthy, Time: now}
+				}
+				if want[a.NodeID] {
+					onNode[a.NodeID]++
+					if onNode[a.NodeID] > 1 {
+						t.Fatalf("round %d: node %s runs two allocations", round, a.NodeID)
+					}
+				}
+				if names[a.Name()] {
+					t.Fatalf("round %d: two live allocations named %s", round, a.Name())
+				}
+				names[a.Name()] = true
+			}
+			if len(out.Place)+len(out.Stop)+len(out.InPlace) == 0 && out.NextStep.IsZero() {
+				break
+			}
+		}
+		for node := range want {
+			n := 0
+			for _, a := range allocs {
+				if a.NodeID == node && a.Desired == rollout.DesiredRun && a.JobVersion == 1 {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("node %s runs %d allocations of v1 in the end, want 1", node, n)
+			}
+		}
+		if dep != nil && dep.Status == rollout.StatusRunning {
+			t.Fatalf("deployment still running at the end: %+v", *dep)
+		}
+	})
+}

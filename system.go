@@ -177,16 +177,60 @@ func stepSystem(in Input) (Output, error) {
 	if d := in.Deployment; d != nil && d.Status.Active() && d.JobVersion == job.Version && !job.Stop {
 		// The nodes may have changed since the deployment began: it wants
 		// one healthy allocation per eligible node now.
-		c := *d
+		c := *d // a copy: the input is not changed
 		c.Groups = slices.Clone(d.Groups)
 		for k := range c.Groups {
 			c.Groups[k].DesiredTotal = len(eligible)
 		}
 		sub.Deployment = &c
 	}
-	res, err := stepCore(sub, true)
-	if err != nil {
-		return Output{}, err
+	capCanaries := func() {
+		if sub.Deployment == nil || sub.Deployment == in.Deployment {
+			return
+		}
+		for k := range sub.Deployment.Groups {
+			ds := &sub.Deployment.Groups[k]
+			if g, ok := job.Group(ds.Name); ok && !ds.Promoted && ds.DesiredCanaries > 0 {
+				n := 0
+				if g.Update != nil && g.Update.Canary != nil {
+					n = *g.Update.Canary
+				}
+				ds.DesiredCanaries = min(ds.DesiredCanaries, n)
+			}
+		}
+	}
+	capCanaries()
+	// The engine names canaries after the allocations they replace, then
+	// after free slots: when a group has fewer of either than the canaries
+	// asked for (failed or lost allocations), the step is made again with
+	// as many canaries as it could place.
+	var res Output
+	for {
+		var err error
+		if res, err = stepCore(sub, true); err != nil {
+			return Output{}, err
+		}
+		over := map[string]int{}
+		for _, pl := range res.Place {
+			if pl.Index >= len(eligible) {
+				over[pl.Group]++
+			}
+		}
+		if len(over) == 0 {
+			break
+		}
+		for i := range job.Groups {
+			g := &job.Groups[i]
+			if n := over[g.Name]; n > 0 {
+				if g.Update == nil || g.Update.Canary == nil || *g.Update.Canary < n {
+					panic(fmt.Sprintf("rollout: system placement beyond the %d eligible nodes of group %q, not a canary", len(eligible), g.Name))
+				}
+				c := *g.Update.Canary - n
+				g.Update.Canary = &c
+			}
+		}
+		sub.Job = job
+		capCanaries()
 	}
 	if res.Job != nil {
 		j := in.Job.Clone()
@@ -198,16 +242,18 @@ func stepSystem(in Input) (Output, error) {
 	used := map[string]map[int]bool{} // group → real indexes held
 	for i := range in.Allocs {
 		a := &in.Allocs[i]
-		if a.Desired == DesiredRun && !a.Client.terminal() {
+		if a.Desired == DesiredRun { // a failed one keeps its index for its replacement
 			if used[a.Group] == nil {
 				used[a.Group] = map[int]bool{}
 			}
 			used[a.Group][a.Index] = true
 		}
 	}
-	liveOn := map[slotKey]*Alloc{} // the live allocation the engine keeps on a node
+	// The allocation the engine keeps on each node (running, or failed and
+	// waiting for its replacement): one at most (see above).
+	liveOn := map[slotKey]*Alloc{}
 	for i := range allocs {
-		if allocs[i].Desired == DesiredRun && !allocs[i].Client.terminal() {
+		if allocs[i].Desired == DesiredRun && allocs[i].Client != ClientComplete {
 			liveOn[slotKey{allocs[i].Group, in.Allocs[i].NodeID}] = &in.Allocs[i]
 		}
 	}
@@ -223,9 +269,6 @@ func stepSystem(in Input) (Output, error) {
 	}
 	for k := range res.Place {
 		pl := &res.Place[k]
-		if pl.Index >= len(eligible) {
-			panic(fmt.Sprintf("rollout: system placement %s beyond the %d eligible nodes", pl.Name, len(eligible)))
-		}
 		pl.NodeID = eligible[pl.Index]
 		switch old := liveOn[slotKey{pl.Group, pl.NodeID}]; {
 		case pl.Replaces != "":
@@ -289,16 +332,17 @@ func stepSystem(in Input) (Output, error) {
 	return res, nil
 }
 
-// toReplace counts the group's live allocations on eligible nodes that a
-// canary may replace: of another spec, or canaries of this version.
+// toReplace counts the group's allocations on eligible nodes that a canary
+// may replace (running or failed, of an older version with another spec),
+// and the canaries of this version.
 func toReplace(in *Input, g *Group, rank map[string]int) int {
 	n := 0
 	for i := range in.Allocs {
 		a := &in.Allocs[i]
-		if _, ok := rank[a.NodeID]; !ok || a.Group != g.Name || a.Desired != DesiredRun || a.Client.terminal() {
+		if _, ok := rank[a.NodeID]; !ok || a.Group != g.Name || a.Desired != DesiredRun || a.Client == ClientComplete || a.Client == ClientLost {
 			continue
 		}
-		if a.Spec != g.Spec || a.Canary && a.JobVersion == in.Job.Version {
+		if a.Spec != g.Spec && a.JobVersion != in.Job.Version || a.Canary && a.JobVersion == in.Job.Version {
 			n++
 		}
 	}

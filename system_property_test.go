@@ -35,7 +35,7 @@ func TestSystemConverges(t *testing.T) {
 		}
 		// Older allocations: on known nodes and on gone ones.
 		var allocs []rollout.Alloc
-		for i := 0; i < rapid.IntRange(0, 8).Draw(t, "allocs"); i++ {
+		for i, n := 0, rapid.IntRange(0, 8).Draw(t, "allocs"); i < n; i++ {
 			node := fmt.Sprintf("n%d", rapid.IntRange(0, 10).Draw(t, fmt.Sprintf("a%d.node", i)))
 			allocs = append(allocs, sysAlloc(fmt.Sprintf("old%d", i), i, node))
 		}
@@ -116,6 +116,125 @@ func TestSystemConverges(t *testing.T) {
 		}
 		if dep != nil && dep.Status == rollout.StatusRunning {
 			t.Fatalf("deployment still running at the end: %+v", *dep)
+		}
+	})
+}
+
+// TestSystemChaos changes the nodes between steps (joins, leaves, drains,
+// eligibility), fails random allocations, pauses health and submits a
+// newer version mid-way, and checks after every step that Step accepts its
+// own applied output, places only on eligible nodes and never puts two
+// live allocations of the group on one node.
+func TestSystemChaos(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		now := sysNow
+		var ns []rollout.Node
+		for i, n := 0, rapid.IntRange(0, 6).Draw(t, "nodes"); i < n; i++ {
+			ns = append(ns, rollout.Node{ID: fmt.Sprintf("n%d", i), Eligible: true})
+		}
+		upd := &rollout.UpdateBlock{
+			MaxParallel: intp(rapid.IntRange(0, 3).Draw(t, "max_parallel")),
+			AutoRevert:  propPtr(rapid.Bool().Draw(t, "auto_revert")),
+		}
+		if *upd.MaxParallel > 0 && rapid.Bool().Draw(t, "canary") {
+			upd.Canary = intp(rapid.IntRange(1, 100).Draw(t, "canary%"))
+			upd.AutoPromote = propPtr(rapid.Bool().Draw(t, "auto_promote"))
+		}
+		var history []rollout.JobVersion
+		job := sysJob(0, "v1", upd)
+		var allocs []rollout.Alloc
+		var dep *rollout.Deployment
+		next := len(ns)
+		for round := 0; round < 25; round++ {
+			switch rapid.IntRange(0, 9).Draw(t, "change") {
+			case 0:
+				ns = append(ns, rollout.Node{ID: fmt.Sprintf("n%d", next), Eligible: true})
+				next++
+			case 1:
+				if len(ns) > 0 {
+					k := rapid.IntRange(0, len(ns)-1).Draw(t, "remove")
+					ns = slices.Delete(slices.Clone(ns), k, k+1)
+				}
+			case 2:
+				if len(ns) > 0 {
+					ns = slices.Clone(ns)
+					k := rapid.IntRange(0, len(ns)-1).Draw(t, "drain")
+					ns[k].Draining = !ns[k].Draining
+				}
+			case 3:
+				if len(ns) > 0 {
+					ns = slices.Clone(ns)
+					k := rapid.IntRange(0, len(ns)-1).Draw(t, "eligible")
+					ns[k].Eligible = !ns[k].Eligible
+				}
+			case 4:
+				if job.Version < 3 {
+					v := sysJob(job.Version+1, fmt.Sprintf("v%d", job.Version+2), upd)
+					history = append(history, job)
+					job = v
+				}
+			}
+			var cmds []rollout.Command
+			if rapid.IntRange(0, 4).Draw(t, "promote") == 0 && dep != nil && dep.Status == rollout.StatusRunning && dep.RequiresPromotion() {
+				cmds = append(cmds, rollout.Command{Kind: rollout.CmdPromote})
+			}
+			in := rollout.Input{Now: now, Job: job, History: history, Deployment: dep, Allocs: allocs, Nodes: ns, Commands: cmds}
+			out, err := rollout.Step(in)
+			if err != nil {
+				in.Commands = nil
+				if out, err = rollout.Step(in); err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			want := map[string]bool{}
+			for _, n := range ns {
+				if n.Eligible && !n.Draining {
+					want[n.ID] = true
+				}
+			}
+			for _, p := range out.Place {
+				if !want[p.NodeID] {
+					t.Fatalf("round %d: %s placed on %q, not an eligible node", round, p.Name, p.NodeID)
+				}
+			}
+			if out.Job != nil {
+				job = *out.Job
+			}
+			if out.Revert != nil {
+				history = append(history, job)
+				job = *out.Revert
+			}
+			dep = out.Deployment
+			allocs = out.Apply(allocs)
+			now = now.Add(time.Minute)
+			onNode, names := map[string]int{}, map[string]bool{}
+			for i := range allocs {
+				a := &allocs[i]
+				if a.Desired != rollout.DesiredRun {
+					continue
+				}
+				if a.Client == rollout.ClientPending {
+					if rapid.IntRange(0, 4).Draw(t, "fails") == 0 {
+						a.Client, a.StatusTime = rollout.ClientFailed, now
+						a.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: now}
+					} else {
+						a.Client = rollout.ClientRunning
+						a.Health = rollout.AllocHealth{Status: rollout.Healthy, Time: now}
+					}
+				}
+				if a.Client == rollout.ClientRunning || a.Client == rollout.ClientPending {
+					if want[a.NodeID] {
+						onNode[a.NodeID]++
+						if onNode[a.NodeID] > 1 {
+							t.Fatalf("round %d: node %s runs two allocations", round, a.NodeID)
+						}
+					}
+					if names[a.Name()] {
+						t.Fatalf("round %d: two live allocations named %s", round, a.Name())
+					}
+					names[a.Name()] = true
+				}
+			}
 		}
 	})
 }

@@ -36,10 +36,20 @@ const (
 	// KindNodeDrained stops an allocation of a system job whose node is
 	// draining. It is not replaced elsewhere.
 	KindNodeDrained DecisionKind = "node-drained"
+	// KindNodeIneligible stops a failed allocation of a system job whose
+	// node is ineligible: it cannot be replaced there. (A running one is
+	// left as it is.)
+	KindNodeIneligible DecisionKind = "node-ineligible"
 
-	ReasonNodeGone    = "alloc is lost since its node left the cluster"
+	// ReasonNodeGone: the node is no longer in Input.Nodes.
+	ReasonNodeGone = "alloc is lost since its node left the cluster"
+	// ReasonNodeDrained: the node is draining.
 	ReasonNodeDrained = "alloc not needed since its node is draining"
-	ReasonPlaceNode   = "alloc placed on node "
+	// ReasonNodeIneligible: a failed allocation on an ineligible node.
+	ReasonNodeIneligible = "failed alloc not replaced since its node is ineligible"
+	// ReasonPlaceNode starts the reason of a system job's new allocation;
+	// the node's quoted ID follows.
+	ReasonPlaceNode = "alloc placed on node "
 )
 
 // sysAlloc is what stepSystem remembers of an input allocation.
@@ -79,8 +89,15 @@ func stepSystem(in Input) (Output, error) {
 		g := &job.Groups[i]
 		g.Count = len(eligible)
 		if st, ok := Merge(in.Job.Update, in.Job.Groups[i].Update); ok && st.Canary > 0 {
-			// No more canaries than nodes to update destructively.
+			// No more canaries than nodes to update destructively; once
+			// the deployment has decided, its number stands (fewer only when
+			// the engine cannot place them, below).
 			n := min(st.MaxParallel, (st.Canary*len(eligible)+99)/100, toReplace(&in, g, rank))
+			if d := in.Deployment; d != nil && d.Status.Active() && d.JobVersion == job.Version {
+				if ds, ok := d.Group(g.Name); ok && ds.DesiredCanaries > 0 && !ds.Promoted {
+					n = min(ds.DesiredCanaries, len(eligible))
+				}
+			}
 			if g.Update == nil {
 				g.Update = &UpdateBlock{}
 			}
@@ -146,14 +163,20 @@ func stepSystem(in Input) (Output, error) {
 			case !inJob:
 				// A removed group: the engine stops it.
 			case !known:
-				if !a.Client.terminal() {
-					stop(KindLost, ReasonNodeGone, true)
-				}
+				// Failed ones too: nothing will replace them.
+				stop(KindLost, ReasonNodeGone, true)
 				a.Desired = DesiredStop
 			case n.Draining:
-				if !a.Client.terminal() {
-					stop(KindNodeDrained, ReasonNodeDrained, false)
-				}
+				stop(KindNodeDrained, ReasonNodeDrained, false)
+				a.Desired = DesiredStop
+			case !n.Eligible && awaitingCanary(&in, a):
+				// Kept as it is, and still one of the deployment's canaries:
+				// the engine sees it (at a slot beyond the nodes), so that
+				// no other canary takes its place before promotion.
+			case !n.Eligible && a.Client == ClientFailed:
+				// Nothing may replace it there: stopped, so that the node
+				// gets a fresh allocation if it turns eligible again.
+				stop(KindNodeIneligible, ReasonNodeIneligible, false)
 				a.Desired = DesiredStop
 			case !n.Eligible:
 				// Kept as it is: not stopped, not updated, not replaced.
@@ -181,6 +204,9 @@ func stepSystem(in Input) (Output, error) {
 		c.Groups = slices.Clone(d.Groups)
 		for k := range c.Groups {
 			c.Groups[k].DesiredTotal = len(eligible)
+			if !c.Groups[k].Promoted {
+				c.Groups[k].DesiredCanaries = min(c.Groups[k].DesiredCanaries, len(eligible))
+			}
 		}
 		sub.Deployment = &c
 	}
@@ -199,7 +225,6 @@ func stepSystem(in Input) (Output, error) {
 			}
 		}
 	}
-	capCanaries()
 	// The engine names canaries after the allocations they replace, then
 	// after free slots: when a group has fewer of either than the canaries
 	// asked for (failed or lost allocations), the step is made again with
@@ -283,7 +308,9 @@ func stepSystem(in Input) (Output, error) {
 			stopped[old.ID] = true
 			for g := range res.Plan {
 				if res.Plan[g].Group == pl.Group {
+					// Counted as a stop: the placement counts as a canary.
 					addKind(&res.Plan[g].Stops, KindUpdate)
+					res.Plan[g].Destroy++
 					res.Plan[g].Ignore = max(0, res.Plan[g].Ignore-1)
 				}
 			}
@@ -328,8 +355,42 @@ func stepSystem(in Input) (Output, error) {
 			}
 		}
 	}
-	sortSystem(&in.Job, &res, func(id string) int { return orig[id].index })
+	newIndex := make(map[string]int, len(res.Place))
+	for _, pl := range res.Place {
+		newIndex[pl.ID] = pl.Index
+	}
+	indexOf := func(id string) int {
+		if idx, ok := newIndex[id]; ok {
+			return idx
+		}
+		return orig[id].index
+	}
+	sortSystem(&in.Job, &res, indexOf)
+	// Canaries are listed in name order, by their own indexes.
+	for _, d := range []*Deployment{res.Deployment, res.Cancelled} {
+		if d == nil {
+			continue
+		}
+		for k := range d.Groups {
+			if pc := d.Groups[k].PlacedCanaries; len(pc) > 1 {
+				pc = slices.Clone(pc)
+				slices.SortStableFunc(pc, func(a, b string) int { return cmp.Or(cmp.Compare(indexOf(a), indexOf(b)), cmp.Compare(a, b)) })
+				d.Groups[k].PlacedCanaries = pc
+			}
+		}
+	}
 	return res, nil
+}
+
+// awaitingCanary reports whether a is a running canary of the input's
+// active deployment of this version, in a group not promoted yet.
+func awaitingCanary(in *Input, a *Alloc) bool {
+	d := in.Deployment
+	if !a.Canary || a.Client.terminal() || d == nil || !d.Status.Active() || d.JobVersion != in.Job.Version || a.DeploymentID != d.ID {
+		return false
+	}
+	ds, ok := d.Group(a.Group)
+	return ok && ds.DesiredCanaries > 0 && !ds.Promoted
 }
 
 // toReplace counts the group's allocations on eligible nodes that a canary

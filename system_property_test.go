@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/internal/invariant"
 	"pgregory.net/rapid"
 )
 
@@ -185,6 +186,9 @@ func TestSystemChaos(t *testing.T) {
 				if out, err = rollout.Step(in); err != nil {
 					t.Fatalf("round %d: %v", round, err)
 				}
+			}
+			if err := invariant.Check(in, out); err != nil {
+				t.Fatalf("round %d: %v", round, err)
 			}
 			want := map[string]bool{}
 			for _, n := range ns {

@@ -82,6 +82,18 @@ func stepSystem(in Input) (Output, error) {
 		rank[id] = i
 	}
 
+	// Canaries awaiting promotion on ineligible nodes stay canaries: the
+	// deployment may keep that many more than the eligible nodes. (With no
+	// eligible node left, the group has nothing to deploy, and they are
+	// only kept as they are.)
+	kept := map[string]int{}
+	for i := range in.Allocs {
+		a := &in.Allocs[i]
+		if n, ok := state[a.NodeID]; ok && !n.Eligible && !n.Draining && len(eligible) > 0 && a.Desired == DesiredRun && awaitingCanary(&in, a) {
+			kept[a.Group]++
+		}
+	}
+
 	// The job the engine sees: one slot per eligible node, and the canary
 	// percentage turned into a number of nodes.
 	job := in.Job.Clone()
@@ -95,7 +107,7 @@ func stepSystem(in Input) (Output, error) {
 			n := min(st.MaxParallel, (st.Canary*len(eligible)+99)/100, toReplace(&in, g, rank))
 			if d := in.Deployment; d != nil && d.Status.Active() && d.JobVersion == job.Version {
 				if ds, ok := d.Group(g.Name); ok && ds.DesiredCanaries > 0 && !ds.Promoted {
-					n = min(ds.DesiredCanaries, len(eligible))
+					n = min(ds.DesiredCanaries, len(eligible)+kept[g.Name])
 				}
 			}
 			if g.Update == nil {
@@ -169,7 +181,7 @@ func stepSystem(in Input) (Output, error) {
 			case n.Draining:
 				stop(KindNodeDrained, ReasonNodeDrained, false)
 				a.Desired = DesiredStop
-			case !n.Eligible && awaitingCanary(&in, a):
+			case !n.Eligible && len(eligible) > 0 && awaitingCanary(&in, a):
 				// Kept as it is, and still one of the deployment's canaries:
 				// the engine sees it (at a slot beyond the nodes), so that
 				// no other canary takes its place before promotion.
@@ -205,7 +217,7 @@ func stepSystem(in Input) (Output, error) {
 		for k := range c.Groups {
 			c.Groups[k].DesiredTotal = len(eligible)
 			if !c.Groups[k].Promoted {
-				c.Groups[k].DesiredCanaries = min(c.Groups[k].DesiredCanaries, len(eligible))
+				c.Groups[k].DesiredCanaries = min(c.Groups[k].DesiredCanaries, len(eligible)+kept[c.Groups[k].Name])
 			}
 		}
 		sub.Deployment = &c

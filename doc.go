@@ -137,10 +137,15 @@
 //     allocation of a system job).
 //   - A node gone from Input.Nodes loses its allocation (KindLost, Lost
 //     set); a draining node's allocation is stopped (KindNodeDrained).
-//     Neither is replaced elsewhere. An ineligible node keeps its
+//     Neither is replaced elsewhere. An ineligible node keeps its running
 //     allocation as it is, as Nomad does: not stopped, not updated (it
-//     stays on its version), counted as ignored; it gets none if it has
-//     none.
+//     stays on its version), counted as ignored, and still a canary of
+//     the deployment if it was one; it gets none if it has none. A failed
+//     allocation there cannot be replaced on its node, so it is stopped
+//     (KindNodeIneligible).
+//   - A deployment wants one healthy allocation per eligible node as they
+//     are at each step: DesiredTotal follows nodes that join or leave
+//     during the rollout.
 //   - A change is deployed as for a service job, with the same deployment,
 //     health tracking, progress deadline, auto_revert, auto_promote and
 //     Stable marking: destructive updates replace the allocation on its
@@ -150,8 +155,10 @@
 //   - canary is a percentage of the eligible nodes (at most 100): a change
 //     places min(max_parallel, ceil(canary% of the nodes)) canaries, each
 //     replacing the allocation on its node (one allocation per node), and
-//     never more than the nodes that run another spec. Promotion, manual
-//     or automatic, lets the rest follow at max_parallel.
+//     never more than the nodes that run another spec; the deployment
+//     fixes the number, and lowers it only when nodes leave or the engine
+//     cannot place them. Promotion, manual or automatic, lets the rest
+//     follow at max_parallel.
 //   - A failed or unhealthy allocation is replaced on its own node, per the
 //     group's reschedule policy: a system job never moves to another node.
 //   - A second live allocation of a group on one node is stopped

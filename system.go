@@ -459,6 +459,13 @@ func validateSystem(in *Input) error {
 		}
 		seen[n.ID] = i
 	}
+	// The engine sees the job's own entry in History as the job it runs:
+	// a different specification is refused here.
+	for i := range in.History {
+		if h := &in.History[i]; h.Version == in.Job.Version && !h.SameSpec(&in.Job) {
+			v.bad(fmt.Sprintf("history[%d].version", i), h.Version, "is the job's version with another specification")
+		}
+	}
 	for i := range in.Allocs {
 		a := &in.Allocs[i]
 		name := fmt.Sprintf("alloc %q ", a.ID)

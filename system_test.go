@@ -115,6 +115,14 @@ func TestSystemValidation(t *testing.T) {
 			reason: "the engine sees node ranks, so the system path checks the allocation's own index",
 		},
 		{
+			name: "history holds the job's version with another spec",
+			in: func() rollout.Input {
+				return rollout.Input{Now: sysNow, Job: sysJob(1, "v2", nil), History: []rollout.JobVersion{sysJob(1, "v9", nil)}, Nodes: nodes("n1")}
+			},
+			field: "history[0].version", value: uint64(1),
+			reason: "the engine runs a node-slotted copy of the job in its place, so the system path checks it",
+		},
+		{
 			name: "canary above 100 percent",
 			in: func() rollout.Input {
 				return rollout.Input{Now: sysNow, Job: sysJob(0, "v1", &rollout.UpdateBlock{MaxParallel: intp(2), Canary: intp(150)}), Nodes: nodes("n1")}

@@ -164,6 +164,8 @@
 //   - A second live allocation of a group on one node is stopped
 //     (KindScaleDown), keeping the lowest index.
 //   - stagger is validated and otherwise ignored: Nomad 1.11 deprecated it.
+//   - A Runner asks its Driver for the nodes when the Driver is a
+//     NodeLister, and refuses to step a system job otherwise.
 //
 // Older Nomad documentation (the update block's text before 1.11) says
 // that for system jobs "only max_parallel and stagger are enforced", the

@@ -141,8 +141,8 @@
 //     allocation as it is, as Nomad does: not stopped, not updated (it
 //     stays on its version), counted as ignored, and still a canary of
 //     the deployment if it was one; it gets none if it has none. A failed
-//     allocation there cannot be replaced on its node, so it is stopped
-//     (KindNodeIneligible).
+//     allocation there (or one unhealthy in the deployment) cannot be
+//     replaced on its node, so it is stopped (KindNodeIneligible).
 //   - A deployment wants one healthy allocation per eligible node as they
 //     are at each step: DesiredTotal follows nodes that join or leave
 //     during the rollout.

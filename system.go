@@ -37,16 +37,17 @@ const (
 	// draining. It is not replaced elsewhere.
 	KindNodeDrained DecisionKind = "node-drained"
 	// KindNodeIneligible stops a failed allocation of a system job whose
-	// node is ineligible: it cannot be replaced there. (A running one is
-	// left as it is.)
+	// node is ineligible (or one unhealthy in the active deployment): it
+	// cannot be replaced there. (A running one is left as it is.)
 	KindNodeIneligible DecisionKind = "node-ineligible"
 
 	// ReasonNodeGone: the node is no longer in Input.Nodes.
 	ReasonNodeGone = "alloc is lost since its node left the cluster"
 	// ReasonNodeDrained: the node is draining.
 	ReasonNodeDrained = "alloc not needed since its node is draining"
-	// ReasonNodeIneligible: a failed allocation on an ineligible node.
-	ReasonNodeIneligible = "failed alloc not replaced since its node is ineligible"
+	// ReasonNodeIneligible: a failed or unhealthy allocation on an
+	// ineligible node.
+	ReasonNodeIneligible = "alloc not replaced since its node is ineligible"
 	// ReasonPlaceNode starts the reason of a system job's new allocation;
 	// the node's quoted ID follows.
 	ReasonPlaceNode = "alloc placed on node "
@@ -185,7 +186,7 @@ func stepSystem(in Input) (Output, error) {
 				// Kept as it is, and still one of the deployment's canaries:
 				// the engine sees it (at a slot beyond the nodes), so that
 				// no other canary takes its place before promotion.
-			case !n.Eligible && a.Client == ClientFailed:
+			case !n.Eligible && (a.Client == ClientFailed || unhealthyInDeployment(&in, a)):
 				// Nothing may replace it there: stopped, so that the node
 				// gets a fresh allocation if it turns eligible again.
 				stop(KindNodeIneligible, ReasonNodeIneligible, false)
@@ -394,15 +395,23 @@ func stepSystem(in Input) (Output, error) {
 	return res, nil
 }
 
-// awaitingCanary reports whether a is a running canary of the input's
-// active deployment of this version, in a group not promoted yet.
+// awaitingCanary reports whether a is a running canary, not unhealthy, of
+// the input's active deployment of this version, in a group not promoted
+// yet.
 func awaitingCanary(in *Input, a *Alloc) bool {
 	d := in.Deployment
-	if !a.Canary || a.Client.terminal() || d == nil || !d.Status.Active() || d.JobVersion != in.Job.Version || a.DeploymentID != d.ID {
+	if !a.Canary || a.Client.terminal() || a.Health.Status == Unhealthy || d == nil || !d.Status.Active() || d.JobVersion != in.Job.Version || a.DeploymentID != d.ID {
 		return false
 	}
 	ds, ok := d.Group(a.Group)
 	return ok && ds.DesiredCanaries > 0 && !ds.Promoted
+}
+
+// unhealthyInDeployment reports whether a is unhealthy in the input's
+// active deployment of this version: the engine would replace it.
+func unhealthyInDeployment(in *Input, a *Alloc) bool {
+	d := in.Deployment
+	return a.Health.Status == Unhealthy && d != nil && d.Status.Active() && d.JobVersion == in.Job.Version && a.DeploymentID == d.ID
 }
 
 // toReplace counts the group's allocations on eligible nodes that a canary

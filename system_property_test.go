@@ -218,10 +218,15 @@ func TestSystemChaos(t *testing.T) {
 					continue
 				}
 				if a.Client == rollout.ClientPending {
-					if rapid.IntRange(0, 4).Draw(t, "fails") == 0 {
+					switch rapid.IntRange(0, 5).Draw(t, "fails") {
+					case 0:
 						a.Client, a.StatusTime = rollout.ClientFailed, now
 						a.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: now}
-					} else {
+					case 1:
+						// Running, but its checks never pass.
+						a.Client = rollout.ClientRunning
+						a.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: now}
+					default:
 						a.Client = rollout.ClientRunning
 						a.Health = rollout.AllocHealth{Status: rollout.Healthy, Time: now}
 					}

@@ -52,6 +52,9 @@ type Alloc struct {
 	// Index is the allocation's slot in the group; its name is
 	// AllocName(JobID, Group, Index).
 	Index int
+	// NodeID is the node the allocation runs on: required for a system
+	// job (see Input.Nodes), unused and empty for a service job.
+	NodeID string `json:",omitzero"`
 	// JobVersion is the job version the allocation runs.
 	JobVersion uint64
 	// Spec is the group Spec of that version.

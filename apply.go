@@ -56,7 +56,7 @@ func (o *Output) Apply(allocs []Alloc) []Alloc {
 // Alloc returns the allocation the placement asks for, pending on its node.
 func (p *Placement) Alloc() Alloc {
 	return Alloc{
-		ID: p.ID, JobID: p.JobID, Group: p.Group, Index: p.Index, JobVersion: p.JobVersion, Spec: p.Spec,
+		ID: p.ID, JobID: p.JobID, Group: p.Group, Index: p.Index, NodeID: p.NodeID, JobVersion: p.JobVersion, Spec: p.Spec,
 		Desired: DesiredRun, Client: ClientPending, Canary: p.Canary, DeploymentID: p.DeploymentID,
 		CreateTime: p.CreateTime, Attempts: p.Attempts,
 	}

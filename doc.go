@@ -163,6 +163,57 @@
 // History.SubmitChecked adds the submit checks: a version planned against
 // an older one is refused (check-index), and, when asked, a spec that just
 // failed and was auto-reverted is refused unless forced.
+// # System jobs
+//
+// A job whose Type is JobSystem runs one allocation of each group on every
+// node of Input.Nodes that is Eligible and not Draining; Group.Count is
+// ignored (a negative count is still refused). Updates follow Nomad 1.11
+// and later, where system jobs have deployments:
+//
+//   - A node that joins gets an allocation (KindCreate, the reason naming
+//     the node) at the lowest index that no live allocation of the group
+//     holds; an allocation keeps its index for its life, so names do not
+//     move when nodes come and go. Placement.NodeID says where to place;
+//     Alloc.NodeID records where an allocation runs (required for every
+//     allocation of a system job).
+//   - A node gone from Input.Nodes loses its allocation (KindLost, Lost
+//     set); a draining node's allocation is stopped (KindNodeDrained).
+//     Neither is replaced elsewhere. An ineligible node keeps its running
+//     allocation as it is, as Nomad does: not stopped, not updated (it
+//     stays on its version), counted as ignored, and still a canary of
+//     the deployment if it was one; it gets none if it has none. A failed
+//     allocation there (or one unhealthy in the deployment) cannot be
+//     replaced on its node, so it is stopped (KindNodeIneligible).
+//   - A deployment wants one healthy allocation per eligible node as they
+//     are at each step: DesiredTotal follows nodes that join or leave
+//     during the rollout.
+//   - A change is deployed as for a service job, with the same deployment,
+//     health tracking, progress deadline, auto_revert, auto_promote and
+//     Stable marking: destructive updates replace the allocation on its
+//     node, at most max_parallel in flight; in-place updates are made at
+//     once; max_parallel = 0 replaces everything at once with no
+//     deployment.
+//   - canary is a percentage of the eligible nodes (at most 100): a change
+//     places min(max_parallel, ceil(canary% of the nodes)) canaries, each
+//     replacing the allocation on its node (one allocation per node), and
+//     never more than the nodes that run another spec; the deployment
+//     fixes the number, and lowers it only when nodes leave or the engine
+//     cannot place them. Promotion, manual or automatic, lets the rest
+//     follow at max_parallel.
+//   - A failed or unhealthy allocation is replaced on its own node, per the
+//     group's reschedule policy: a system job never moves to another node.
+//   - A second live allocation of a group on one node is stopped
+//     (KindScaleDown), keeping the lowest index.
+//   - stagger is validated and otherwise ignored: Nomad 1.11 deprecated it.
+//   - A Runner asks its Driver for the nodes when the Driver is a
+//     NodeLister, and refuses to step a system job otherwise.
+//
+// Older Nomad documentation (the update block's text before 1.11) says
+// that for system jobs "only max_parallel and stagger are enforced", the
+// job being updated max_parallel allocations at a time with stagger
+// between sets, and no deployment. rollout follows 1.11 instead: health
+// gates each set rather than a fixed stagger, and canary, auto_revert and
+// auto_promote apply.
 //
 // # Where rollout differs from Nomad, on purpose
 //

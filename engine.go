@@ -59,6 +59,9 @@ type stepper struct {
 	// lists the groups whose work it held back.
 	freeze *Freeze
 	held   []string
+	// jobChecked: the job was validated before Step built this input
+	// (a system job, see stepSystem).
+	jobChecked bool
 }
 
 // groupState is one group's part of a step.

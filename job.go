@@ -14,6 +14,10 @@ import (
 type JobVersion struct {
 	// ID names the job; allocation names start with it.
 	ID string `json:"id"`
+	// Type is the job's scheduler type: "" or JobService (the default),
+	// or JobSystem (one allocation per eligible node; see Input.Nodes and
+	// the package doc's "System jobs"). Validate refuses any other value.
+	Type JobType `json:"type,omitzero"`
 	// Version is this version's number.
 	Version uint64 `json:"version"`
 	// Stable is set once a deployment of this version has succeeded.
@@ -38,7 +42,8 @@ type JobVersion struct {
 type Group struct {
 	// Name is unique within the job.
 	Name string `json:"name"`
-	// Count is how many allocations the group wants.
+	// Count is how many allocations the group wants. A system job ignores
+	// it (one allocation per eligible node); it must not be negative.
 	Count int `json:"count"`
 	// Update is the group-level update block; nil when the group has none.
 	Update *UpdateBlock `json:"update,omitempty"`

@@ -263,6 +263,7 @@ func (d *strictDecoder) group(path string, raw []byte, g *Group) {
 func (d *strictDecoder) job(raw []byte, j *JobVersion) {
 	d.object("", "job", raw, []objectField{
 		{"id", "ID", d.str(&j.ID)},
+		{"type", "Type", d.str((*string)(&j.Type))},
 		{"version", "Version", uintField(&j.Version)},
 		{"stable", "Stable", boolField(&j.Stable)},
 		{"stop", "Stop", boolField(&j.Stop)},

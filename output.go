@@ -79,7 +79,10 @@ type Placement struct {
 	Group string
 	Index int
 	// Name is AllocName(job, Group, Index).
-	Name       string
+	Name string
+	// NodeID is the node to place it on: set for a system job, empty for a
+	// service job (the caller's scheduler picks the node).
+	NodeID     string `json:",omitzero"`
 	JobVersion uint64
 	Spec       string
 	Canary     bool

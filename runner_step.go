@@ -82,10 +82,17 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	cmds := append([]*pendingCommand(nil), r.cmds...)
 	r.qmu.Unlock()
 
+	var nodes []Node
+	if job.Type == JobSystem {
+		if nodes, err = r.nodes(ctx); err != nil {
+			return time.Time{}, false, stopErr(err)
+		}
+	}
+
 	var out Output
 	var in Input
 	for {
-		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds), Freeze: st.Freeze, MaxPlacements: r.cfg.MaxPlacements}
+		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds), Freeze: st.Freeze, MaxPlacements: r.cfg.MaxPlacements, Nodes: nodes}
 		out, err = Step(in)
 		var ce *CommandError
 		if err == nil {

@@ -32,6 +32,10 @@ type Input struct {
 	// toward the cap). It keeps the output of a huge first deployment (a
 	// million allocations) to a size the caller chooses.
 	MaxPlacements int
+	// Nodes are the cluster's nodes, for a system job (JobVersion.Type
+	// JobSystem): each group wants one allocation on every node that is
+	// Eligible and not Draining. Ignored for a service job.
+	Nodes []Node
 }
 
 // Output is what one step decided. The caller must persist Deployment
@@ -90,9 +94,18 @@ type Output struct {
 // output. An invalid input or a refused command returns an error (a
 // go-multierror of *FieldError, or a *CommandError) and decides nothing.
 func Step(in Input) (Output, error) {
+	if in.Job.Type == JobSystem {
+		return stepSystem(in)
+	}
+	return stepCore(in, false)
+}
+
+// stepCore is Step on a service-shaped input. jobChecked: the job was
+// validated already (by stepSystem, with the system rules).
+func stepCore(in Input, jobChecked bool) (Output, error) {
 	sc := getScratch(len(in.Allocs))
 	defer sc.release()
-	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc}
+	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc, jobChecked: jobChecked}
 	if in.Freeze != nil {
 		f := *in.Freeze
 		s.freeze = &f

@@ -41,7 +41,9 @@ func (s *stepper) validate() error {
 	if in.MaxPlacements < 0 {
 		v.bad("max_placements", in.MaxPlacements, "must not be negative")
 	}
-	v.add(validateJob(&in.Job, "job"))
+	if !s.jobChecked {
+		v.add(validateJob(&in.Job, "job"))
+	}
 	seenVersions := make(map[uint64]int, len(in.History))
 	for i := range in.History {
 		h := &in.History[i]
@@ -157,6 +159,9 @@ func validateJob(j *JobVersion, field string) error {
 	if j.ID == "" {
 		v.bad(field+".id", "", "must not be empty")
 	}
+	if j.Type != "" && j.Type != JobService && j.Type != JobSystem {
+		v.bad(field+".type", string(j.Type), `must be "service" or "system"`)
+	}
 	if len(j.Groups) == 0 {
 		v.bad(field+".groups", nil, "must declare at least one group (a job with no groups would stop every allocation)")
 	}
@@ -191,7 +196,21 @@ func validateJob(j *JobVersion, field string) error {
 			continue
 		}
 		s.check(func(f string, value any, problem string) { gv.bad(" update."+f, value, problem) })
-		if s.Canary > g.Count && g.Count >= 0 {
+		if j.Type == JobSystem {
+			// A system job's canary is a percentage of its nodes.
+			if s.Canary > 100 {
+				gv.bad(" update.canary", s.Canary, "is more than 100 (a system job's canary is a percentage of its nodes)")
+			}
+			// One allocation per node: nothing can run beside it.
+			for _, f := range [...]struct {
+				name string
+				a    Amount
+			}{{"max_surge", s.MaxSurge}, {"max_unavailable", s.MaxUnavailable}} {
+				if f.a.IsSet() {
+					gv.bad(" update."+f.name, string(f.a), "does not apply to a system job (one allocation per node: max_parallel paces its updates)")
+				}
+			}
+		} else if s.Canary > g.Count && g.Count >= 0 {
 			gv.bad(" update.canary", s.Canary, fmt.Sprintf("is more than the group's count %d", g.Count))
 		}
 	}

@@ -423,6 +423,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 					continue
 				}
 				job.Type = v.AsString()
+				job.Version.Type = versionType(job.Type)
 			case "datacenters":
 				job.Datacenters = append(job.Datacenters, l.strings(a, v)...)
 			case "meta":

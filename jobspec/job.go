@@ -18,7 +18,8 @@ type Job struct {
 	// fingerprint of its destructive fields (see the package doc).
 	Version rollout.JobVersion
 	// Type is the job's type: "service" (the default), "batch", "system"
-	// or "sysbatch".
+	// or "sysbatch". Version.Type is rollout.JobSystem for "system" and
+	// empty (a service job) for the others.
 	Type string
 	// Datacenters lists the job's datacenters, as written.
 	Datacenters []string
@@ -127,4 +128,13 @@ func sectionName(block string) string {
 		}
 	}
 	return strings.Join(parts, "")
+}
+
+// versionType is the rollout job type of a job file's type: system jobs
+// are rollout's system jobs; every other type is deployed as a service.
+func versionType(t string) rollout.JobType {
+	if t == string(rollout.JobSystem) {
+		return rollout.JobSystem
+	}
+	return ""
 }

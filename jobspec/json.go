@@ -208,6 +208,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 	}
 	if t := j.str(doc, "Type", "Job"); t != "" {
 		job.Type = t
+		job.Version.Type = versionType(t)
 	}
 	if dcs, ok := doc["Datacenters"].([]any); ok {
 		for _, dc := range dcs {

@@ -453,7 +453,7 @@ func fullState(job string) rollout.State {
 	}
 	version := func(v uint64, spec string, stable bool) rollout.JobVersion {
 		return rollout.JobVersion{
-			ID: job, Version: v, Stable: stable, Stop: true, SubmitTime: at(int(v)),
+			ID: job, Type: rollout.JobSystem, Version: v, Stable: stable, Stop: true, SubmitTime: at(int(v)),
 			Update: block(2), Groups: []rollout.Group{group(spec)}, RevertOf: u64p(v + 7),
 		}
 	}
@@ -486,7 +486,7 @@ func fullState(job string) rollout.State {
 	}
 	alloc := func(id string, index int, client rollout.ClientStatus) rollout.Alloc {
 		return rollout.Alloc{
-			ID: id, JobID: job, Group: "api", Index: index, JobVersion: 1, Spec: "image:v2",
+			ID: id, JobID: job, Group: "api", Index: index, NodeID: "node-" + id, JobVersion: 1, Spec: "image:v2",
 			Desired: rollout.DesiredRun, Client: client, Canary: true, DeploymentID: "dep-2",
 			CreateTime: at(200 + index), StatusTime: at(205 + index), Attempts: index + 1, Health: health(200 + index),
 		}
@@ -511,7 +511,7 @@ func fullState(job string) rollout.State {
 				Kind: rollout.KindLost, Reason: rollout.ReasonLost,
 			}},
 			Place: []rollout.Placement{{
-				ID: "alloc-2", JobID: job, Group: "api", Index: 1, Name: name(1), JobVersion: 1, Spec: "image:v2",
+				ID: "alloc-2", JobID: job, Group: "api", Index: 1, Name: name(1), NodeID: "node-2", JobVersion: 1, Spec: "image:v2",
 				Canary: true, DeploymentID: "dep-2", Replaces: "alloc-1", Attempts: 2, CreateTime: at(300),
 				Kind: rollout.KindReschedule, Reason: rollout.ReasonPlaceReschedule,
 			}},

@@ -177,7 +177,10 @@ func (k *step) references() {
 		if s.Group != a.Group || s.Index != a.Index || s.Name != a.Name() {
 			k.bad(References, "stop %s names %s/%d/%s, the allocation is %s/%d/%s", s.ID, s.Group, s.Index, s.Name, a.Group, a.Index, a.Name())
 		}
-		if s.Lost != (a.Client == rollout.ClientLost) {
+		// A system job's allocation on a node gone from the input is lost
+		// whatever its client last reported.
+		gone := k.in.Job.Type == rollout.JobSystem && !slices.ContainsFunc(k.in.Nodes, func(n rollout.Node) bool { return n.ID == a.NodeID })
+		if s.Lost != (a.Client == rollout.ClientLost || gone && s.Kind == rollout.KindLost) {
 			k.bad(References, "stop %s has Lost=%v for an allocation whose client is %s", s.ID, s.Lost, a.Client)
 		}
 	}
@@ -222,6 +225,7 @@ var knownKinds = map[rollout.DecisionKind]bool{
 	rollout.KindReschedule: true, rollout.KindScaleDown: true, rollout.KindPromoted: true,
 	rollout.KindCanaryCancelled: true, rollout.KindJobStopped: true, rollout.KindGroupRemoved: true,
 	rollout.KindInPlace: true, rollout.KindSurge: true, rollout.KindReplaced: true, rollout.KindSurgeCancelled: true,
+	rollout.KindNodeDrained: true, rollout.KindNodeIneligible: true,
 }
 
 var knownTransitions = map[rollout.TransitionKind]bool{
@@ -646,6 +650,7 @@ var allowedWhileCanarying = map[rollout.DecisionKind]bool{
 	rollout.KindCanaryCancelled: true, rollout.KindJobStopped: true, rollout.KindGroupRemoved: true,
 	// A surge pair of an earlier deployment keeps one of its two members.
 	rollout.KindSurgeCancelled: true, rollout.KindReplaced: true,
+	rollout.KindNodeDrained: true, rollout.KindNodeIneligible: true,
 }
 
 func (k *step) canaries() {
@@ -691,11 +696,23 @@ func (k *step) canaries() {
 			continue
 		}
 		strat, _ := rollout.Merge(in.Job.Update, g.Update)
+		system := in.Job.Type == rollout.JobSystem
+		if system {
+			// A percentage of the eligible nodes, at most max_parallel; the
+			// step may place fewer (see the package doc).
+			eligible := 0
+			for _, n := range in.Nodes {
+				if n.Eligible && !n.Draining {
+					eligible++
+				}
+			}
+			strat.Canary = min(strat.MaxParallel, (strat.Canary*eligible+99)/100)
+		}
 		if prev := k.in.Deployment; prev == nil || prev.ID != d.ID {
-			if ds.DesiredCanaries != 0 && ds.DesiredCanaries != strat.Canary {
+			if ds.DesiredCanaries != 0 && (ds.DesiredCanaries != strat.Canary && !system || ds.DesiredCanaries > strat.Canary) {
 				k.bad(CanaryCount, "new deployment: group %s wants %d canaries, its strategy says %d", ds.Name, ds.DesiredCanaries, strat.Canary)
 			}
-		} else if pg, ok := prev.Group(ds.Name); ok && pg.DesiredCanaries != ds.DesiredCanaries {
+		} else if pg, ok := prev.Group(ds.Name); ok && (pg.DesiredCanaries != ds.DesiredCanaries && !system || ds.DesiredCanaries > pg.DesiredCanaries) {
 			k.bad(CanaryCount, "group %s wanted %d canaries, now %d", ds.Name, pg.DesiredCanaries, ds.DesiredCanaries)
 		}
 		asked := max(strat.Canary, ds.DesiredCanaries)
@@ -716,8 +733,15 @@ func (k *step) canaries() {
 		if ds.DesiredCanaries == 0 || ds.Promoted {
 			continue
 		}
+		// A system job's canary replaces the allocation on its node.
+		canaryReplaces := map[string]bool{}
+		for _, p := range out.Place {
+			if p.Canary && in.Job.Type == rollout.JobSystem {
+				canaryReplaces[p.Replaces] = true
+			}
+		}
 		for _, s := range out.Stop {
-			if s.Group == ds.Name && !allowedWhileCanarying[s.Kind] {
+			if s.Group == ds.Name && !allowedWhileCanarying[s.Kind] && !canaryReplaces[s.ID] {
 				k.bad(CanaryHold, "group %s awaits promotion, yet %s is stopped (%s: %s)", ds.Name, s.Name, s.Kind, s.Reason)
 			}
 		}
@@ -781,8 +805,10 @@ func (k *step) maxParallel() {
 		}
 		scaledDown := map[string]bool{}
 		for _, st := range out.Stop {
-			if st.Kind == rollout.KindScaleDown {
-				scaledDown[st.ID] = true // stopped before the budget is made
+			if st.Kind == rollout.KindScaleDown || in.Job.Type == rollout.JobSystem && (st.Kind == rollout.KindLost || st.Kind == rollout.KindNodeDrained || st.Kind == rollout.KindNodeIneligible) {
+				// Stopped before the budget is made (for a system job: its
+				// node left or drains, and it holds no node's place).
+				scaledDown[st.ID] = true
 			}
 		}
 		for i := range in.Allocs {
@@ -790,6 +816,11 @@ func (k *step) maxParallel() {
 			// A finished allocation is left alone, as Nomad does: its slot
 			// is refilled, and it does not hold the rollout back.
 			if a.Group != g.Name || a.DeploymentID != d.ID || a.Desired != rollout.DesiredRun || a.Client == rollout.ClientLost || a.Client == rollout.ClientComplete || scaledDown[a.ID] {
+				continue
+			}
+			// A system job's allocation on an ineligible node is left as it
+			// is, outside the rollout.
+			if in.Job.Type == rollout.JobSystem && !slices.ContainsFunc(in.Nodes, func(n rollout.Node) bool { return n.ID == a.NodeID && n.Eligible }) {
 				continue
 			}
 			h := k.mid[a.ID]

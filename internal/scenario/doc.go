@@ -29,7 +29,11 @@
 // # Verbs
 //
 //	reset [name=N] [start=RFC3339]   start a new scenario (N names the subtest)
-//	job [id=ID] [job-level update keys]
+//	nodes [add=a,b] [remove=c] [drain=d] [ineligible=e] [eligible=e]
+//	                                 change Input.Nodes (for system jobs): add eligible
+//	                                 nodes, remove (gone), drain, toggle eligibility
+//	                                 (eligible also ends a drain); prints them by ID
+//	job [id=ID] [type=system] [job-level update keys]
 //	    group NAME count=N spec=S [tasks=a,b] [checks=c,d] [reschedule_delay=D]
 //	          [reschedule_max_delay=D] [reschedule_attempts=N] [group update keys]
 //	                                 submit the next job version (the first is v0);
@@ -41,11 +45,12 @@
 //	                                 no key means no block
 //	stop-job                         submit the next version with the job stopped
 //	allocs                           seed allocations from a table; the header names
-//	    group index version [id spec desired client canary deployment health
-//	          attempts status_time]
+//	    group index version [id node spec desired client canary deployment
+//	          health attempts status_time]
 //	    web   0-9   0       ...      the columns, "-" keeps a default (spec of that
 //	                                 version, run, running, false, none, unset, 0,
-//	                                 none); status_time is +D from the start
+//	                                 none); status_time is +D from the start; node is
+//	                                 one node, or one per index of the range (n1,n2)
 //	step [at=+D|RFC3339]             call rollout.Step with the queued events and
 //	                                 commands, at now (or at the given time, which
 //	                                 becomes now); print its decisions

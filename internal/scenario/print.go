@@ -49,6 +49,9 @@ func (r *runner) printOutput(out *rollout.Output) []string {
 		if p.Attempts > 0 {
 			s += " attempt=" + strconv.Itoa(p.Attempts)
 		}
+		if p.NodeID != "" {
+			s += " on " + p.NodeID
+		}
 		if p.DeploymentID != curID {
 			s += " deployment=" + r.depNameByID(p.DeploymentID)
 		}
@@ -207,7 +210,16 @@ func (r *runner) doStatus(a *args) ([]string, error) {
 	r.sortAllocs(ps)
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  alloc\tversion\tdesired\tclient\thealth\tcanary\tdeployment")
+	withNode := false
+	for _, p := range ps {
+		withNode = withNode || r.allocs[p].NodeID != ""
+	}
+	if withNode {
+		fmt.Fprint(tw, "  node\t")
+	} else {
+		fmt.Fprint(tw, "  ")
+	}
+	fmt.Fprintln(tw, "alloc\tversion\tdesired\tclient\thealth\tcanary\tdeployment")
 	for _, p := range ps {
 		al := &r.allocs[p]
 		health := string(al.Health.Status)
@@ -218,7 +230,12 @@ func (r *runner) doStatus(a *args) ([]string, error) {
 		if al.Canary {
 			canary = "canary"
 		}
-		fmt.Fprintf(tw, "  %s\tv%d\t%s\t%s\t%s\t%s\t%s\n", r.aliasOf(al.ID), al.JobVersion, al.Desired, al.Client, health, canary, r.depNameByID(al.DeploymentID))
+		if withNode {
+			fmt.Fprintf(tw, "  %s\t", al.NodeID)
+		} else {
+			fmt.Fprint(tw, "  ")
+		}
+		fmt.Fprintf(tw, "%s\tv%d\t%s\t%s\t%s\t%s\t%s\n", r.aliasOf(al.ID), al.JobVersion, al.Desired, al.Client, health, canary, r.depNameByID(al.DeploymentID))
 	}
 	tw.Flush()
 	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {

@@ -29,6 +29,7 @@ type runner struct {
 	last       *rollout.Output      // the last step's output, until applied
 	failed     []rollout.JobVersion // History.FailedSpecs: versions that failed and were auto-reverted
 	freeze     *rollout.Freeze      // the job's freeze, as persisted
+	nodes      []rollout.Node       // Input.Nodes, for a system job
 
 	alias      map[string]string // allocation ID → alias
 	byAlias    map[string]string // alias → allocation ID
@@ -57,7 +58,7 @@ var (
 	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
-		"reset": {"name", "start"}, "job": append([]string{"id", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
+		"reset": {"name", "start"}, "nodes": {"add", "remove", "drain", "ineligible", "eligible"}, "job": append([]string{"id", "type", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
 		"step": {"at"}, "apply": nil, "advance": nil,
 		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
@@ -104,6 +105,8 @@ func (r *runner) exec(c *tcase) ([]string, error) {
 		return r.doReset(a)
 	case "job":
 		return r.doJob(a, c.input)
+	case "nodes":
+		return r.doNodes(a)
 	case "stop-job":
 		return r.doStopJob()
 	case "allocs":
@@ -157,6 +160,9 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 		r.jobID = id
 	}
 	jv := rollout.JobVersion{ID: r.jobID, Version: uint64(len(r.versions)), SubmitTime: r.now}
+	if v, ok := a.get("type"); ok {
+		jv.Type = rollout.JobType(v)
+	}
 	upd, err := parseUpdate(a)
 	if err != nil {
 		return nil, err
@@ -215,6 +221,9 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 // describeSubmitted prints a submitted version and its groups.
 func (r *runner) describeSubmitted(jv rollout.JobVersion) []string {
 	out := []string{fmt.Sprintf("job %s v%d submitted at %s", jv.ID, jv.Version, r.fmtTime(r.now))}
+	if jv.Type != "" {
+		out[0] += " (" + string(jv.Type) + ")"
+	}
 	for _, g := range jv.Groups {
 		line := fmt.Sprintf("  %s count=%d spec=%s: %s", g.Name, g.Count, g.Spec, describeStrategy(jv.Update, g.Update))
 		if rp := g.Reschedule; rp != (rollout.ReschedulePolicy{}) {
@@ -247,7 +256,7 @@ func (r *runner) doAllocs(input []string) ([]string, error) {
 		return nil, fmt.Errorf("allocs: want a header line and at least one row")
 	}
 	header := strings.Fields(input[0])
-	known := []string{"id", "group", "index", "version", "spec", "desired", "client", "canary", "deployment", "health", "attempts", "status_time"}
+	known := []string{"id", "group", "index", "version", "node", "spec", "desired", "client", "canary", "deployment", "health", "attempts", "status_time"}
 	for _, h := range header {
 		if !slices.Contains(known, h) {
 			return nil, fmt.Errorf("allocs: unknown column %q (known: %s)", h, strings.Join(known, " "))
@@ -292,6 +301,10 @@ func (r *runner) doAllocs(input []string) ([]string, error) {
 			}
 			spec = g.Spec
 		}
+		nodes, err := nodeCells(col["node"], hi-lo+1)
+		if err != nil {
+			return nil, err
+		}
 		base := rollout.Alloc{
 			JobID: r.jobID, Group: col["group"], JobVersion: version, Spec: spec,
 			Desired: rollout.DesiredRun, Client: rollout.ClientRunning, CreateTime: r.now,
@@ -329,6 +342,7 @@ func (r *runner) doAllocs(input []string) ([]string, error) {
 		for idx := lo; idx <= hi; idx++ {
 			al := base
 			al.Index = idx
+			al.NodeID = nodes[idx-lo]
 			switch {
 			case health == string(rollout.Healthy):
 				al.Health = r.healthyNow(&al)
@@ -369,7 +383,7 @@ func (r *runner) doStep(a *args) ([]string, error) {
 	}
 	in := rollout.Input{
 		Now: r.now, Job: *j, History: r.versions[:len(r.versions)-1], Deployment: r.dep,
-		Allocs: r.allocs, Events: r.events, Commands: r.cmds, Freeze: r.freeze,
+		Allocs: r.allocs, Events: r.events, Commands: r.cmds, Freeze: r.freeze, Nodes: r.nodes,
 	}
 	before := cloneInput(in)
 	out, err := safeStep(in)
@@ -986,6 +1000,7 @@ func cloneInput(in rollout.Input) rollout.Input {
 		h.Tasks, h.Checks = slices.Clone(h.Tasks), slices.Clone(h.Checks)
 	}
 	c.Events = slices.Clone(in.Events)
+	c.Nodes = slices.Clone(in.Nodes)
 	c.Commands = slices.Clone(in.Commands)
 	for i := range c.Commands {
 		c.Commands[i].Groups = slices.Clone(c.Commands[i].Groups)

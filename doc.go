@@ -153,8 +153,8 @@
 //     description; auto_revert applies) or goes on past the gate.
 //     NextStep wakes for it; a paused deployment's canary gate waits, and
 //     Resume starts its clock again.
-//   - FreezeRollouts(reason, until) and Unfreeze hold a job's rollouts
-//     (see Freeze): no deployment starts, a running one places nothing
+//   - Freeze(reason, until) and Unfreeze hold a job's rollouts
+//     (see FreezeState): no deployment starts, a running one places nothing
 //     new, and its progress deadline and gates wait. The freeze is the
 //     job's state (Input.Freeze, Output.Freeze, State.Freeze) and may
 //     stand with no deployment; its reason shows in Output's transitions,

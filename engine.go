@@ -57,7 +57,7 @@ type stepper struct {
 	names []byte
 	// freeze is the job's freeze as this step leaves it (a copy); held
 	// lists the groups whose work it held back.
-	freeze *Freeze
+	freeze *FreezeState
 	held   []string
 	// jobChecked: the job was validated before Step built this input
 	// (a system job, see stepSystem).

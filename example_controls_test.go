@@ -29,11 +29,11 @@ func ExampleUpdateStrategy_surge() {
 
 // A freeze holds the next version: no deployment starts, and the step
 // says why.
-func ExampleFreezeRollouts() {
+func ExampleFreeze() {
 	now := time.Date(2017, 7, 26, 18, 8, 56, 0, time.UTC)
 	out, err := rollout.Step(rollout.Input{
 		Now: now, Job: seed001(1, "0.2"), Allocs: seed001Allocs(),
-		Commands: []rollout.Command{rollout.FreezeRollouts("release freeze", now.Add(2*time.Hour))},
+		Commands: []rollout.Command{rollout.Freeze("release freeze", now.Add(2*time.Hour))},
 	})
 	if err != nil {
 		panic(err)

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// Freeze holds a job's rollouts: while it stands, no deployment starts and
-// a running one places nothing new (no new allocations, canaries,
-// destructive or in-place updates); lost and failed allocations are still
+// FreezeState is a job's freeze (see the Freeze command): while it stands,
+// no deployment starts and a running one places nothing new (no new
+// allocations, canaries, destructive or in-place updates); lost and
+// failed allocations are still
 // replaced, each by one of its own version. Its progress deadlines and gate
 // timeouts do not run; when the freeze ends they start again from then,
 // as after Resume. Health is still tracked, so a deployment may still
@@ -19,7 +20,7 @@ import (
 // Output.Freeze; persist it with the job's state. Deployment status
 // descriptions stay Nomad's: the freeze shows in Output's transitions
 // (TransitionFrozen, TransitionHeld, TransitionUnfrozen) and so in Reasons.
-type Freeze struct {
+type FreezeState struct {
 	// Reason says why, for the people who read the transitions.
 	Reason string
 	// Since is when the freeze began.
@@ -30,17 +31,17 @@ type Freeze struct {
 
 // String describes the freeze: "frozen until 2026-12-01T00:00:00Z: release
 // freeze for the holidays".
-func (f *Freeze) String() string {
+func (f *FreezeState) String() string {
 	if f.Until.IsZero() {
 		return "frozen until unfrozen: " + f.Reason
 	}
 	return "frozen until " + f.Until.UTC().Format(time.RFC3339) + ": " + f.Reason
 }
 
-// FreezeRollouts returns the command that freezes the job's rollouts for a
+// Freeze returns the command that freezes the job's rollouts for a
 // reason, until a time (zero: until Unfreeze). A freeze that stands is
 // replaced.
-func FreezeRollouts(reason string, until time.Time) Command {
+func Freeze(reason string, until time.Time) Command {
 	return Command{Kind: CmdFreeze, Reason: reason, Until: until}
 }
 
@@ -68,7 +69,7 @@ func (s *stepper) freezeCommand(c *Command) error {
 	if !c.Until.IsZero() && !c.Until.After(s.now) {
 		return &FieldError{Field: "freeze until", Value: c.Until, Problem: fmt.Sprintf("must be later than now (%s), or zero for no expiry", s.now.UTC().Format(time.RFC3339Nano))}
 	}
-	f := &Freeze{Reason: c.Reason, Since: s.now, Until: c.Until}
+	f := &FreezeState{Reason: c.Reason, Since: s.now, Until: c.Until}
 	if s.freeze != nil {
 		f.Since = s.freeze.Since
 	}

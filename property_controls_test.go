@@ -25,7 +25,7 @@ type ctlWorld struct {
 	block  *rollout.UpdateBlock
 	dep    *rollout.Deployment
 	allocs []rollout.Alloc
-	freeze *rollout.Freeze
+	freeze *rollout.FreezeState
 	cmds   []rollout.Command
 	chk    *invariant.Checker
 	steps  int
@@ -339,7 +339,7 @@ func ctlHistory(t *rapid.T) int {
 		},
 		"command": func(t *rapid.T) {
 			c := rapid.SampledFrom([]rollout.Command{rollout.Promote(), rollout.Pause(), rollout.Resume(), rollout.Unfreeze(),
-				rollout.FreezeRollouts("change freeze", time.Time{}), rollout.FreezeRollouts("window", w.now.Add(20*time.Minute))}).Draw(t, "command")
+				rollout.Freeze("change freeze", time.Time{}), rollout.Freeze("window", w.now.Add(20*time.Minute))}).Draw(t, "command")
 			w.cmds = append(w.cmds, c)
 			w.step(t)
 		},

@@ -591,7 +591,7 @@ func TestRunnerFreeze(t *testing.T) {
 	if _, err := r.Submit(ctx, manualJob("web", 2, "v1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Command(ctx, rollout.FreezeRollouts("release freeze", time.Time{})); err != nil {
+	if err := r.Command(ctx, rollout.Freeze("release freeze", time.Time{})); err != nil {
 		t.Fatalf("Freeze: %v", err)
 	}
 	st, err := store.Load(ctx, "web")

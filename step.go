@@ -23,7 +23,7 @@ type Input struct {
 	Commands []Command
 	// Freeze is the job's freeze as the last Output.Freeze returned it;
 	// nil when the job's rollouts are not frozen.
-	Freeze *Freeze
+	Freeze *FreezeState
 	// MaxPlacements, when above zero, caps the placements of one step
 	// (opt-in: 0, the default, places everything due). New allocations for
 	// empty slots and destructive updates beyond the cap are left for the
@@ -60,7 +60,7 @@ type Output struct {
 	// Freeze is the job's freeze after this step (see Freeze): nil when
 	// its rollouts are not frozen. Persist it and pass it back as
 	// Input.Freeze.
-	Freeze *Freeze `json:",omitempty"`
+	Freeze *FreezeState `json:",omitempty"`
 	// Revert is a new job version to submit: an auto-revert after a
 	// failure, or a Revert command. Submit it and call Step with it as Job.
 	Revert *JobVersion

@@ -114,7 +114,7 @@ type State struct {
 	Allocs []Alloc `json:",omitempty"`
 	// Freeze is the job's freeze (see Freeze); nil when its rollouts are
 	// not frozen. It stands with or without a deployment.
-	Freeze *Freeze `json:",omitempty"`
+	Freeze *FreezeState `json:",omitempty"`
 	// Pending holds the decisions of the last step that were saved but not
 	// yet confirmed applied; nil when there are none. A Runner that starts
 	// applies them again (Driver.Apply is idempotent) before it steps.

@@ -255,7 +255,7 @@ func parseCommand(form url.Values, now time.Time) (rollout.Command, error) {
 			}
 			until = now.Add(dur)
 		}
-		return rollout.FreezeRollouts(form.Get("reason"), until), nil
+		return rollout.Freeze(form.Get("reason"), until), nil
 	case rollout.CmdRevert:
 		version := form.Get("version")
 		v, err := strconv.ParseUint(version, 10, 64)

@@ -19,7 +19,7 @@ type jobPage struct {
 	Deployment *rollout.Deployment  // the latest, or nil
 	Active     bool
 	Allocs     []rollout.Alloc
-	Freeze     *rollout.Freeze // the job's freeze, or nil
+	Freeze     *rollout.FreezeState // the job's freeze, or nil
 }
 
 func newJobPage(title, job string, st rollout.State) *jobPage {

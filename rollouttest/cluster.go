@@ -254,7 +254,7 @@ func (c *Cluster) Deployments() []rollout.Deployment {
 }
 
 // Freeze returns a copy of the job's freeze (see rollout.Freeze), or nil.
-func (c *Cluster) Freeze() *rollout.Freeze {
+func (c *Cluster) Freeze() *rollout.FreezeState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state.Freeze == nil {

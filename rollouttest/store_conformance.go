@@ -499,7 +499,7 @@ func fullState(job string) rollout.State {
 			FailedSpecs: []rollout.JobVersion{version(2, "image:broken", true)},
 		},
 		Deployments: []rollout.Deployment{dep("dep-1", 0, rollout.StatusSuccessful), dep("dep-2", 1, rollout.StatusRunning)},
-		Freeze:      &rollout.Freeze{Reason: "release freeze", Since: at(700), Until: at(800)},
+		Freeze:      &rollout.FreezeState{Reason: "release freeze", Since: at(700), Until: at(800)},
 		Allocs: []rollout.Alloc{
 			alloc("alloc-0", 0, rollout.ClientRunning),
 			alloc("alloc-1", 1, rollout.ClientFailed),

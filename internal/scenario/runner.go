@@ -28,7 +28,7 @@ type runner struct {
 	cmds       []rollout.Command
 	last       *rollout.Output      // the last step's output, until applied
 	failed     []rollout.JobVersion // History.FailedSpecs: versions that failed and were auto-reverted
-	freeze     *rollout.Freeze      // the job's freeze, as persisted
+	freeze     *rollout.FreezeState // the job's freeze, as persisted
 	nodes      []rollout.Node       // Input.Nodes, for a system job
 
 	alias      map[string]string // allocation ID → alias
@@ -734,7 +734,7 @@ func (r *runner) doCommand(verb string, a *args) ([]string, error) {
 			}
 			until = t
 		}
-		c = rollout.FreezeRollouts(strings.ReplaceAll(reason, "_", " "), until)
+		c = rollout.Freeze(strings.ReplaceAll(reason, "_", " "), until)
 	case "unfreeze":
 		c = rollout.Unfreeze()
 	}

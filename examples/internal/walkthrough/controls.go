@@ -84,7 +84,7 @@ func controls(s *Session) {
 	s.Status("v1 deployed")
 
 	s.Say("A release freeze: no deployment may start until it is lifted.")
-	s.Command(`rollout freeze checkout -reason "release freeze"`, rollout.FreezeRollouts("release freeze", time.Time{}))
+	s.Command(`rollout freeze checkout -reason "release freeze"`, rollout.Freeze("release freeze", time.Time{}))
 	s.Run("checkout.nomad", controlsJob("checkout:1.2"))
 	s.Wait(time.Hour)
 	s.Status("v2 held by the freeze")

@@ -80,16 +80,26 @@ func (d *procs) Apply(ctx context.Context, dec rollout.Decisions) error {
 
 // start runs the allocation's process; mu is held.
 func (d *procs) start(a rollout.Alloc) error {
-	port, err := freePort()
+	// The process inherits a socket already listening on a free port: no
+	// other process can take the port between its choice and its use.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	file, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
 	version, broken := strings.CutSuffix(a.Spec, "-broken")
-	args := []string{"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-version", version}
+	args := []string{"-listen-fd", "3", "-version", version}
 	if broken {
 		args = append(args, "-broken")
 	}
 	cmd := exec.Command(d.bin, args...)
+	cmd.ExtraFiles = []*os.File{file} // descriptor 3 in the process
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", a.Name(), err)
@@ -155,15 +165,6 @@ func (d *procs) Pids() []int {
 		out = append(out, p.cmd.Process.Pid)
 	}
 	return out
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // alive reports whether a process exists.

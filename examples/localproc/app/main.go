@@ -7,11 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
+	"os"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	fd := flag.Int("listen-fd", 0, "serve on this inherited listening socket instead of -addr")
 	version := flag.String("version", "v1", "the version it reports")
 	broken := flag.Bool("broken", false, "fail /health")
 	flag.Parse()
@@ -23,5 +26,12 @@ func main() {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	if *fd != 0 {
+		ln, err := net.FileListener(os.NewFile(uintptr(*fd), "listener"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Fatal(http.Serve(ln, nil))
+	}
 	log.Fatal(http.ListenAndServe(*addr, nil))
 }

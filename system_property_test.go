@@ -89,16 +89,7 @@ func TestSystemConverges(t *testing.T) {
 					a.Client = rollout.ClientRunning
 					a.Health = rollout.AllocHealth{Status: rollout.Healthy, Time: now}
 				}
-				if want[a.NodeID] {
-					onNode[a.NodeID]++
-					if onNode[a.NodeID] > 1 {
-						t.Fatalf("round %d: node %s runs two allocations", round, a.NodeID)
-					}
-				}
-				if names[a.Name()] {
-					t.Fatalf("round %d: two live allocations named %s", round, a.Name())
-				}
-				names[a.Name()] = true
+				sysOneLive(t, round, a, want, onNode, names)
 			}
 			if len(out.Place)+len(out.Stop)+len(out.InPlace) == 0 && out.NextStep.IsZero() {
 				break
@@ -232,18 +223,26 @@ func TestSystemChaos(t *testing.T) {
 					}
 				}
 				if a.Client == rollout.ClientRunning || a.Client == rollout.ClientPending {
-					if want[a.NodeID] {
-						onNode[a.NodeID]++
-						if onNode[a.NodeID] > 1 {
-							t.Fatalf("round %d: node %s runs two allocations", round, a.NodeID)
-						}
-					}
-					if names[a.Name()] {
-						t.Fatalf("round %d: two live allocations named %s", round, a.Name())
-					}
-					names[a.Name()] = true
+					sysOneLive(t, round, a, want, onNode, names)
 				}
 			}
 		}
 	})
+}
+
+// sysOneLive counts a live allocation on its node and by its name: an
+// eligible node runs one allocation of the group, and no two live
+// allocations share a name.
+func sysOneLive(t *rapid.T, round int, a *rollout.Alloc, want map[string]bool, onNode map[string]int, names map[string]bool) {
+	t.Helper()
+	if want[a.NodeID] {
+		onNode[a.NodeID]++
+		if onNode[a.NodeID] > 1 {
+			t.Fatalf("round %d: node %s runs two allocations", round, a.NodeID)
+		}
+	}
+	if names[a.Name()] {
+		t.Fatalf("round %d: two live allocations named %s", round, a.Name())
+	}
+	names[a.Name()] = true
 }

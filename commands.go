@@ -46,10 +46,7 @@ func (s *stepper) command(c *Command) error {
 		if cur.Status == StatusRunning {
 			return nil
 		}
-		cur.Status, cur.Description = StatusRunning, DescRunning
-		s.restartClocks()
-		s.leaveCheckpoints()
-		s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionResumed, DeploymentID: cur.ID, Reason: DescRunning})
+		s.resume(DescRunning)
 	case CmdFail:
 		var groups []string
 		for k := range cur.Groups {

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -75,13 +76,10 @@ func (s *stepper) gateTimeouts() {
 	var why []string
 	for gi := range s.groups {
 		ds := s.dgroup(gi)
-		if ds == nil || ds.GateTimeout == 0 || ds.GateOpenedAt.IsZero() {
+		if ds == nil || ds.GateTimeout == 0 || !ds.gateClockRuns(cur.Status) {
 			continue
 		}
 		checkpoint := ds.atCheckpoint()
-		if checkpoint != (cur.Status == StatusPaused) {
-			continue // a canary gate waits while running, a checkpoint while paused
-		}
 		due := ds.GateOpenedAt.Add(ds.GateTimeout)
 		if s.now.Before(due) {
 			continue
@@ -101,10 +99,7 @@ func (s *stepper) gateTimeouts() {
 	case len(fail) > 0:
 		s.fail(DescGateTimeout, fail)
 	case resume:
-		cur.Status, cur.Description = StatusRunning, DescRunning
-		s.restartClocks()
-		s.leaveCheckpoints()
-		s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionResumed, DeploymentID: cur.ID, Reason: reason})
+		s.resume(reason)
 	case len(promote) > 0:
 		for _, name := range promote {
 			ds, _ := cur.Group(name)
@@ -119,6 +114,22 @@ func gateName(checkpoint bool) string {
 		return "a checkpoint"
 	}
 	return "its canaries' promotion"
+}
+
+// gateClockRuns reports whether the group waits at a gate whose timeout
+// is counting under the deployment's status: a canary gate while running,
+// a checkpoint while paused.
+func (ds *DeploymentGroup) gateClockRuns(status DeploymentStatus) bool {
+	return !ds.GateOpenedAt.IsZero() && ds.atCheckpoint() == (status == StatusPaused)
+}
+
+// resume sets the deployment running again, as the Resume command does:
+// its clocks restart and its checkpoint gates close.
+func (s *stepper) resume(reason string) {
+	s.cur.Status, s.cur.Description = StatusRunning, DescRunning
+	s.restartClocks()
+	s.leaveCheckpoints()
+	s.out.Transitions = append(s.out.Transitions, Transition{Kind: TransitionResumed, DeploymentID: s.cur.ID, Reason: reason})
 }
 
 // leaveCheckpoints closes the checkpoint gates: the deployment resumes.
@@ -142,7 +153,7 @@ func (s *stepper) wakeGates() {
 	}
 	for k := range cur.Groups {
 		ds := &cur.Groups[k]
-		if ds.GateTimeout > 0 && !ds.GateOpenedAt.IsZero() && ds.atCheckpoint() == (cur.Status == StatusPaused) {
+		if ds.GateTimeout > 0 && ds.gateClockRuns(cur.Status) {
 			s.wake(ds.GateOpenedAt.Add(ds.GateTimeout))
 		}
 	}
@@ -153,14 +164,12 @@ func (s *stepper) wakeGates() {
 // or while its canaries await promotion.
 func (s *stepper) checkpointRoom(gi int, ds *DeploymentGroup) int {
 	if ds == nil || (ds.DesiredCanaries > 0 && !ds.Promoted) {
-		return maxInt
+		return math.MaxInt
 	}
 	next, ok := ds.nextCheckpoint()
 	if !ok {
-		return maxInt
+		return math.MaxInt
 	}
 	st := s.stats(gi)
 	return max(0, next-(st.healthyLive+st.unknownLive+s.groups[gi].placedNow))
 }
-
-const maxInt = int(^uint(0) >> 1)

@@ -173,7 +173,7 @@ func (s *stepper) reconcile(gi int) {
 		s.replace(gs, a, canarying, KindLost, ReasonPlaceLost, a.Attempts)
 		placed++
 	}
-	room := maxInt // before the next checkpoint
+	room := math.MaxInt // before the next checkpoint
 	if placeReady && ds != nil && len(ds.PauseAfter) > 0 {
 		room = s.checkpointRoom(gi, ds)
 	}

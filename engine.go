@@ -15,7 +15,7 @@ type stepper struct {
 	job *JobVersion
 	now time.Time
 	out Output
-	ids *index.Table
+	ids *index.Keys
 
 	groups   []groupState     // the job's groups, then removed groups by name
 	groupOf  []int32          // per allocation: its position in groups

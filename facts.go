@@ -64,7 +64,7 @@ func (f fact) live() bool { return f&(factRun|factLost|factStopped) == factRun }
 // allocations then follow its decisions, not the size of its input.
 // Nothing in it outlives the step or reaches its Output.
 type scratch struct {
-	ids     index.Table
+	ids     index.Keys
 	facts   []fact  // per allocation
 	groupOf []int32 // per allocation: its position in stepper.groups
 	slot    []int32 // per allocation: its Index (see stepper.indexOf)

@@ -57,10 +57,11 @@ func (s *stepper) scan() (probs []allocProblem) {
 				s.idLenSeen = true
 			}
 		} else {
+			s.ids.Skip(i)
 			bad(i, "id", "", "must not be empty")
 		}
 		var f fact
-		if a.JobID != jobID {
+		if !index.Equal(a.JobID, jobID) {
 			bad(i, "job_id", a.JobID, "is not the job's ID "+quote(jobID))
 		}
 		switch {
@@ -110,7 +111,7 @@ func (s *stepper) scan() (probs []allocProblem) {
 		}
 
 		// The group: usually the previous allocation's.
-		if gi < 0 || a.Group != groupName {
+		if gi < 0 || !index.Equal(a.Group, groupName) {
 			gi = s.groupFor(a.Group)
 			groupName = a.Group
 			groupSpecOK = int(gi) < len(job.Groups)
@@ -120,7 +121,7 @@ func (s *stepper) scan() (probs []allocProblem) {
 		}
 		groupOf[i] = gi
 		slot[i] = slotOf(a.Index)
-		if hasDep && a.DeploymentID == depID {
+		if hasDep && index.Equal(a.DeploymentID, depID) {
 			f |= factInDep
 			switch f.health() {
 			case "":

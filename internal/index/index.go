@@ -1,6 +1,7 @@
-// Package index holds the lookup structures of the decision engine: a
-// string-to-position table for the allocation IDs of a step, reusable from
-// one step to the next and filled cache region by cache region, and
+// Package index holds the lookup structures of the decision engine: the
+// allocation IDs of a step by position (Keys: duplicates found from their
+// hashes, lookups), a string-to-position table filled cache region by
+// cache region (Table), both reusable from one step to the next, and
 // deterministic ID derivation.
 package index
 

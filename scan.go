@@ -47,6 +47,7 @@ func (s *stepper) scan() (probs []allocProblem) {
 	if hasDep {
 		depID = s.in.Deployment.ID
 	}
+	slots := &s.groupSlots
 	gi, groupName, groupSpec := int32(-1), "", ""
 	groupSpecOK := false // the group is in the job: groupSpec is its Spec
 	for i := range allocs {
@@ -110,8 +111,13 @@ func (s *stepper) scan() (probs []allocProblem) {
 			f |= factCanary
 		}
 
-		// The group: usually the previous allocation's.
-		if gi < 0 || !index.Equal(a.Group, groupName) {
+		// The group: found by its slot, with one comparison and no branch
+		// that depends on the allocations' order; else (groups that share
+		// a slot, or a group no longer in the job) usually the previous
+		// allocation's.
+		if k := slots.find(a.Group); k > 0 && index.Equal(a.Group, job.Groups[k-1].Name) {
+			gi, groupName, groupSpecOK, groupSpec = k-1, a.Group, true, job.Groups[k-1].Spec
+		} else if gi < 0 || !index.Equal(a.Group, groupName) {
 			gi = s.groupFor(a.Group)
 			groupName = a.Group
 			groupSpecOK = int(gi) < len(job.Groups)

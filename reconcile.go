@@ -287,14 +287,25 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		curMember = s.member(cur)
 	}
 	pairs := gs.surge.replaced != nil || gs.surge.waiting != nil || gs.surge.cancel != nil
+	// plain: nothing but an allocation's facts decides its class. Then an
+	// allocation that runs and serves (not lost, stopped, unhealthy or a
+	// canary), the commonest, goes straight to its update below.
+	plain := victims == nil && gs.shadow == nil && !pairs
+	const serves = factRun | factComplete | factLost | factStopped | factUnhealthy | factCanary
 	// The loop reads each allocation's facts; it reads the Alloc only for
 	// the few that are not simply running or waiting to be updated.
 	for k, p := range gs.allocs {
 		f := facts[p]
+		var inCur, awaiting bool
+		var status HealthStatus
+		if plain && f&serves == factRun {
+			inCur, status = curMember.has(p), f.health()
+			goto update
+		}
 		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {
 			continue // stopped, finished, or stopped as excess
 		}
-		inCur := curMember.has(p)
+		inCur = curMember.has(p)
 		if f&factCurrent != 0 {
 			c.anyCurrent = true // the group ran this version: no new deployment for repairs
 		}
@@ -324,8 +335,8 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 				continue
 			}
 		}
-		status := f.health()
-		awaiting := inCur && f&factCanary != 0 && canarying
+		status = f.health()
+		awaiting = inCur && f&factCanary != 0 && canarying
 		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
 			if g.Reschedule.Attempts > 0 && allocs[p].Attempts >= g.Reschedule.Attempts {
 				// No attempts left: it stays as it is, holding its slot
@@ -371,6 +382,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		}
 		switch {
 		case f&factCurrent != 0:
+			c.anyCurrent = true
 			c.ignore++
 		case f&factSameSpec != 0:
 			if c.inplace == nil { // sized once: the rest of the group at most

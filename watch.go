@@ -147,45 +147,73 @@ func (s *stepper) tally(gi int, d *Deployment) groupStats {
 	// Verdicts are final, so the input's healthy allocations are healthy
 	// still; those that became healthy in this step add their times.
 	st.lastHealthy = gs.inputHealthy
+	// The counts come from a histogram of the facts they depend on: one
+	// increment per allocation and no branch on its facts, which in a
+	// store's order follow no pattern. The rarer canaries, health changed
+	// by this step and unhealthy allocations are also looked at one by one.
+	var hist [tallyKeys]int32
+	const rare = factCanary | factChanged | factUnhealthy
 	for _, p := range gs.allocs {
 		f := s.facts[p]
-		if f&factInDep == 0 {
+		hist[tallyKey(f)]++
+		if f&rare != 0 && f&factInDep != 0 {
+			s.tallyRare(&st, gs, p, f)
+		}
+	}
+	for k, n := range hist {
+		f := tallyFact(k)
+		if n == 0 || f&factInDep == 0 {
 			continue
 		}
-		st.placed++
-		canary := f&factCanary != 0
-		if canary {
-			st.canaries = append(st.canaries, p)
-		}
-		live := f.live()
-		switch f.health() {
-		case "":
+		m, live := int(n), f.live()
+		st.placed += m
+		switch {
+		case f&factHealthy != 0:
+			st.healthy += m
 			if live {
-				st.unknownLive++
+				st.healthyLive += m
 			}
-		case Healthy:
-			st.healthy++
-			if f&factChanged != 0 {
-				st.lastHealthy = later(st.lastHealthy, s.health[p].Time)
-			}
-			if live {
-				st.healthyLive++
-				if canary {
-					st.healthyCanaries++
-				}
-			}
-		case Unhealthy:
-			st.unhealthy++
+		case f&factUnhealthy != 0:
+			st.unhealthy += m
 			if f&(factRun|factLost) == factRun {
-				st.unhealthyLive++
-				if a := &s.in.Allocs[p]; gs.g != nil && gs.g.Reschedule.Attempts > 0 && a.Attempts >= gs.g.Reschedule.Attempts {
-					st.exhausted = true
-				}
+				st.unhealthyLive += m
 			}
+		case live:
+			st.unknownLive += m
 		}
 	}
 	return st
 }
+
+// tallyRare counts what the histogram of tally does not for allocation p
+// of the deployment, with facts f: a canary, a verdict of this step, an
+// unhealthy allocation out of reschedule attempts.
+func (s *stepper) tallyRare(st *groupStats, gs *groupState, p int32, f fact) {
+	if f&factCanary != 0 {
+		st.canaries = append(st.canaries, p)
+		if f&factHealthy != 0 && f.live() {
+			st.healthyCanaries++
+		}
+	}
+	if f&(factHealthy|factChanged) == factHealthy|factChanged {
+		st.lastHealthy = later(st.lastHealthy, s.health[p].Time)
+	}
+	if f&(factUnhealthy|factRun|factLost) == factUnhealthy|factRun {
+		if a := &s.in.Allocs[p]; gs.g != nil && gs.g.Reschedule.Attempts > 0 && a.Attempts >= gs.g.Reschedule.Attempts {
+			st.exhausted = true
+		}
+	}
+}
+
+// tallyKeys is the number of tallyKey's values.
+const tallyKeys = 64
+
+// tallyKey packs the facts that tally counts by (in the deployment, run,
+// lost, stopped, healthy, unhealthy: bits 0, 1 and 5 to 8) into 6 bits.
+func tallyKey(f fact) int { return int(f&(factRun|factInDep)) | int(f>>3)&0x3c }
+
+// tallyFact unpacks a tallyKey.
+func tallyFact(k int) fact { return fact(k&3) | fact(k&0x3c)<<3 }
 
 // watch does what Nomad's deployment watcher does: it extends progress
 // deadlines, fails the deployment on unhealthy allocations or an expired

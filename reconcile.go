@@ -292,6 +292,10 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 	// canary), the commonest, goes straight to its update below.
 	plain := victims == nil && gs.shadow == nil && !pairs
 	const serves = factRun | factComplete | factLost | factStopped | factUnhealthy | factCanary
+	// destructive[:nd] are the allocations to replace: the scratch's, as a
+	// group has no more (only one group's are used at a time).
+	destructive, nd := s.sc.destructive[:len(gs.allocs)], 0
+	var anyCurrent fact // factCurrent if an allocation served at that version
 	// The loop reads each allocation's facts; it reads the Alloc only for
 	// the few that are not simply running or waiting to be updated.
 	for k, p := range gs.allocs {
@@ -299,8 +303,20 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		var inCur, awaiting bool
 		var status HealthStatus
 		if plain && f&serves == factRun {
-			inCur, status = curMember.has(p), f.health()
-			goto update
+			// Without a branch on the facts, which in a store's order
+			// follow no pattern: an allocation to update in place, the
+			// rarer case, is the one branch.
+			if f&(factCurrent|factSameSpec) == factSameSpec {
+				inCur, status = curMember.has(p), f.health()
+				goto update
+			}
+			c.occupants++
+			c.curUnknown += b2i(curMember.has(p) && f&factHealthy == 0)
+			c.ignore += b2i(f&factCurrent != 0)
+			anyCurrent |= f
+			destructive[nd] = p
+			nd += b2i(f&factCurrent == 0)
+			continue
 		}
 		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {
 			continue // stopped, finished, or stopped as excess
@@ -390,13 +406,25 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			}
 			c.inplace = append(c.inplace, p)
 		default:
-			if c.destructive == nil { // the scratch's: a group has no more
-				c.destructive = s.sc.destructive[:0]
-			}
-			c.destructive = append(c.destructive, p)
+			destructive[nd] = p
+			nd++
 		}
 	}
+	if anyCurrent&factCurrent != 0 {
+		c.anyCurrent = true
+	}
+	if nd > 0 {
+		c.destructive = destructive[:nd]
+	}
 	return c
+}
+
+// b2i returns 1 for true and 0 for false, without a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // cancelCanary reports whether a canary is stopped: it belongs to a

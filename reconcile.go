@@ -735,9 +735,10 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 // lowest returns the n allocations of ps first in name order, in that
 // order, in memory of the step's scratch (valid until the next call).
 // Allocations already in name order (a sorted input) cost one comparison
-// each; otherwise a counting sort by index selects them in O(len(ps) +
-// the largest index) when the indexes are dense, as a group's are, and a
-// bounded heap in O(len(ps) log n) when they are not.
+// each; otherwise a bounded heap selects a few (n at most a sixteenth of
+// ps), comparing most with its top only, and a counting sort by index
+// selects more in O(len(ps) + the largest index) when the indexes are
+// dense, as a group's are, and the heap again when they are not.
 func (s *stepper) lowest(ps []int32, n int) []int32 {
 	n = min(n, len(ps))
 	if n == 0 {
@@ -747,6 +748,10 @@ func (s *stepper) lowest(ps []int32, n int) []int32 {
 	defer func() { s.sc.lowest = out[:0] }()
 	if s.sortedByIndex(ps) {
 		return append(out, ps[:n]...)
+	}
+	if n <= len(ps)/16 {
+		// A few of many: most are compared once, with the heap's top.
+		return append(out, s.heapLowest(ps, n)...)
 	}
 	top := 0
 	for _, p := range ps {
@@ -802,9 +807,10 @@ func (s *stepper) countingLowest(ps []int32, n, top int) []int32 {
 	return sorted[:n]
 }
 
-// heapLowest is lowest with a bounded max-heap, for sparse indexes.
+// heapLowest is lowest with a bounded max-heap, for a few or sparse indexes.
 func (s *stepper) heapLowest(ps []int32, n int) []int32 {
-	heap := make([]int32, 0, n)
+	s.sc.lowSorted = resize(s.sc.lowSorted, n)
+	heap := s.sc.lowSorted[:0]
 	less := func(i, j int) bool { return s.byIndex(heap[i], heap[j]) > 0 } // max-heap
 	down := func(i int) {
 		for {

@@ -72,6 +72,7 @@ type Config struct {
 	// DefaultStart.
 	Start time.Time
 	// Nodes names the cluster's nodes; empty means node-1, node-2, node-3.
+	// A system job runs one allocation on each that is up (LoseNode).
 	// A placement goes to the node up with the fewest running allocations
 	// (the first such node in this order).
 	Nodes []string
@@ -382,6 +383,7 @@ func (c *Cluster) Plan(job rollout.JobVersion) ([]rollout.GroupPlan, error) {
 	v, _ := h.Submit(job, c.now)
 	return rollout.Plan(rollout.Input{
 		Now: c.now, Job: v, History: h.Versions, Deployment: c.state.Deployment(), Allocs: c.allocs[job.ID],
+		Nodes: c.inputNodes(v),
 	})
 }
 
@@ -577,7 +579,7 @@ func (c *Cluster) stepLocked(cmds []rollout.Command) (StepInfo, bool, error) {
 	}
 	in := rollout.Input{
 		Now: c.now, Job: job, History: c.state.History.Versions, Deployment: c.state.Deployment(),
-		Allocs: allocs, Events: events, Commands: cmds, Freeze: c.state.Freeze,
+		Allocs: allocs, Events: events, Commands: cmds, Freeze: c.state.Freeze, Nodes: c.inputNodes(job),
 	}
 	out, err := rollout.Step(in)
 	if err != nil {
@@ -639,11 +641,34 @@ func (c *Cluster) reindex(job string) {
 	}
 }
 
-// place puts a new allocation on a node and schedules its behaviour.
+// inputNodes returns the nodes a step of job is given: for a system job,
+// the cluster's nodes that are up, eligible and not draining; none for a
+// service job, which the cluster places itself.
+func (c *Cluster) inputNodes(job rollout.JobVersion) []rollout.Node {
+	if job.Type != rollout.JobSystem {
+		return nil
+	}
+	var nodes []rollout.Node
+	for _, n := range c.nodes {
+		if !n.down {
+			nodes = append(nodes, rollout.Node{ID: n.name, Eligible: true})
+		}
+	}
+	return nodes
+}
+
+// place puts a new allocation on a node, the one it names (a system job's)
+// or the least loaded, and schedules its behaviour.
 func (c *Cluster) place(job string, p *rollout.Placement, k int, load []int) {
 	best := -1
 	for n := range c.nodes {
-		if !c.nodes[n].down && (best < 0 || load[n] < load[best]) {
+		switch {
+		case c.nodes[n].down:
+		case p.NodeID != "":
+			if c.nodes[n].name == p.NodeID {
+				best = n
+			}
+		case best < 0 || load[n] < load[best]:
 			best = n
 		}
 	}

@@ -191,6 +191,54 @@ func TestClusterLoseNode(t *testing.T) {
 	}
 }
 
+// TestClusterSystemJob checks that a system job runs one allocation on
+// each node that is up, on that node, updates them, and does not replace
+// the allocation of a node lost.
+func TestClusterSystemJob(t *testing.T) {
+	c := rollouttest.NewCluster(rollouttest.Config{Nodes: []string{"a", "b", "c"}})
+	job := func(spec string) rollout.JobVersion {
+		j := web(1, spec, &rollout.UpdateBlock{MaxParallel: ptr(1)})
+		j.Type = rollout.JobSystem
+		return j
+	}
+	perNode := func(version uint64) map[string]int {
+		t.Helper()
+		nodes := map[string]int{}
+		for _, a := range c.Allocations() {
+			if a.Desired == rollout.DesiredRun && a.Client == rollout.ClientRunning && a.JobVersion == version {
+				if a.NodeID != c.Node(a.ID) {
+					t.Errorf("allocation %s names node %q, runs on %q", a.Name(), a.NodeID, c.Node(a.ID))
+				}
+				nodes[c.Node(a.ID)]++
+			}
+		}
+		return nodes
+	}
+	mustSubmit(t, c, job("v1"))
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got := perNode(0); fmt.Sprint(got) != "map[a:1 b:1 c:1]" {
+		t.Fatalf("version 0 runs on %v, want one allocation on each of a, b, c", got)
+	}
+	mustSubmit(t, c, job("v2"))
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got := perNode(1); fmt.Sprint(got) != "map[a:1 b:1 c:1]" || len(perNode(0)) != 0 {
+		t.Fatalf("version 1 runs on %v (version 0 on %v), want one on each node", got, perNode(0))
+	}
+	if err := c.LoseNode("b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got := perNode(1); fmt.Sprint(got) != "map[a:1 c:1]" {
+		t.Errorf("after node b is lost, version 1 runs on %v, want a and c only", got)
+	}
+}
+
 func TestClusterCanaryPromotion(t *testing.T) {
 	c := rollouttest.NewCluster(rollouttest.Config{Default: rollouttest.Behavior{StartAfter: time.Second}})
 	up := &rollout.UpdateBlock{Canary: ptr(3), MaxParallel: ptr(3)}

@@ -145,3 +145,17 @@ func printErrors(w io.Writer, err error) {
 	}
 	fmt.Fprintln(w, err)
 }
+
+// nodeNames returns the names of a simulated cluster's n nodes, node-1 to
+// node-n, or reports a count that is not positive.
+func nodeNames(n int, stderr io.Writer, cmd string) ([]string, bool) {
+	if n < 1 {
+		fmt.Fprintf(stderr, "rollout %s: -nodes %d: want at least 1\n", cmd, n)
+		return nil, false
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("node-%d", i+1)
+	}
+	return names, true
+}

@@ -68,6 +68,16 @@ func TestGolden(t *testing.T) {
 		{"simulate-checkpoints", []string{"simulate", "testdata/checkpoints-v1.nomad", "testdata/checkpoints-v2.nomad"}, 0, []string{
 			"Description = Deployment is paused",
 		}},
+		// A system job on four nodes: one allocation each, a canary on a
+		// quarter of them (one), promoted, then the rest two at a time.
+		{"simulate-system", []string{"simulate", "-nodes", "4", jobs + "system-agent.nomad", "testdata/system-v2.nomad"}, 0, []string{
+			"agent       4        4       4        0",
+			"agent       false     4        1         1       1        0",
+			"agent       true      4        1         4       4        0",
+		}},
+		{"plan-system", []string{"plan", "-nodes", "4", jobs + "system-agent.nomad", "testdata/system-v2.nomad"}, 0, []string{
+			`+/- Task Group: "agent" (1 destroy, 1 canary, 3 ignore)`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,6 +143,8 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"simulate", "-fail", "v9", jobs + "geo-api-server-v0.nomad"}, 2, "want v0 to v0"},
 		{[]string{"simulate", "-fail", "node", jobs + "geo-api-server-v0.nomad"}, 2, "want vN, canaries or alloc=N"},
 		{[]string{"simulate", "-fail", "alloc=0", jobs + "geo-api-server-v0.nomad"}, 2, "want alloc=N with N from 1"},
+		{[]string{"simulate", "-nodes", "0", jobs + "geo-api-server-v0.nomad"}, 2, "-nodes 0: want at least 1"},
+		{[]string{"plan", "-nodes", "-1", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad"}, 2, "-nodes -1: want at least 1"},
 		{[]string{"validate", "-nope", "x"}, 2, "flag provided but not defined"},
 		{[]string{"validate", "no-such-file.nomad"}, 1, "no-such-file.nomad"},
 	}

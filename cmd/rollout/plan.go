@@ -18,7 +18,8 @@ does: OLD is deployed in a simulated cluster, then each group of NEW is
 annotated with the counts of what rollout would decide first
 ("2 create/destroy update, 4 ignore") and followed by the fields that
 change; a task whose change replaces allocations is marked
-"(forces create/destroy update)".
+"(forces create/destroy update)". The cluster has -nodes nodes (3 by
+default): a system job runs one allocation on each.
 
 Exit codes: 0 plan shown, 1 a file has problems, 2 usage error.
 `
@@ -27,6 +28,7 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	vs := vars{}
 	fs.Var(vs, "var", "set a variable, as name=value (repeatable)")
+	nodes := fs.Int("nodes", 3, "nodes of the simulated cluster (a system job runs one allocation on each)")
 	files, code, ok := parse(fs, args, planHelp, stdout, stderr)
 	if !ok {
 		return code
@@ -40,7 +42,11 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	if !okOld || !okNew {
 		return exitProblems
 	}
-	c := rollouttest.NewCluster(rollouttest.Config{})
+	names, ok := nodeNames(*nodes, stderr, "plan")
+	if !ok {
+		return exitUsage
+	}
+	c := rollouttest.NewCluster(rollouttest.Config{Nodes: names})
 	if _, err := c.Submit(old.Version); err != nil {
 		printErrors(stdout, err)
 		return exitProblems

@@ -37,6 +37,9 @@ unless -fail scripts them:
                     is marked unhealthy (nomad deployment fail-alloc health)
                     one second after its placement
 
+The cluster has -nodes nodes (3 by default): a system job runs one
+allocation on each.
+
 A line on stderr reports progress through the versions.
 
 Exit codes: 0 every deployment succeeded, 1 a file has problems or a
@@ -57,6 +60,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	fail := fs.String("fail", "", "script a failure: vN, canaries or alloc=N")
 	asJSON := fs.Bool("json", false, "print the deployments of each version as JSON instead of the timeline")
 	svg := fs.String("svg", "", "also draw the rollout as an SVG timeline into this file")
+	nodes := fs.Int("nodes", 3, "nodes of the simulated cluster (a system job runs one allocation on each)")
 	files, code, ok := parse(fs, args, simulateHelp, stdout, stderr)
 	if !ok {
 		return code
@@ -98,9 +102,14 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rollout simulate: -fail %q: want vN, canaries or alloc=N\n", *fail)
 		return exitUsage
 	}
+	names, ok := nodeNames(*nodes, stderr, "simulate")
+	if !ok {
+		return exitUsage
+	}
 	cfg := rollouttest.Config{
 		Default:   rollouttest.Behavior{StartAfter: 5 * time.Second},
 		Behaviors: map[string]rollouttest.Behavior{},
+		Nodes:     names,
 	}
 	if failing >= 0 {
 		for _, g := range jobs[failing].Version.Groups {

@@ -2,8 +2,8 @@
 // rollout library, in the style of the nomad CLI:
 //
 //	rollout validate FILE...
-//	rollout plan OLD NEW
-//	rollout simulate [-fail canaries|vN|alloc=N] [-json] FILE...
+//	rollout plan [-nodes N] OLD NEW
+//	rollout simulate [-fail canaries|vN|alloc=N] [-json] [-nodes N] FILE...
 //
 // Exit codes: 0 when all is well, 1 when problems were found (a file that
 // does not load or validate, a failed deployment in a simulation), 2 for a

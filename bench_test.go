@@ -145,37 +145,62 @@ func BenchmarkStep(b *testing.B) {
 		for _, groups := range st.groupCounts() {
 			for _, n := range benchSizes {
 				b.Run(fmt.Sprintf("%s/groups=%d/allocs=%d", st.name, groups, n), func(b *testing.B) {
-					in := st.build(groups, n)
-					if len(in.Allocs) != n {
-						b.Fatalf("built %d allocations, want %d", len(in.Allocs), n)
-					}
-					checkBenchStep(b, st, groups, in)
-					b.ReportAllocs()
-					runtime.GC() // the setup's garbage is not the step's
-					cpu0, cpuOK := cpuTime()
-					if st.plan {
-						for b.Loop() {
-							if _, err := rollout.Plan(in); err != nil {
-								b.Fatal(err)
-							}
-						}
-					} else {
-						for b.Loop() {
-							if _, err := rollout.Step(in); err != nil {
-								b.Fatal(err)
-							}
-						}
-					}
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/alloc")
-					// CPU time (of the whole process, so GC included) per
-					// step: unlike ns/op, it does not count the time spent
-					// waiting for a core on a busy machine.
-					if cpu1, ok := cpuTime(); ok && cpuOK {
-						b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
-					}
+					benchSteps(b, st, groups, n, rollout.Step)
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkStepper is BenchmarkStep's tenth states through a Stepper,
+// which builds each Output in the memory of the previous one.
+func BenchmarkStepper(b *testing.B) {
+	for _, st := range benchStates {
+		if !st.tenth {
+			continue
+		}
+		for _, n := range benchSizes {
+			b.Run(fmt.Sprintf("%s/groups=1/allocs=%d", st.name, n), func(b *testing.B) {
+				var stepper rollout.Stepper
+				benchSteps(b, st, 1, n, stepper.Step)
+			})
+		}
+	}
+}
+
+// benchSteps times step (or Plan, for the plan state) on the state's
+// input of n allocations in groups.
+func benchSteps(b *testing.B, st benchState, groups, n int, step func(rollout.Input) (rollout.Output, error)) {
+	in := st.build(groups, n)
+	if len(in.Allocs) != n {
+		b.Fatalf("built %d allocations, want %d", len(in.Allocs), n)
+	}
+	checkBenchStep(b, st, groups, in)
+	if _, err := step(in); err != nil { // a Stepper's memory, as a loop leaves it
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	runtime.GC() // the setup's garbage is not the step's
+	cpu0, cpuOK := cpuTime()
+	if st.plan {
+		for b.Loop() {
+			if _, err := rollout.Plan(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	} else {
+		for b.Loop() {
+			if _, err := step(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/alloc")
+	// CPU time (of the whole process, so GC included) per step: unlike
+	// ns/op, it does not count the time spent waiting for a core on a busy
+	// machine.
+	if cpu1, ok := cpuTime(); ok && cpuOK {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
 

@@ -97,12 +97,13 @@ func Step(in Input) (Output, error) {
 	if in.Job.Type == JobSystem {
 		return stepSystem(in)
 	}
-	return stepCore(in, false)
+	return stepCore(in, false, nil)
 }
 
 // stepCore is Step on a service-shaped input. jobChecked: the job was
-// validated already (by stepSystem, with the system rules).
-func stepCore(in Input, jobChecked bool) (Output, error) {
+// validated already (by stepSystem, with the system rules). A non-nil
+// reuse lends the output its lists (Stepper).
+func stepCore(in Input, jobChecked bool, reuse *Stepper) (Output, error) {
 	sc := getScratch(len(in.Allocs))
 	defer sc.release()
 	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc, jobChecked: jobChecked}
@@ -110,9 +111,15 @@ func stepCore(in Input, jobChecked bool) (Output, error) {
 		f := *in.Freeze
 		s.freeze = &f
 	}
+	if reuse != nil {
+		reuse.lend(&s.out)
+	}
 	err := s.validate()
 	if err == nil {
 		err = s.run()
+	}
+	if reuse != nil {
+		reuse.keep(&s.out)
 	}
 	if err != nil {
 		return Output{}, err

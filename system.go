@@ -245,7 +245,7 @@ func stepSystem(in Input) (Output, error) {
 	var res Output
 	for {
 		var err error
-		if res, err = stepCore(sub, true); err != nil {
+		if res, err = stepCore(sub, true, nil); err != nil {
 			return Output{}, err
 		}
 		over := map[string]int{}

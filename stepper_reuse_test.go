@@ -1,0 +1,81 @@
+package rollout_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rollout-go/rollout"
+)
+
+// TestStepperMatchesStep runs one Stepper over many inputs in a row (the
+// benchmark states, first deployments, and inputs of the fuzz generator,
+// valid and not) and checks that each Output, read before the next call,
+// is exactly Step's, errors included: the memory it reuses never shows.
+func TestStepperMatchesStep(t *testing.T) {
+	var inputs []rollout.Input
+	var names []string
+	for _, st := range benchStates {
+		for _, groups := range st.groupCounts() {
+			inputs = append(inputs, st.build(groups, 1000))
+			names = append(names, fmt.Sprintf("%s/groups=%d", st.name, groups))
+		}
+	}
+	inputs = append(inputs, rollout.Input{Now: benchNow, Job: benchJobVersionMP(1, specNew, 1, 3000, false, 300)})
+	names = append(names, "first/allocs=3000")
+	r := rand.New(rand.NewPCG(16, 16))
+	for k := range 3000 {
+		data := make([]byte, 32+r.IntN(400))
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		in, _ := fzInput(data)
+		inputs = append(inputs, in)
+		names = append(names, fmt.Sprintf("generated/%04d", k))
+	}
+	var st rollout.Stepper
+	decided := 0
+	for k, in := range inputs {
+		want, wantErr := rollout.Step(in)
+		got, gotErr := st.Step(in)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("%s: Stepper.Step error %v, Step error %v", names[k], gotErr, wantErr)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("%s: Stepper.Step differs from Step (-Step +Stepper):\n%s", names[k], diff)
+		}
+		if len(got.Place)+len(got.Stop) > 0 {
+			decided++
+		}
+	}
+	if decided < len(inputs)/10 {
+		t.Fatalf("only %d of %d inputs decided anything: the test reuses little", decided, len(inputs))
+	}
+}
+
+// TestStepperReusesMemory checks what a Stepper is for: stepping the same
+// kind of input again allocates far less than Step, because the lists of
+// the previous Output are reused.
+func TestStepperReusesMemory(t *testing.T) {
+	in := benchTenthStart(1, 2000) // 200 stops and 200 placements
+	var st rollout.Stepper
+	if _, err := st.Step(in); err != nil {
+		t.Fatal(err)
+	}
+	bytes := func(step func() error) uint64 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	plain := bytes(func() error { _, err := rollout.Step(in); return err })
+	reused := bytes(func() error { _, err := st.Step(in); return err })
+	if reused*3 > plain {
+		t.Errorf("Stepper.Step allocated %d bytes, Step %d: want less than a third", reused, plain)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/rollout-go/rollout"
@@ -78,4 +79,28 @@ func TestStepperReusesMemory(t *testing.T) {
 	if reused*3 > plain {
 		t.Errorf("Stepper.Step allocated %d bytes, Step %d: want less than a third", reused, plain)
 	}
+}
+
+// A scheduler's loop steps job after job and applies each Output before
+// the next step: a Stepper builds each Output in the previous one's memory.
+// What must outlive the next call is copied out (here, the placements).
+func ExampleStepper() {
+	now := time.Date(2017, 7, 26, 18, 8, 56, 0, time.UTC)
+	var st rollout.Stepper
+	var placed []rollout.Placement
+	for _, image := range []string{"0.2", "0.3"} {
+		out, err := st.Step(rollout.Input{Now: now, Job: seed001(1, image), Allocs: seed001Allocs()})
+		if err != nil {
+			panic(err)
+		}
+		placed = append(placed, out.Place...) // copies: the next Step reuses out.Place
+	}
+	for _, p := range placed {
+		fmt.Println(p.Name, p.Spec)
+	}
+	// Output:
+	// geo-api-server.api-server[0] image=geo-api-server:0.2
+	// geo-api-server.api-server[1] image=geo-api-server:0.2
+	// geo-api-server.api-server[0] image=geo-api-server:0.3
+	// geo-api-server.api-server[1] image=geo-api-server:0.3
 }

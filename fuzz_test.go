@@ -2,9 +2,11 @@ package rollout_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
 	"github.com/rollout-go/rollout"
@@ -318,8 +320,18 @@ func FuzzStep(f *testing.F) {
 		if err != nil && !fzTyped(err) {
 			t.Fatalf("untyped error %T: %v", err, err)
 		}
+		// One Stepper for every input the fuzzer runs: its Output is
+		// Step's, whatever it built before.
+		got, gotErr := fzStepper.Step(in)
+		if fmt.Sprint(gotErr) != fmt.Sprint(err) || !cmp.Equal(got, out) {
+			t.Fatalf("Stepper.Step differs from Step: %v / %v\n%s", gotErr, err, cmp.Diff(out, got))
+		}
 	})
 }
+
+// fzStepper is FuzzStep's: the fuzzer runs its inputs one at a time in
+// each process.
+var fzStepper rollout.Stepper
 
 // fzTyped reports whether err wraps one of the package's sentinels and,
 // for invalid input, names at least one field.

@@ -428,7 +428,7 @@ func (m *Manager) Submit(ctx context.Context, job JobVersion, opts ...SubmitOpti
 		for _, opt := range opts {
 			opt(&o)
 		}
-		v, _, err := submitToStore(ctx, m.cfg.Store, job, m.clock.Now(), &o)
+		v, _, _, err := submitToStore(ctx, m.cfg.Store, job, m.clock.Now(), &o)
 		if err != nil || !o.wait {
 			return v, err
 		}

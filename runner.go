@@ -127,7 +127,10 @@ type Runner struct {
 	err     error // why Run returned
 	done    chan struct{}
 
-	wake  chan struct{}
+	// wake carries the store revision a Submit saved (0 for a Command, or
+	// a Submit that saved nothing): a step that already loaded that
+	// revision has answered it.
+	wake  chan uint64
 	watch watchers
 
 	// Owned by the Run goroutine.
@@ -167,7 +170,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		cfg.KeepStopped = DefaultKeepStopped
 	}
 	cfg.MaxBackoff = max(cfg.MaxBackoff, cfg.MinBackoff)
-	r := &Runner{cfg: cfg, clock: cfg.Clock, store: cfg.Store, log: cfg.Logger, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	r := &Runner{cfg: cfg, clock: cfg.Clock, store: cfg.Store, log: cfg.Logger, wake: make(chan uint64, 1), done: make(chan struct{})}
 	if r.clock == nil {
 		r.clock = clock.New()
 	}
@@ -214,7 +217,7 @@ func (r *Runner) Command(ctx context.Context, cmd Command) error {
 	}
 	r.cmds = append(r.cmds, pc)
 	r.qmu.Unlock()
-	r.poke()
+	r.poke(0)
 	select {
 	case err := <-pc.done:
 		return err
@@ -232,11 +235,21 @@ func (r *Runner) stoppedErr() error {
 	return fmt.Errorf("rollout: job %q: %w", r.cfg.JobID, ErrStopped)
 }
 
-func (r *Runner) poke() {
+// poke wakes Run for news saved at store revision rev (0: whatever the
+// revision). A wake already pending serves: the step it makes loads the
+// latest state and reads the command queue.
+func (r *Runner) poke(rev uint64) {
 	select {
-	case r.wake <- struct{}{}:
+	case r.wake <- rev:
 	default:
 	}
+}
+
+// hasCommands reports whether commands wait in the queue.
+func (r *Runner) hasCommands() bool {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	return len(r.cmds) > 0
 }
 
 // Run loops until ctx ends, then returns nil. It returns an error when the
@@ -386,8 +399,10 @@ func (r *Runner) idle(ctx context.Context, until time.Time) bool {
 			return false
 		case <-fire:
 			woken = true
-		case <-r.wake:
-			woken = true
+		case rev := <-r.wake:
+			// Not news when a step already loaded what a Submit saved
+			// (its save's notice may have woken the Runner first).
+			woken = rev == 0 || rev > r.known || r.hasCommands()
 		case batch, ok := <-r.source:
 			r.receive(batch, ok)
 			woken = true

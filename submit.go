@@ -86,14 +86,16 @@ func (r *Runner) Submit(ctx context.Context, job JobVersion, opts ...SubmitOptio
 		}
 		defer r.watch.remove(w)
 	}
-	v, created, err := submitToStore(ctx, r.store, job, r.clock.Now(), &o)
+	v, rev, created, err := submitToStore(ctx, r.store, job, r.clock.Now(), &o)
 	if err != nil {
 		return JobVersion{}, err
 	}
 	if created {
 		r.log.Info("version submitted", "version", v.Version)
+	} else {
+		rev = 0 // nothing saved: step anyway, as a resubmission asks
 	}
-	r.poke()
+	r.poke(rev)
 	if !o.wait {
 		return v, nil
 	}
@@ -127,26 +129,26 @@ func (r *Runner) waitStepped(ctx context.Context, w *watcher, v uint64) (*Deploy
 
 // submitToStore records the job in the store's history (a compare-and-set
 // loop), after the checks the options ask for (History.SubmitChecked), and
-// reports whether a version was made.
-func submitToStore(ctx context.Context, store Store, job JobVersion, now time.Time, o *submitOptions) (JobVersion, bool, error) {
+// reports whether a version was made, and the revision it was saved at.
+func submitToStore(ctx context.Context, store Store, job JobVersion, now time.Time, o *submitOptions) (JobVersion, uint64, bool, error) {
 	for {
 		st, err := store.Load(ctx, job.ID)
 		if err != nil {
-			return JobVersion{}, false, fmt.Errorf("rollout: submit: load: %w", err)
+			return JobVersion{}, 0, false, fmt.Errorf("rollout: submit: load: %w", err)
 		}
 		v, created, err := st.History.SubmitChecked(job, now, o.check)
 		if err != nil {
-			return JobVersion{}, false, fmt.Errorf("rollout: submit job %q: %w", job.ID, err)
+			return JobVersion{}, 0, false, fmt.Errorf("rollout: submit job %q: %w", job.ID, err)
 		}
 		if !created {
-			return v, false, nil
+			return v, st.Revision, false, nil
 		}
-		_, err = store.Save(ctx, job.ID, st)
+		rev, err := store.Save(ctx, job.ID, st)
 		if err == nil {
-			return v, true, nil
+			return v, rev, true, nil
 		}
 		if !errors.Is(err, ErrConflict) {
-			return JobVersion{}, false, fmt.Errorf("rollout: submit: save: %w", err)
+			return JobVersion{}, 0, false, fmt.Errorf("rollout: submit: save: %w", err)
 		}
 	}
 }

@@ -53,13 +53,7 @@ func TestDecisionsUnchanged(t *testing.T) {
 	for _, n := range []int{1000, 20000} {
 		add(fmt.Sprintf("first/allocs=%d", n), rollout.Input{Now: benchNow, Job: benchJobVersionMP(1, specNew, 1, n, false, n/10)})
 	}
-	r := rand.New(rand.NewPCG(15, 15))
-	for k := range 8000 {
-		data := make([]byte, 32+r.IntN(400))
-		for i := range data {
-			data[i] = byte(r.Uint32())
-		}
-		in, _ := fzInput(data)
+	for k, in := range generatedInputs(15, 8000) {
 		add(fmt.Sprintf("generated/%04d", k), in)
 	}
 
@@ -98,6 +92,21 @@ func TestDecisionsUnchanged(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d outputs differ from %s", bad, len(order), equivalenceGolden)
 	}
+}
+
+// generatedInputs returns n inputs of the fuzz input generator, each
+// from random bytes of a PCG seeded with seed: the same inputs every run.
+func generatedInputs(seed uint64, n int) []rollout.Input {
+	r := rand.New(rand.NewPCG(seed, seed))
+	ins := make([]rollout.Input, n)
+	for k := range ins {
+		data := make([]byte, 32+r.IntN(400))
+		for i := range data {
+			data[i] = byte(r.Uint32())
+		}
+		ins[k], _ = fzInput(data)
+	}
+	return ins
 }
 
 // equivalenceDigest returns the digest of an output (or error) with each

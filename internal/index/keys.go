@@ -56,7 +56,10 @@ func (k *Keys) Load(n int, key func(int) string) {
 	if len(k.hot) != size/64 {
 		k.hot = make([]uint64, size/64) // Finish leaves it empty
 	}
-	k.cands, k.skipped = k.cands[:0], k.skipped[:0]
+	// Candidates are a few in a hundred keys, and the keys they touch
+	// twice that: room for an eighth, so that they rarely grow.
+	k.cands, k.skipped = resize(k.cands, n/8+16)[:0], k.skipped[:0]
+	k.hotPos = resize(k.hotPos, n/4+16)[:0]
 	k.scans, k.built = 0, false
 }
 

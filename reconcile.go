@@ -398,7 +398,6 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		}
 		switch {
 		case f&factCurrent != 0:
-			c.anyCurrent = true
 			c.ignore++
 		case f&factSameSpec != 0:
 			if c.inplace == nil { // sized once: the rest of the group at most

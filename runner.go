@@ -401,7 +401,8 @@ func (r *Runner) idle(ctx context.Context, until time.Time) bool {
 			woken = true
 		case rev := <-r.wake:
 			// Not news when a step already loaded what a Submit saved
-			// (its save's notice may have woken the Runner first).
+			// (its save's notice may have woken the Runner first),
+			// unless a Command's wake was dropped for this pending one.
 			woken = rev == 0 || rev > r.known || r.hasCommands()
 		case batch, ok := <-r.source:
 			r.receive(batch, ok)

@@ -149,11 +149,9 @@ func (s *stepper) scan() (probs []allocProblem) {
 }
 
 // groupFor returns the position in s.groups of the group named name, adding
-// a group no longer in the job at its first allocation.
+// a group no longer in the job at its first allocation. The scan calls it
+// when groupSlots did not find the group.
 func (s *stepper) groupFor(name string) int32 {
-	if k := s.groupSlots.find(name); k > 0 && s.job.Groups[k-1].Name == name {
-		return k - 1 // no map lookup: allocations of interleaved groups meet it often
-	}
 	gi, ok := s.groupIdx[name]
 	if !ok {
 		gi = int32(len(s.groups))

@@ -4,9 +4,9 @@ package rollout
 // done with each Output before the next call, as a scheduler's loop is: it
 // keeps the memory of its last Output's lists of stops, placements,
 // in-place updates and health updates, and builds the next Output in it.
-// A step's heap allocations then hardly depend on its decisions, and the
-// garbage collector runs far less often (a destructive update otherwise
-// allocates about 380 bytes: its placement and its stop).
+// A step then allocates only its new names and IDs (a destructive update
+// otherwise allocates about 380 bytes: its placement and its stop), and
+// the garbage collector runs far less often.
 //
 // The Output of Stepper.Step is exactly Step's, but its Stop, Place,
 // InPlace and Health are valid only until the next call on the same

@@ -8,8 +8,8 @@ import "slices"
 //
 // A Table answers both, but filling one costs a write to a random slot of
 // a table larger than the cache for every key, in every step. Keys does
-// less: the pass keeps each key's hash, and sets the hash's bit in a
-// bitmap of 16 bits per key (which fits in a level-2 cache at 100,000
+// less: the pass keeps each key's hash, and Finish sets the hash's bit in
+// a bitmap of 16 bits per key (which fits in a level-2 cache at 100,000
 // keys). A key whose bit was already set is a candidate duplicate: only
 // those and the earlier keys that share their bits, a few in a hundred,
 // go into a small Table to be compared. Lookups test the bitmap (a key not
@@ -79,12 +79,7 @@ func (k *Keys) Skip(i int) {
 // key into a Table in position order would report them: nil when the keys
 // are distinct.
 func (k *Keys) Finish() []Dup {
-	skipped := k.skipped
-	for i, h := range k.hashes[:k.n] {
-		if len(skipped) > 0 && skipped[0] == int32(i) {
-			skipped = skipped[1:]
-			continue
-		}
+	for i, h := range k.added {
 		b := h & k.bitMask
 		w, bit := &k.bits[b>>6], uint64(1)<<(b&63)
 		if *w&bit != 0 {
@@ -102,21 +97,10 @@ func (k *Keys) Finish() []Dup {
 		k.hot[b>>6] |= 1 << (b & 63)
 	}
 	k.hotPos = k.hotPos[:0]
-	skipped = k.skipped
-	for i, h := range k.hashes[:k.n] {
-		b := h & k.bitMask
-		if k.hot[b>>6]&(1<<(b&63)) == 0 {
-			continue
+	for i, h := range k.added {
+		if b := h & k.bitMask; k.hot[b>>6]&(1<<(b&63)) != 0 {
+			k.hotPos = append(k.hotPos, int32(i))
 		}
-		if len(skipped) > 0 && skipped[0] <= int32(i) {
-			for len(skipped) > 0 && skipped[0] < int32(i) {
-				skipped = skipped[1:]
-			}
-			if len(skipped) > 0 && skipped[0] == int32(i) {
-				continue
-			}
-		}
-		k.hotPos = append(k.hotPos, int32(i))
 	}
 	for _, c := range k.cands {
 		b := k.hashes[c] & k.bitMask
@@ -169,16 +153,25 @@ func (k *Keys) isSkipped(i int) bool {
 // build fills the full Table with every added key.
 func (k *Keys) build() {
 	k.full.Load(k.n, k.key)
-	skipped := k.skipped
-	for i, h := range k.hashes[:k.n] {
-		if len(skipped) > 0 && skipped[0] == int32(i) {
-			skipped = skipped[1:]
-			continue
-		}
+	for i, h := range k.added {
 		k.full.Add(i, h)
 	}
 	k.full.Finish()
 	k.built = true
+}
+
+// added yields the added positions, in order, with their hashes.
+func (k *Keys) added(yield func(int, uint32) bool) {
+	skipped := k.skipped
+	for i, h := range k.hashes[:k.n] {
+		if len(skipped) > 0 && skipped[0] == int32(i) {
+			skipped = skipped[1:] // Skip was called in position order
+			continue
+		}
+		if !yield(i, h) {
+			return
+		}
+	}
 }
 
 // Release forgets the keys, so that a Keys kept for reuse does not keep

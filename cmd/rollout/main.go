@@ -146,6 +146,11 @@ func printErrors(w io.Writer, err error) {
 	fmt.Fprintln(w, err)
 }
 
+// nodesFlag defines -nodes, the number of the simulated cluster's nodes.
+func nodesFlag(fs *flag.FlagSet) *int {
+	return fs.Int("nodes", 3, "nodes of the simulated cluster (a system job runs one allocation on each)")
+}
+
 // nodeNames returns the names of a simulated cluster's n nodes, node-1 to
 // node-n, or reports a count that is not positive.
 func nodeNames(n int, stderr io.Writer, cmd string) ([]string, bool) {

@@ -28,7 +28,7 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	vs := vars{}
 	fs.Var(vs, "var", "set a variable, as name=value (repeatable)")
-	nodes := fs.Int("nodes", 3, "nodes of the simulated cluster (a system job runs one allocation on each)")
+	nodes := nodesFlag(fs)
 	files, code, ok := parse(fs, args, planHelp, stdout, stderr)
 	if !ok {
 		return code

@@ -60,7 +60,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	fail := fs.String("fail", "", "script a failure: vN, canaries or alloc=N")
 	asJSON := fs.Bool("json", false, "print the deployments of each version as JSON instead of the timeline")
 	svg := fs.String("svg", "", "also draw the rollout as an SVG timeline into this file")
-	nodes := fs.Int("nodes", 3, "nodes of the simulated cluster (a system job runs one allocation on each)")
+	nodes := nodesFlag(fs)
 	files, code, ok := parse(fs, args, simulateHelp, stdout, stderr)
 	if !ok {
 		return code

@@ -55,6 +55,9 @@ type stepper struct {
 	idLenSeen bool
 	// names holds the bytes of the decisions' names (see allocName).
 	names []byte
+	// namePrefix is `<job>.<nameGroup>[`, the start of that group's names.
+	namePrefix []byte
+	nameGroup  string
 	// freeze is the job's freeze as this step leaves it (a copy); held
 	// lists the groups whose work it held back.
 	freeze *FreezeState

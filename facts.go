@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/rollout-go/rollout/internal/index"
@@ -69,6 +70,9 @@ type scratch struct {
 	groupOf []int32 // per allocation: its position in stepper.groups
 	slot    []int32 // per allocation: its Index (see stepper.indexOf)
 	byGroup []int32 // the allocations, grouped (groupState.allocs)
+	// iota holds 0, 1, 2, ...: the allocations of a job whose one group
+	// holds them all (see positions). Never written but to extend it.
+	iota []int32
 	// destructive holds classes.destructive of the group being reconciled.
 	destructive []int32
 	// lowest holds what stepper.lowest returns; lowCounts and lowSorted
@@ -90,6 +94,17 @@ func getScratch(n int) *scratch {
 	sc.byGroup = resize(sc.byGroup, n)
 	sc.destructive = resize(sc.destructive, n)
 	return sc
+}
+
+// positions returns the positions 0 to n-1, read-only.
+func (sc *scratch) positions(n int) []int32 {
+	if len(sc.iota) < n {
+		sc.iota = slices.Grow(sc.iota, n-len(sc.iota))
+		for i := len(sc.iota); i < n; i++ {
+			sc.iota = append(sc.iota, int32(i))
+		}
+	}
+	return sc.iota[:n:n]
 }
 
 // release returns sc to the pool, keeping none of the step's input alive.

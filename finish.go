@@ -189,6 +189,27 @@ func (s *stepper) nameDecisions() {
 	}
 }
 
+// reserveNames makes room in one chunk for n names in group whose indexes
+// are below count, and for their placements' IDs when placing: a batch of
+// decisions then allocates those bytes once, at their size.
+func (s *stepper) reserveNames(group string, n, count int, placing bool) {
+	if n <= 1 {
+		return
+	}
+	per := len(s.job.ID) + len(group) + len(".[]") + 1
+	for d := 10; d < count; d *= 10 {
+		per++ // a digit more for indexes of d and above
+	}
+	// allocName wants room for its longest name before each: the last
+	// one needs that much.
+	if need := (n-1)*per + len(s.job.ID) + len(group) + 24; cap(s.names)-len(s.names) < need {
+		s.names = make([]byte, 0, need)
+	}
+	if placing {
+		s.idArena.Reserve(n)
+	}
+}
+
 // allocName returns AllocName(job, group, index), written after the
 // step's earlier names into chunks of memory that are never written again,
 // the string over its bytes: naming costs a step one heap allocation per
@@ -197,7 +218,12 @@ func (s *stepper) allocName(group string, index int) string {
 	if longest := len(s.job.ID) + len(group) + 24; cap(s.names)-len(s.names) < longest {
 		s.names = make([]byte, 0, max(longest, min(64<<10, 2*cap(s.names)+1024)))
 	}
+	if group != s.nameGroup || s.namePrefix == nil {
+		// A group's names share their start: made once per group.
+		s.namePrefix = append(append(append(append(s.namePrefix[:0], s.job.ID...), '.'), group...), '[')
+		s.nameGroup = group
+	}
 	start := len(s.names)
-	s.names = appendAllocName(s.names, s.job.ID, group, index)
+	s.names = append(appendIndex(append(s.names, s.namePrefix...), index), ']')
 	return unsafe.String(&s.names[start], len(s.names)-start)
 }

@@ -129,6 +129,22 @@ func appendAllocName(b []byte, job, group string, index int) []byte {
 	b = append(b, '.')
 	b = append(b, group...)
 	b = append(b, '[')
-	b = strconv.AppendInt(b, int64(index), 10)
-	return append(b, ']')
+	return append(appendIndex(b, index), ']')
+}
+
+// appendIndex appends index in decimal to b.
+func appendIndex(b []byte, index int) []byte {
+	if index < 0 {
+		return strconv.AppendInt(b, int64(index), 10)
+	}
+	var d [20]byte
+	i := len(d)
+	for u := uint(index); ; u /= 10 {
+		i--
+		d[i] = byte('0' + u%10)
+		if u < 10 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
 }

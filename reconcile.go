@@ -182,6 +182,7 @@ func (s *stepper) reconcile(gi int) {
 			free := s.freeIndexes(gs, c.cancel, s.capPlacements(min(missing, room)), lostRepl)
 			room -= len(free)
 			s.out.Place = slices.Grow(s.out.Place, len(free))
+			s.reserveNames(gs.name, len(free), g.Count, true)
 			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
 				placed++
@@ -218,6 +219,7 @@ func (s *stepper) reconcile(gi int) {
 	if n > 0 {
 		// The output's lists grow once for them: no copies of a large list.
 		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
+		s.reserveNames(gs.name, n, g.Count, true)
 		chosen := s.lowest(c.destructive, n)
 		// Their IDs first, in a loop of independent loads: in a shuffled
 		// input each is a cache miss, and these overlap.
@@ -871,27 +873,29 @@ func (s *stepper) byName(x, y string) int {
 // sortStops sorts stops by name (index, then ID). Most often they are
 // made in that order already: the check costs one comparison each.
 func sortStops(st []StopDecision) {
-	byName := func(a, b StopDecision) int {
-		if c := cmp.Compare(a.Index, b.Index); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	}
-	if !slices.IsSortedFunc(st, byName) {
-		slices.SortFunc(st, byName)
-	}
+	sortByName(st, func(d *StopDecision) (int, string) { return d.Index, d.ID })
 }
 
 // sortPlacements sorts placements by name (index, then ID), as sortStops.
 func sortPlacements(pl []Placement) {
-	byName := func(a, b Placement) int {
-		if c := cmp.Compare(a.Index, b.Index); c != 0 {
-			return c
+	sortByName(pl, func(d *Placement) (int, string) { return d.Index, d.ID })
+}
+
+// sortByName sorts decisions by the index and ID that key reads. Most
+// lists are made in that order already: the check reads each decision in
+// place, with no copy of it, and only a list out of order is sorted.
+func sortByName[T any](ds []T, key func(*T) (int, string)) {
+	for i := 1; i < len(ds); i++ {
+		ai, aid := key(&ds[i-1])
+		bi, bid := key(&ds[i])
+		if ai > bi || ai == bi && aid > bid {
+			slices.SortFunc(ds, func(a, b T) int {
+				ai, aid := key(&a)
+				bi, bid := key(&b)
+				return cmp.Or(cmp.Compare(ai, bi), cmp.Compare(aid, bid))
+			})
+			return
 		}
-		return cmp.Compare(a.ID, b.ID)
-	}
-	if !slices.IsSortedFunc(pl, byName) {
-		slices.SortFunc(pl, byName)
 	}
 }
 

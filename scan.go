@@ -50,6 +50,7 @@ func (s *stepper) scan() (probs []allocProblem) {
 	slots := &s.groupSlots
 	gi, groupName, groupSpec := int32(-1), "", ""
 	groupSpecOK := false // the group is in the job: groupSpec is its Spec
+	single := len(job.Groups) == 1 && job.Groups[0].Name != ""
 	for i := range allocs {
 		a := &allocs[i]
 		if a.ID != "" {
@@ -111,11 +112,16 @@ func (s *stepper) scan() (probs []allocProblem) {
 			f |= factCanary
 		}
 
-		// The group: found by its slot, with one comparison and no branch
-		// that depends on the allocations' order; else (groups that share
-		// a slot, or a group no longer in the job) usually the previous
+		// The group: in a job of one group, that group; else found by its
+		// slot. Either way one comparison, and no branch that depends on
+		// the allocations' order. Failing that (groups that share a slot,
+		// or a group no longer in the job), usually the previous
 		// allocation's.
-		if k := slots.find(a.Group); k > 0 && index.Equal(a.Group, job.Groups[k-1].Name) {
+		k := int32(1)
+		if !single {
+			k = slots.find(a.Group)
+		}
+		if k > 0 && index.Equal(a.Group, job.Groups[k-1].Name) {
 			gi, groupName, groupSpecOK, groupSpec = k-1, a.Group, true, job.Groups[k-1].Spec
 		} else if gi < 0 || !index.Equal(a.Group, groupName) {
 			gi = s.groupFor(a.Group)
@@ -200,6 +206,12 @@ func (s *stepper) groupByCount() {
 	counts := make([]int32, len(s.groups)+1)
 	for _, gi := range s.groupOf {
 		counts[gi+1]++
+	}
+	if n := len(s.groupOf); len(s.groups) > 0 && counts[1] == int32(n) {
+		// One group holds every allocation, in allocation order: the
+		// positions 0 to n-1, which the scratch keeps from step to step.
+		s.groups[0].allocs = s.sc.positions(n)
+		return
 	}
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]

@@ -184,3 +184,26 @@ func TestArenaSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestPutHex checks the identifiers' digits against fmt's: every nibble
+// value in every position, and values of all sizes.
+func TestPutHex(t *testing.T) {
+	check := func(z uint64) {
+		t.Helper()
+		var got [16]byte
+		putHex(got[:], z)
+		if want := fmt.Sprintf("%016x", z); string(got[:]) != want {
+			t.Fatalf("putHex(%#x) = %q, want %q", z, got[:], want)
+		}
+	}
+	for pos := range 16 {
+		for nib := range uint64(16) {
+			check(nib << (4 * pos))
+			check(^(nib << (4 * pos)))
+		}
+	}
+	for z, k := uint64(1), 0; k < 64; z, k = z*3, k+1 {
+		check(z)
+		check(z * 0x9e3779b97f4a7c15)
+	}
+}

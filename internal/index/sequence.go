@@ -3,7 +3,6 @@ package index
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"unsafe"
 )
 
@@ -35,6 +34,15 @@ func (ar *Arena) Seed(b []byte) {
 // Seeded reports whether Seed was called.
 func (ar *Arena) Seeded() bool { return ar.seeded }
 
+// Reserve makes room in one chunk for the next n identifiers, so that a
+// step that knows how many it is about to make allocates their bytes once,
+// at their size, rather than in growing chunks.
+func (ar *Arena) Reserve(n int) {
+	if need := n * IDLen; cap(ar.chunk)-len(ar.chunk) < need {
+		ar.chunk = make([]byte, 0, need)
+	}
+}
+
 // Next returns the n-th identifier of the seed: 16 hexadecimal digits of
 // mix(seed + n), where mix is SplitMix64's finalizer, a bijection of the
 // 64-bit integers.
@@ -49,11 +57,28 @@ func (ar *Arena) Next(n uint64) string {
 	z ^= z >> 27
 	z *= 0x94d049bb133111eb
 	z ^= z >> 31
-	var w [8]byte
-	binary.BigEndian.PutUint64(w[:], z)
 	start := len(ar.chunk)
 	ar.chunk = ar.chunk[:start+IDLen]
-	hex.Encode(ar.chunk[start:], w[:])
+	putHex(ar.chunk[start:], z)
 	// The bytes are never written again: the string may share them.
 	return unsafe.String(&ar.chunk[start], IDLen)
+}
+
+// putHex writes z as 16 lowercase hexadecimal digits, most significant
+// first, to dst: each half's nibbles spread to a byte each and turned to
+// digits all at once, as encoding/hex writes them one by one.
+func putHex(dst []byte, z uint64) {
+	binary.BigEndian.PutUint64(dst[:8], hexDigits(uint32(z>>32)))
+	binary.BigEndian.PutUint64(dst[8:16], hexDigits(uint32(z)))
+}
+
+// hexDigits returns the 8 digits of v, the last in the low byte.
+func hexDigits(v uint32) uint64 {
+	x := uint64(v)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	x = (x | x<<4) & 0x0f0f0f0f0f0f0f0f
+	// Each byte is a nibble n; n > 9 where n + 6 carries into bit 4.
+	letters := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+	return x + 0x3030303030303030 + letters*('a'-'0'-10)
 }

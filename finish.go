@@ -189,10 +189,10 @@ func (s *stepper) nameDecisions() {
 	}
 }
 
-// reserveNames makes room in one chunk for n names in group whose indexes
-// are below count, and for their placements' IDs when placing: a batch of
-// decisions then allocates those bytes once, at their size.
-func (s *stepper) reserveNames(group string, n, count int, placing bool) {
+// reservePlacements makes room in one chunk for the names of n placements
+// in group at indexes below count, and in another for their IDs: a batch
+// of placements then allocates those bytes once, at their size.
+func (s *stepper) reservePlacements(group string, n, count int) {
 	if n <= 1 {
 		return
 	}
@@ -205,9 +205,7 @@ func (s *stepper) reserveNames(group string, n, count int, placing bool) {
 	if need := (n-1)*per + len(s.job.ID) + len(group) + 24; cap(s.names)-len(s.names) < need {
 		s.names = make([]byte, 0, need)
 	}
-	if placing {
-		s.idArena.Reserve(n)
-	}
+	s.idArena.Reserve(n)
 }
 
 // allocName returns AllocName(job, group, index), written after the

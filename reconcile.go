@@ -182,7 +182,7 @@ func (s *stepper) reconcile(gi int) {
 			free := s.freeIndexes(gs, c.cancel, s.capPlacements(min(missing, room)), lostRepl)
 			room -= len(free)
 			s.out.Place = slices.Grow(s.out.Place, len(free))
-			s.reserveNames(gs.name, len(free), g.Count, true)
+			s.reservePlacements(gs.name, len(free), g.Count)
 			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
 				placed++
@@ -219,7 +219,7 @@ func (s *stepper) reconcile(gi int) {
 	if n > 0 {
 		// The output's lists grow once for them: no copies of a large list.
 		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
-		s.reserveNames(gs.name, n, g.Count, true)
+		s.reservePlacements(gs.name, n, g.Count)
 		chosen := s.lowest(c.destructive, n)
 		// Their IDs first, in a loop of independent loads: in a shuffled
 		// input each is a cache miss, and these overlap.

@@ -51,12 +51,13 @@ func TestStepperMatchesStep(t *testing.T) {
 
 // TestStepperReusesMemory checks what a Stepper is for: stepping the same
 // kind of input again allocates far less than Step, because the lists of
-// the previous Output are reused.
+// the previous Output are reused; and that the bytes of a batch's names
+// and IDs are allocated at their size.
 func TestStepperReusesMemory(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes sync.Pool drop the step's scratch at random")
 	}
-	in := benchTenthStart(1, 2000) // 200 stops and 200 placements
+	in := benchTenthStart(1, 10000) // 1,000 stops and 1,000 placements
 	var st rollout.Stepper
 	if _, err := st.Step(in); err != nil {
 		t.Fatal(err)
@@ -74,6 +75,12 @@ func TestStepperReusesMemory(t *testing.T) {
 	reused := bytes(func() error { _, err := st.Step(in); return err })
 	if reused*3 > plain {
 		t.Errorf("Stepper.Step allocated %d bytes, Step %d: want less than a third", reused, plain)
+	}
+	// What a Stepper's step still allocates is the new names and IDs,
+	// about 34 bytes a destructive update (41 with the rest), each kind in one chunk made
+	// for the batch: chunks that grow as they fill would take twice that.
+	if perUpdate := reused / 1000; perUpdate > 48 {
+		t.Errorf("Stepper.Step allocated %d bytes per destructive update, want at most 48", perUpdate)
 	}
 }
 

@@ -301,6 +301,12 @@ func TestStepAllocationsFollowDecisions(t *testing.T) {
 			if largeN > smallN+10 {
 				t.Errorf("%.1f heap allocations per step at 20k allocations, %.1f at 1k: they grow with the input", largeN, smallN)
 			}
+			// No state decides more than 20 things per group: a step that
+			// allocates for each comparison or copy of a decision (as a
+			// sort can) shows here, whatever the input's size.
+			if !raceEnabled && largeN > 64 {
+				t.Errorf("%.1f heap allocations per step, want at most 64 for %d stops and %d placements", largeN, st.stops, st.places)
+			}
 			if st.stops+st.places == 0 && largeN > 40 {
 				t.Errorf("%.1f heap allocations for a step that decides nothing, want a handful", largeN)
 			}

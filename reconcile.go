@@ -873,30 +873,34 @@ func (s *stepper) byName(x, y string) int {
 // sortStops sorts stops by name (index, then ID). Most often they are
 // made in that order already: the check costs one comparison each.
 func sortStops(st []StopDecision) {
-	sortByName(st, func(d *StopDecision) (int, string) { return d.Index, d.ID })
+	if !inNameOrder(len(st), func(i int) (int, string) { return st[i].Index, st[i].ID }) {
+		slices.SortFunc(st, func(a, b StopDecision) int {
+			return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(a.ID, b.ID))
+		})
+	}
 }
 
 // sortPlacements sorts placements by name (index, then ID), as sortStops.
 func sortPlacements(pl []Placement) {
-	sortByName(pl, func(d *Placement) (int, string) { return d.Index, d.ID })
+	if !inNameOrder(len(pl), func(i int) (int, string) { return pl[i].Index, pl[i].ID }) {
+		slices.SortFunc(pl, func(a, b Placement) int {
+			return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(a.ID, b.ID))
+		})
+	}
 }
 
-// sortByName sorts decisions by the index and ID that key reads. Most
-// lists are made in that order already: the check reads each decision in
-// place, with no copy of it, and only a list out of order is sorted.
-func sortByName[T any](ds []T, key func(*T) (int, string)) {
-	for i := 1; i < len(ds); i++ {
-		ai, aid := key(&ds[i-1])
-		bi, bid := key(&ds[i])
+// inNameOrder reports whether the n decisions whose index and ID name
+// returns are in name order. It reads each decision in place: a check by
+// slices.IsSortedFunc would copy two of them for each comparison.
+func inNameOrder(n int, name func(i int) (int, string)) bool {
+	for i := 1; i < n; i++ {
+		ai, aid := name(i - 1)
+		bi, bid := name(i)
 		if ai > bi || ai == bi && aid > bid {
-			slices.SortFunc(ds, func(a, b T) int {
-				ai, aid := key(&a)
-				bi, bid := key(&b)
-				return cmp.Or(cmp.Compare(ai, bi), cmp.Compare(aid, bid))
-			})
-			return
+			return false
 		}
 	}
+	return true
 }
 
 // stoppedSince returns the allocations this step stops, from

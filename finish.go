@@ -202,10 +202,16 @@ func (s *stepper) reservePlacements(group string, n, count int) {
 	}
 	// allocName wants room for its longest name before each: the last
 	// one needs that much.
-	if need := (n-1)*per + len(s.job.ID) + len(group) + 24; cap(s.names)-len(s.names) < need {
+	if need := (n-1)*per + s.longestName(group); cap(s.names)-len(s.names) < need {
 		s.names = make([]byte, 0, need)
 	}
 	s.idArena.Reserve(n)
+}
+
+// longestName is the length of the longest name an allocation of group
+// can have.
+func (s *stepper) longestName(group string) int {
+	return len(s.job.ID) + len(".") + len(group) + len("[") + maxNameEnd
 }
 
 // allocName returns AllocName(job, group, index), written after the
@@ -213,15 +219,14 @@ func (s *stepper) reservePlacements(group string, n, count int) {
 // the string over its bytes: naming costs a step one heap allocation per
 // 64 KiB of names, not one per decision.
 func (s *stepper) allocName(group string, index int) string {
-	if longest := len(s.job.ID) + len(group) + 24; cap(s.names)-len(s.names) < longest {
+	if longest := s.longestName(group); cap(s.names)-len(s.names) < longest {
 		s.names = make([]byte, 0, max(longest, min(64<<10, 2*cap(s.names)+1024)))
 	}
 	if group != s.nameGroup || s.namePrefix == nil {
 		// A group's names share their start: made once per group.
-		s.namePrefix = append(append(append(append(s.namePrefix[:0], s.job.ID...), '.'), group...), '[')
-		s.nameGroup = group
+		s.namePrefix, s.nameGroup = appendNameStart(s.namePrefix[:0], s.job.ID, group), group
 	}
 	start := len(s.names)
-	s.names = append(appendIndex(append(s.names, s.namePrefix...), index), ']')
+	s.names = appendNameEnd(append(s.names, s.namePrefix...), index)
 	return unsafe.String(&s.names[start], len(s.names)-start)
 }

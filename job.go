@@ -125,17 +125,26 @@ func AllocName(job, group string, index int) string {
 
 // appendAllocName appends AllocName(job, group, index) to b.
 func appendAllocName(b []byte, job, group string, index int) []byte {
+	return appendNameEnd(appendNameStart(b, job, group), index)
+}
+
+// appendNameStart appends `<job>.<group>[`, the start that a group's
+// allocation names share.
+func appendNameStart(b []byte, job, group string) []byte {
 	b = append(b, job...)
 	b = append(b, '.')
 	b = append(b, group...)
-	b = append(b, '[')
-	return append(appendIndex(b, index), ']')
+	return append(b, '[')
 }
 
-// appendIndex appends index in decimal to b.
-func appendIndex(b []byte, index int) []byte {
+// maxNameEnd is the longest that appendNameEnd appends: a sign, 19
+// digits and the bracket.
+const maxNameEnd = 21
+
+// appendNameEnd appends `<index>]`, the end of an allocation name.
+func appendNameEnd(b []byte, index int) []byte {
 	if index < 0 {
-		return strconv.AppendInt(b, int64(index), 10)
+		return append(strconv.AppendInt(b, int64(index), 10), ']')
 	}
 	var d [20]byte
 	i := len(d)
@@ -146,5 +155,5 @@ func appendIndex(b []byte, index int) []byte {
 			break
 		}
 	}
-	return append(b, d[i:]...)
+	return append(append(b, d[i:]...), ']')
 }

@@ -50,7 +50,6 @@ func (s *stepper) scan() (probs []allocProblem) {
 	slots := &s.groupSlots
 	gi, groupName, groupSpec := int32(-1), "", ""
 	groupSpecOK := false // the group is in the job: groupSpec is its Spec
-	single := len(job.Groups) == 1 && job.Groups[0].Name != ""
 	for i := range allocs {
 		a := &allocs[i]
 		if a.ID != "" {
@@ -112,16 +111,11 @@ func (s *stepper) scan() (probs []allocProblem) {
 			f |= factCanary
 		}
 
-		// The group: in a job of one group, that group; else found by its
-		// slot. Either way one comparison, and no branch that depends on
-		// the allocations' order. Failing that (groups that share a slot,
-		// or a group no longer in the job), usually the previous
+		// The group: found by its slot, with one comparison and no branch
+		// that depends on the allocations' order; else (groups that share
+		// a slot, or a group no longer in the job) usually the previous
 		// allocation's.
-		k := int32(1)
-		if !single {
-			k = slots.find(a.Group)
-		}
-		if k > 0 && index.Equal(a.Group, job.Groups[k-1].Name) {
+		if k := slots.find(a.Group); k > 0 && index.Equal(a.Group, job.Groups[k-1].Name) {
 			gi, groupName, groupSpecOK, groupSpec = k-1, a.Group, true, job.Groups[k-1].Spec
 		} else if gi < 0 || !index.Equal(a.Group, groupName) {
 			gi = s.groupFor(a.Group)
@@ -229,10 +223,12 @@ func (s *stepper) groupByCount() {
 
 // groupSlots finds a job group by its name's length, first and last byte,
 // when those tell the job's groups apart (most often they do): one string
-// comparison instead of a map lookup, which hashes the name.
+// comparison instead of a map lookup, which hashes the name. A job of one
+// group needs not even that: its group is the only one to compare with.
 type groupSlots struct {
 	pos    [64]int32 // position+1 in the job's groups; 0 for none
 	usable bool      // no two groups share a slot
+	only   bool      // the job has one group, named
 }
 
 func groupSlot(name string) int {
@@ -241,7 +237,7 @@ func groupSlot(name string) int {
 
 // fill records the job's groups.
 func (t *groupSlots) fill(groups []Group) {
-	*t = groupSlots{usable: true}
+	*t = groupSlots{usable: true, only: len(groups) == 1 && groups[0].Name != ""}
 	for i := range groups {
 		name := groups[i].Name
 		if name == "" {
@@ -259,6 +255,9 @@ func (t *groupSlots) fill(groups []Group) {
 // find returns the position+1 of the job group that may be named name,
 // or 0: the caller compares the names.
 func (t *groupSlots) find(name string) int32 {
+	if t.only {
+		return 1
+	}
 	if !t.usable || name == "" {
 		return 0
 	}

@@ -271,14 +271,17 @@ func countOf(counts []KindCount, kind DecisionKind) int {
 }
 
 // addKind counts one decision of the kind.
-func addKind(counts *[]KindCount, kind DecisionKind) {
+func addKind(counts *[]KindCount, kind DecisionKind) { addKinds(counts, kind, 1) }
+
+// addKinds counts n decisions of the kind.
+func addKinds(counts *[]KindCount, kind DecisionKind, n int) {
 	for i := range *counts {
 		if (*counts)[i].Kind == kind {
-			(*counts)[i].N++
+			(*counts)[i].N += n
 			return
 		}
 	}
-	*counts = append(*counts, KindCount{Kind: kind, N: 1})
+	*counts = append(*counts, KindCount{Kind: kind, N: n})
 }
 
 // String formats the counts the way `nomad job plan` does:

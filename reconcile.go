@@ -220,20 +220,7 @@ func (s *stepper) reconcile(gi int) {
 		// The output's lists grow once for them: no copies of a large list.
 		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
 		s.reservePlacements(gs.name, n, g.Count)
-		chosen := s.lowest(c.destructive, n)
-		// Their IDs first, in a loop of independent loads: in a shuffled
-		// input each is a cache miss, and these overlap.
-		ids := resize(s.sc.chosenIDs, len(chosen))
-		for k, p := range chosen {
-			ids[k] = s.in.Allocs[p].ID
-		}
-		for k, p := range chosen {
-			s.stopID(gs, p, ids[k], KindUpdate, ReasonUpdating)
-			s.place(gs, s.indexOf(p), false, s.job.Version, g.Spec, gs.depID, ids[k], 0, KindUpdate, ReasonPlaceUpdate)
-			s.out.Stop[len(s.out.Stop)-1].Name = s.out.Place[len(s.out.Place)-1].Name // one slot, one name
-		}
-		clear(ids) // the scratch keeps no input string alive
-		s.sc.chosenIDs = ids[:0]
+		s.updateDestructive(gs, s.lowest(c.destructive, n))
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
@@ -597,32 +584,77 @@ func (s *stepper) capPlacements(n int) int {
 
 // place appends a placement.
 func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
-	name := s.allocName(gs.name, idx)
 	// Written in place: a Placement is large, and not copied.
 	s.out.Place = append(s.out.Place, Placement{})
 	pl := &s.out.Place[len(s.out.Place)-1]
-	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name = s.newAllocID(), s.job.ID, gs.name, idx, name
+	s.fillPlacement(pl, gs, idx, s.allocName(gs.name, idx), canary, version, spec, dep, replaces, attempts, kind, reason)
+	s.countPlacements(gs, kind, dep, 1)
+	if canary && s.inCurrent(dep) {
+		gs.newCanaries = append(gs.newCanaries, *pl)
+	}
+}
+
+// fillPlacement writes every field of pl, which may hold an earlier
+// step's placement (a Stepper's memory).
+func (s *stepper) fillPlacement(pl *Placement, gs *groupState, idx int, name string, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
+	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name, pl.NodeID = s.newAllocID(), s.job.ID, gs.name, idx, name, ""
 	pl.JobVersion, pl.Spec, pl.Canary, pl.DeploymentID, pl.Replaces = version, spec, canary, dep, replaces
 	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason = attempts, s.now, kind, reason
-	addKind(&gs.plan.Placements, kind)
+}
+
+// inCurrent reports whether dep is the current deployment's ID.
+func (s *stepper) inCurrent(dep string) bool {
+	return dep != "" && s.cur != nil && dep == s.cur.ID
+}
+
+// countPlacements counts n placements of the kind into deployment dep in
+// the group's plan and deployment state.
+func (s *stepper) countPlacements(gs *groupState, kind DecisionKind, dep string, n int) {
+	addKinds(&gs.plan.Placements, kind, n)
 	switch kind { // the plan counts each decision once, by its kind
 	case KindCanary:
-		gs.plan.Canary++
+		gs.plan.Canary += n
 	case KindUpdate:
-		gs.plan.Destructive++
+		gs.plan.Destructive += n
 	default:
-		gs.plan.Create++
+		gs.plan.Create += n
 	}
-	if dep != "" && s.cur != nil && dep == s.cur.ID {
-		gs.placedNow++
-		if canary {
-			gs.newCanaries = append(gs.newCanaries, *pl)
-		}
+	if s.inCurrent(dep) {
+		gs.placedNow += n
 		if !gs.placeWoken { // the same timer for every placement of the group
 			gs.placeWoken = true
 			s.wakeTracker(gs, AllocHealth{}, s.now)
 		}
 	}
+}
+
+// updateDestructive makes the destructive updates of chosen, which the
+// output's lists have room for: each allocation is stopped and replaced by
+// one of the job's version under its name. The stops and placements are
+// written in place, in one loop, and counted once.
+func (s *stepper) updateDestructive(gs *groupState, chosen []int32) {
+	n := len(chosen)
+	// Their IDs first, in a loop of independent loads: in a shuffled
+	// input each is a cache miss, and these overlap.
+	ids := resize(s.sc.chosenIDs, n)
+	for k, p := range chosen {
+		ids[k] = s.in.Allocs[p].ID
+	}
+	stops := s.out.Stop[len(s.out.Stop) : len(s.out.Stop)+n]
+	places := s.out.Place[len(s.out.Place) : len(s.out.Place)+n]
+	version, spec, dep := s.job.Version, gs.g.Spec, gs.depID
+	for k, p := range chosen {
+		idx := s.indexOf(p)
+		name := s.allocName(gs.name, idx) // one slot, one name
+		st := &stops[k]
+		st.ID, st.Group, st.Index, st.Name, st.Lost, st.Kind, st.Reason = ids[k], gs.name, idx, name, s.facts[p]&factLost != 0, KindUpdate, ReasonUpdating
+		s.fillPlacement(&places[k], gs, idx, name, false, version, spec, dep, ids[k], 0, KindUpdate, ReasonPlaceUpdate)
+	}
+	s.out.Stop, s.out.Place = s.out.Stop[:len(s.out.Stop)+n], s.out.Place[:len(s.out.Place)+n]
+	addKinds(&gs.plan.Stops, KindUpdate, n) // with the placements as destructive updates
+	s.countPlacements(gs, KindUpdate, dep, n)
+	clear(ids) // the scratch keeps no input string alive
+	s.sc.chosenIDs = ids[:0]
 }
 
 // wakeTracker records the timer of a new or restarted allocation's health.

@@ -274,6 +274,13 @@
 //     unhealthy (it never was healthy); as in Nomad, the finished
 //     allocation is then left alone and its slot refilled as a missing
 //     allocation, not rescheduled.
+//   - Node drains of service jobs (Nomad's migrations) are not modelled
+//     on their own: a caller drains a node by reporting its allocations
+//     lost (ClientLost). Step then stops each and replaces it under its
+//     name without waiting for the rolling budget, as Nomad does with a
+//     migrating allocation (a canary of a paused or failed deployment is
+//     not replaced, as in Nomad). Pacing a drain (Nomad's migrate block)
+//     is the caller's, and the stops say lost rather than migrated.
 //   - A refused promotion names the group as "group "web" has 1/2 healthy
 //     allocations" (Nomad: "Task group"); the error is typed
 //     (ErrPromotion), so programs need not parse it.

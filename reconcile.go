@@ -646,8 +646,7 @@ func (s *stepper) updateDestructive(gs *groupState, chosen []int32) {
 	for k, p := range chosen {
 		idx := s.indexOf(p)
 		name := s.allocName(gs.name, idx) // one slot, one name
-		st := &stops[k]
-		st.ID, st.Group, st.Index, st.Name, st.Lost, st.Kind, st.Reason = ids[k], gs.name, idx, name, s.facts[p]&factLost != 0, KindUpdate, ReasonUpdating
+		s.fillStop(&stops[k], gs, p, ids[k], name, KindUpdate, ReasonUpdating)
 		s.fillPlacement(&places[k], gs, idx, name, false, version, spec, dep, ids[k], 0, KindUpdate, ReasonPlaceUpdate)
 	}
 	s.out.Stop, s.out.Place = s.out.Stop[:len(s.out.Stop)+n], s.out.Place[:len(s.out.Place)+n]
@@ -666,19 +665,23 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 	s.wake(tr.next(&h))
 }
 
+// stop appends the stop of allocation p, named with the others in
+// nameDecisions.
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
-	s.stopID(gs, p, s.in.Allocs[p].ID, kind, reason)
-}
-
-// stopID is stop with the allocation's ID already read.
-func (s *stepper) stopID(gs *groupState, p int32, id string, kind DecisionKind, reason string) {
-	// Named with the others in nameDecisions. Of the Alloc, only the ID
-	// is read: the facts and the slot say the rest.
-	s.out.Stop = append(s.out.Stop, StopDecision{ID: id, Group: gs.name, Index: s.indexOf(p), Lost: s.facts[p]&factLost != 0, Kind: kind, Reason: reason})
+	s.out.Stop = append(s.out.Stop, StopDecision{})
+	s.fillStop(&s.out.Stop[len(s.out.Stop)-1], gs, p, s.in.Allocs[p].ID, "", kind, reason)
 	addKind(&gs.plan.Stops, kind)
 	if kind != KindUpdate { // counted with its placement as a destructive update
 		gs.plan.Destroy++
 	}
+}
+
+// fillStop writes every field of st, the stop of allocation p whose ID is
+// id: of the Alloc, only the ID is read, the facts and the slot say the
+// rest. An empty name is left for nameDecisions.
+func (s *stepper) fillStop(st *StopDecision, gs *groupState, p int32, id, name string, kind DecisionKind, reason string) {
+	st.ID, st.Group, st.Index, st.Name = id, gs.name, s.indexOf(p), name
+	st.Lost, st.Kind, st.Reason = s.facts[p]&factLost != 0, kind, reason
 }
 
 func (s *stepper) stopLost(gs *groupState, p int32) { s.stop(gs, p, KindLost, ReasonLost) }

@@ -53,6 +53,25 @@ func (b *clusterBackend) addCanaryJob(t *testing.T, name string) *rollouttest.Cl
 	return c
 }
 
+// addSystemJob runs a system job of one group to success on the
+// cluster's three nodes.
+func (b *clusterBackend) addSystemJob(t *testing.T, name string) *rollouttest.Cluster {
+	t.Helper()
+	c := rollouttest.NewCluster(rollouttest.Config{Default: rollouttest.Behavior{StartAfter: time.Second}})
+	one, minHealthy := 1, time.Second
+	up := &rollout.UpdateBlock{MaxParallel: &one, MinHealthyTime: &minHealthy}
+	if _, err := c.Submit(rollout.JobVersion{ID: name, Type: rollout.JobSystem, Update: up, Groups: []rollout.Group{{Name: "agent", Spec: "v0"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	b.mu.Lock()
+	b.clusters[name] = c
+	b.mu.Unlock()
+	return c
+}
+
 func (b *clusterBackend) cluster(job string) (*rollouttest.Cluster, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -3,7 +3,8 @@
 // html/template and a little plain JavaScript, embedded). It shows the
 // jobs, each job's versions with their Stable flag, the active deployment
 // per group (desired, placed, healthy, unhealthy, canaries, deadline), the
-// allocations and the timeline picture of package view, and updates the
+// allocations (with their nodes, for a system job) and the timeline
+// picture of package view, and updates the
 // page without a reload through server-sent events.
 //
 // With Options.Authorize set, it also offers buttons for promote, pause,

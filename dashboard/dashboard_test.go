@@ -169,6 +169,23 @@ func TestJobPageShowsTheDeployment(t *testing.T) {
 	}
 }
 
+// TestSystemJobShowsNodes: a system job's page says what kind of job it
+// is and which node runs each allocation; a service job's page shows no
+// node column.
+func TestSystemJobShowsNodes(t *testing.T) {
+	srv, c, _, b := site(t, Options{})
+	b.addSystemJob(t, "agents")
+	body := get(t, c, srv.URL+"/job?name=agents")
+	for _, want := range []string{`id="job-type"`, "<th>Node</th>", `<td class="node">node-1</td>`, `<td class="node">node-2</td>`, `<td class="node">node-3</td>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("system job page lacks %q:\n%s", want, body)
+		}
+	}
+	if body := get(t, c, srv.URL+"/job?name="+job); strings.Contains(body, "<th>Node</th>") || strings.Contains(body, `id="job-type"`) {
+		t.Error("a service job's page shows the node column or the system job line")
+	}
+}
+
 func TestJobNamesAreEscaped(t *testing.T) {
 	b := newClusterBackend()
 	evil := `<script>alert("x")</script>`

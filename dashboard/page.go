@@ -20,6 +20,8 @@ type jobPage struct {
 	Active     bool
 	Allocs     []rollout.Alloc
 	Freeze     *rollout.FreezeState // the job's freeze, or nil
+	System     bool                 // the newest version is a system job
+	Nodes      bool                 // an allocation names its node: show the column
 }
 
 func newJobPage(title, job string, st rollout.State) *jobPage {
@@ -28,6 +30,10 @@ func newJobPage(title, job string, st rollout.State) *jobPage {
 		p.Versions = append(p.Versions, st.History.Versions[i])
 	}
 	p.Active = p.Deployment != nil && p.Deployment.Status.Active()
+	p.System = len(p.Versions) > 0 && p.Versions[0].Type == rollout.JobSystem
+	for _, a := range st.Allocs {
+		p.Nodes = p.Nodes || a.NodeID != ""
+	}
 	return p
 }
 

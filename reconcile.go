@@ -217,9 +217,6 @@ func (s *stepper) reconcile(gi int) {
 		c.destructive = slices.DeleteFunc(c.destructive, func(p int32) bool { return slices.Contains(chosen[:surged], p) })
 	}
 	if n > 0 {
-		// The output's lists grow once for them: no copies of a large list.
-		s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
-		s.reservePlacements(gs.name, n, g.Count)
 		s.updateDestructive(gs, s.lowest(c.destructive, n))
 	}
 	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
@@ -628,12 +625,15 @@ func (s *stepper) countPlacements(gs *groupState, kind DecisionKind, dep string,
 	}
 }
 
-// updateDestructive makes the destructive updates of chosen, which the
-// output's lists have room for: each allocation is stopped and replaced by
-// one of the job's version under its name. The stops and placements are
-// written in place, in one loop, and counted once.
+// updateDestructive makes the destructive updates of chosen: each
+// allocation is stopped and replaced by one of the job's version under its
+// name. The output's lists grow once for them (no copies of a large list),
+// and the stops and placements are written in place, in one loop, and
+// counted once.
 func (s *stepper) updateDestructive(gs *groupState, chosen []int32) {
 	n := len(chosen)
+	s.out.Stop, s.out.Place = slices.Grow(s.out.Stop, n), slices.Grow(s.out.Place, n)
+	s.reservePlacements(gs.name, n, gs.g.Count)
 	// Their IDs first, in a loop of independent loads: in a shuffled
 	// input each is a cache miss, and these overlap.
 	ids := resize(s.sc.chosenIDs, n)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/rollout-go/rollout"
@@ -31,9 +32,7 @@ func newJobPage(title, job string, st rollout.State) *jobPage {
 	}
 	p.Active = p.Deployment != nil && p.Deployment.Status.Active()
 	p.System = len(p.Versions) > 0 && p.Versions[0].Type == rollout.JobSystem
-	for _, a := range st.Allocs {
-		p.Nodes = p.Nodes || a.NodeID != ""
-	}
+	p.Nodes = slices.ContainsFunc(st.Allocs, func(a rollout.Alloc) bool { return a.NodeID != "" })
 	return p
 }
 

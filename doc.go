@@ -90,6 +90,13 @@
 // tracker state that reaches them (Alloc.Health) lives on the allocations,
 // so persisting the allocations as Output.Apply leaves them persists it.
 //
+// Draining a node is the caller's too: set Alloc.Migrate on the
+// allocations that must leave it, as Nomad's drainer does. Step stops each
+// and places it again under its name in the same step (KindMigrate),
+// outside max_parallel and whatever the deployment's state; a canary
+// awaiting promotion is placed again as a canary, and a scale-down stops
+// migrating allocations before others.
+//
 // As in Nomad, a deployment succeeds only once the job's other groups
 // (those without an update block, which it does not cover) have no work
 // pending either: a group outside it that keeps failing holds it running,
@@ -274,13 +281,14 @@
 //     unhealthy (it never was healthy); as in Nomad, the finished
 //     allocation is then left alone and its slot refilled as a missing
 //     allocation, not rescheduled.
-//   - Node drains of service jobs (Nomad's migrations) are not modelled
-//     on their own: a caller drains a node by reporting its allocations
-//     lost (ClientLost). Step then stops each and replaces it under its
-//     name without waiting for the rolling budget, as Nomad does with a
-//     migrating allocation (a canary of a paused or failed deployment is
-//     not replaced, as in Nomad). Pacing a drain (Nomad's migrate block)
-//     is the caller's, and the stops say lost rather than migrated.
+//   - Step makes every migration it is given at once, as Nomad's
+//     reconciler does; Nomad's drainer paces them with the group's migrate
+//     block (how many at a time, and their health), which rollout leaves
+//     to the caller's drainer: it marks (Alloc.Migrate) as many at a time
+//     as the drain allows. A deployment created in the step of a migration
+//     counts the migrated allocation in its desired total, as it counts a
+//     lost one's replacement (Nomad leaves it out, and the deployment can
+//     then succeed while that slot still fails).
 //   - A refused promotion names the group as "group "web" has 1/2 healthy
 //     allocations" (Nomad: "Task group"); the error is typed
 //     (ErrPromotion), so programs need not parse it.

@@ -47,8 +47,9 @@ func DecisionsOf(jobID string, out *Output) Decisions {
 //     Driver, so calls for different jobs may be concurrent.
 //   - Allocs returns every allocation of the job that the nodes run or ran,
 //     of any version or status, with the client status its node reports
-//     and, when known, when that status last changed (StatusTime). A Runner
-//     reads only the ID, the job, the client status and StatusTime of an
+//     and, when known, when that status last changed (StatusTime), and
+//     Migrate set on those its nodes' drains move. A Runner reads only the
+//     ID, the job, the client status, StatusTime and Migrate of an
 //     allocation its Store has a record of; the record (desired status,
 //     version, deployment, canary flag, attempts, health) is the Store's.
 //     An allocation no record knows (made before the job was handed to the

@@ -58,8 +58,9 @@ func durRestart(t propTB, w *propWorld) {
 
 // durSync gives the twin the external changes the last action made to the
 // primary: time, submitted versions, queued events and commands, and what
-// the nodes and the store did to allocations (client status, garbage
-// collection). Everything Step decides, the twin decides for itself.
+// the nodes, the drainer and the store did to allocations (client status,
+// migrate marks, garbage collection). Everything Step decides, the twin
+// decides for itself.
 func durSync(twin, w *propWorld) {
 	twin.now = w.now
 	twin.hist = invariant.DeepCopy(w.hist)
@@ -67,14 +68,18 @@ func durSync(twin, w *propWorld) {
 	twin.events = invariant.DeepCopy(w.events)
 	twin.cmds = invariant.DeepCopy(w.cmds)
 	twin.hold = w.hold
-	client := make(map[string]rollout.ClientStatus, len(w.allocs))
+	type external struct {
+		client  rollout.ClientStatus
+		migrate bool
+	}
+	ext := make(map[string]external, len(w.allocs))
 	for _, a := range w.allocs {
-		client[a.ID] = a.Client
+		ext[a.ID] = external{a.Client, a.Migrate}
 	}
 	keep := twin.allocs[:0:0]
 	for _, a := range twin.allocs {
-		if c, ok := client[a.ID]; ok {
-			a.Client = c
+		if e, ok := ext[a.ID]; ok {
+			a.Client, a.Migrate = e.client, e.migrate
 			keep = append(keep, a)
 		}
 	}

@@ -32,6 +32,9 @@ const (
 	// neither live nor a failure: it is left alone, holds no name, and its
 	// slot is refilled as a missing allocation.
 	factComplete
+	// factMigrate: Migrate is set and Client is pending or running (see
+	// Alloc.Migrate).
+	factMigrate
 )
 
 // health returns the verdict the fact records.

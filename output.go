@@ -42,6 +42,9 @@ const (
 	// KindReplaced stops an old allocation whose namesake, placed beside
 	// it by max_surge, is healthy.
 	KindReplaced DecisionKind = "replaced"
+	// KindMigrate stops an allocation that moves off its node
+	// (Alloc.Migrate), and places it again under the same name.
+	KindMigrate DecisionKind = "migrate"
 	// KindSurgeCancelled stops an allocation placed by max_surge that is
 	// not healthy when its deployment fails or is superseded: its old
 	// namesake stays.
@@ -61,6 +64,8 @@ const (
 	ReasonPlaceNew        = "alloc placed for the job's count"
 	ReasonPlaceCanary     = "canary placed for job update"
 	ReasonPlaceLost       = "alloc replaces an alloc whose node is down"
+	ReasonMigrating       = "alloc is being migrated"
+	ReasonPlaceMigrate    = "alloc replaces an alloc that is being migrated"
 	ReasonPlaceReschedule = "alloc replaces a failed or unhealthy alloc"
 	ReasonPlaceUpdate     = "alloc replaces an alloc of an older version"
 	ReasonPlaceSurge      = "alloc placed beside the alloc of an older version it will replace (max_surge)"
@@ -230,10 +235,15 @@ type IgnoredEvent struct {
 // annotates them.
 type GroupPlan struct {
 	Group string
-	// Create counts new allocations (not canaries, not destructive
-	// replacements); Destroy counts stops (not destructive ones).
+	// Create counts new allocations (not canaries, destructive
+	// replacements or migrations); Destroy counts stops (not destructive
+	// updates or migrations).
 	Create  int
 	Destroy int
+	// Migrate counts migrations (KindMigrate): each a stop and a
+	// placement under the same name. A canary awaiting promotion that
+	// migrates is placed again as a canary, counted in Canary.
+	Migrate int `json:",omitempty"`
 	// InPlace counts in-place updates; Destructive counts destructive
 	// updates made now; Canary counts canaries placed.
 	InPlace     int
@@ -303,6 +313,7 @@ func (p GroupPlan) String() string {
 	add(p.Destroy, "destroy")
 	add(p.InPlace, "in-place update")
 	add(p.Destructive, "create/destroy update")
+	add(p.Migrate, "migrate")
 	add(p.Canary, "canary")
 	add(p.Ignore, "ignore")
 	return b.String()

@@ -538,6 +538,15 @@ func propActions(w *propWorld) map[string]func(*rapid.T) bool {
 			w.allocs[i].Client = rollout.ClientLost
 			return true
 		},
+		"node-drain": func(t *rapid.T) bool {
+			// The drainer marks an allocation to leave its node.
+			i := pickLive(t)
+			if i < 0 || w.allocs[i].Migrate {
+				return false
+			}
+			w.allocs[i].Migrate = true
+			return true
+		},
 		"reap-stopped": func(t *rapid.T) bool {
 			// The driver finishes stopping allocations, and the store
 			// forgets terminal ones that no active deployment counts.
@@ -790,7 +799,7 @@ func propNaive(in rollout.Input, out rollout.Output) (diffs []string, compared i
 			h := health(a)
 			inCur := !created && a.DeploymentID == d.ID
 			if a.Client != rollout.ClientPending && a.Client != rollout.ClientRunning || h.Status == rollout.Unhealthy ||
-				(a.Canary && !inCur) {
+				(a.Canary && !inCur) || a.Migrate {
 				abstain = true
 				break
 			}
@@ -888,8 +897,8 @@ func propDescribe(in rollout.Input) string {
 		return allocs[i].Index < allocs[j].Index
 	})
 	for _, a := range allocs {
-		fmt.Fprintf(&b, "\n  alloc %s %s[%d] v%d %s %s/%s canary=%v dep=%s created=%v attempts=%d health=%s@%v last=%v tasks=%v checks=%v",
-			a.ID, a.Group, a.Index, a.JobVersion, a.Spec, a.Desired, a.Client, a.Canary, a.DeploymentID, propRel(a.CreateTime),
+		fmt.Fprintf(&b, "\n  alloc %s %s[%d] v%d %s %s/%s canary=%v migrate=%v dep=%s created=%v attempts=%d health=%s@%v last=%v tasks=%v checks=%v",
+			a.ID, a.Group, a.Index, a.JobVersion, a.Spec, a.Desired, a.Client, a.Canary, a.Migrate, a.DeploymentID, propRel(a.CreateTime),
 			a.Attempts, a.Health.Status, propRel(a.Health.Time), propRel(a.Health.LastEvent), a.Health.Tasks, a.Health.Checks)
 	}
 	for _, e := range in.Events {

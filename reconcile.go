@@ -10,6 +10,10 @@ import (
 // classes sorts one group's running allocations (desired run) for a step.
 type classes struct {
 	lost, reschedNow, reschedLater, canaries, inplace, destructive, cancel []int32
+	// migrate are allocations moving off their node (factMigrate), to stop
+	// and place again under their names; migrateCanaries, those that are
+	// canaries awaiting promotion, placed again as canaries.
+	migrate, migrateCanaries []int32
 	// shadowed are old allocations whose name a promoted canary holds;
 	// replaced, those whose name a healthy surge allocation holds.
 	shadowed      []int32
@@ -107,6 +111,13 @@ func (s *stepper) reconcile(gi int) {
 			slots++
 		}
 	}
+	// A migrating canary is placed again, as a lost one is, while the
+	// deployment may place canaries.
+	var migCanaries []int32
+	if !paused && !failed {
+		migCanaries = c.migrateCanaries
+		liveCanaries += len(migCanaries)
+	}
 	missing := max(0, g.Count-slots)
 
 	// Canaries: a destructive change places them beside the old allocations.
@@ -121,7 +132,7 @@ func (s *stepper) reconcile(gi int) {
 	canaryRequired := canarying && (ds == nil || liveCanaries < ds.DesiredCanaries)
 
 	// The deployment this group's decisions belong to.
-	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + missing
+	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + missing + len(c.migrate)
 	switch {
 	case ds != nil:
 		gs.depID = cur.ID
@@ -173,6 +184,7 @@ func (s *stepper) reconcile(gi int) {
 		s.replace(gs, a, canarying, KindLost, ReasonPlaceLost, a.Attempts)
 		placed++
 	}
+	s.migrate(gs, &c, migCanaries, canarying)
 	room := math.MaxInt // before the next checkpoint
 	if placeReady && ds != nil && len(ds.PauseAfter) > 0 {
 		room = s.checkpointRoom(gi, ds)
@@ -245,7 +257,8 @@ func (s *stepper) reconcile(gi int) {
 		ds.RequireProgressBy = s.now.Add(ds.ProgressDeadline)
 	}
 
-	work := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + len(lostCanaries) + missing
+	work := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + len(lostCanaries) + missing +
+		len(c.migrate) + len(c.migrateCanaries)
 	gs.complete = work == 0 && !canaryRequired && cur != nil
 	if gs.complete && ds != nil {
 		st := s.stats(gi)
@@ -277,7 +290,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 	// allocation that runs and serves (not lost, stopped, unhealthy or a
 	// canary), the commonest, goes straight to its update below.
 	plain := victims == nil && gs.shadow == nil && !pairs
-	const serves = factRun | factComplete | factLost | factStopped | factUnhealthy | factCanary
+	const serves = factRun | factComplete | factLost | factStopped | factUnhealthy | factCanary | factMigrate
 	// destructive[:nd] are the allocations to replace: the scratch's, as a
 	// group has no more (only one group's are used at a time).
 	destructive, nd := s.sc.destructive[:len(gs.allocs)], 0
@@ -337,8 +350,22 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 				continue
 			}
 		}
-		status = f.health()
 		awaiting = inCur && f&factCanary != 0 && canarying
+		if f&factMigrate != 0 {
+			// Moving off its node: it holds its slot until its
+			// replacement, placed in this step, takes it.
+			if awaiting {
+				c.migrateCanaries = append(c.migrateCanaries, p)
+			} else {
+				c.migrate = append(c.migrate, p)
+				c.occupants++
+				if inCur && f&factUnhealthy != 0 {
+					c.curUnhealthy++ // the rollout halts on it, moved or not
+				}
+			}
+			continue
+		}
+		status = f.health()
 		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
 			if g.Reschedule.Attempts > 0 && allocs[p].Attempts >= g.Reschedule.Attempts {
 				// No attempts left: it stays as it is, holding its slot
@@ -466,7 +493,8 @@ func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *Deplo
 }
 
 // scaleDown chooses the allocations to stop so that the group keeps its
-// count: the highest indexes first, older versions before the current one.
+// count: failed and unhealthy ones first, then those moving off their
+// node, then the highest indexes, older versions before the current one.
 func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup, canarying bool, remove int) map[int32]bool {
 	allocs := s.in.Allocs
 	failed := cur != nil && cur.Status == StatusFailed
@@ -502,6 +530,14 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 		ax, ay := &allocs[x], &allocs[y]
 		if bx, by := broken(x), broken(y); bx != by {
 			if bx {
+				return -1
+			}
+			return 1
+		}
+		// Then allocations moving off their node: stopping one saves its
+		// migration.
+		if mx, my := s.facts[x]&factMigrate != 0, s.facts[y]&factMigrate != 0; mx != my {
+			if mx {
 				return -1
 			}
 			return 1
@@ -613,6 +649,8 @@ func (s *stepper) countPlacements(gs *groupState, kind DecisionKind, dep string,
 		gs.plan.Canary += n
 	case KindUpdate:
 		gs.plan.Destructive += n
+	case KindMigrate:
+		gs.plan.Migrate += n
 	default:
 		gs.plan.Create += n
 	}
@@ -671,7 +709,7 @@ func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string
 	s.out.Stop = append(s.out.Stop, StopDecision{})
 	s.fillStop(&s.out.Stop[len(s.out.Stop)-1], gs, p, s.in.Allocs[p].ID, "", kind, reason)
 	addKind(&gs.plan.Stops, kind)
-	if kind != KindUpdate { // counted with its placement as a destructive update
+	if kind != KindUpdate && kind != KindMigrate { // counted with its placement
 		gs.plan.Destroy++
 	}
 }
@@ -685,6 +723,29 @@ func (s *stepper) fillStop(st *StopDecision, gs *groupState, p int32, id, name s
 }
 
 func (s *stepper) stopLost(gs *groupState, p int32) { s.stop(gs, p, KindLost, ReasonLost) }
+
+// migrate makes the group's migrations: each allocation moving off its
+// node is stopped and placed again under its name, in this step, whatever
+// the budget, the deployment's state or a freeze (a drain waits for
+// nobody; its pacing is the drainer's), as Nomad does. Its replacement is
+// made as a lost allocation's: of the old version while the group awaits
+// promotion. Of the canaries awaiting promotion that migrate, those in
+// replaced are placed again as canaries (none while the deployment is
+// paused).
+func (s *stepper) migrate(gs *groupState, c *classes, replaced []int32, canarying bool) {
+	for _, p := range c.migrate {
+		a := &s.in.Allocs[p]
+		s.stop(gs, p, KindMigrate, ReasonMigrating)
+		s.replace(gs, a, canarying, KindMigrate, ReasonPlaceMigrate, a.Attempts)
+	}
+	for _, p := range c.migrateCanaries {
+		s.stop(gs, p, KindMigrate, ReasonMigrating)
+	}
+	for _, p := range replaced {
+		a := &s.in.Allocs[p]
+		s.place(gs, a.Index, true, s.job.Version, gs.g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, ReasonPlaceMigrate)
+	}
+}
 
 // freeIndexes returns the n lowest indexes below the count that no
 // allocation holds.

@@ -237,7 +237,8 @@ func (r *Runner) apply(ctx context.Context, d Decisions) (int, error) {
 }
 
 // merge builds Step's allocations: the records of the desired state with
-// the client status (and its StatusTime) the Driver observes. A record the Driver no longer
+// the client status (and its StatusTime) and the migrate mark the Driver
+// observes. A record the Driver no longer
 // reports is gone from its node: lost if it should run, complete if it was
 // stopped. An allocation of the job the Driver reports and no record knows
 // (made outside this Runner, e.g. before the job was handed to it) is
@@ -255,7 +256,7 @@ func (r *Runner) merge(records, observed []Alloc) []Alloc {
 		a := records[i].clone()
 		known[a.ID] = true
 		if k, ok := seen[a.ID]; ok {
-			a.Client, a.StatusTime = observed[k].Client, observed[k].StatusTime
+			a.Client, a.StatusTime, a.Migrate = observed[k].Client, observed[k].StatusTime, observed[k].Migrate
 		} else if !a.Client.terminal() {
 			if a.Desired == DesiredStop {
 				a.Client = ClientComplete

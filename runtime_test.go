@@ -624,3 +624,50 @@ func TestRunnerFreeze(t *testing.T) {
 		t.Errorf("freeze %+v still stored after Unfreeze", st.Freeze)
 	}
 }
+
+// TestRunnerMigratesWhatTheDriverMarks: the migrate mark is the driver's
+// to report (its node drains), like the client status; the Runner passes
+// it to Step, which moves the allocation under its name.
+func TestRunnerMigratesWhatTheDriverMarks(t *testing.T) {
+	store := rollout.NewMemoryStore()
+	d := rollouttest.NewRecordingDriver()
+	var mu sync.Mutex
+	var migrated []rollout.Placement
+	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store, OnStep: func(rep rollout.StepReport) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range rep.Output.Place {
+			if p.Kind == rollout.KindMigrate {
+				migrated = append(migrated, p)
+			}
+		}
+	}})
+	ctx := context.Background()
+	if _, err := r.Submit(ctx, manualJob("web", 2, "v1")); err != nil {
+		t.Fatal(err)
+	}
+	var target rollout.Alloc
+	eventually(t, "two allocations placed", func() bool {
+		allocs := d.Allocations("web")
+		if len(allocs) != 2 {
+			return false
+		}
+		target = allocs[0]
+		return true
+	})
+	target.Migrate = true
+	d.Put(target)
+	if _, err := r.Submit(ctx, manualJob("web", 2, "v2")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the marked allocation migrated", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(migrated) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(migrated) != 1 || migrated[0].Replaces != target.ID || migrated[0].Name != target.Name() {
+		t.Errorf("migrations %+v, want one replacing %s (%s)", migrated, target.ID, target.Name())
+	}
+}

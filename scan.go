@@ -89,6 +89,9 @@ func (s *stepper) scan() (probs []allocProblem) {
 		}
 		switch a.Client {
 		case ClientPending, ClientRunning:
+			if a.Migrate {
+				f |= factMigrate
+			}
 		case ClientComplete:
 			f |= factStopped | factComplete
 		case ClientFailed:

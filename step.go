@@ -27,9 +27,9 @@ type Input struct {
 	// MaxPlacements, when above zero, caps the placements of one step
 	// (opt-in: 0, the default, places everything due). New allocations for
 	// empty slots and destructive updates beyond the cap are left for the
-	// next steps, and Output.Capped says so; replacements of lost, failed
-	// and unhealthy allocations, and canaries, are always placed (they count
-	// toward the cap). It keeps the output of a huge first deployment (a
+	// next steps, and Output.Capped says so; replacements of lost, failed,
+	// unhealthy and migrating allocations, and canaries, are always placed
+	// (they count toward the cap). It keeps the output of a huge first deployment (a
 	// million allocations) to a size the caller chooses.
 	MaxPlacements int
 	// Nodes are the cluster's nodes, for a system job (JobVersion.Type

@@ -485,6 +485,9 @@ func validateSystem(in *Input) error {
 		if a.NodeID == "" {
 			v.bad(name+"node_id", "", "must name the allocation's node (a system job)")
 		}
+		if a.Migrate {
+			v.bad(name+"migrate", true, "is for a service job: a system job's allocation leaves a node that Input.Nodes marks Draining")
+		}
 		// The engine sees node ranks as indexes: the allocation's own is
 		// checked here.
 		if a.Index < 0 {

@@ -120,6 +120,7 @@ type Cluster struct {
 	state  rollout.State
 	allocs map[string][]rollout.Alloc // by job ID
 	groups map[string]groupDef        // by Spec: the tasks and checks events name
+	system map[string]bool            // the IDs of the system jobs it was told of
 
 	next    time.Time       // the last step's NextStep
 	dirty   bool            // something changed that Step has not seen
@@ -136,8 +137,9 @@ type Cluster struct {
 }
 
 type node struct {
-	name string
-	down bool
+	name     string
+	down     bool
+	draining bool
 }
 
 type groupDef struct {
@@ -182,6 +184,7 @@ func NewCluster(cfg Config) *Cluster {
 		pos:       map[string]int{},
 		allocs:    map[string][]rollout.Alloc{},
 		groups:    map[string]groupDef{},
+		system:    map[string]bool{},
 	}
 	if c.now.IsZero() {
 		c.now = DefaultStart
@@ -315,6 +318,9 @@ func (c *Cluster) Define(job rollout.JobVersion) {
 }
 
 func (c *Cluster) define(job *rollout.JobVersion) {
+	if job.Type == rollout.JobSystem {
+		c.system[job.ID] = true
+	}
 	for _, g := range job.Groups {
 		c.groups[g.Spec] = groupDef{tasks: slices.Clone(g.Tasks), checks: slices.Clone(g.Checks)}
 	}
@@ -405,6 +411,41 @@ func (c *Cluster) LoseNode(name string) error {
 			if c.nodeOf[a.ID] == n && !terminal(a.Client) {
 				a.Client = rollout.ClientLost
 				c.cancel(a.ID)
+				touched[job] = true
+			}
+		}
+	}
+	c.dirty = true
+	subs := c.subsFor(touched)
+	c.mu.Unlock()
+	for _, s := range subs {
+		s.send(nil) // wake the runner: it lists the allocations again
+	}
+	return nil
+}
+
+// DrainNode starts draining a node now, as an operator's node drain does:
+// nothing is placed on it any more, and its allocations of service jobs
+// that still run are marked to move (Alloc.Migrate), all at once. The next
+// step stops each and places it again elsewhere; a system job's allocation
+// there is stopped (the node is Draining in Input.Nodes).
+func (c *Cluster) DrainNode(name string) error {
+	c.mu.Lock()
+	n := slices.IndexFunc(c.nodes, func(x node) bool { return x.name == name })
+	if n < 0 {
+		c.mu.Unlock()
+		return fmt.Errorf("rollouttest: no node %q", name)
+	}
+	c.nodes[n].draining = true
+	touched := map[string]bool{}
+	for job, allocs := range c.allocs {
+		system := c.system[job]
+		for i := range allocs {
+			a := &allocs[i]
+			if c.nodeOf[a.ID] == n && !terminal(a.Client) && a.Desired == rollout.DesiredRun {
+				if !system {
+					a.Migrate = true
+				}
 				touched[job] = true
 			}
 		}
@@ -651,7 +692,7 @@ func (c *Cluster) inputNodes(job rollout.JobVersion) []rollout.Node {
 	var nodes []rollout.Node
 	for _, n := range c.nodes {
 		if !n.down {
-			nodes = append(nodes, rollout.Node{ID: n.name, Eligible: true})
+			nodes = append(nodes, rollout.Node{ID: n.name, Eligible: !n.draining, Draining: n.draining})
 		}
 	}
 	return nodes
@@ -663,7 +704,7 @@ func (c *Cluster) place(job string, p *rollout.Placement, k int, load []int) {
 	best := -1
 	for n := range c.nodes {
 		switch {
-		case c.nodes[n].down:
+		case c.nodes[n].down, c.nodes[n].draining:
 		case p.NodeID != "":
 			if c.nodes[n].name == p.NodeID {
 				best = n

@@ -191,6 +191,62 @@ func TestClusterLoseNode(t *testing.T) {
 	}
 }
 
+// TestClusterDrainNode: draining a node moves its allocations elsewhere
+// under the same names (KindMigrate), all in one step, and places nothing
+// more on it.
+func TestClusterDrainNode(t *testing.T) {
+	c := rollouttest.NewCluster(rollouttest.Config{Nodes: []string{"a", "b"}})
+	mustSubmit(t, c, web(4, "v1", &rollout.UpdateBlock{}))
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, a := range c.Allocations() {
+		if c.Node(a.ID) == "a" {
+			names[a.Name()] = true
+		}
+	}
+	var migrated []rollout.Placement
+	c.Observe(func(_ *rollouttest.Cluster, info rollouttest.StepInfo) {
+		for _, p := range info.Output.Place {
+			if p.Kind == rollout.KindMigrate {
+				migrated = append(migrated, p)
+			}
+		}
+	})
+	c.After(time.Minute, func(c *rollouttest.Cluster) {
+		if err := c.DrainNode("a"); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if len(migrated) != 2 {
+		t.Fatalf("%d migrations, want the 2 allocations of node a", len(migrated))
+	}
+	for _, p := range migrated {
+		if !names[p.Name] || p.Replaces == "" {
+			t.Errorf("migration %s replaces %q, want one of node a's names %v, replacing it", p.Name, p.Replaces, names)
+		}
+	}
+	running := 0
+	for _, a := range c.Allocations() {
+		if a.Desired == rollout.DesiredRun && a.Client == rollout.ClientRunning {
+			running++
+			if c.Node(a.ID) != "b" {
+				t.Errorf("allocation %s runs on node %q, want b", a.Name(), c.Node(a.ID))
+			}
+		}
+	}
+	if running != 4 {
+		t.Errorf("%d running allocations, want 4", running)
+	}
+	if err := c.DrainNode("nowhere"); err == nil {
+		t.Error("DrainNode of an unknown node succeeded")
+	}
+}
+
 // TestClusterSystemJob checks that a system job runs one allocation on
 // each node that is up, on that node, updates them, and does not replace
 // the allocation of a node lost.

@@ -487,7 +487,7 @@ func fullState(job string) rollout.State {
 	alloc := func(id string, index int, client rollout.ClientStatus) rollout.Alloc {
 		return rollout.Alloc{
 			ID: id, JobID: job, Group: "api", Index: index, NodeID: "node-" + id, JobVersion: 1, Spec: "image:v2",
-			Desired: rollout.DesiredRun, Client: client, Canary: true, DeploymentID: "dep-2",
+			Desired: rollout.DesiredRun, Client: client, Canary: true, Migrate: true, DeploymentID: "dep-2",
 			CreateTime: at(200 + index), StatusTime: at(205 + index), Attempts: index + 1, Health: health(200 + index),
 		}
 	}

@@ -225,7 +225,7 @@ var knownKinds = map[rollout.DecisionKind]bool{
 	rollout.KindReschedule: true, rollout.KindScaleDown: true, rollout.KindPromoted: true,
 	rollout.KindCanaryCancelled: true, rollout.KindJobStopped: true, rollout.KindGroupRemoved: true,
 	rollout.KindInPlace: true, rollout.KindSurge: true, rollout.KindReplaced: true, rollout.KindSurgeCancelled: true,
-	rollout.KindNodeDrained: true, rollout.KindNodeIneligible: true,
+	rollout.KindNodeDrained: true, rollout.KindNodeIneligible: true, rollout.KindMigrate: true,
 }
 
 var knownTransitions = map[rollout.TransitionKind]bool{
@@ -488,18 +488,24 @@ func (k *step) plan() {
 			k.bad(Plan, "Plan[%d] is group %q, want %q", i, p.Group, g)
 			continue
 		}
-		var place, stop, destructive, inplace int
+		var place, stop, destructive, inplace, migrated, migrateStops int
 		for _, x := range out.Place {
 			if x.Group == g {
 				place++
-				if x.Kind == rollout.KindUpdate {
+				switch x.Kind {
+				case rollout.KindUpdate:
 					destructive++
+				case rollout.KindMigrate:
+					migrated++
 				}
 			}
 		}
 		for _, x := range out.Stop {
 			if x.Group == g {
 				stop++
+				if x.Kind == rollout.KindMigrate {
+					migrateStops++ // a canary's too, placed again as a canary
+				}
 			}
 		}
 		for _, x := range out.InPlace {
@@ -508,8 +514,8 @@ func (k *step) plan() {
 			}
 		}
 		if p.Create < 0 || p.Destroy < 0 || p.Canary < 0 || p.Ignore < 0 ||
-			p.Create+p.Canary+p.Destructive != place || p.Destroy+p.Destructive != stop ||
-			p.InPlace != inplace || p.Destructive != destructive {
+			p.Create+p.Canary+p.Destructive+p.Migrate != place || p.Destroy+p.Destructive+migrateStops != stop ||
+			p.InPlace != inplace || p.Destructive != destructive || p.Migrate != migrated {
 			k.bad(Plan, "Plan for %s is %+v, the decisions are %d placements (%d destructive), %d stops, %d in-place",
 				g, p, place, destructive, stop, inplace)
 		}
@@ -650,7 +656,7 @@ var allowedWhileCanarying = map[rollout.DecisionKind]bool{
 	rollout.KindCanaryCancelled: true, rollout.KindJobStopped: true, rollout.KindGroupRemoved: true,
 	// A surge pair of an earlier deployment keeps one of its two members.
 	rollout.KindSurgeCancelled: true, rollout.KindReplaced: true,
-	rollout.KindNodeDrained: true, rollout.KindNodeIneligible: true,
+	rollout.KindNodeDrained: true, rollout.KindNodeIneligible: true, rollout.KindMigrate: true,
 }
 
 func (k *step) canaries() {
@@ -830,11 +836,19 @@ func (k *step) maxParallel() {
 				break
 			}
 		}
+		// Migrations of this step are made outside the budget (the
+		// drainer paces them); from the next step on, they count.
+		migrated := map[string]bool{}
+		for _, p := range out.Place {
+			if p.Kind == rollout.KindMigrate {
+				migrated[p.ID] = true
+			}
+		}
 		var flight []string
 		for i := range k.after {
 			a := &k.after[i]
 			if a.Group == g.Name && a.DeploymentID == d.ID && live(a) && a.Health.Status == "" &&
-				!awaiting(a, d) && !k.inplaced[a.ID] {
+				!awaiting(a, d) && !k.inplaced[a.ID] && !migrated[a.ID] {
 				flight = append(flight, a.Name())
 			}
 		}
@@ -926,7 +940,8 @@ func (k *step) availability() {
 		// update's to answer for.
 		for _, st := range k.out.Stop {
 			excess := st.Kind == rollout.KindScaleDown || st.Kind == rollout.KindPromoted ||
-				st.Kind == rollout.KindReplaced || st.Kind == rollout.KindSurgeCancelled // a surge pair keeps one
+				st.Kind == rollout.KindReplaced || st.Kind == rollout.KindSurgeCancelled || // a surge pair keeps one
+				st.Kind == rollout.KindMigrate // a drain's pace is its drainer's
 			if a := k.byID[st.ID]; a != nil && st.Group == g.Name && excess && k.up(a, k.mid[a.ID], true) {
 				before--
 			}

@@ -64,6 +64,7 @@
 //	event kind=K [task=T] [check=C] [at=T] [selector]
 //	                                 queue one health event per allocation
 //	lost [selector]                  the allocations' node is down (client lost)
+//	migrate [selector]               the allocations' node is drained (Migrate set)
 //	failed [selector]                client failed (verdict unhealthy now, unless
 //	                                 one was reached before)
 //	complete [selector]              client complete, still desired to run (the

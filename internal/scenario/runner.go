@@ -60,7 +60,7 @@ var (
 	verbKeys     = map[string][]string{
 		"reset": {"name", "start"}, "nodes": {"add", "remove", "drain", "ineligible", "eligible"}, "job": append([]string{"id", "type", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
 		"step": {"at"}, "apply": nil, "advance": nil,
-		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
+		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "migrate": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
 		"promote": {"groups"}, "pause": nil, "resume": nil, "fail": nil, "set-health": {"ids", "healthy"}, "revert": {"version"},
 		"freeze": {"reason", "until"}, "unfreeze": nil,
@@ -117,7 +117,7 @@ func (r *runner) exec(c *tcase) ([]string, error) {
 		return r.doApply()
 	case "advance":
 		return r.doAdvance(c.pos)
-	case "healthy", "unhealthy", "start", "lost", "failed", "complete", "stop-alloc", "event":
+	case "healthy", "unhealthy", "start", "lost", "migrate", "failed", "complete", "stop-alloc", "event":
 		return r.doAllocVerb(c.verb, a)
 	case "promote", "pause", "resume", "fail", "set-health", "revert", "freeze", "unfreeze":
 		return r.doCommand(c.verb, a)
@@ -482,6 +482,7 @@ func (r *runner) doAdvance(pos []string) ([]string, error) {
 //	unhealthy [selector]  health verdict unhealthy now (no tracker)
 //	start     [selector] [at=T]  client running; task-started (and check-passing) events
 //	lost      [selector]  client lost: the node is down
+//	migrate   [selector]  its node is drained: Migrate set
 //	failed    [selector]  client failed; verdict unhealthy now unless it has one
 //	stop-alloc [selector] desired stop, client complete: stopped outside the
 //	                      engine (an operator), so its slot is missing
@@ -530,6 +531,8 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 			al.Health = rollout.AllocHealth{Status: rollout.Unhealthy, Time: r.now}
 		case "lost":
 			al.Client = rollout.ClientLost
+		case "migrate":
+			al.Migrate = true
 		case "failed":
 			al.Client, al.StatusTime = rollout.ClientFailed, r.now
 			if al.Health.Status == "" {
@@ -556,7 +559,7 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 		return nil, fmt.Errorf("%s: the selector matches no allocation", verb)
 	}
 	what := map[string]string{
-		"healthy": "healthy", "unhealthy": "unhealthy", "lost": "lost", "failed": "failed", "complete": "completed", "stop-alloc": "stopped",
+		"healthy": "healthy", "unhealthy": "unhealthy", "lost": "lost", "migrate": "migrating", "failed": "failed", "complete": "completed", "stop-alloc": "stopped",
 		"start": "started (events queued)", "event": string(kind) + " (events queued)",
 	}[verb]
 	return []string{what + ": " + strings.Join(names, " ")}, nil

@@ -232,3 +232,46 @@ func TestMigrateRefusedForSystemJob(t *testing.T) {
 		t.Fatalf("err = %v, want ErrInvalid with a FieldError for alloc \"a0\" migrate", err)
 	}
 }
+
+// TestMigratedCanaryKeepsItsName: a canary placed again (migrating, or
+// lost) keeps its name, and a new canary of the same step takes another.
+func TestMigratedCanaryKeepsItsName(t *testing.T) {
+	one, three := 1, 3
+	up := &rollout.UpdateBlock{MaxParallel: &one, Canary: &three}
+	job := rollout.JobVersion{ID: "j", Version: 1, Update: up, Groups: []rollout.Group{{Name: "web", Count: 3, Spec: "b"}}}
+	hist := []rollout.JobVersion{{ID: "j", Version: 0, Stable: true, Update: up, Groups: []rollout.Group{{Name: "web", Count: 3, Spec: "a"}}}}
+	for _, how := range []string{"migrating", "lost"} {
+		t.Run(how, func(t *testing.T) {
+			dep := &rollout.Deployment{ID: "d1", JobID: "j", JobVersion: 1, Status: rollout.StatusRunning, CreateTime: migT0, ModifyTime: migT0,
+				Groups: []rollout.DeploymentGroup{{Name: "web", DesiredTotal: 3, DesiredCanaries: 3, Placed: 2, PlacedCanaries: []string{"c0", "c1"}}}}
+			allocs := []rollout.Alloc{migAlloc("o0", 0, 0, "a"), migAlloc("o1", 1, 0, "a"), migAlloc("o2", 2, 0, "a")}
+			for i, id := range []string{"c0", "c1"} {
+				c := migAlloc(id, i, 1, "b")
+				c.Canary, c.DeploymentID, c.Health, c.CreateTime = true, "d1", rollout.AllocHealth{}, migT0
+				allocs = append(allocs, c)
+			}
+			if how == "lost" {
+				allocs[4].Client = rollout.ClientLost
+			} else {
+				allocs[4].Migrate = true
+			}
+			out, err := rollout.Step(rollout.Input{Now: migT0, Job: job, History: hist, Deployment: dep, Allocs: allocs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			names := map[string]string{}
+			for _, p := range out.Place {
+				if !p.Canary {
+					t.Errorf("placement %s %s is not a canary", p.Name, p.Kind)
+				}
+				if other, dup := names[p.Name]; dup {
+					t.Errorf("two canaries named %s: %s and %s", p.Name, other, p.Replaces)
+				}
+				names[p.Name] = p.Replaces
+			}
+			if len(out.Place) != 2 || names["j.web[1]"] != "c1" || names["j.web[2]"] != "" {
+				t.Errorf("canaries placed %v (name: replaced), want web[1] for c1 and a new web[2]", names)
+			}
+		})
+	}
+}

@@ -202,7 +202,7 @@ func (s *stepper) reconcile(gi int) {
 		}
 	}
 	if canaryNeed > 0 {
-		for _, idx := range s.canaryIndexes(gs, c, canaryNeed) {
+		for _, idx := range s.canaryIndexes(gs, c, canaryNeed, lostCanaries, migCanaries) {
 			s.place(gs, idx, true, s.job.Version, g.Spec, gs.depID, "", 0, KindCanary, ReasonPlaceCanary)
 		}
 	}
@@ -780,10 +780,11 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 
 // canaryIndexes names new canaries as Nomad does: first the indexes of
 // the allocations they will replace (destructive updates), in name order,
-// that no canary holds; then indexes below the count that no allocation of
+// that no canary holds (nor a canary placed again in this step, replaced);
+// then indexes below the count that no allocation of
 // the group holds (live, pending, failed or lost); then indexes from the
 // count up.
-func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
+func (s *stepper) canaryIndexes(gs *groupState, c classes, n int, replaced ...[]int32) []int {
 	taken := make(map[int]bool, len(c.canaries)+n)
 	out := make([]int, 0, n)
 	// The first n in name order whose index is free, from the lowest k:
@@ -793,6 +794,11 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int) []int {
 		clear(taken)
 		for _, p := range c.canaries {
 			taken[s.indexOf(p)] = true
+		}
+		for _, ps := range replaced {
+			for _, p := range ps {
+				taken[s.indexOf(p)] = true
+			}
 		}
 		for _, p := range s.lowest(c.destructive, k) {
 			if len(out) == n {

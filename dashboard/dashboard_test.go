@@ -186,6 +186,31 @@ func TestSystemJobShowsNodes(t *testing.T) {
 	}
 }
 
+// TestDrainShowsMigrating: an allocation its node's drain moves says so
+// until the step that moves it.
+func TestDrainShowsMigrating(t *testing.T) {
+	srv, c, _, b := site(t, Options{})
+	if body := get(t, c, srv.URL+"/job?name="+job); strings.Contains(body, `class="migrating"`) {
+		t.Fatal("an allocation is migrating before any drain")
+	}
+	b.mu.Lock()
+	cl := b.clusters[job]
+	b.mu.Unlock()
+	var node string
+	for _, a := range cl.Allocations() {
+		if a.Desired == rollout.DesiredRun {
+			node = cl.Node(a.ID)
+			break
+		}
+	}
+	if err := cl.DrainNode(node); err != nil {
+		t.Fatal(err)
+	}
+	if body := get(t, c, srv.URL+"/job?name="+job); !strings.Contains(body, `<span class="migrating">migrating</span>`) {
+		t.Errorf("job page shows no migrating allocation after draining %s:\n%s", node, body)
+	}
+}
+
 func TestJobNamesAreEscaped(t *testing.T) {
 	b := newClusterBackend()
 	evil := `<script>alert("x")</script>`

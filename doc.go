@@ -288,7 +288,11 @@
 //     as the drain allows. A deployment created in the step of a migration
 //     counts the migrated allocation in its desired total, as it counts a
 //     lost one's replacement (Nomad leaves it out, and the deployment can
-//     then succeed while that slot still fails).
+//     then succeed while that slot still fails). A migrating allocation of
+//     the deployment whose health is not yet known counts against
+//     max_parallel, as its replacement will (Nomad leaves it out of the
+//     budget, which lets a rolling update take down its last healthy
+//     allocations while the drain's replacements start).
 //   - A refused promotion names the group as "group "web" has 1/2 healthy
 //     allocations" (Nomad: "Task group"); the error is typed
 //     (ErrPromotion), so programs need not parse it.

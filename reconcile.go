@@ -359,8 +359,15 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			} else {
 				c.migrate = append(c.migrate, p)
 				c.occupants++
-				if inCur && f&factUnhealthy != 0 {
-					c.curUnhealthy++ // the rollout halts on it, moved or not
+				if inCur {
+					// Its replacement is no healthier: the budget counts
+					// it, and the rollout halts on an unhealthy one.
+					switch f.health() {
+					case "":
+						c.curUnknown++
+					case Unhealthy:
+						c.curUnhealthy++
+					}
 				}
 			}
 			continue

@@ -938,12 +938,19 @@ func (k *step) availability() {
 		// old allocation whose name a promoted canary (or a surge
 		// allocation) took leaves its slot to it: neither is the rolling
 		// update's to answer for.
+		// The allocations a drain moves are down for a while whatever the
+		// budget (a drain's pace is its drainer's): the floor is lower by
+		// as many.
+		drained := 0
 		for _, st := range k.out.Stop {
 			excess := st.Kind == rollout.KindScaleDown || st.Kind == rollout.KindPromoted ||
 				st.Kind == rollout.KindReplaced || st.Kind == rollout.KindSurgeCancelled || // a surge pair keeps one
-				st.Kind == rollout.KindMigrate // a drain's pace is its drainer's
+				st.Kind == rollout.KindMigrate
 			if a := k.byID[st.ID]; a != nil && st.Group == g.Name && excess && k.up(a, k.mid[a.ID], true) {
 				before--
+				if st.Kind == rollout.KindMigrate {
+					drained++
+				}
 			}
 		}
 		after := 0
@@ -957,9 +964,9 @@ func (k *step) availability() {
 				after++
 			}
 		}
-		if floor := min(before, g.Count-strat.MaxParallel); after < floor {
-			k.bad(Availability, "group %s: %d allocations up after the step, %d before, count %d, max_parallel %d",
-				g.Name, after, before, g.Count, strat.MaxParallel)
+		if floor := min(before, g.Count-strat.MaxParallel-drained); after < floor {
+			k.bad(Availability, "group %s: %d allocations up after the step, %d before, count %d, max_parallel %d, %d moved by a drain",
+				g.Name, after, before, g.Count, strat.MaxParallel, drained)
 		}
 	}
 }

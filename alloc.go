@@ -69,8 +69,9 @@ type Alloc struct {
 	// drainer sets it on the allocations of a node being drained (Nomad's
 	// migrate desired transition). Step stops the allocation and places its
 	// replacement under the same name in the same step, whatever
-	// max_parallel and the deployment's state; pacing a drain is the
-	// drainer's. It counts only while the allocation is to run and its
+	// max_parallel and the deployment's state (an old allocation beside
+	// its max_surge namesake is only stopped: the namesake takes its
+	// place); pacing a drain is the drainer's. It counts only while the allocation is to run and its
 	// client is pending or running: a lost allocation is replaced as lost.
 	// A service job's field: a system job's allocation leaves a node that
 	// Input.Nodes marks Draining, and Step refuses it there.

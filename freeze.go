@@ -7,9 +7,9 @@ import (
 
 // FreezeState is a job's freeze (see the Freeze command): while it stands,
 // no deployment starts and a running one places nothing new (no new
-// allocations, canaries, destructive or in-place updates); lost and
-// failed allocations are still
-// replaced, each by one of its own version. Its progress deadlines and gate
+// allocations, canaries, destructive or in-place updates); lost, failed
+// and migrating allocations are still replaced, each by one of its own
+// version. Its progress deadlines and gate
 // timeouts do not run; when the freeze ends they start again from then,
 // as after Resume. Health is still tracked, so a deployment may still
 // succeed or fail by its allocations' verdicts.

@@ -280,6 +280,14 @@ func fzInput(data []byte) (in rollout.Input, hostile bool) {
 		}
 		in.Commands = append(in.Commands, c)
 	}
+	// Node drains last, so that the inputs drawn before they existed keep
+	// their meaning where their bytes ran out before this one (a byte past
+	// the end reads 0: no drain).
+	if mask := r.byte(); mask != 0 {
+		for i := range in.Allocs {
+			in.Allocs[i].Migrate = mask>>(i%8)&1 == 1
+		}
+	}
 	return in, r.hostile
 }
 

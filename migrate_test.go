@@ -275,3 +275,31 @@ func TestMigratedCanaryKeepsItsName(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateBesideSurgeNamesake: an old allocation whose surge namesake
+// is placed already (max_surge) and that a drain moves is only stopped:
+// the namesake takes its place, and no third allocation of the name is
+// placed.
+func TestMigrateBesideSurgeNamesake(t *testing.T) {
+	one, surge, none := 1, rollout.Amount("1"), rollout.Amount("0")
+	up := &rollout.UpdateBlock{MaxParallel: &one, MaxSurge: &surge, MaxUnavailable: &none}
+	job := rollout.JobVersion{ID: "j", Version: 1, Update: up, Groups: []rollout.Group{{Name: "web", Count: 1, Spec: "b"}}}
+	hist := []rollout.JobVersion{{ID: "j", Version: 0, Stable: true, Update: up, Groups: []rollout.Group{{Name: "web", Count: 1, Spec: "a"}}}}
+	allocs := []rollout.Alloc{migAlloc("old", 0, 0, "a")}
+	out, err := rollout.Step(rollout.Input{Now: migT0, Job: job, History: hist, Allocs: allocs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Place) != 1 || out.Place[0].Kind != rollout.KindSurge || len(out.Stop) != 0 {
+		t.Fatalf("first step: placements %+v, stops %+v: want one surge placement beside old", out.Place, out.Stop)
+	}
+	allocs = out.Apply(allocs)
+	allocs[0].Migrate = true
+	out, err = rollout.Step(rollout.Input{Now: migT0.Add(time.Second), Job: job, History: hist, Allocs: allocs, Deployment: out.Deployment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Stop) != 1 || out.Stop[0].ID != "old" || out.Stop[0].Kind != rollout.KindMigrate || len(out.Place) != 0 {
+		t.Errorf("stops %+v, placements %+v: want old stopped as migrating and nothing placed", out.Stop, out.Place)
+	}
+}

@@ -192,9 +192,17 @@ func ctlCheck(t *rapid.T, in rollout.Input, out rollout.Output, after []rollout.
 			return g.Count - n
 		}
 		_, maxUnavailable := ctlLimits(st, g.Count)
+		// A node drain takes its allocations down whatever the budget:
+		// its pace is its drainer's.
+		drained := 0
+		for _, st := range out.Stop {
+			if st.Kind == rollout.KindMigrate {
+				drained++
+			}
+		}
 		before, now := unavailable(in.Allocs), unavailable(after)
-		if now > max(before, maxUnavailable) {
-			t.Fatalf("%d of count %d unavailable after the step (before: %d, max_unavailable %d)\n%s", now, g.Count, before, maxUnavailable, propDescribeOut(out))
+		if now > max(before, maxUnavailable)+drained {
+			t.Fatalf("%d of count %d unavailable after the step (before: %d, max_unavailable %d, %d moved by a drain)\n%s", now, g.Count, before, maxUnavailable, drained, propDescribeOut(out))
 		}
 	}
 
@@ -246,7 +254,7 @@ func ctlCheck(t *rapid.T, in rollout.Input, out rollout.Output, after []rollout.
 			t.Fatalf("in-place updates while frozen\n%s", propDescribeOut(out))
 		}
 		for _, p := range out.Place {
-			replacement := p.Kind == rollout.KindReschedule || p.Kind == rollout.KindLost || (p.Kind == rollout.KindCanary && p.Replaces != "")
+			replacement := p.Kind == rollout.KindReschedule || p.Kind == rollout.KindLost || p.Kind == rollout.KindMigrate || (p.Kind == rollout.KindCanary && p.Replaces != "")
 			if !replacement {
 				t.Fatalf("placement %s (%s) while frozen", p.Name, p.Kind)
 			}
@@ -332,6 +340,25 @@ func ctlHistory(t *rapid.T) int {
 				w.allocs[i].StatusTime = w.now
 			}
 			w.step(t)
+		},
+		"drain": func(t *rapid.T) {
+			// A node drain marks an allocation; whatever the controls
+			// hold back, the next step stops it.
+			i := pick(t, func(a *rollout.Alloc) bool { return liveNow(a) && !a.Migrate })
+			if i < 0 {
+				return
+			}
+			w.allocs[i].Migrate = true
+			id, before := w.allocs[i].ID, w.steps
+			w.step(t)
+			if w.steps == before {
+				return // refused: nothing was decided
+			}
+			for _, a := range w.allocs {
+				if a.ID == id && a.Desired == rollout.DesiredRun {
+					t.Fatalf("allocation %s marked to migrate still runs after the step", id)
+				}
+			}
 		},
 		"wait": func(t *rapid.T) {
 			w.now = w.now.Add(rapid.SampledFrom([]time.Duration{time.Second, 30 * time.Second, 2 * time.Minute, 11 * time.Minute, time.Hour}).Draw(t, "wait"))

@@ -12,8 +12,10 @@ type classes struct {
 	lost, reschedNow, reschedLater, canaries, inplace, destructive, cancel []int32
 	// migrate are allocations moving off their node (factMigrate), to stop
 	// and place again under their names; migrateCanaries, those that are
-	// canaries awaiting promotion, placed again as canaries.
-	migrate, migrateCanaries []int32
+	// canaries awaiting promotion, placed again as canaries; migrateLeave,
+	// old allocations whose surge namesake is placed already: only
+	// stopped.
+	migrate, migrateCanaries, migrateLeave []int32
 	// shadowed are old allocations whose name a promoted canary holds;
 	// replaced, those whose name a healthy surge allocation holds.
 	shadowed      []int32
@@ -258,7 +260,7 @@ func (s *stepper) reconcile(gi int) {
 	}
 
 	work := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + len(lostCanaries) + missing +
-		len(c.migrate) + len(c.migrateCanaries)
+		len(c.migrate) + len(c.migrateCanaries) + len(c.migrateLeave)
 	gs.complete = work == 0 && !canaryRequired && cur != nil
 	if gs.complete && ds != nil {
 		st := s.stats(gi)
@@ -346,7 +348,11 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 				c.replaced = append(c.replaced, p)
 				continue
 			case gs.surge.waiting.has(idx):
-				c.ignore++ // beside its new namesake, until that one is healthy
+				if f&factMigrate != 0 {
+					c.migrateLeave = append(c.migrateLeave, p) // its namesake takes over at once
+				} else {
+					c.ignore++ // beside its new namesake, until that one is healthy
+				}
 				continue
 			}
 		}
@@ -738,7 +744,8 @@ func (s *stepper) stopLost(gs *groupState, p int32) { s.stop(gs, p, KindLost, Re
 // made as a lost allocation's: of the old version while the group awaits
 // promotion. Of the canaries awaiting promotion that migrate, those in
 // replaced are placed again as canaries (none while the deployment is
-// paused).
+// paused); an old allocation beside its surge namesake is only stopped,
+// the namesake taking its place.
 func (s *stepper) migrate(gs *groupState, c *classes, replaced []int32, canarying bool) {
 	for _, p := range c.migrate {
 		a := &s.in.Allocs[p]
@@ -746,6 +753,9 @@ func (s *stepper) migrate(gs *groupState, c *classes, replaced []int32, canaryin
 		s.replace(gs, a, canarying, KindMigrate, ReasonPlaceMigrate, a.Attempts)
 	}
 	for _, p := range c.migrateCanaries {
+		s.stop(gs, p, KindMigrate, ReasonMigrating)
+	}
+	for _, p := range c.migrateLeave {
 		s.stop(gs, p, KindMigrate, ReasonMigrating)
 	}
 	for _, p := range replaced {

@@ -293,6 +293,17 @@ func TestClusterSystemJob(t *testing.T) {
 	if got := perNode(1); fmt.Sprint(got) != "map[a:1 c:1]" {
 		t.Errorf("after node b is lost, version 1 runs on %v, want a and c only", got)
 	}
+	// A drain stops a system job's allocation on the node (the node is
+	// Draining in the step's Input.Nodes), and places none elsewhere.
+	if err := c.DrainNode("c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if got := perNode(1); fmt.Sprint(got) != "map[a:1]" {
+		t.Errorf("after node c is drained, version 1 runs on %v, want a only", got)
+	}
 }
 
 func TestClusterCanaryPromotion(t *testing.T) {

@@ -397,31 +397,10 @@ func (c *Cluster) Plan(job rollout.JobVersion) ([]rollout.GroupPlan, error) {
 // (client status lost), and nothing is placed on it any more. The next
 // step stops and replaces them.
 func (c *Cluster) LoseNode(name string) error {
-	c.mu.Lock()
-	n := slices.IndexFunc(c.nodes, func(x node) bool { return x.name == name })
-	if n < 0 {
-		c.mu.Unlock()
-		return fmt.Errorf("rollouttest: no node %q", name)
-	}
-	c.nodes[n].down = true
-	touched := map[string]bool{}
-	for job, allocs := range c.allocs {
-		for i := range allocs {
-			a := &allocs[i]
-			if c.nodeOf[a.ID] == n && !terminal(a.Client) {
-				a.Client = rollout.ClientLost
-				c.cancel(a.ID)
-				touched[job] = true
-			}
-		}
-	}
-	c.dirty = true
-	subs := c.subsFor(touched)
-	c.mu.Unlock()
-	for _, s := range subs {
-		s.send(nil) // wake the runner: it lists the allocations again
-	}
-	return nil
+	return c.nodeChange(name, func(n *node) { n.down = true }, func(_ string, a *rollout.Alloc) {
+		a.Client = rollout.ClientLost
+		c.cancel(a.ID)
+	})
 }
 
 // DrainNode starts draining a node now, as an operator's node drain does:
@@ -430,22 +409,29 @@ func (c *Cluster) LoseNode(name string) error {
 // step stops each and places it again elsewhere; a system job's allocation
 // there is stopped (the node is Draining in Input.Nodes).
 func (c *Cluster) DrainNode(name string) error {
+	return c.nodeChange(name, func(n *node) { n.draining = true }, func(job string, a *rollout.Alloc) {
+		if a.Desired == rollout.DesiredRun && !c.system[job] {
+			a.Migrate = true
+		}
+	})
+}
+
+// nodeChange changes the named node (mark), then each allocation that
+// still runs there (change, under the cluster's lock), and wakes the
+// runners of the jobs it touched: they list the allocations again.
+func (c *Cluster) nodeChange(name string, mark func(*node), change func(job string, a *rollout.Alloc)) error {
 	c.mu.Lock()
 	n := slices.IndexFunc(c.nodes, func(x node) bool { return x.name == name })
 	if n < 0 {
 		c.mu.Unlock()
 		return fmt.Errorf("rollouttest: no node %q", name)
 	}
-	c.nodes[n].draining = true
+	mark(&c.nodes[n])
 	touched := map[string]bool{}
 	for job, allocs := range c.allocs {
-		system := c.system[job]
 		for i := range allocs {
-			a := &allocs[i]
-			if c.nodeOf[a.ID] == n && !terminal(a.Client) && a.Desired == rollout.DesiredRun {
-				if !system {
-					a.Migrate = true
-				}
+			if a := &allocs[i]; c.nodeOf[a.ID] == n && !terminal(a.Client) {
+				change(job, a)
 				touched[job] = true
 			}
 		}
@@ -454,7 +440,7 @@ func (c *Cluster) DrainNode(name string) error {
 	subs := c.subsFor(touched)
 	c.mu.Unlock()
 	for _, s := range subs {
-		s.send(nil) // wake the runner: it lists the allocations again
+		s.send(nil)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,20 +204,9 @@ func TestMigrateScaleDownPrefersMigrating(t *testing.T) {
 		got = append(got, s.ID+":"+string(s.Kind))
 	}
 	want := "a:scale-down b:scale-down"
-	if g := joinSpace(got); g != want || len(out.Place) != 0 {
+	if g := strings.Join(got, " "); g != want || len(out.Place) != 0 {
 		t.Errorf("stops %q and %d placements, want %q and none", g, len(out.Place), want)
 	}
-}
-
-func joinSpace(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += " "
-		}
-		out += x
-	}
-	return out
 }
 
 // TestMigrateRefusedForSystemJob: a system job's allocation leaves a node

@@ -61,3 +61,39 @@ func ExampleTestDriver() {
 	fmt.Println("the driver keeps the contract")
 	// Output: the driver keeps the contract
 }
+
+// Draining a node moves its allocations to the other nodes under the same
+// names, all in the next step, whatever the update block allows.
+func ExampleCluster_DrainNode() {
+	c := rollouttest.NewCluster(rollouttest.Config{Nodes: []string{"a", "b"}})
+	one := 1
+	if _, err := c.Submit(rollout.JobVersion{ID: "web", Groups: []rollout.Group{{
+		Name: "api", Count: 4, Spec: "web:1", Update: &rollout.UpdateBlock{MaxParallel: &one},
+	}}}); err != nil {
+		fmt.Println(err)
+	}
+	if err := c.Run(); err != nil {
+		fmt.Println(err)
+	}
+	c.Observe(func(_ *rollouttest.Cluster, s rollouttest.StepInfo) {
+		if p := s.Output.Plan[0]; p.Migrate > 0 {
+			fmt.Printf("step %d: %s\n", s.N, p)
+		}
+	})
+	if err := c.DrainNode("a"); err != nil {
+		fmt.Println(err)
+	}
+	if err := c.Run(); err != nil {
+		fmt.Println(err)
+	}
+	perNode := map[string]int{}
+	for _, a := range c.Allocations() {
+		if a.Desired == rollout.DesiredRun {
+			perNode[c.Node(a.ID)]++
+		}
+	}
+	fmt.Println("running per node:", perNode)
+	// Output:
+	// step 4: 2 migrate, 2 ignore
+	// running per node: map[b:4]
+}

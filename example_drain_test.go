@@ -23,7 +23,7 @@ func ExampleAlloc_migrate() {
 		allocs = append(allocs, rollout.Alloc{
 			ID: fmt.Sprintf("a%d", i), JobID: "web", Group: "api", Index: i, Spec: "v1",
 			Desired: rollout.DesiredRun, Client: rollout.ClientRunning, CreateTime: now,
-			Health: rollout.AllocHealth{Status: rollout.Healthy, Time: now},
+			Health:  rollout.AllocHealth{Status: rollout.Healthy, Time: now},
 			Migrate: i >= 2, // a2 and a3 run on the node being drained
 		})
 	}

@@ -1,7 +1,6 @@
 package rollout_test
 
 import (
-	"sort"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -21,20 +20,7 @@ func TestPropertyDrainMovesEveryMarked(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := newPropWorld()
 		w.submit(propNewJob(t))
-		acts := propActions(w)
-		keys := make([]string, 0, len(acts))
-		for k := range acts {
-			if k != "node-drain" {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for i, n := 0, rapid.IntRange(0, 40).Draw(t, "prefix"); i < n; i++ {
-			name := rapid.SampledFrom(keys).Draw(t, "action")
-			if acts[name](t) {
-				w.settle(t, name)
-			}
-		}
+		propPrefix(t, w, "node-drain")
 		marked := map[string]bool{}
 		for _, i := range w.liveAllocs() {
 			w.allocs[i].Migrate = true

@@ -1000,18 +1000,7 @@ func TestPropertyTermination(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := newPropWorld()
 		w.submit(propNewJob(t))
-		acts := propActions(w)
-		keys := make([]string, 0, len(acts))
-		for k := range acts {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, n := 0, rapid.IntRange(0, 40).Draw(t, "prefix"); i < n; i++ {
-			name := rapid.SampledFrom(keys).Draw(t, "action")
-			if acts[name](t) {
-				w.settle(t, name)
-			}
-		}
+		propPrefix(t, w)
 		w.hold = false
 		adversary := rapid.SampledFrom(propAdversaries).Draw(t, "adversary")
 		status := w.drain(t, adversary)
@@ -1022,6 +1011,25 @@ func TestPropertyTermination(t *testing.T) {
 	})
 	t.Logf("%d histories, %d steps; last deployments ended: %v", histories, steps, ended)
 	tolerated.log(t)
+}
+
+// propPrefix runs up to 40 random actions of the state machine on w, all
+// but those named in skip: a random history to start a property from.
+func propPrefix(t *rapid.T, w *propWorld, skip ...string) {
+	acts := propActions(w)
+	keys := make([]string, 0, len(acts))
+	for k := range acts {
+		if !slices.Contains(skip, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for i, n := 0, rapid.IntRange(0, 40).Draw(t, "prefix"); i < n; i++ {
+		name := rapid.SampledFrom(keys).Draw(t, "action")
+		if acts[name](t) {
+			w.settle(t, name)
+		}
+	}
 }
 
 // propOutsideFailSteps bounds how long the all-fail adversary fails the

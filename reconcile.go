@@ -178,8 +178,7 @@ func (s *stepper) reconcile(gi int) {
 		s.stopLost(gs, p)
 	}
 	for _, p := range lostCanaries {
-		a := &s.in.Allocs[p]
-		s.place(gs, a.Index, true, s.job.Version, g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, ReasonPlaceLost)
+		s.replaceCanary(gs, p, ReasonPlaceLost)
 	}
 	for _, p := range lostRepl {
 		a := &s.in.Allocs[p]
@@ -364,17 +363,9 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 				c.migrateCanaries = append(c.migrateCanaries, p)
 			} else {
 				c.migrate = append(c.migrate, p)
-				c.occupants++
-				if inCur {
-					// Its replacement is no healthier: the budget counts
-					// it, and the rollout halts on an unhealthy one.
-					switch f.health() {
-					case "":
-						c.curUnknown++
-					case Unhealthy:
-						c.curUnhealthy++
-					}
-				}
+				// Its replacement is no healthier: the budget counts it,
+				// and the rollout halts on an unhealthy one.
+				c.hold(inCur, f.health())
 			}
 			continue
 		}
@@ -413,15 +404,7 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			continue
 		}
 	update:
-		c.occupants++
-		if inCur {
-			switch status {
-			case "":
-				c.curUnknown++
-			case Unhealthy:
-				c.curUnhealthy++
-			}
-		}
+		c.hold(inCur, status)
 		switch {
 		case f&factCurrent != 0:
 			c.ignore++
@@ -442,6 +425,20 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 		c.destructive = destructive[:nd]
 	}
 	return c
+}
+
+// hold counts an allocation that holds its slot, and, when it belongs to
+// the current deployment, its health for the budget.
+func (c *classes) hold(inCur bool, status HealthStatus) {
+	c.occupants++
+	if inCur {
+		switch status {
+		case "":
+			c.curUnknown++
+		case Unhealthy:
+			c.curUnhealthy++
+		}
+	}
 }
 
 // b2i returns 1 for true and 0 for false, without a branch.
@@ -541,19 +538,13 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 	}
 	slices.SortFunc(cands, func(x, y int32) int {
 		ax, ay := &allocs[x], &allocs[y]
-		if bx, by := broken(x), broken(y); bx != by {
-			if bx {
-				return -1
-			}
-			return 1
+		if c := cmp.Compare(b2i(broken(y)), b2i(broken(x))); c != 0 {
+			return c
 		}
 		// Then allocations moving off their node: stopping one saves its
 		// migration.
-		if mx, my := s.facts[x]&factMigrate != 0, s.facts[y]&factMigrate != 0; mx != my {
-			if mx {
-				return -1
-			}
-			return 1
+		if c := cmp.Compare(b2i(s.facts[y]&factMigrate != 0), b2i(s.facts[x]&factMigrate != 0)); c != 0 {
+			return c
 		}
 		if c := cmp.Compare(ay.Index, ax.Index); c != 0 {
 			return c
@@ -616,6 +607,13 @@ func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind Decisio
 		version, spec, dep = a.JobVersion, a.Spec, a.DeploymentID
 	}
 	s.place(gs, a.Index, isCanary, version, spec, dep, a.ID, attempts, kind, reason)
+}
+
+// replaceCanary places again, as a canary of the job's version under its
+// name, canary p that leaves its node (lost or migrating).
+func (s *stepper) replaceCanary(gs *groupState, p int32, reason string) {
+	a := &s.in.Allocs[p]
+	s.place(gs, a.Index, true, s.job.Version, gs.g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, reason)
 }
 
 // capPlacements returns how many of n placements Input.MaxPlacements lets
@@ -759,8 +757,7 @@ func (s *stepper) migrate(gs *groupState, c *classes, replaced []int32, canaryin
 		s.stop(gs, p, KindMigrate, ReasonMigrating)
 	}
 	for _, p := range replaced {
-		a := &s.in.Allocs[p]
-		s.place(gs, a.Index, true, s.job.Version, gs.g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, ReasonPlaceMigrate)
+		s.replaceCanary(gs, p, ReasonPlaceMigrate)
 	}
 }
 

@@ -406,8 +406,9 @@ func (c *Cluster) LoseNode(name string) error {
 // DrainNode starts draining a node now, as an operator's node drain does:
 // nothing is placed on it any more, and its allocations of service jobs
 // that still run are marked to move (Alloc.Migrate), all at once. The next
-// step stops each and places it again elsewhere; a system job's allocation
-// there is stopped (the node is Draining in Input.Nodes).
+// step stops each and places it again elsewhere. The cluster's own system
+// job stops its allocation there (the node is Draining in its steps'
+// Input.Nodes).
 func (c *Cluster) DrainNode(name string) error {
 	return c.nodeChange(name, func(n *node) { n.draining = true }, func(job string, a *rollout.Alloc) {
 		if a.Desired == rollout.DesiredRun && !c.system[job] {

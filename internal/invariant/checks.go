@@ -937,10 +937,8 @@ func (k *step) availability() {
 		// Excess is stopped by name, not by health, and an
 		// old allocation whose name a promoted canary (or a surge
 		// allocation) took leaves its slot to it: neither is the rolling
-		// update's to answer for.
-		// The allocations a drain moves are down for a while whatever the
-		// budget (a drain's pace is its drainer's): the floor is lower by
-		// as many.
+		// update's to answer for. Nor is a drain (its pace is its
+		// drainer's): the floor is lower by the allocations it moves.
 		drained := 0
 		for _, st := range k.out.Stop {
 			excess := st.Kind == rollout.KindScaleDown || st.Kind == rollout.KindPromoted ||

@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,41 @@ func TestCommandsOnTerminalDeployment(t *testing.T) {
 		if out.Deployment != nil {
 			t.Errorf("%s: a refused command must decide nothing", c.Kind)
 		}
+	}
+}
+
+// TestFailedPromotedScaleDownStopsCanaryNamesakes: a deployment that failed
+// after its canaries were promoted, before the old allocations they replace
+// stopped, has one allocation too many per canary. The excess taken is the
+// old allocation whose name a promoted canary holds, as in a running
+// deployment, never a higher index, which would leave two allocations of
+// one name.
+func TestFailedPromotedScaleDownStopsCanaryNamesakes(t *testing.T) {
+	one, two := 1, 2
+	up := &rollout.UpdateBlock{MaxParallel: &one, Canary: &two}
+	job := rollout.JobVersion{ID: "j", Version: 1, Update: up, Groups: []rollout.Group{{Name: "web", Count: 4, Spec: "b"}}}
+	hist := []rollout.JobVersion{{ID: "j", Version: 0, Stable: true, Update: up, Groups: []rollout.Group{{Name: "web", Count: 4, Spec: "a"}}}}
+	dep := &rollout.Deployment{ID: "d1", JobID: "j", JobVersion: 1, Status: rollout.StatusFailed, Description: "Deployment marked as failed",
+		CreateTime: migT0, ModifyTime: migT0,
+		Groups: []rollout.DeploymentGroup{{Name: "web", DesiredTotal: 4, DesiredCanaries: 2, Placed: 2, Healthy: 2, Promoted: true, PlacedCanaries: []string{"c0", "c1"}}}}
+	var allocs []rollout.Alloc
+	for i := range 4 {
+		allocs = append(allocs, migAlloc(fmt.Sprintf("o%d", i), i, 0, "a"))
+	}
+	for i := range 2 {
+		c := migAlloc(fmt.Sprintf("c%d", i), i, 1, "b")
+		c.Canary, c.DeploymentID = true, "d1"
+		allocs = append(allocs, c)
+	}
+	out, err := rollout.Step(rollout.Input{Now: migT0, Job: job, History: hist, Deployment: dep, Allocs: allocs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range out.Stop {
+		got = append(got, s.ID+":"+string(s.Kind))
+	}
+	if g, want := strings.Join(got, " "), "o0:scale-down o1:scale-down"; g != want || len(out.Place) != 0 {
+		t.Errorf("stops %q and %d placements, want %q and none", g, len(out.Place), want)
 	}
 }

@@ -488,7 +488,16 @@ func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
 // promotedCanaryNames returns the indexes held by the live canaries of a
 // promoted group: the old allocations with those names are stopped.
 func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *DeploymentGroup) indexSet {
-	if ds == nil || ds.DesiredCanaries == 0 || !ds.Promoted || cur.Status == StatusFailed {
+	if cur != nil && cur.Status == StatusFailed {
+		return nil
+	}
+	return s.canaryNames(gs, cur, ds)
+}
+
+// canaryNames returns the indexes that the live canaries of a promoted
+// group hold, whatever the deployment's status.
+func (s *stepper) canaryNames(gs *groupState, cur *Deployment, ds *DeploymentGroup) indexSet {
+	if ds == nil || ds.DesiredCanaries == 0 || !ds.Promoted {
 		return nil
 	}
 	var names []int
@@ -503,8 +512,9 @@ func (s *stepper) promotedCanaryNames(gs *groupState, cur *Deployment, ds *Deplo
 }
 
 // scaleDown chooses the allocations to stop so that the group keeps its
-// count: failed and unhealthy ones first, then those moving off their
-// node, then the highest indexes, older versions before the current one.
+// count: failed and unhealthy ones first, then old allocations whose name a
+// promoted canary holds, then those moving off their node, then the highest
+// indexes, older versions before the current one.
 func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup, canarying bool, remove int) map[int32]bool {
 	allocs := s.in.Allocs
 	failed := cur != nil && cur.Status == StatusFailed
@@ -536,9 +546,22 @@ func (s *stepper) scaleDown(gs *groupState, cur *Deployment, ds *DeploymentGroup
 		f := s.facts[p]
 		return f&factStopped != 0 || (f.health() == Unhealthy && curMember.has(p))
 	}
+	// Then old allocations whose name a promoted canary holds. (A running
+	// deployment stops them anyway, outside the scale-down; a failed one
+	// leaves them, and they are the excess its canaries made.)
+	var held indexSet
+	if failed {
+		held = s.canaryNames(gs, cur, ds)
+	}
+	namesake := func(p int32) bool {
+		return held != nil && s.facts[p]&factCanary == 0 && held.has(s.indexOf(p))
+	}
 	slices.SortFunc(cands, func(x, y int32) int {
 		ax, ay := &allocs[x], &allocs[y]
 		if c := cmp.Compare(b2i(broken(y)), b2i(broken(x))); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b2i(namesake(y)), b2i(namesake(x))); c != 0 {
 			return c
 		}
 		// Then allocations moving off their node: stopping one saves its

@@ -237,7 +237,8 @@ type GroupPlan struct {
 	Group string
 	// Create counts new allocations (not canaries, destructive
 	// replacements or migrations); Destroy counts stops (not destructive
-	// updates or migrations).
+	// updates or migrations, nor, as in Nomad's plan, a lost canary that
+	// its deployment keeps: one not cancelled by the deployment's failure).
 	Create  int
 	Destroy int
 	// Migrate counts migrations (KindMigrate): each a stop and a

@@ -175,6 +175,12 @@ func (s *stepper) reconcile(gi int) {
 		placed++
 	}
 	for _, p := range c.lost {
+		if s.deploymentCanary(p, cur, ds, failed) {
+			// As in Nomad's plan, a lost canary of the deployment is not
+			// counted as destroyed: its slot stays the deployment's.
+			s.stopUncounted(gs, p, KindLost, ReasonLost)
+			continue
+		}
 		s.stopLost(gs, p)
 	}
 	for _, p := range lostCanaries {
@@ -740,12 +746,18 @@ func (s *stepper) wakeTracker(gs *groupState, h AllocHealth, created time.Time) 
 // stop appends the stop of allocation p, named with the others in
 // nameDecisions.
 func (s *stepper) stop(gs *groupState, p int32, kind DecisionKind, reason string) {
-	s.out.Stop = append(s.out.Stop, StopDecision{})
-	s.fillStop(&s.out.Stop[len(s.out.Stop)-1], gs, p, s.in.Allocs[p].ID, "", kind, reason)
-	addKind(&gs.plan.Stops, kind)
+	s.stopUncounted(gs, p, kind, reason)
 	if kind != KindUpdate && kind != KindMigrate { // counted with its placement
 		gs.plan.Destroy++
 	}
+}
+
+// stopUncounted appends the stop of allocation p without counting it in
+// the plan's Destroy.
+func (s *stepper) stopUncounted(gs *groupState, p int32, kind DecisionKind, reason string) {
+	s.out.Stop = append(s.out.Stop, StopDecision{})
+	s.fillStop(&s.out.Stop[len(s.out.Stop)-1], gs, p, s.in.Allocs[p].ID, "", kind, reason)
+	addKind(&gs.plan.Stops, kind)
 }
 
 // fillStop writes every field of st, the stop of allocation p whose ID is
@@ -757,6 +769,13 @@ func (s *stepper) fillStop(st *StopDecision, gs *groupState, p int32, id, name s
 }
 
 func (s *stepper) stopLost(gs *groupState, p int32) { s.stop(gs, p, KindLost, ReasonLost) }
+
+// deploymentCanary reports whether allocation p is a canary that the
+// deployment cur keeps: one of cur's, unless cur failed before promoting
+// its group (those canaries are cancelled).
+func (s *stepper) deploymentCanary(p int32, cur *Deployment, ds *DeploymentGroup, failed bool) bool {
+	return cur != nil && ds != nil && s.facts[p]&factCanary != 0 && s.in.Allocs[p].DeploymentID == cur.ID && (!failed || ds.Promoted)
+}
 
 // migrate makes the group's migrations: each allocation moving off its
 // node is stopped and placed again under its name, in this step, whatever

@@ -500,11 +500,15 @@ func (k *step) plan() {
 				}
 			}
 		}
+		lostCanaryStops := 0 // not counted while the deployment keeps the canary
 		for _, x := range out.Stop {
 			if x.Group == g {
 				stop++
 				if x.Kind == rollout.KindMigrate {
 					migrateStops++ // a canary's too, placed again as a canary
+				}
+				if x.Kind == rollout.KindLost && k.deploymentCanary(x.ID) {
+					lostCanaryStops++
 				}
 			}
 		}
@@ -514,12 +518,28 @@ func (k *step) plan() {
 			}
 		}
 		if p.Create < 0 || p.Destroy < 0 || p.Canary < 0 || p.Ignore < 0 ||
-			p.Create+p.Canary+p.Destructive+p.Migrate != place || p.Destroy+p.Destructive+migrateStops != stop ||
+			p.Create+p.Canary+p.Destructive+p.Migrate != place ||
+			p.Destroy+p.Destructive+migrateStops > stop || p.Destroy+p.Destructive+migrateStops < stop-lostCanaryStops ||
 			p.InPlace != inplace || p.Destructive != destructive || p.Migrate != migrated {
 			k.bad(Plan, "Plan for %s is %+v, the decisions are %d placements (%d destructive), %d stops, %d in-place",
 				g, p, place, destructive, stop, inplace)
 		}
 	}
+}
+
+// deploymentCanary reports whether allocation id is a canary of the
+// input's deployment of the job's version.
+func (k *step) deploymentCanary(id string) bool {
+	d := k.in.Deployment
+	if d == nil || d.JobVersion != k.in.Job.Version {
+		return false
+	}
+	for i := range k.in.Allocs {
+		if a := &k.in.Allocs[i]; a.ID == id {
+			return a.Canary && a.DeploymentID == d.ID
+		}
+	}
+	return false
 }
 
 func (k *step) success() {

@@ -285,7 +285,7 @@ func (s *stepper) reconcile(gi int) {
 // classify sorts the group's running allocations, leaving out victims.
 func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup, canarying bool, victims map[int32]bool) classes {
 	var c classes
-	allocs, facts := s.in.Allocs, s.facts
+	facts := s.facts
 	g := gs.g
 	failed := cur != nil && cur.Status == StatusFailed
 	var curMember member
@@ -376,13 +376,22 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			continue
 		}
 		status = f.health()
+		if inCur && failed && f&factStopped != 0 {
+			if left, due := s.rescheduleDue(p, g); left && !due.After(s.now.Add(rescheduleWindow)) {
+				// A failed allocation of the failed deployment, due to be
+				// rescheduled: the deployment replaces nothing, and, as in
+				// Nomad, the allocation neither holds its slot nor counts
+				// as ignored.
+				continue
+			}
+		}
 		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
-			if g.Reschedule.Attempts > 0 && allocs[p].Attempts >= g.Reschedule.Attempts {
+			left, due := s.rescheduleDue(p, g)
+			if !left {
 				// No attempts left: it stays as it is, holding its slot
 				// (in a deployment, the watch has failed it).
 				goto update
 			}
-			due := s.rescheduleAt(&allocs[p], s.healthOf(p), g)
 			later := due.After(s.now.Add(rescheduleWindow))
 			if later && f&factCurrent == 0 {
 				// An older version waiting out its delay still needs the
@@ -469,6 +478,16 @@ func (s *stepper) cancelCanary(gs *groupState, f fact, inCur bool, ds *Deploymen
 // rescheduleWindow: a replacement due this close to now is made now, as
 // Nomad does, rather than at a step a moment later.
 const rescheduleWindow = time.Second
+
+// rescheduleDue reports whether allocation p has a reschedule attempt
+// left, and when its replacement is due.
+func (s *stepper) rescheduleDue(p int32, g *Group) (left bool, due time.Time) {
+	a := &s.in.Allocs[p]
+	if g.Reschedule.Attempts > 0 && a.Attempts >= g.Reschedule.Attempts {
+		return false, time.Time{}
+	}
+	return true, s.rescheduleAt(a, s.healthOf(p), g)
+}
 
 // rescheduleAt returns when a failed or unhealthy allocation may be
 // replaced: the time its node reported the failure (StatusTime; else its

@@ -223,26 +223,31 @@ func TestMigrateRefusedForSystemJob(t *testing.T) {
 	}
 }
 
-// TestMigratedCanaryKeepsItsName: a canary placed again (migrating, or
-// lost) keeps its name, and a new canary of the same step takes another.
-func TestMigratedCanaryKeepsItsName(t *testing.T) {
+// TestReplacedCanaryKeepsItsName: a canary placed again (migrating, lost,
+// or failed and rescheduled) keeps its name, and a new canary of the same
+// step takes another.
+func TestReplacedCanaryKeepsItsName(t *testing.T) {
 	one, three := 1, 3
 	up := &rollout.UpdateBlock{MaxParallel: &one, Canary: &three}
 	job := rollout.JobVersion{ID: "j", Version: 1, Update: up, Groups: []rollout.Group{{Name: "web", Count: 3, Spec: "b"}}}
 	hist := []rollout.JobVersion{{ID: "j", Version: 0, Stable: true, Update: up, Groups: []rollout.Group{{Name: "web", Count: 3, Spec: "a"}}}}
-	for _, how := range []string{"migrating", "lost"} {
+	for _, how := range []string{"migrating", "lost", "failed"} {
 		t.Run(how, func(t *testing.T) {
 			dep := &rollout.Deployment{ID: "d1", JobID: "j", JobVersion: 1, Status: rollout.StatusRunning, CreateTime: migT0, ModifyTime: migT0,
-				Groups: []rollout.DeploymentGroup{{Name: "web", DesiredTotal: 3, DesiredCanaries: 3, Placed: 2, PlacedCanaries: []string{"c0", "c1"}}}}
+				Groups: []rollout.DeploymentGroup{{Name: "web", DesiredTotal: 3, DesiredCanaries: 3, Placed: 2, PlacedCanaries: []string{"c0", "c1"},
+					ProgressDeadline: 10 * time.Minute, RequireProgressBy: migT0.Add(10 * time.Minute)}}}
 			allocs := []rollout.Alloc{migAlloc("o0", 0, 0, "a"), migAlloc("o1", 1, 0, "a"), migAlloc("o2", 2, 0, "a")}
 			for i, id := range []string{"c0", "c1"} {
 				c := migAlloc(id, i, 1, "b")
 				c.Canary, c.DeploymentID, c.Health, c.CreateTime = true, "d1", rollout.AllocHealth{}, migT0
 				allocs = append(allocs, c)
 			}
-			if how == "lost" {
+			switch how {
+			case "lost":
 				allocs[4].Client = rollout.ClientLost
-			} else {
+			case "failed": // rescheduled at once: its delay has passed
+				allocs[4].Client, allocs[4].StatusTime = rollout.ClientFailed, migT0.Add(-time.Hour)
+			default:
 				allocs[4].Migrate = true
 			}
 			out, err := rollout.Step(rollout.Input{Now: migT0, Job: job, History: hist, Deployment: dep, Allocs: allocs})

@@ -209,7 +209,7 @@ func (s *stepper) reconcile(gi int) {
 		}
 	}
 	if canaryNeed > 0 {
-		for _, idx := range s.canaryIndexes(gs, c, canaryNeed, lostCanaries, migCanaries) {
+		for _, idx := range s.canaryIndexes(gs, c, canaryNeed, lostCanaries, migCanaries, c.reschedNow, c.reschedLater) {
 			s.place(gs, idx, true, s.job.Version, g.Spec, gs.depID, "", 0, KindCanary, ReasonPlaceCanary)
 		}
 	}
@@ -855,7 +855,8 @@ func (s *stepper) freeIndexes(gs *groupState, cancel []int32, n int, lostRepl []
 
 // canaryIndexes names new canaries as Nomad does: first the indexes of
 // the allocations they will replace (destructive updates), in name order,
-// that no canary holds (nor a canary placed again in this step, replaced);
+// that no canary holds (nor an allocation placed again, now or later,
+// under its own name: replaced);
 // then indexes below the count that no allocation of
 // the group holds (live, pending, failed or lost); then indexes from the
 // count up.

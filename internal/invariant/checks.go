@@ -692,6 +692,19 @@ func (k *step) canaries() {
 		}
 		if ds == nil || ds.DesiredCanaries == 0 || p.DeploymentID != d.ID {
 			k.bad(CanaryCount, "canary %s placed in group %s, which has no canaries in the deployment (placement's deployment %q)", p.ID, p.Group, p.DeploymentID)
+			continue
+		}
+		// A new canary takes a name no live canary of its deployment holds
+		// (unless the input had two of that name to run already).
+		if namesakes := func(allocs []rollout.Alloc, counts func(*rollout.Alloc) bool) (n int) {
+			for i := range allocs {
+				if a := &allocs[i]; a.Canary && a.DeploymentID == d.ID && a.Group == p.Group && a.Index == p.Index && counts(a) {
+					n++
+				}
+			}
+			return n
+		}; namesakes(k.after, live) > max(1, namesakes(in.Allocs, toRun)) {
+			k.bad(CanaryCount, "canary %s placed as %s, the name of another live canary", p.ID, p.Name)
 		}
 	}
 	for _, st := range out.Stop {
@@ -783,6 +796,10 @@ func (k *step) canaries() {
 		}
 	}
 }
+
+// toRun reports whether the allocation is desired to run, whatever its
+// client says.
+func toRun(a *rollout.Alloc) bool { return a.Desired == rollout.DesiredRun }
 
 // strategy returns the group's strategy when it deploys (max_parallel > 0).
 func (k *step) strategy(g *rollout.Group) (rollout.UpdateStrategy, bool) {

@@ -324,13 +324,15 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			nd += b2i(f&factCurrent == 0)
 			continue
 		}
+		if f&factCurrent != 0 {
+			// The group ran this version (the allocation may have finished
+			// or stopped since, as in Nomad): no new deployment for repairs.
+			c.anyCurrent = true
+		}
 		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {
 			continue // stopped, finished, or stopped as excess
 		}
 		inCur = curMember.has(p)
-		if f&factCurrent != 0 {
-			c.anyCurrent = true // the group ran this version: no new deployment for repairs
-		}
 		if f&factLost != 0 {
 			c.lost = append(c.lost, p)
 			continue

@@ -178,9 +178,7 @@ func (s *stepper) stopJob() {
 			}
 		}
 		sortStops(s.out.Stop[start:])
-		if gs.g != nil {
-			s.out.Plan = append(s.out.Plan, gs.plan)
-		}
+		s.addPlan(gs)
 	}
 }
 

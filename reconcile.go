@@ -39,9 +39,7 @@ func (s *stepper) reconcile(gi int) {
 		if inPlace := s.out.InPlace[inplaceStart:]; len(inPlace) > 1 {
 			slices.SortFunc(inPlace, func(a, b InPlaceUpdate) int { return s.byName(a.ID, b.ID) })
 		}
-		if gs.g != nil {
-			s.out.Plan = append(s.out.Plan, gs.plan)
-		}
+		s.addPlan(gs)
 	}()
 
 	g := gs.g
@@ -753,6 +751,15 @@ func (s *stepper) updateDestructive(gs *groupState, chosen []int32) {
 	s.countPlacements(gs, KindUpdate, dep, n)
 	clear(ids) // the scratch keeps no input string alive
 	s.sc.chosenIDs = ids[:0]
+}
+
+// addPlan adds the group's counts to the output: every group of the job,
+// and a removed group whose allocations the step stops (as Nomad's plan
+// lists it).
+func (s *stepper) addPlan(gs *groupState) {
+	if gs.g != nil || gs.plan.Destroy > 0 {
+		s.out.Plan = append(s.out.Plan, gs.plan)
+	}
 }
 
 // wakeTracker records the timer of a new or restarted allocation's health.

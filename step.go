@@ -75,7 +75,9 @@ type Output struct {
 	Health []HealthUpdate
 	// Transitions lists the deployment-level decisions, in the order made.
 	Transitions []Transition
-	// Plan counts the decisions per group, in the job's group order.
+	// Plan counts the decisions per group: every group of the job, in the
+	// job's order, then each removed group whose allocations the step
+	// stops, by name.
 	Plan []GroupPlan
 	// Capped reports that Input.MaxPlacements held placements back: apply
 	// this output, then call Step again at once for the rest.

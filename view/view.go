@@ -279,8 +279,9 @@ func diffLines(w io.Writer, jobID string, diffs []rollout.FieldDiff) {
 
 // Plan prints `nomad job plan` for a proposed version: each group with
 // the counts of what Step would decide (rollout.Plan), its resolved update
-// strategy when it changes, and its count and spec changes. from is the
-// current version (nil for a new job).
+// strategy when it changes, and its count and spec changes; a group the
+// version removes is marked "-". from is the current version (nil for a
+// new job).
 func Plan(w io.Writer, from *rollout.JobVersion, to *rollout.JobVersion, plans []rollout.GroupPlan) {
 	mark := "+/-"
 	if from == nil {
@@ -288,10 +289,17 @@ func Plan(w io.Writer, from *rollout.JobVersion, to *rollout.JobVersion, plans [
 	}
 	fmt.Fprintf(w, "%s Job: %q\n", mark, to.ID)
 	for _, p := range plans {
-		g, _ := to.Group(p.Group)
+		g, ok := to.Group(p.Group)
 		var old *rollout.Group
 		if from != nil {
 			old, _ = from.Group(p.Group)
+		}
+		if !ok { // removed: its allocations stop
+			fmt.Fprintf(w, "- Task Group: %q (%s)\n", p.Group, p.String())
+			if old != nil {
+				fmt.Fprintf(w, "  - Count: %q (forces destroy)\n", itoa(old.Count))
+			}
+			continue
 		}
 		var lines []string
 		if old == nil {

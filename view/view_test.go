@@ -50,6 +50,19 @@ func TestNiceSteps(t *testing.T) {
 	}
 }
 
+// TestPlanOfARemovedGroup: a group the new version drops is listed with
+// its stops, marked "-", after the job's groups.
+func TestPlanOfARemovedGroup(t *testing.T) {
+	var b bytes.Buffer
+	from := rollout.JobVersion{ID: "web", Groups: []rollout.Group{{Name: "api", Count: 2, Spec: "img:1"}, {Name: "cache", Count: 3, Spec: "redis:7"}}}
+	to := rollout.JobVersion{ID: "web", Version: 1, Groups: []rollout.Group{{Name: "api", Count: 2, Spec: "img:1"}}}
+	Plan(&b, &from, &to, []rollout.GroupPlan{{Group: "api", Ignore: 2}, {Group: "cache", Destroy: 3}})
+	want := "+/- Job: \"web\"\n    Task Group: \"api\" (2 ignore)\n- Task Group: \"cache\" (3 destroy)\n  - Count: \"3\" (forces destroy)\n"
+	if b.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
 func TestPlanOfANewJob(t *testing.T) {
 	var b bytes.Buffer
 	job := rollout.JobVersion{ID: "web", Groups: []rollout.Group{{Name: "api", Count: 2, Spec: "img:1"}}}

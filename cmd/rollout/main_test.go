@@ -49,6 +49,11 @@ func TestGolden(t *testing.T) {
 			"Description = Deployment is running but requires manual promotion",
 			"Description = Failed due to progress deadline",
 		}},
+		{"plan-removed-group", []string{"plan", "testdata/cache-v1.nomad", "testdata/cache-v2.nomad"}, 0, []string{
+			`    Task Group: "web" (2 in-place update)`,
+			`- Task Group: "cache" (3 destroy)`,
+			`  - Count: "3" (forces destroy)`,
+		}},
 		{"plan-blue-green", []string{"plan", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 0, []string{
 			`+/- Task Group: "api-server" (3 canary, 3 ignore)`,
 		}},

@@ -70,9 +70,16 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 func printPlan(w io.Writer, old *jobspec.Job, prev *rollout.JobVersion, cur *jobspec.Job, plans []rollout.GroupPlan) {
 	fmt.Fprintf(w, "+/- Job: %q\n", cur.Version.ID)
 	for _, p := range plans {
-		g, _ := cur.Version.Group(p.Group)
-		var lines []string
+		g, ok := cur.Version.Group(p.Group)
 		og, had := prev.Group(p.Group)
+		if !ok { // removed: its allocations stop
+			fmt.Fprintf(w, "- Task Group: %q (%s)\n", p.Group, p.String())
+			if had {
+				fmt.Fprintf(w, "  - Count: %q (forces destroy)\n", strconv.Itoa(og.Count))
+			}
+			continue
+		}
+		var lines []string
 		if !had {
 			lines = append(lines, fmt.Sprintf("  + Count: %q (forces create)", strconv.Itoa(g.Count)))
 		} else {

@@ -478,12 +478,26 @@ func (k *step) counters() {
 
 func (k *step) plan() {
 	in, out := k.in, k.out
-	if len(out.Plan) != len(in.Job.Groups) {
-		k.bad(Plan, "Plan has %d entries for %d groups", len(out.Plan), len(in.Job.Groups))
+	// The job's groups in order, then removed groups that stop
+	// something, by name.
+	var want []string
+	for _, g := range in.Job.Groups {
+		want = append(want, g.Name)
+	}
+	var removed []string
+	for _, st := range out.Stop {
+		if _, ok := in.Job.Group(st.Group); !ok && !slices.Contains(removed, st.Group) {
+			removed = append(removed, st.Group)
+		}
+	}
+	slices.Sort(removed)
+	want = append(want, removed...)
+	if len(out.Plan) != len(want) {
+		k.bad(Plan, "Plan has %d entries for groups %q", len(out.Plan), want)
 		return
 	}
 	for i, p := range out.Plan {
-		g := in.Job.Groups[i].Name
+		g := want[i]
 		if p.Group != g {
 			k.bad(Plan, "Plan[%d] is group %q, want %q", i, p.Group, g)
 			continue

@@ -322,9 +322,10 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			nd += b2i(f&factCurrent == 0)
 			continue
 		}
-		if f&factCurrent != 0 {
+		if f&(factCurrent|factRun) == factCurrent|factRun {
 			// The group ran this version (the allocation may have finished
-			// or stopped since, as in Nomad): no new deployment for repairs.
+			// or failed since; one the caller stopped does not count, as in
+			// Nomad): no new deployment for repairs.
 			c.anyCurrent = true
 		}
 		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {

@@ -255,6 +255,16 @@
 //     being replaced: a replacement in flight is not yet healthy capacity.
 //   - A replaced canary of a promoted group is an ordinary allocation: after
 //     promotion there are no canaries left to tell apart.
+//   - An old allocation whose name a promoted canary holds is stopped once
+//     the group is promoted, whatever the count, even while paused: Nomad
+//     stops it only when the group has an allocation too many, and
+//     otherwise replaces it under the same name, running two allocations
+//     of one name.
+//   - A deployment succeeds only when every allocation of it that still
+//     runs is healthy: Nomad compares the group's healthy counter with its
+//     desired total, so a scale-down that stops a healthy allocation and
+//     keeps one whose health is unknown can succeed before that one is
+//     known.
 //   - A lost allocation is replaced even while canarying (Nomad can place a
 //     rescheduled allocation twice instead): the group never runs short nor
 //     doubles a name.

@@ -1,0 +1,691 @@
+package nomaddiff
+
+// TestDiff runs Nomad's service-job reconciler and rollout.Step on the same
+// random inputs and reports where their decisions differ: per group, the
+// plan's counts; the names placed (canaries marked *), the allocations
+// stopped (by name and version) and updated in place; the deployment
+// created, with its desired totals; and the deployments' status changes.
+// It lists the differences by kind, with a few seeds of each; -only SEED
+// prints one case in full. See README.md.
+
+import (
+	"flag"
+	"fmt"
+	"math/rand"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	log "github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/nomad/nomad/structs"
+	"github.com/hashicorp/nomad/scheduler/reconciler"
+	"github.com/rollout-go/rollout"
+)
+
+var (
+	nCases    = flag.Int("cases", 5000, "random cases")
+	seed0     = flag.Int64("seed", 1, "first seed")
+	show      = flag.Int("show", 2, "cases shown per signature")
+	only      = flag.Int64("only", -1, "run only this seed, verbosely")
+	lost      = flag.Bool("lost", true, "generate lost allocations")
+	unh       = flag.Bool("unhealthy", true, "generate unhealthy allocations")
+	term      = flag.Bool("terminal", true, "generate complete allocations")
+	remove    = flag.Bool("remove", true, "remove groups")
+	unhFailed = flag.Bool("unhealthy-failed", true, "give Nomad an unhealthy allocation as failed and marked for rescheduling")
+)
+
+var (
+	t0  = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	now = t0.Add(time.Hour)
+)
+
+const jobID = "example"
+
+type grp struct {
+	name    string
+	counts  []int    // per version
+	specs   []string // per version
+	present []bool   // per version
+	noUp    bool
+	mp      int
+	canary  int
+}
+
+type alloc struct {
+	id      string
+	group   string
+	index   int
+	version int
+	desired string // run, stop
+	client  string // pending running complete lost
+	canary  bool
+	dep     string
+	health  string // "", healthy, unhealthy
+}
+
+type dep struct {
+	id       string
+	version  int
+	status   string
+	promoted map[string]bool
+}
+
+type scenario struct {
+	V      int
+	groups []*grp
+	dep    *dep
+	allocs []alloc
+}
+
+func (s *scenario) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "job v%d\n", s.V)
+	for _, g := range s.groups {
+		fmt.Fprintf(&b, "  group %s counts=%v specs=%v present=%v", g.name, g.counts, g.specs, g.present)
+		if g.noUp {
+			b.WriteString(" no update\n")
+		} else {
+			fmt.Fprintf(&b, " max_parallel=%d canary=%d\n", g.mp, g.canary)
+		}
+	}
+	if s.dep != nil {
+		fmt.Fprintf(&b, "  deployment %s v%d %s promoted=%v\n", s.dep.id, s.dep.version, s.dep.status, s.dep.promoted)
+	}
+	for _, a := range s.allocs {
+		fmt.Fprintf(&b, "  alloc %s %s[%d] v%d %s/%s canary=%v dep=%q health=%q\n", a.id, a.group, a.index, a.version, a.desired, a.client, a.canary, a.dep, a.health)
+	}
+	return b.String()
+}
+
+func gen(r *rand.Rand) *scenario {
+	s := &scenario{V: 1 + r.Intn(2)}
+	ng := 1 + r.Intn(2)
+	for gi := range ng {
+		g := &grp{name: string(rune('a' + gi))}
+		spec := "A"
+		for v := 0; v <= s.V; v++ {
+			g.counts = append(g.counts, r.Intn(6))
+			if v > 0 && r.Intn(2) == 0 {
+				spec = string(rune(spec[0] + 1))
+			}
+			g.specs = append(g.specs, spec)
+			g.present = append(g.present, true)
+		}
+		if *remove && gi == 1 && r.Intn(6) == 0 {
+			g.present[s.V] = false
+			g.counts[s.V] = 0
+		}
+		if r.Intn(10) == 0 {
+			g.noUp = true
+		} else {
+			g.mp = 1 + r.Intn(3)
+			minCount := slices.Min(g.counts)
+			if minCount > 0 && r.Intn(2) == 0 {
+				g.canary = 1 + r.Intn(min(minCount, 3))
+			}
+		}
+		s.groups = append(s.groups, g)
+	}
+	// The deployment.
+	switch r.Intn(4) {
+	case 0:
+	case 1:
+		s.dep = &dep{id: "dep-old", version: s.V - 1, status: pick(r, "running", "successful", "failed", "paused")}
+	default:
+		s.dep = &dep{id: "dep-cur", version: s.V, status: pick(r, "running", "running", "running", "paused", "failed", "successful")}
+	}
+	if s.dep != nil {
+		s.dep.promoted = map[string]bool{}
+	}
+	n := 0
+	newID := func() string { n++; return fmt.Sprintf("a%02d", n) }
+	for _, g := range s.groups {
+		if s.dep != nil && !g.noUp && g.canary > 0 && (r.Intn(2) == 0 || s.dep.status == "successful") {
+			s.dep.promoted[g.name] = true
+		}
+		count := g.counts[s.V]
+		if !g.present[s.V] {
+			count = g.counts[s.V-1]
+		}
+		num := r.Intn(count + 3)
+		if r.Intn(3) == 0 {
+			num = count
+		}
+		canaryPhase := s.dep != nil && s.dep.version == s.V && !g.noUp && g.canary > 0 && g.present[s.V]
+		var oldVersions []int // versions whose spec differs from the current one
+		for v := 0; v < s.V; v++ {
+			if g.present[v] && g.specs[v] != g.specs[s.V] {
+				oldVersions = append(oldVersions, v)
+			}
+		}
+		if len(oldVersions) == 0 {
+			canaryPhase = false
+		}
+		nCanaries := 0
+		if canaryPhase {
+			nCanaries = r.Intn(g.canary + 1)
+		}
+		for i := range num {
+			a := alloc{id: newID(), group: g.name, index: i, desired: "run", client: "running"}
+			a.version = r.Intn(s.V + 1)
+			if canaryPhase && (a.version == s.V && (!s.dep.promoted[g.name] || i < nCanaries) || a.version < s.V && g.specs[a.version] == g.specs[s.V]) {
+				a.version = oldVersions[r.Intn(len(oldVersions))]
+			}
+			if !g.present[a.version] {
+				a.version = s.V - 1
+			}
+			switch k := r.Intn(20); {
+			case k == 0 && *lost:
+				a.client = "lost"
+			case k == 1 && *term:
+				a.client = "complete"
+			case k == 2 && *term:
+				a.client, a.desired = "complete", "stop"
+			case k == 3:
+				a.client = "pending"
+			}
+			if g.noUp {
+				if a.version < s.V {
+					a.dep, a.health = "dep-older", "healthy"
+				}
+			} else {
+				s.place(r, &a)
+			}
+			s.allocs = append(s.allocs, a)
+		}
+		for i := range nCanaries {
+			a := alloc{id: newID(), group: g.name, index: i, version: s.V, desired: "run", client: "running", canary: true}
+			if k := r.Intn(20); k == 0 && *lost {
+				a.client = "lost"
+			}
+			s.place(r, &a)
+			s.allocs = append(s.allocs, a)
+		}
+	}
+	return s
+}
+
+// place sets a's deployment and health.
+func (s *scenario) place(r *rand.Rand, a *alloc) {
+	if s.dep != nil && a.version == s.dep.version {
+		a.dep = s.dep.id
+		if a.client == "running" || a.client == "lost" {
+			switch k := r.Intn(20); {
+			case k < 12:
+				a.health = "healthy"
+			case k == 12 && *unh && a.client == "running" && a.version == s.V:
+				a.health = "unhealthy"
+				if *unhFailed {
+					a.client = "failed"
+				}
+			}
+		}
+		if s.dep.status == "successful" && a.client == "running" {
+			a.health = "healthy"
+		}
+	} else if a.version < s.V {
+		a.dep = "dep-older"
+		a.health = "healthy"
+	}
+}
+
+func pick(r *rand.Rand, xs ...string) string { return xs[r.Intn(len(xs))] }
+
+// ---- Nomad's side ----
+
+func nomadJob(s *scenario, v int) *structs.Job {
+	j := &structs.Job{
+		Region: "global", Namespace: structs.DefaultNamespace, ID: jobID, Name: jobID,
+		Type: structs.JobTypeService, Priority: 50, Datacenters: []string{"dc1"}, NodePool: structs.NodePoolDefault,
+		Version: uint64(v), Status: structs.JobStatusRunning,
+		CreateIndex: 10, ModifyIndex: 100 * uint64(v+1), JobModifyIndex: 100 * uint64(v+1), SubmitTime: t0.UnixNano(),
+	}
+	for _, g := range s.groups {
+		if !g.present[v] {
+			continue
+		}
+		tg := &structs.TaskGroup{
+			Name: g.name, Count: g.counts[v],
+			Tasks: []*structs.Task{{
+				Name: "app", Driver: "docker",
+				Config:    map[string]any{"image": g.specs[v]},
+				Resources: &structs.Resources{CPU: 500, MemoryMB: 256},
+			}},
+		}
+		if !g.noUp {
+			tg.Update = &structs.UpdateStrategy{
+				Stagger: 30 * time.Second, MaxParallel: g.mp, HealthCheck: structs.UpdateStrategyHealthCheck_Checks,
+				MinHealthyTime: 10 * time.Second, HealthyDeadline: 5 * time.Minute, ProgressDeadline: 10 * time.Minute,
+				Canary: g.canary,
+			}
+		}
+		j.TaskGroups = append(j.TaskGroups, tg)
+	}
+	j.Canonicalize()
+	return j
+}
+
+func nomadDeployment(s *scenario, job *structs.Job) *structs.Deployment {
+	if s.dep == nil {
+		return nil
+	}
+	d := &structs.Deployment{
+		ID: s.dep.id, Namespace: structs.DefaultNamespace, JobID: jobID, JobVersion: uint64(s.dep.version),
+		JobModifyIndex: job.JobModifyIndex, JobSpecModifyIndex: job.JobModifyIndex, JobCreateIndex: job.CreateIndex,
+		Status: s.dep.status, TaskGroups: map[string]*structs.DeploymentState{},
+	}
+	for _, g := range s.groups {
+		if g.noUp || !g.present[s.dep.version] {
+			continue
+		}
+		ds := &structs.DeploymentState{
+			Promoted: s.dep.promoted[g.name], ProgressDeadline: 10 * time.Minute,
+			RequireProgressBy: now.Add(9 * time.Minute), DesiredTotal: g.counts[s.dep.version],
+		}
+		if g.canary > 0 {
+			ds.DesiredCanaries = g.canary
+		}
+		for _, a := range s.allocs {
+			if a.group != g.name || a.dep != s.dep.id {
+				continue
+			}
+			ds.PlacedAllocs++
+			if a.canary {
+				ds.PlacedCanaries = append(ds.PlacedCanaries, a.id)
+			}
+			switch a.health {
+			case "healthy":
+				ds.HealthyAllocs++
+			case "unhealthy":
+				ds.UnhealthyAllocs++
+			}
+		}
+		d.TaskGroups[g.name] = ds
+	}
+	return d
+}
+
+func nomadAllocs(s *scenario, jobs []*structs.Job) []*structs.Allocation {
+	var out []*structs.Allocation
+	for _, a := range s.allocs {
+		na := &structs.Allocation{
+			ID: a.id, Namespace: structs.DefaultNamespace, EvalID: "eval0",
+			Name: structs.AllocName(jobID, a.group, uint(a.index)), NodeID: "node-up",
+			JobID: jobID, Job: jobs[a.version], TaskGroup: a.group,
+			DesiredStatus: a.desired, ClientStatus: a.client, DeploymentID: a.dep,
+			CreateTime: now.Add(-time.Minute).UnixNano(), ModifyTime: now.Add(-time.Minute).UnixNano(),
+			TaskStates: map[string]*structs.TaskState{"app": {State: structs.TaskStateRunning, StartedAt: now.Add(-time.Minute)}},
+		}
+		if a.client == "failed" {
+			// rollout replaces an unhealthy allocation of its deployment; in
+			// Nomad the watcher marks it for rescheduling and it fails.
+			na.ClientStatus = "failed"
+			na.DesiredTransition.Reschedule = pointer(true)
+			na.TaskStates["app"] = &structs.TaskState{State: structs.TaskStateDead, Failed: true, StartedAt: now.Add(-2 * time.Minute), FinishedAt: now.Add(-time.Minute)}
+		}
+		if a.client == "lost" {
+			na.NodeID, na.ClientStatus = "node-down", "running"
+		}
+		if a.client == "complete" {
+			na.TaskStates["app"] = &structs.TaskState{State: structs.TaskStateDead, StartedAt: now.Add(-time.Minute), FinishedAt: now.Add(-30 * time.Second)}
+		}
+		if a.dep != "" && (a.health != "" || a.canary) {
+			na.DeploymentStatus = &structs.AllocDeploymentStatus{Canary: a.canary, Timestamp: now.Add(-30 * time.Second)}
+			if a.health != "" {
+				h := a.health == "healthy"
+				na.DeploymentStatus.Healthy = &h
+			}
+		}
+		out = append(out, na)
+	}
+	return out
+}
+
+func updateFn(existing *structs.Allocation, newJob *structs.Job, newTG *structs.TaskGroup) (bool, bool, *structs.Allocation) {
+	if existing.Job.JobModifyIndex == newJob.JobModifyIndex {
+		return true, false, nil
+	}
+	old := existing.Job.LookupTaskGroup(newTG.Name)
+	if old == nil || old.Tasks[0].Config["image"] != newTG.Tasks[0].Config["image"] {
+		return false, true, nil
+	}
+	u := existing.Copy()
+	u.Job = newJob
+	return false, false, u
+}
+
+type result struct {
+	plan    map[string]string // group -> counts
+	place   []string          // name(+canary)
+	stop    []string          // ids
+	inplace []string
+	created string // desired totals of a created deployment
+	updates []string
+}
+
+func (r result) String() string {
+	var keys []string
+	for k := range r.plan {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  plan %s: %s\n", k, r.plan[k])
+	}
+	fmt.Fprintf(&b, "  place %v\n  stop %v\n  inplace %v\n  created %q\n  updates %v\n", r.place, r.stop, r.inplace, r.created, r.updates)
+	return b.String()
+}
+
+func planString(place, stop, migrate, inplace, destructive, canary, ignore int) string {
+	return fmt.Sprintf("place=%d stop=%d migrate=%d inplace=%d destructive=%d canary=%d ignore=%d", place, stop, migrate, inplace, destructive, canary, ignore)
+}
+
+func runNomad(s *scenario) result {
+	var jobs []*structs.Job
+	for v := 0; v <= s.V; v++ {
+		jobs = append(jobs, nomadJob(s, v))
+	}
+	job := jobs[s.V]
+	var depJob *structs.Job
+	if s.dep != nil {
+		depJob = jobs[s.dep.version]
+	}
+	d := nomadDeployment(s, depJob)
+	tainted := map[string]*structs.Node{"node-down": {ID: "node-down", Status: structs.NodeStatusDown}}
+	rec := reconciler.NewAllocReconciler(log.NewNullLogger(), updateFn,
+		reconciler.ReconcilerState{Job: job, JobID: jobID, DeploymentCurrent: d, ExistingAllocs: nomadAllocs(s, jobs), EvalID: "eval1", EvalPriority: 50},
+		reconciler.ClusterState{TaintedNodes: tainted, Now: now})
+	res := rec.Compute()
+	out := result{plan: map[string]string{}}
+	for g, u := range res.DesiredTGUpdates {
+		if u.Place+u.Stop+u.Migrate+u.InPlaceUpdate+u.DestructiveUpdate+u.Canary+u.Ignore == 0 {
+			continue
+		}
+		out.plan[g] = planString(int(u.Place), int(u.Stop), int(u.Migrate), int(u.InPlaceUpdate), int(u.DestructiveUpdate), int(u.Canary), int(u.Ignore))
+	}
+	for _, p := range res.Place {
+		out.place = append(out.place, placeName(p.Name(), p.Canary()))
+	}
+	for _, p := range res.DestructiveUpdate {
+		out.place = append(out.place, placeName(p.Name(), false))
+		out.stop = append(out.stop, stopName(s, p.PreviousAllocation().ID))
+	}
+	for _, st := range res.Stop {
+		out.stop = append(out.stop, stopName(s, st.Alloc.ID))
+	}
+	for _, a := range res.InplaceUpdate {
+		out.inplace = append(out.inplace, a.ID)
+	}
+	if res.Deployment != nil && (d == nil || res.Deployment.ID != d.ID) {
+		var parts []string
+		for g, ds := range res.Deployment.TaskGroups {
+			parts = append(parts, fmt.Sprintf("%s:%d/%d", g, ds.DesiredTotal, ds.DesiredCanaries))
+		}
+		out.created = createdString(res.Deployment.JobVersion, parts)
+	}
+	for _, u := range res.DeploymentUpdates {
+		id := u.DeploymentID
+		if d == nil || id != d.ID {
+			id = "new"
+		} else if !d.Active() {
+			continue // Nomad's state store refuses to update a terminal deployment
+		}
+		out.updates = append(out.updates, id+":"+u.Status)
+	}
+	out.sort()
+	return out
+}
+
+func placeName(name string, canary bool) string {
+	if canary {
+		return name + "*"
+	}
+	return name
+}
+
+func createdString(v uint64, parts []string) string {
+	sort.Strings(parts)
+	return fmt.Sprintf("v%d %s", v, strings.Join(parts, " "))
+}
+
+func (r *result) sort() {
+	sort.Strings(r.place)
+	sort.Strings(r.stop)
+	sort.Strings(r.inplace)
+	sort.Strings(r.updates)
+}
+
+// ---- rollout's side ----
+
+func ptr[T any](v T) *T { return &v }
+
+func rolloutJob(s *scenario, v int) rollout.JobVersion {
+	j := rollout.JobVersion{ID: jobID, Version: uint64(v), SubmitTime: t0, Stable: v < s.V}
+	for _, g := range s.groups {
+		if !g.present[v] {
+			continue
+		}
+		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v]}
+		if !g.noUp {
+			rg.Update = &rollout.UpdateBlock{
+				MaxParallel: ptr(g.mp), Canary: ptr(g.canary), HealthCheck: ptr(rollout.HealthManual),
+				MinHealthyTime: ptr(10 * time.Second), HealthyDeadline: ptr(5 * time.Minute), ProgressDeadline: ptr(10 * time.Minute),
+				AutoRevert: ptr(false), AutoPromote: ptr(false),
+			}
+		}
+		j.Groups = append(j.Groups, rg)
+	}
+	return j
+}
+
+func runRollout(s *scenario) (result, error) {
+	var hist []rollout.JobVersion
+	for v := 0; v < s.V; v++ {
+		hist = append(hist, rolloutJob(s, v))
+	}
+	job := rolloutJob(s, s.V)
+	in := rollout.Input{Now: now, Job: job, History: hist}
+	if s.dep != nil {
+		d := &rollout.Deployment{ID: s.dep.id, JobID: jobID, JobVersion: uint64(s.dep.version),
+			Status: rollout.DeploymentStatus(s.dep.status), CreateTime: now.Add(-2 * time.Minute), ModifyTime: now.Add(-time.Minute)}
+		d.Description = map[string]string{"running": "Deployment is running", "paused": "Deployment is paused",
+			"failed": "Failed due to unhealthy allocations", "successful": "Deployment completed successfully"}[s.dep.status]
+		for _, g := range s.groups {
+			if g.noUp || !g.present[s.dep.version] {
+				continue
+			}
+			dg := rollout.DeploymentGroup{Name: g.name, Promoted: s.dep.promoted[g.name], ProgressDeadline: 10 * time.Minute,
+				RequireProgressBy: now.Add(9 * time.Minute), DesiredTotal: g.counts[s.dep.version], DesiredCanaries: g.canary}
+			for _, a := range s.allocs {
+				if a.group != g.name || a.dep != s.dep.id {
+					continue
+				}
+				dg.Placed++
+				if a.canary {
+					dg.PlacedCanaries = append(dg.PlacedCanaries, a.id)
+				}
+				switch a.health {
+				case "healthy":
+					dg.Healthy++
+				case "unhealthy":
+					dg.Unhealthy++
+				}
+			}
+			d.Groups = append(d.Groups, dg)
+		}
+		in.Deployment = d
+	}
+	for _, a := range s.allocs {
+		ra := rollout.Alloc{ID: a.id, JobID: jobID, Group: a.group, Index: a.index, JobVersion: uint64(a.version),
+			Spec: specOf(s, a), Desired: rollout.DesiredStatus(a.desired), Client: rollout.ClientStatus(a.client),
+			Canary: a.canary, DeploymentID: a.dep, CreateTime: now.Add(-time.Minute)}
+		if a.health != "" {
+			ra.Health = rollout.AllocHealth{Status: rollout.HealthStatus(a.health), Time: now.Add(-30 * time.Second)}
+		}
+		if a.client == "complete" {
+			ra.StatusTime = now.Add(-30 * time.Second)
+		}
+		if a.client == "failed" {
+			ra.StatusTime = now.Add(-time.Minute)
+			ra.Health.Time = now.Add(-time.Minute)
+		}
+		in.Allocs = append(in.Allocs, ra)
+	}
+	out, err := rollout.Step(in)
+	if err != nil {
+		return result{}, err
+	}
+	res := result{plan: map[string]string{}}
+	for _, p := range out.Plan {
+		if p.Create+p.Destroy+p.Migrate+p.InPlace+p.Destructive+p.Canary+p.Ignore == 0 {
+			continue
+		}
+		res.plan[p.Group] = planString(p.Create, p.Destroy, p.Migrate, p.InPlace, p.Destructive, p.Canary, p.Ignore)
+	}
+	for _, p := range out.Place {
+		res.place = append(res.place, placeName(p.Name, p.Canary))
+	}
+	for _, st := range out.Stop {
+		res.stop = append(res.stop, stopName(s, st.ID))
+	}
+	for _, u := range out.InPlace {
+		res.inplace = append(res.inplace, u.ID)
+	}
+	if out.Deployment != nil && (in.Deployment == nil || out.Deployment.ID != in.Deployment.ID) {
+		var parts []string
+		for _, g := range out.Deployment.Groups {
+			parts = append(parts, fmt.Sprintf("%s:%d/%d", g.Name, g.DesiredTotal, g.DesiredCanaries))
+		}
+		res.created = createdString(out.Deployment.JobVersion, parts)
+	}
+	if out.Cancelled != nil {
+		res.updates = append(res.updates, out.Cancelled.ID+":"+string(out.Cancelled.Status))
+	}
+	if out.Deployment != nil {
+		id := out.Deployment.ID
+		if in.Deployment == nil || id != in.Deployment.ID {
+			id = "new"
+		}
+		if in.Deployment == nil || id == "new" || in.Deployment.Status != out.Deployment.Status {
+			if out.Deployment.Status != rollout.StatusRunning || id != "new" {
+				res.updates = append(res.updates, id+":"+string(out.Deployment.Status))
+			}
+		}
+	}
+	res.sort()
+	return res, nil
+}
+
+func specOf(s *scenario, a alloc) string {
+	for _, g := range s.groups {
+		if g.name == a.group {
+			return g.specs[a.version]
+		}
+	}
+	return ""
+}
+
+// signature classifies a difference coarsely.
+func signature(n, r result) string {
+	var parts []string
+	if fmt.Sprint(n.plan) != fmt.Sprint(r.plan) {
+		parts = append(parts, "plan")
+	}
+	if !slices.Equal(n.place, r.place) {
+		parts = append(parts, fmt.Sprintf("place(%d/%d)", len(n.place), len(r.place)))
+	}
+	if !slices.Equal(n.stop, r.stop) {
+		parts = append(parts, fmt.Sprintf("stop(%d/%d)", len(n.stop), len(r.stop)))
+	}
+	if !slices.Equal(n.inplace, r.inplace) {
+		parts = append(parts, "inplace")
+	}
+	if n.created != r.created {
+		parts = append(parts, "created")
+	}
+	if !slices.Equal(n.updates, r.updates) {
+		parts = append(parts, "updates:"+strings.Join(n.updates, ",")+"|"+strings.Join(r.updates, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestDiff(t *testing.T) {
+	type bucket struct {
+		n     int
+		seeds []int64
+	}
+	buckets := map[string]*bucket{}
+	refused := map[string]int{}
+	first, last := *seed0, *seed0+int64(*nCases)
+	if *only >= 0 {
+		first, last = *only, *only+1
+	}
+	same, random := 0, 0
+	for seed := first; seed < last; seed++ {
+		s := gen(rand.New(rand.NewSource(seed)))
+		rr, err := runRollout(s)
+		if err != nil {
+			msg := err.Error()
+			if i := strings.IndexAny(msg, "0123456789\""); i > 0 {
+				msg = msg[:i]
+			}
+			refused[msg]++
+			if *only >= 0 {
+				t.Logf("seed %d refused: %v\n%s", seed, err, s)
+			}
+			continue
+		}
+		nr := runNomad(s)
+		sig := signature(nr, rr)
+		for k := 0; k < 16 && sig != ""; k++ {
+			// Nomad picks among allocations of one name in map order: any
+			// of its answers will do.
+			if alt := runNomad(s); signature(alt, rr) == "" {
+				sig = ""
+				random++
+			}
+		}
+		if sig == "" {
+			same++
+			if *only >= 0 {
+				t.Logf("seed %d same\n%s\nnomad:\n%s", seed, s, nr)
+			}
+			continue
+		}
+		b := buckets[sig]
+		if b == nil {
+			b = &bucket{}
+			buckets[sig] = b
+		}
+		b.n++
+		if len(b.seeds) < *show || *only >= 0 {
+			b.seeds = append(b.seeds, seed)
+			t.Logf("seed %d: %s\n%s\nnomad:\n%srollout:\n%s", seed, sig, s, nr, rr)
+		}
+	}
+	t.Logf("same %d (of which %d matched one of Nomad's random answers), refused %v", same, random, refused)
+	var sigs []string
+	for k := range buckets {
+		sigs = append(sigs, k)
+	}
+	sort.Slice(sigs, func(i, j int) bool { return buckets[sigs[i]].n > buckets[sigs[j]].n })
+	for _, k := range sigs {
+		t.Logf("%5d %s %v", buckets[k].n, k, buckets[k].seeds)
+	}
+}
+
+// stopName names a stopped allocation by its name and version: Nomad picks
+// among allocations of one name in map order, canary or not.
+func stopName(s *scenario, id string) string {
+	for _, a := range s.allocs {
+		if a.id == id {
+			return fmt.Sprintf("%s[%d]v%d", a.group, a.index, a.version)
+		}
+	}
+	return id
+}
+
+func pointer[T any](v T) *T { return &v }

@@ -34,6 +34,8 @@ var (
 	term      = flag.Bool("terminal", true, "generate complete allocations")
 	remove    = flag.Bool("remove", true, "remove groups")
 	unhFailed = flag.Bool("unhealthy-failed", true, "give Nomad an unhealthy allocation as failed and marked for rescheduling")
+	drain     = flag.Bool("drain", true, "generate allocations marked to migrate off a draining node")
+	stopJob   = flag.Bool("stop", true, "stop the job in some cases")
 )
 
 var (
@@ -63,6 +65,7 @@ type alloc struct {
 	canary  bool
 	dep     string
 	health  string // "", healthy, unhealthy
+	migrate bool   // on a draining node, marked to migrate
 }
 
 type dep struct {
@@ -73,6 +76,7 @@ type dep struct {
 }
 
 type scenario struct {
+	stop   bool // the job is stopped
 	V      int
 	groups []*grp
 	dep    *dep
@@ -81,7 +85,7 @@ type scenario struct {
 
 func (s *scenario) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "job v%d\n", s.V)
+	fmt.Fprintf(&b, "job v%d stop=%v\n", s.V, s.stop)
 	for _, g := range s.groups {
 		fmt.Fprintf(&b, "  group %s counts=%v specs=%v present=%v", g.name, g.counts, g.specs, g.present)
 		if g.noUp {
@@ -94,13 +98,14 @@ func (s *scenario) String() string {
 		fmt.Fprintf(&b, "  deployment %s v%d %s promoted=%v\n", s.dep.id, s.dep.version, s.dep.status, s.dep.promoted)
 	}
 	for _, a := range s.allocs {
-		fmt.Fprintf(&b, "  alloc %s %s[%d] v%d %s/%s canary=%v dep=%q health=%q\n", a.id, a.group, a.index, a.version, a.desired, a.client, a.canary, a.dep, a.health)
+		fmt.Fprintf(&b, "  alloc %s %s[%d] v%d %s/%s canary=%v dep=%q health=%q migrate=%v\n", a.id, a.group, a.index, a.version, a.desired, a.client, a.canary, a.dep, a.health, a.migrate)
 	}
 	return b.String()
 }
 
 func gen(r *rand.Rand) *scenario {
 	s := &scenario{V: 1 + r.Intn(2)}
+	s.stop = *stopJob && r.Intn(25) == 0
 	ng := 1 + r.Intn(2)
 	for gi := range ng {
 		g := &grp{name: string(rune('a' + gi))}
@@ -185,6 +190,8 @@ func gen(r *rand.Rand) *scenario {
 				a.client, a.desired = "complete", "stop"
 			case k == 3:
 				a.client = "pending"
+			case k == 4 && *drain:
+				a.migrate = true
 			}
 			if g.noUp {
 				if a.version < s.V {
@@ -199,6 +206,8 @@ func gen(r *rand.Rand) *scenario {
 			a := alloc{id: newID(), group: g.name, index: i, version: s.V, desired: "run", client: "running", canary: true}
 			if k := r.Intn(20); k == 0 && *lost {
 				a.client = "lost"
+			} else if k == 1 && *drain {
+				a.migrate = true
 			}
 			s.place(r, &a)
 			s.allocs = append(s.allocs, a)
@@ -328,6 +337,10 @@ func nomadAllocs(s *scenario, jobs []*structs.Job) []*structs.Allocation {
 		if a.client == "lost" {
 			na.NodeID, na.ClientStatus = "node-down", "running"
 		}
+		if a.migrate && a.client != "lost" {
+			na.NodeID = "node-drain"
+			na.DesiredTransition.Migrate = pointer(true)
+		}
 		if a.client == "complete" {
 			na.TaskStates["app"] = &structs.TaskState{State: structs.TaskStateDead, StartedAt: now.Add(-time.Minute), FinishedAt: now.Add(-30 * time.Second)}
 		}
@@ -389,12 +402,19 @@ func runNomad(s *scenario) result {
 		jobs = append(jobs, nomadJob(s, v))
 	}
 	job := jobs[s.V]
+	if s.stop {
+		job = job.Copy()
+		job.Stop = true
+	}
 	var depJob *structs.Job
 	if s.dep != nil {
 		depJob = jobs[s.dep.version]
 	}
 	d := nomadDeployment(s, depJob)
-	tainted := map[string]*structs.Node{"node-down": {ID: "node-down", Status: structs.NodeStatusDown}}
+	tainted := map[string]*structs.Node{
+		"node-down":  {ID: "node-down", Status: structs.NodeStatusDown},
+		"node-drain": {ID: "node-drain", Status: structs.NodeStatusReady, DrainStrategy: &structs.DrainStrategy{}},
+	}
 	rec := reconciler.NewAllocReconciler(log.NewNullLogger(), updateFn,
 		reconciler.ReconcilerState{Job: job, JobID: jobID, DeploymentCurrent: d, ExistingAllocs: nomadAllocs(s, jobs), EvalID: "eval1", EvalPriority: 50},
 		reconciler.ClusterState{TaintedNodes: tainted, Now: now})
@@ -487,6 +507,7 @@ func runRollout(s *scenario) (result, error) {
 		hist = append(hist, rolloutJob(s, v))
 	}
 	job := rolloutJob(s, s.V)
+	job.Stop = s.stop
 	in := rollout.Input{Now: now, Job: job, History: hist}
 	if s.dep != nil {
 		d := &rollout.Deployment{ID: s.dep.id, JobID: jobID, JobVersion: uint64(s.dep.version),
@@ -521,7 +542,7 @@ func runRollout(s *scenario) (result, error) {
 	for _, a := range s.allocs {
 		ra := rollout.Alloc{ID: a.id, JobID: jobID, Group: a.group, Index: a.index, JobVersion: uint64(a.version),
 			Spec: specOf(s, a), Desired: rollout.DesiredStatus(a.desired), Client: rollout.ClientStatus(a.client),
-			Canary: a.canary, DeploymentID: a.dep, CreateTime: now.Add(-time.Minute)}
+			Canary: a.canary, DeploymentID: a.dep, CreateTime: now.Add(-time.Minute), Migrate: a.migrate && a.client != "lost"}
 		if a.health != "" {
 			ra.Health = rollout.AllocHealth{Status: rollout.HealthStatus(a.health), Time: now.Add(-30 * time.Second)}
 		}

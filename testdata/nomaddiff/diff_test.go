@@ -36,6 +36,7 @@ var (
 	unhFailed = flag.Bool("unhealthy-failed", true, "give Nomad an unhealthy allocation as failed and marked for rescheduling")
 	drain     = flag.Bool("drain", true, "generate allocations marked to migrate off a draining node")
 	stopJob   = flag.Bool("stop", true, "stop the job in some cases")
+	maxCount  = flag.Int("max-count", 5, "the largest count of a group")
 )
 
 var (
@@ -111,7 +112,7 @@ func gen(r *rand.Rand) *scenario {
 		g := &grp{name: string(rune('a' + gi))}
 		spec := "A"
 		for v := 0; v <= s.V; v++ {
-			g.counts = append(g.counts, r.Intn(6))
+			g.counts = append(g.counts, r.Intn(*maxCount+1))
 			if v > 0 && r.Intn(2) == 0 {
 				spec = string(rune(spec[0] + 1))
 			}
@@ -125,10 +126,10 @@ func gen(r *rand.Rand) *scenario {
 		if r.Intn(10) == 0 {
 			g.noUp = true
 		} else {
-			g.mp = 1 + r.Intn(3)
+			g.mp = 1 + r.Intn(max(3, *maxCount/3))
 			minCount := slices.Min(g.counts)
 			if minCount > 0 && r.Intn(2) == 0 {
-				g.canary = 1 + r.Intn(min(minCount, 3))
+				g.canary = 1 + r.Intn(min(minCount, max(3, *maxCount/3)))
 			}
 		}
 		s.groups = append(s.groups, g)

@@ -2,6 +2,8 @@ package jobspec_test
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +74,32 @@ func TestSystemJobAPIJSON(t *testing.T) {
 	}
 	if b.Version.Type != "" || b.Type != "batch" {
 		t.Errorf("batch: Type %q, Version.Type %q", b.Type, b.Version.Type)
+	}
+}
+
+// TestSystemJobCount: a system job's group runs one allocation per node;
+// a count above 1 is refused, as Nomad refuses it, and so is 0, which
+// Nomad reads as "run nowhere", naming the group and its position.
+func TestSystemJobCount(t *testing.T) {
+	for _, tc := range []struct {
+		count, want string
+	}{
+		{"3", `sys.nomad:3:3: group "agent" count = 3: is more than 1`},
+		{"0", `sys.nomad:3:3: group "agent" count = 0: would run the group on no node`},
+		{"1", ""},
+	} {
+		src := "job \"sys\" {\n  type = \"system\"\n  group \"agent\" {\n    count = " + tc.count + "\n    task \"a\" {\n      driver = \"docker\"\n    }\n  }\n}\n"
+		j, err := jobspec.Load("sys.nomad", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = j.Validate()
+		var fe *rollout.FieldError
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("count %s: %v, want no problem", tc.count, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, &fe) || fe.Field != `group "agent" count`):
+			t.Errorf("count %s: %v, want a FieldError on group \"agent\" count: %q", tc.count, err, tc.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package jobspec
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
@@ -17,7 +18,9 @@ import (
 // canary > 0 with max_parallel = 0 (a forced update has no deployment to
 // place canaries in). For a system or sysbatch job, canary is a
 // percentage of the job's nodes (Nomad 1.11 and later), so it is not held
-// to the group's count.
+// to the group's count. A system job's group must have count 1 (the
+// default): Nomad refuses more, and reads 0 as "run nowhere", which
+// rollout's system jobs, one allocation per eligible node, do not model.
 func (j *Job) Validate() error {
 	var errs []error
 	var out *multierror.Error
@@ -55,6 +58,21 @@ func (j *Job) Validate() error {
 			}
 		}
 		out = multierror.Append(out, &Error{Pos: p, Msg: e.Error(), Err: e})
+	}
+	if j.Type == string(rollout.JobSystem) {
+		for i, g := range j.Version.Groups {
+			var problem string
+			switch {
+			case g.Count > 1:
+				problem = "is more than 1: a system job runs one allocation of a group on each node"
+			case g.Count == 0:
+				problem = "would run the group on no node, as Nomad reads it, but rollout runs a system job's group on every eligible node: remove the group to stop it"
+			default:
+				continue
+			}
+			fe := &rollout.FieldError{Field: "group " + strconv.Quote(g.Name) + " count", Value: g.Count, Problem: problem}
+			out = multierror.Append(out, &Error{Pos: j.Groups[i].Pos, Msg: fe.Error(), Err: fe})
+		}
 	}
 	return out.ErrorOrNil()
 }

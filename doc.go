@@ -303,6 +303,11 @@
 //     max_parallel, as its replacement will (Nomad leaves it out of the
 //     budget, which lets a rolling update take down its last healthy
 //     allocations while the drain's replacements start).
+//   - A system job's new allocation takes the lowest index that no live
+//     allocation of its group holds, so that each has a name of its own
+//     (agent[0] on one node, agent[1] on the next); Nomad names every
+//     node's allocation agent[0]. Step does not read a system group's
+//     Count (Nomad allows 0 or 1; the jobspec loader refuses any other).
 //   - A refused promotion names the group as "group "web" has 1/2 healthy
 //     allocations" (Nomad: "Task group"); the error is typed
 //     (ErrPromotion), so programs need not parse it.

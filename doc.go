@@ -190,11 +190,12 @@
 //   - A node gone from Input.Nodes loses its allocation (KindLost, Lost
 //     set); a draining node's allocation is stopped (KindNodeDrained).
 //     Neither is replaced elsewhere. An ineligible node keeps its running
-//     allocation as it is, as Nomad does: not stopped, not updated (it
-//     stays on its version), counted as ignored, and still a canary of
-//     the deployment if it was one; it gets none if it has none. A failed
-//     allocation there (or one unhealthy in the deployment) cannot be
-//     replaced on its node, so it is stopped (KindNodeIneligible).
+//     allocation of the job's version as it is, as Nomad does: not
+//     stopped, counted as ignored, and still a canary of the deployment
+//     if it was one; it gets none if it has none. One of another version
+//     is stopped and not replaced (KindNodeIneligible, as Nomad stops it
+//     once the job changes), and so is a failed one there (or one
+//     unhealthy in the deployment), which cannot be replaced on its node.
 //   - A deployment wants one healthy allocation per eligible node as they
 //     are at each step: DesiredTotal follows nodes that join or leave
 //     during the rollout.
@@ -203,7 +204,12 @@
 //     Stable marking: destructive updates replace the allocation on its
 //     node, at most max_parallel in flight; in-place updates are made at
 //     once; max_parallel = 0 replaces everything at once with no
-//     deployment.
+//     deployment. A node without an allocation gets one outside
+//     max_parallel, as Nomad places on empty nodes at once (it then
+//     counts in flight until healthy), but, unlike Nomad, not while the
+//     deployment is paused, failed or awaiting promotion: nothing of a
+//     new version runs unpromoted except canaries, and a pause holds the
+//     whole group.
 //   - canary is a percentage of the eligible nodes (at most 100): a change
 //     places min(max_parallel, ceil(canary% of the nodes)) canaries, each
 //     replacing the allocation on its node (one allocation per node), and
@@ -213,6 +219,8 @@
 //     follow at max_parallel.
 //   - A failed or unhealthy allocation is replaced on its own node, per the
 //     group's reschedule policy: a system job never moves to another node.
+//     A canary's replacement is a canary, as for a service job (Nomad's
+//     system scheduler places a plain allocation of the new version).
 //   - A second live allocation of a group on one node is stopped
 //     (KindScaleDown), keeping the lowest index.
 //   - stagger is validated and otherwise ignored: Nomad 1.11 deprecated it.

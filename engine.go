@@ -62,9 +62,9 @@ type stepper struct {
 	// lists the groups whose work it held back.
 	freeze *FreezeState
 	held   []string
-	// jobChecked: the job was validated before Step built this input
-	// (a system job, see stepSystem).
-	jobChecked bool
+	// system: the input is a system job's service-shaped copy (see
+	// stepSystem), its job validated already with the system rules.
+	system bool
 }
 
 // groupState is one group's part of a step.

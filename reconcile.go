@@ -202,7 +202,12 @@ func (s *stepper) reconcile(gi int) {
 			s.reservePlacements(gs.name, len(free), g.Count)
 			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
-				placed++
+				if !s.system {
+					// (A system job's node without an allocation gets one
+					// outside max_parallel, as Nomad places on empty nodes
+					// at once: only destructive updates are paced.)
+					placed++
+				}
 			}
 		}
 	}

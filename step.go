@@ -102,13 +102,14 @@ func Step(in Input) (Output, error) {
 	return stepCore(in, false, nil)
 }
 
-// stepCore is Step on a service-shaped input. jobChecked: the job was
-// validated already (by stepSystem, with the system rules). A non-nil
+// stepCore is Step on a service-shaped input. system: the input is a
+// system job's (see stepSystem), its job validated already with the system
+// rules. A non-nil
 // reuse lends the output its lists (Stepper).
-func stepCore(in Input, jobChecked bool, reuse *Stepper) (Output, error) {
+func stepCore(in Input, system bool, reuse *Stepper) (Output, error) {
 	sc := getScratch(len(in.Allocs))
 	defer sc.release()
-	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc, jobChecked: jobChecked}
+	s := stepper{in: &in, job: &in.Job, now: in.Now, sc: sc, system: system}
 	if in.Freeze != nil {
 		f := *in.Freeze
 		s.freeze = &f

@@ -36,9 +36,11 @@ const (
 	// KindNodeDrained stops an allocation of a system job whose node is
 	// draining. It is not replaced elsewhere.
 	KindNodeDrained DecisionKind = "node-drained"
-	// KindNodeIneligible stops a failed allocation of a system job whose
-	// node is ineligible (or one unhealthy in the active deployment): it
-	// cannot be replaced there. (A running one is left as it is.)
+	// KindNodeIneligible stops an allocation of a system job whose node is
+	// ineligible: a failed one (or one unhealthy in the active deployment,
+	// with ReasonNodeIneligible), which cannot be replaced there, or one of
+	// another version of the job (with ReasonNotNeeded), as Nomad stops it.
+	// A running one of the job's version is left as it is.
 	KindNodeIneligible DecisionKind = "node-ineligible"
 
 	// ReasonNodeGone: the node is no longer in Input.Nodes.
@@ -190,6 +192,11 @@ func stepSystem(in Input) (Output, error) {
 				// Nothing may replace it there: stopped, so that the node
 				// gets a fresh allocation if it turns eligible again.
 				stop(KindNodeIneligible, ReasonNodeIneligible, false)
+				a.Desired = DesiredStop
+			case !n.Eligible && a.JobVersion != in.Job.Version:
+				// Of another version of the job: stopped, as Nomad stops it,
+				// and not replaced there.
+				stop(KindNodeIneligible, ReasonNotNeeded, false)
 				a.Desired = DesiredStop
 			case !n.Eligible:
 				// Kept as it is: not stopped, not updated, not replaced.

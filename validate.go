@@ -41,7 +41,7 @@ func (s *stepper) validate() error {
 	if in.MaxPlacements < 0 {
 		v.bad("max_placements", in.MaxPlacements, "must not be negative")
 	}
-	if !s.jobChecked {
+	if !s.system {
 		v.add(validateJob(&in.Job, "job"))
 	}
 	seenVersions := make(map[uint64]int, len(in.History))

@@ -204,12 +204,15 @@
 //     Stable marking: destructive updates replace the allocation on its
 //     node, at most max_parallel in flight; in-place updates are made at
 //     once; max_parallel = 0 replaces everything at once with no
-//     deployment. A node without an allocation gets one outside
-//     max_parallel, as Nomad places on empty nodes at once (it then
-//     counts in flight until healthy), but, unlike Nomad, not while the
-//     deployment is paused, failed or awaiting promotion: nothing of a
-//     new version runs unpromoted except canaries, and a pause holds the
-//     whole group.
+//     deployment. A node without a live allocation (none yet, or a failed
+//     one) gets one outside max_parallel, as Nomad places on such nodes at
+//     once; it then counts in flight until healthy. Unlike Nomad 1.11's
+//     system scheduler, a paused, failed or canarying deployment holds
+//     these placements and destructive updates alike: nothing of a new
+//     version runs unpromoted except canaries, and a pause or a failure
+//     stops the rollout. An allocation on an ineligible node takes no
+//     place of max_parallel (Nomad counts one of the deployment whose
+//     health is unknown): rollout does not track its health there.
 //   - canary is a percentage of the eligible nodes (at most 100): a change
 //     places min(max_parallel, ceil(canary% of the nodes)) canaries, each
 //     replacing the allocation on its node (one allocation per node), and

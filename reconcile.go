@@ -202,12 +202,7 @@ func (s *stepper) reconcile(gi int) {
 			s.reservePlacements(gs.name, len(free), g.Count)
 			for _, idx := range free {
 				s.place(gs, idx, false, s.job.Version, g.Spec, gs.depID, "", 0, KindCreate, ReasonPlaceNew)
-				if !s.system {
-					// (A system job's node without an allocation gets one
-					// outside max_parallel, as Nomad places on empty nodes
-					// at once: only destructive updates are paced.)
-					placed++
-				}
+				placed++
 			}
 		}
 	}
@@ -220,7 +215,13 @@ func (s *stepper) reconcile(gi int) {
 	// Destructive updates, in name order, as the budget allows.
 	n, surged := 0, 0
 	if placeReady && budget > 0 {
-		budget -= min(placed, budget)
+		if !s.system {
+			// (A system job's node without an allocation, or whose
+			// allocation failed, gets one outside max_parallel, as Nomad
+			// places on such nodes at once: only destructive updates are
+			// paced.)
+			budget -= min(placed, budget)
+		}
 		if gs.strat.Surges() && gs.hasStrat {
 			surge, replace := s.surgeBudget(gs, &c, budget, stopStart, placeStart)
 			surged = s.capPlacements(min(surge, room))

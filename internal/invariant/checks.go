@@ -889,11 +889,11 @@ func (k *step) maxParallel() {
 		}
 		// Migrations of this step are made outside the budget (the
 		// drainer paces them); from the next step on, they count.
-		// So are a system job's placements on nodes without an allocation
-		// (Nomad places on empty nodes at once).
+		// So are a system job's placements on nodes without a live
+		// allocation, new or failed (Nomad places on them at once).
 		migrated := map[string]bool{}
 		for _, p := range out.Place {
-			if p.Kind == rollout.KindMigrate || in.Job.Type == rollout.JobSystem && p.Kind == rollout.KindCreate {
+			if p.Kind == rollout.KindMigrate || in.Job.Type == rollout.JobSystem && (p.Kind == rollout.KindCreate || p.Kind == rollout.KindReschedule) {
 				migrated[p.ID] = true
 			}
 		}

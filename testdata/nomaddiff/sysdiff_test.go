@@ -1,0 +1,435 @@
+package nomaddiff
+
+// TestSysDiff runs Nomad's system scheduler (end to end, on its test
+// harness) and rollout.Step on the same random system-job situations and
+// reports where their decisions differ: per node, the allocations placed,
+// stopped and updated in place.
+
+import (
+	"flag"
+	"fmt"
+	"math/rand"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/nomad/nomad/mock"
+	"github.com/hashicorp/nomad/nomad/structs"
+	"github.com/hashicorp/nomad/scheduler"
+	"github.com/hashicorp/nomad/scheduler/tests"
+	"github.com/rollout-go/rollout"
+)
+
+// sysHeld: generate paused and failed deployments too. Nomad's system
+// scheduler goes on placing and updating in them; rollout holds them.
+var sysHeld = flag.Bool("sys-held", true, "system: paused and failed deployments too")
+
+type sysNode struct {
+	state string // ready, ineligible, draining, down
+}
+
+type sysAlloc struct {
+	id      string
+	node    int
+	version int
+	client  string // running, pending, failed, complete
+	desired string
+	dep     bool   // in the current deployment
+	health  string // "", healthy, unhealthy
+}
+
+type sysScenario struct {
+	nodes    []sysNode
+	V        int
+	specs    []string // per version
+	mp       int      // 0: no update block
+	depState string   // "", running, paused, failed
+	allocs   []sysAlloc
+}
+
+func (s *sysScenario) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "job v%d specs=%v max_parallel=%d deployment=%q\n", s.V, s.specs, s.mp, s.depState)
+	for i, n := range s.nodes {
+		fmt.Fprintf(&b, "  node %d %s\n", i, n.state)
+	}
+	for _, a := range s.allocs {
+		fmt.Fprintf(&b, "  alloc %s node %d v%d %s/%s dep=%v health=%q\n", a.id, a.node, a.version, a.desired, a.client, a.dep, a.health)
+	}
+	return b.String()
+}
+
+func genSys(r *rand.Rand) *sysScenario {
+	s := &sysScenario{V: 1}
+	n := 1 + r.Intn(6)
+	for range n {
+		st := "ready"
+		switch r.Intn(12) {
+		case 0:
+			st = "ineligible"
+		case 1:
+			st = "draining"
+		case 2:
+			st = "down"
+		}
+		s.nodes = append(s.nodes, sysNode{st})
+	}
+	s.specs = []string{"A", "A"}
+	if r.Intn(3) > 0 {
+		s.specs[1] = "B"
+	}
+	if r.Intn(8) > 0 {
+		s.mp = 1 + r.Intn(3)
+		s.depState = pick(r, "", "", "running", "running", "paused", "failed")
+		if !*sysHeld && (s.depState == "paused" || s.depState == "failed") {
+			s.depState = "running"
+		}
+	}
+	k := 0
+	for i := range s.nodes {
+		if r.Intn(5) == 0 {
+			continue // no allocation
+		}
+		k++
+		a := sysAlloc{id: fmt.Sprintf("a%02d", k), node: i, version: r.Intn(2), client: "running", desired: "run"}
+		switch r.Intn(14) {
+		case 0:
+			a.client = "failed"
+		case 1:
+			a.client = "pending"
+		case 2:
+			a.client, a.desired = "complete", "stop"
+		}
+		if a.version == 1 && s.depState != "" {
+			a.dep = true
+			switch {
+			case a.client == "failed":
+				a.health = "unhealthy"
+			case r.Intn(3) > 0:
+				a.health = "healthy"
+			}
+		}
+		s.allocs = append(s.allocs, a)
+	}
+	return s
+}
+
+func nodeID(i int) string { return fmt.Sprintf("00000000-0000-0000-0000-%012d", i) }
+
+type sysResult struct {
+	place   []string // node (+ canary mark)
+	stop    []string // alloc IDs
+	inplace []string
+}
+
+func (r sysResult) String() string {
+	return fmt.Sprintf("  place %v\n  stop %v\n  inplace %v\n", r.place, r.stop, r.inplace)
+}
+
+func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
+	h := tests.NewHarness(t)
+	var nodes []*structs.Node
+	for i, n := range s.nodes {
+		node := mock.Node()
+		node.ID = nodeID(i)
+		switch n.state {
+		case "ineligible":
+			node.SchedulingEligibility = structs.NodeSchedulingIneligible
+		case "draining":
+			node.SchedulingEligibility = structs.NodeSchedulingIneligible
+			node.DrainStrategy = &structs.DrainStrategy{DrainSpec: structs.DrainSpec{Deadline: time.Hour}}
+		case "down":
+			node.Status = structs.NodeStatusDown
+		}
+		node.ComputeClass()
+		if err := h.State.UpsertNode(structs.MsgTypeTestSetup, h.NextIndex(), node); err != nil {
+			return sysResult{}, err
+		}
+		nodes = append(nodes, node)
+	}
+	mkJob := func(spec string) *structs.Job {
+		j := mock.SystemJob()
+		j.ID, j.Name = "sys", "sys"
+		j.Constraints = nil
+		tg := j.TaskGroups[0]
+		tg.Tasks[0].Config["command"] = "/bin/" + spec
+		tg.Tasks[0].Resources.Networks = nil
+		if s.mp > 0 {
+			tg.Update = &structs.UpdateStrategy{MaxParallel: s.mp, HealthCheck: structs.UpdateStrategyHealthCheck_Checks,
+				MinHealthyTime: 10 * time.Second, HealthyDeadline: 5 * time.Minute, ProgressDeadline: 10 * time.Minute, Stagger: 30 * time.Second}
+			j.Update = *tg.Update
+		} else {
+			tg.Update = nil
+			j.Update = structs.UpdateStrategy{}
+		}
+		return j
+	}
+	j0 := mkJob(s.specs[0])
+	if err := h.State.UpsertJob(structs.MsgTypeTestSetup, h.NextIndex(), nil, j0); err != nil {
+		return sysResult{}, err
+	}
+	j1 := j0.Copy()
+	j1.TaskGroups[0].Tasks[0].Config["command"] = "/bin/" + s.specs[1]
+	j1.Priority++ // a change even when the spec is the same (in place)
+	idx := h.NextIndex()
+	j1.JobModifyIndex = idx
+	if err := h.State.UpsertJob(structs.MsgTypeTestSetup, idx, nil, j1); err != nil {
+		return sysResult{}, err
+	}
+	jobs := []*structs.Job{j0, j1}
+	depID := "11111111-1111-1111-1111-111111111111"
+	var allocs []*structs.Allocation
+	existing := map[string]bool{}
+	for _, a := range s.allocs {
+		na := mock.AllocForNodeWithoutReservedPort(nodes[a.node])
+		na.ID = fmt.Sprintf("00000000-0000-0000-0000-0000000000%s", a.id[1:])
+		existing[na.ID] = true
+		na.Job, na.JobID, na.TaskGroup, na.Name = jobs[a.version], "sys", "web", "sys.web[0]"
+		na.ClientStatus, na.DesiredStatus = a.client, a.desired
+		na.TaskResources["web"].Networks = nil
+		na.AllocatedResources.Tasks["web"].Networks = nil
+		na.Resources.Networks = nil
+		if s.nodes[a.node].state == "draining" {
+			// Nomad's drainer marks a system job's allocations to migrate.
+			na.DesiredTransition.Migrate = pointer(true)
+		}
+		if a.client == "failed" || a.client == "complete" {
+			na.TaskStates = map[string]*structs.TaskState{"web": {State: structs.TaskStateDead, Failed: a.client == "failed",
+				StartedAt: time.Now().Add(-2 * time.Hour), FinishedAt: time.Now().Add(-time.Hour)}}
+		}
+		if a.dep {
+			na.DeploymentID = depID
+			na.DeploymentStatus = &structs.AllocDeploymentStatus{Timestamp: time.Now().Add(-time.Hour)}
+			if a.health != "" {
+				healthy := a.health == "healthy"
+				na.DeploymentStatus.Healthy = &healthy
+			}
+		}
+		allocs = append(allocs, na)
+	}
+	if len(allocs) > 0 {
+		if err := h.State.UpsertAllocs(structs.MsgTypeTestSetup, h.NextIndex(), allocs); err != nil {
+			return sysResult{}, err
+		}
+	}
+	if s.depState != "" {
+		d := mock.Deployment()
+		d.ID, d.JobID, d.JobVersion = depID, "sys", j1.Version
+		d.JobCreateIndex, d.JobModifyIndex = j1.CreateIndex, j1.JobModifyIndex
+		d.Status = s.depState
+		ds := &structs.DeploymentState{ProgressDeadline: 10 * time.Minute, RequireProgressBy: time.Now().Add(9 * time.Minute)}
+		for _, a := range s.allocs {
+			if a.dep {
+				ds.PlacedAllocs++
+				switch a.health {
+				case "healthy":
+					ds.HealthyAllocs++
+				case "unhealthy":
+					ds.UnhealthyAllocs++
+				}
+			}
+		}
+		ds.DesiredTotal = len(s.nodes)
+		d.TaskGroups = map[string]*structs.DeploymentState{"web": ds}
+		if err := h.State.UpsertDeployment(h.NextIndex(), d); err != nil {
+			return sysResult{}, err
+		}
+	}
+	eval := &structs.Evaluation{Namespace: structs.DefaultNamespace, ID: "22222222-2222-2222-2222-222222222222", Priority: 50,
+		TriggeredBy: structs.EvalTriggerJobRegister, JobID: "sys", Status: structs.EvalStatusPending, Type: structs.JobTypeSystem}
+	if err := h.State.UpsertEvals(structs.MsgTypeTestSetup, h.NextIndex(), []*structs.Evaluation{eval}); err != nil {
+		return sysResult{}, err
+	}
+	if err := h.Process(scheduler.NewSystemScheduler, eval); err != nil {
+		return sysResult{}, err
+	}
+	var res sysResult
+	if len(h.Plans) == 0 {
+		return res, nil
+	}
+	plan := h.Plans[0]
+	nodeIdx := map[string]int{}
+	for i, n := range nodes {
+		nodeIdx[n.ID] = i
+	}
+	for nid, list := range plan.NodeAllocation {
+		for _, a := range list {
+			if existing[a.ID] {
+				res.inplace = append(res.inplace, "a"+a.ID[len(a.ID)-2:])
+				continue
+			}
+			mark := ""
+			if a.DeploymentStatus != nil && a.DeploymentStatus.Canary {
+				mark = "*"
+			}
+			res.place = append(res.place, fmt.Sprintf("n%d%s", nodeIdx[nid], mark))
+		}
+	}
+	for _, list := range plan.NodeUpdate {
+		for _, a := range list {
+			res.stop = append(res.stop, "a"+a.ID[len(a.ID)-2:])
+		}
+	}
+	sort.Strings(res.place)
+	sort.Strings(res.stop)
+	sort.Strings(res.inplace)
+	return res, nil
+}
+
+func runRolloutSys(s *sysScenario) (sysResult, error) {
+	now := time.Now()
+	version := func(v int) rollout.JobVersion {
+		g := rollout.Group{Name: "web", Count: 1, Spec: s.specs[v]}
+		if s.mp > 0 {
+			g.Update = &rollout.UpdateBlock{MaxParallel: ptr(s.mp), HealthCheck: ptr(rollout.HealthManual),
+				MinHealthyTime: ptr(10 * time.Second), HealthyDeadline: ptr(5 * time.Minute), ProgressDeadline: ptr(10 * time.Minute)}
+		}
+		return rollout.JobVersion{ID: "sys", Type: rollout.JobSystem, Version: uint64(v), SubmitTime: now.Add(-2 * time.Hour), Groups: []rollout.Group{g}}
+	}
+	in := rollout.Input{Now: now, Job: version(1), History: []rollout.JobVersion{version(0)}}
+	for i, n := range s.nodes {
+		switch n.state {
+		case "ready":
+			in.Nodes = append(in.Nodes, rollout.Node{ID: nodeID(i), Eligible: true})
+		case "ineligible":
+			in.Nodes = append(in.Nodes, rollout.Node{ID: nodeID(i)})
+		case "draining":
+			in.Nodes = append(in.Nodes, rollout.Node{ID: nodeID(i), Draining: true})
+		}
+	}
+	if s.depState != "" {
+		d := &rollout.Deployment{ID: "d1", JobID: "sys", JobVersion: 1, Status: rollout.DeploymentStatus(s.depState),
+			CreateTime: now.Add(-time.Hour), ModifyTime: now.Add(-time.Hour)}
+		d.Description = map[string]string{"running": "Deployment is running", "paused": "Deployment is paused", "failed": "Deployment marked as failed"}[s.depState]
+		dg := rollout.DeploymentGroup{Name: "web", ProgressDeadline: 10 * time.Minute, RequireProgressBy: now.Add(9 * time.Minute), DesiredTotal: len(s.nodes)}
+		for _, a := range s.allocs {
+			if a.dep {
+				dg.Placed++
+				switch a.health {
+				case "healthy":
+					dg.Healthy++
+				case "unhealthy":
+					dg.Unhealthy++
+				}
+			}
+		}
+		d.Groups = []rollout.DeploymentGroup{dg}
+		in.Deployment = d
+	}
+	for k, a := range s.allocs {
+		ra := rollout.Alloc{ID: a.id, JobID: "sys", Group: "web", Index: k, NodeID: nodeID(a.node), JobVersion: uint64(a.version),
+			Spec: s.specs[a.version], Desired: rollout.DesiredStatus(a.desired), Client: rollout.ClientStatus(a.client),
+			CreateTime: now.Add(-2 * time.Hour), StatusTime: now.Add(-time.Hour)}
+		if a.dep {
+			ra.DeploymentID = "d1"
+			if a.health != "" {
+				ra.Health = rollout.AllocHealth{Status: rollout.HealthStatus(a.health), Time: now.Add(-time.Hour)}
+			}
+		}
+		in.Allocs = append(in.Allocs, ra)
+	}
+	out, err := rollout.Step(in)
+	if err != nil {
+		return sysResult{}, err
+	}
+	var res sysResult
+	for _, p := range out.Place {
+		mark := ""
+		if p.Canary {
+			mark = "*"
+		}
+		i := slices.IndexFunc(s.nodes, func(sysNode) bool { return false })
+		for k := range s.nodes {
+			if nodeID(k) == p.NodeID {
+				i = k
+			}
+		}
+		res.place = append(res.place, fmt.Sprintf("n%d%s", i, mark))
+	}
+	for _, st := range out.Stop {
+		if k := slices.IndexFunc(s.allocs, func(a sysAlloc) bool { return a.id == st.ID }); k >= 0 && s.allocs[k].client == "failed" {
+			continue // (Nomad's system scheduler records no stop for a failed allocation it replaces)
+		}
+		res.stop = append(res.stop, st.ID)
+	}
+	for _, u := range out.InPlace {
+		res.inplace = append(res.inplace, u.ID)
+	}
+	sort.Strings(res.place)
+	sort.Strings(res.stop)
+	sort.Strings(res.inplace)
+	return res, nil
+}
+
+func TestSysDiff(t *testing.T) {
+	first, last := *seed0, *seed0+int64(*nCases)
+	if *only >= 0 {
+		first, last = *only, *only+1
+	}
+	buckets := map[string][]int64{}
+	same := 0
+	for seed := first; seed < last; seed++ {
+		s := genSys(rand.New(rand.NewSource(seed)))
+		rr, err := runRolloutSys(s)
+		if err != nil {
+			buckets["rollout refused: "+err.Error()] = append(buckets["rollout refused: "+err.Error()], seed)
+			continue
+		}
+		nr, err := runNomadSys(t, s)
+		if err != nil {
+			buckets["nomad error"] = append(buckets["nomad error"], seed)
+			continue
+		}
+		differ := func(nr sysResult) bool {
+			return !slices.Equal(nr.place, rr.place) || !slices.Equal(nr.stop, rr.stop) || !slices.Equal(nr.inplace, rr.inplace)
+		}
+		for k := 0; k < 16 && differ(nr); k++ {
+			// Nomad picks which nodes to update in map order: any of its
+			// answers will do.
+			if alt, err := runNomadSys(t, s); err == nil && !differ(alt) {
+				nr = alt
+			}
+		}
+		var sig []string
+		if slices.ContainsFunc(s.allocs, func(a sysAlloc) bool { return a.dep && a.health == "unhealthy" }) && differ(nr) {
+			sig = append(sig, "(known: the budget pauses while an allocation of the deployment is replaced)")
+		}
+		if slices.ContainsFunc(s.allocs, func(a sysAlloc) bool {
+			return a.dep && a.health == "" && a.desired == "run" && s.nodes[a.node].state == "ineligible"
+		}) && differ(nr) {
+			sig = append(sig, "(known: an allocation on an ineligible node takes no place of max_parallel)")
+		}
+		if (s.depState == "paused" || s.depState == "failed") && differ(nr) {
+			sig = append(sig, "(known: a paused or failed deployment holds placements and updates)")
+		}
+		if !slices.Equal(nr.place, rr.place) {
+			sig = append(sig, fmt.Sprintf("place(%d/%d)", len(nr.place), len(rr.place)))
+		}
+		if !slices.Equal(nr.stop, rr.stop) {
+			sig = append(sig, fmt.Sprintf("stop(%d/%d)", len(nr.stop), len(rr.stop)))
+		}
+		if !slices.Equal(nr.inplace, rr.inplace) {
+			sig = append(sig, "inplace")
+		}
+		if len(sig) == 0 {
+			same++
+			continue
+		}
+		k := strings.Join(sig, " ")
+		buckets[k] = append(buckets[k], seed)
+		if len(buckets[k]) <= *show || *only >= 0 {
+			t.Logf("seed %d: %s\n%s\nnomad:\n%srollout:\n%s", seed, k, s, nr, rr)
+		}
+	}
+	t.Logf("same %d of %d", same, last-first)
+	var keys []string
+	for k := range buckets {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return len(buckets[keys[i]]) > len(buckets[keys[j]]) })
+	for _, k := range keys {
+		t.Logf("%5d %s %v", len(buckets[k]), k, buckets[k][:min(3, len(buckets[k]))])
+	}
+}

@@ -26,6 +26,8 @@ import (
 // scheduler goes on placing and updating in them; rollout holds them.
 var sysHeld = flag.Bool("sys-held", true, "system: paused and failed deployments too")
 
+var sysCanary = flag.Bool("sys-canary", false, "system: canaries")
+
 type sysNode struct {
 	state string // ready, ineligible, draining, down
 }
@@ -38,6 +40,7 @@ type sysAlloc struct {
 	desired string
 	dep     bool   // in the current deployment
 	health  string // "", healthy, unhealthy
+	canary  bool
 }
 
 type sysScenario struct {
@@ -45,18 +48,20 @@ type sysScenario struct {
 	V        int
 	specs    []string // per version
 	mp       int      // 0: no update block
-	depState string   // "", running, paused, failed
+	canary   int      // percent
+	promoted bool
+	depState string // "", running, paused, failed
 	allocs   []sysAlloc
 }
 
 func (s *sysScenario) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "job v%d specs=%v max_parallel=%d deployment=%q\n", s.V, s.specs, s.mp, s.depState)
+	fmt.Fprintf(&b, "job v%d specs=%v max_parallel=%d canary=%d promoted=%v deployment=%q\n", s.V, s.specs, s.mp, s.canary, s.promoted, s.depState)
 	for i, n := range s.nodes {
 		fmt.Fprintf(&b, "  node %d %s\n", i, n.state)
 	}
 	for _, a := range s.allocs {
-		fmt.Fprintf(&b, "  alloc %s node %d v%d %s/%s dep=%v health=%q\n", a.id, a.node, a.version, a.desired, a.client, a.dep, a.health)
+		fmt.Fprintf(&b, "  alloc %s node %d v%d %s/%s dep=%v health=%q canary=%v\n", a.id, a.node, a.version, a.desired, a.client, a.dep, a.health, a.canary)
 	}
 	return b.String()
 }
@@ -82,6 +87,10 @@ func genSys(r *rand.Rand) *sysScenario {
 	}
 	if r.Intn(8) > 0 {
 		s.mp = 1 + r.Intn(3)
+		if *sysCanary && s.specs[1] != s.specs[0] {
+			s.canary = []int{0, 0, 30, 50, 100}[r.Intn(5)]
+			s.promoted = r.Intn(2) == 0
+		}
 		s.depState = pick(r, "", "", "running", "running", "paused", "failed")
 		if !*sysHeld && (s.depState == "paused" || s.depState == "failed") {
 			s.depState = "running"
@@ -94,6 +103,9 @@ func genSys(r *rand.Rand) *sysScenario {
 		}
 		k++
 		a := sysAlloc{id: fmt.Sprintf("a%02d", k), node: i, version: r.Intn(2), client: "running", desired: "run"}
+		if s.mp > 0 && s.depState == "" {
+			a.version = 0 // the new version runs only in its deployment
+		}
 		switch r.Intn(14) {
 		case 0:
 			a.client = "failed"
@@ -104,6 +116,7 @@ func genSys(r *rand.Rand) *sysScenario {
 		}
 		if a.version == 1 && s.depState != "" {
 			a.dep = true
+			a.canary = s.canary > 0 && (!s.promoted || r.Intn(2) == 0)
 			switch {
 			case a.client == "failed":
 				a.health = "unhealthy"
@@ -134,6 +147,7 @@ func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
 	for i, n := range s.nodes {
 		node := mock.Node()
 		node.ID = nodeID(i)
+		node.Attributes["nomad.version"] = "1.11.0" // old nodes get no system deployments
 		switch n.state {
 		case "ineligible":
 			node.SchedulingEligibility = structs.NodeSchedulingIneligible
@@ -157,7 +171,7 @@ func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
 		tg.Tasks[0].Config["command"] = "/bin/" + spec
 		tg.Tasks[0].Resources.Networks = nil
 		if s.mp > 0 {
-			tg.Update = &structs.UpdateStrategy{MaxParallel: s.mp, HealthCheck: structs.UpdateStrategyHealthCheck_Checks,
+			tg.Update = &structs.UpdateStrategy{MaxParallel: s.mp, Canary: s.canary, HealthCheck: structs.UpdateStrategyHealthCheck_Checks,
 				MinHealthyTime: 10 * time.Second, HealthyDeadline: 5 * time.Minute, ProgressDeadline: 10 * time.Minute, Stagger: 30 * time.Second}
 			j.Update = *tg.Update
 		} else {
@@ -177,6 +191,12 @@ func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
 	j1.JobModifyIndex = idx
 	if err := h.State.UpsertJob(structs.MsgTypeTestSetup, idx, nil, j1); err != nil {
 		return sysResult{}, err
+	}
+	// The versions as the state store holds them (it numbers them).
+	j0, err0 := h.State.JobByIDAndVersion(nil, structs.DefaultNamespace, "sys", 0)
+	j1, err1 := h.State.JobByIDAndVersion(nil, structs.DefaultNamespace, "sys", 1)
+	if err0 != nil || err1 != nil || j0 == nil || j1 == nil {
+		return sysResult{}, fmt.Errorf("versions: %v %v %v %v", j0, j1, err0, err1)
 	}
 	jobs := []*structs.Job{j0, j1}
 	depID := "11111111-1111-1111-1111-111111111111"
@@ -201,7 +221,7 @@ func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
 		}
 		if a.dep {
 			na.DeploymentID = depID
-			na.DeploymentStatus = &structs.AllocDeploymentStatus{Timestamp: time.Now().Add(-time.Hour)}
+			na.DeploymentStatus = &structs.AllocDeploymentStatus{Timestamp: time.Now().Add(-time.Hour), Canary: a.canary}
 			if a.health != "" {
 				healthy := a.health == "healthy"
 				na.DeploymentStatus.Healthy = &healthy
@@ -232,6 +252,15 @@ func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
 			}
 		}
 		ds.DesiredTotal = len(s.nodes)
+		ds.Promoted = s.promoted
+		for i, a := range s.allocs {
+			if a.canary {
+				ds.PlacedCanaries = append(ds.PlacedCanaries, allocs[i].ID)
+			}
+		}
+		if s.canary > 0 {
+			ds.DesiredCanaries = max(len(ds.PlacedCanaries), 1)
+		}
 		d.TaskGroups = map[string]*structs.DeploymentState{"web": ds}
 		if err := h.State.UpsertDeployment(h.NextIndex(), d); err != nil {
 			return sysResult{}, err
@@ -250,6 +279,16 @@ func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
 		return res, nil
 	}
 	plan := h.Plans[0]
+	if *only >= 0 {
+		if d := plan.Deployment; d != nil {
+			for g, ds := range d.TaskGroups {
+				t.Logf("nomad deployment %s v%d %s group %s: %+v", d.ID, d.JobVersion, d.Status, g, ds)
+			}
+		}
+		for _, u := range plan.DeploymentUpdates {
+			t.Logf("nomad deployment update %+v", u)
+		}
+	}
 	nodeIdx := map[string]int{}
 	for i, n := range nodes {
 		nodeIdx[n.ID] = i
@@ -262,6 +301,9 @@ func runNomadSys(t *testing.T, s *sysScenario) (sysResult, error) {
 			}
 			mark := ""
 			if a.DeploymentStatus != nil && a.DeploymentStatus.Canary {
+				mark = "*"
+			}
+			if d := plan.Deployment; d != nil && d.TaskGroups["web"] != nil && slices.Contains(d.TaskGroups["web"].PlacedCanaries, a.ID) {
 				mark = "*"
 			}
 			res.place = append(res.place, fmt.Sprintf("n%d%s", nodeIdx[nid], mark))
@@ -283,7 +325,7 @@ func runRolloutSys(s *sysScenario) (sysResult, error) {
 	version := func(v int) rollout.JobVersion {
 		g := rollout.Group{Name: "web", Count: 1, Spec: s.specs[v]}
 		if s.mp > 0 {
-			g.Update = &rollout.UpdateBlock{MaxParallel: ptr(s.mp), HealthCheck: ptr(rollout.HealthManual),
+			g.Update = &rollout.UpdateBlock{MaxParallel: ptr(s.mp), Canary: ptr(s.canary), HealthCheck: ptr(rollout.HealthManual),
 				MinHealthyTime: ptr(10 * time.Second), HealthyDeadline: ptr(5 * time.Minute), ProgressDeadline: ptr(10 * time.Minute)}
 		}
 		return rollout.JobVersion{ID: "sys", Type: rollout.JobSystem, Version: uint64(v), SubmitTime: now.Add(-2 * time.Hour), Groups: []rollout.Group{g}}
@@ -315,6 +357,15 @@ func runRolloutSys(s *sysScenario) (sysResult, error) {
 				}
 			}
 		}
+		dg.Promoted = s.promoted
+		for _, a := range s.allocs {
+			if a.canary {
+				dg.PlacedCanaries = append(dg.PlacedCanaries, a.id)
+			}
+		}
+		if s.canary > 0 {
+			dg.DesiredCanaries = max(len(dg.PlacedCanaries), 1)
+		}
 		d.Groups = []rollout.DeploymentGroup{dg}
 		in.Deployment = d
 	}
@@ -323,7 +374,7 @@ func runRolloutSys(s *sysScenario) (sysResult, error) {
 			Spec: s.specs[a.version], Desired: rollout.DesiredStatus(a.desired), Client: rollout.ClientStatus(a.client),
 			CreateTime: now.Add(-2 * time.Hour), StatusTime: now.Add(-time.Hour)}
 		if a.dep {
-			ra.DeploymentID = "d1"
+			ra.DeploymentID, ra.Canary = "d1", a.canary
 			if a.health != "" {
 				ra.Health = rollout.AllocHealth{Status: rollout.HealthStatus(a.health), Time: now.Add(-time.Hour)}
 			}
@@ -400,6 +451,12 @@ func TestSysDiff(t *testing.T) {
 			return a.dep && a.health == "" && a.desired == "run" && s.nodes[a.node].state == "ineligible"
 		}) && differ(nr) {
 			sig = append(sig, "(known: an allocation on an ineligible node takes no place of max_parallel)")
+		}
+		if (s.depState == "" || s.depState == "running" && !s.promoted) && s.canary > 0 && differ(nr) && slices.ContainsFunc(nr.place, func(p string) bool { return !strings.HasSuffix(p, "*") }) {
+			sig = append(sig, "(known: no placement on an empty node while canaries await promotion)")
+		}
+		if s.depState != "" && s.canary > 0 && !s.promoted && differ(nr) {
+			sig = append(sig, "(known: the deployment fixes its number of canaries; Nomad works it out again each time)")
 		}
 		if (s.depState == "paused" || s.depState == "failed") && differ(nr) {
 			sig = append(sig, "(known: a paused or failed deployment holds placements and updates)")

@@ -104,8 +104,7 @@ func Step(in Input) (Output, error) {
 
 // stepCore is Step on a service-shaped input. system: the input is a
 // system job's (see stepSystem), its job validated already with the system
-// rules. A non-nil
-// reuse lends the output its lists (Stepper).
+// rules. A non-nil reuse lends the output its lists (Stepper).
 func stepCore(in Input, system bool, reuse *Stepper) (Output, error) {
 	sc := getScratch(len(in.Allocs))
 	defer sc.release()

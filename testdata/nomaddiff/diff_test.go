@@ -677,6 +677,9 @@ func TestDiff(t *testing.T) {
 			}
 			continue
 		}
+		if k := known(s, nr, rr); k != "" {
+			sig = "(known: " + k + ") " + sig
+		}
 		b := buckets[sig]
 		if b == nil {
 			b = &bucket{}
@@ -711,3 +714,42 @@ func stopName(s *scenario, id string) string {
 }
 
 func pointer[T any](v T) *T { return &v }
+
+// known names the first deliberate difference (see the package
+// documentation of rollout) or Nomad quirk that explains a case, roughly,
+// from the situation alone; "" if none does.
+func known(s *scenario, nr, rr result) string {
+	dup := false
+	for i := 1; i < len(nr.place); i++ {
+		if strings.TrimSuffix(nr.place[i], "*") == strings.TrimSuffix(nr.place[i-1], "*") {
+			dup = true
+		}
+	}
+	current := s.dep != nil && s.dep.version == s.V
+	has := func(f func(a alloc) bool) bool { return slices.ContainsFunc(s.allocs, f) }
+	switch {
+	case dup:
+		return "Nomad places two allocations of one name"
+	case has(func(a alloc) bool { return a.migrate && a.client != "lost" && a.desired == "run" }):
+		return "migrations: a new deployment counts them; pacing is the drainer's"
+	case current && has(func(a alloc) bool { return a.dep == s.dep.id && (a.health == "unhealthy" || a.client == "failed") }):
+		return "the budget pauses while an allocation of the deployment is replaced"
+	case current && has(func(a alloc) bool {
+		return a.canary && a.dep == s.dep.id && s.dep.promoted[a.group] && has(func(b alloc) bool {
+			return !b.canary && b.group == a.group && b.index == a.index && b.desired == "run"
+		})
+	}):
+		return "a promoted canary's namesake stops whatever the count"
+	case current && slices.Contains(nr.updates, s.dep.id+":successful") && has(func(a alloc) bool {
+		return a.dep == s.dep.id && a.health == "" && a.desired == "run"
+	}):
+		return "success waits for every running allocation of the deployment to be healthy"
+	case s.dep != nil && s.dep.status == "paused" && slices.Contains(nr.updates, s.dep.id+":successful"):
+		return "a paused deployment does not succeed while a group outside it waits to place"
+	case has(func(a alloc) bool { return a.client == "lost" }) && slices.ContainsFunc(s.groups, func(g *grp) bool { return g.canary > 0 && !(current && s.dep.promoted[g.name]) }):
+		return "a lost allocation is replaced while canarying"
+	case has(func(a alloc) bool { return a.client == "failed" }):
+		return "a scale-down stops a failed allocation without replacing it, or a failed deployment's quirk"
+	}
+	return ""
+}

@@ -503,6 +503,16 @@ func rolloutJob(s *scenario, v int) rollout.JobVersion {
 }
 
 func runRollout(s *scenario) (result, error) {
+	in := rolloutInput(s)
+	out, err := rollout.Step(in)
+	if err != nil {
+		return result{}, err
+	}
+	return resultOf(s, in, out), nil
+}
+
+// rolloutInput is the scenario as rollout's input.
+func rolloutInput(s *scenario) rollout.Input {
 	var hist []rollout.JobVersion
 	for v := 0; v < s.V; v++ {
 		hist = append(hist, rolloutJob(s, v))
@@ -556,10 +566,18 @@ func runRollout(s *scenario) (result, error) {
 		}
 		in.Allocs = append(in.Allocs, ra)
 	}
+	return in
+}
+
+// stepRollout builds the scenario's rollout input and steps it.
+func stepRollout(s *scenario) (rollout.Output, rollout.Input, error) {
+	in := rolloutInput(s)
 	out, err := rollout.Step(in)
-	if err != nil {
-		return result{}, err
-	}
+	return out, in, err
+}
+
+// resultOf is what the harness compares of rollout's output.
+func resultOf(s *scenario, in rollout.Input, out rollout.Output) result {
 	res := result{plan: map[string]string{}}
 	for _, p := range out.Plan {
 		if p.Create+p.Destroy+p.Migrate+p.InPlace+p.Destructive+p.Canary+p.Ignore == 0 {
@@ -598,7 +616,7 @@ func runRollout(s *scenario) (result, error) {
 		}
 	}
 	res.sort()
-	return res, nil
+	return res
 }
 
 func specOf(s *scenario, a alloc) string {

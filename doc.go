@@ -318,7 +318,9 @@
 //     allocation of its group holds, so that each has a name of its own
 //     (agent[0] on one node, agent[1] on the next); Nomad names every
 //     node's allocation agent[0]. Step does not read a system group's
-//     Count (Nomad allows 0 or 1; the jobspec loader refuses any other).
+//     Count (Nomad allows 0, run nowhere, or 1; the jobspec loader accepts
+//     only 1). "System jobs" above says where system updates differ from
+//     Nomad 1.11's system scheduler.
 //   - A refused promotion names the group as "group "web" has 1/2 healthy
 //     allocations" (Nomad: "Task group"); the error is typed
 //     (ErrPromotion), so programs need not parse it.

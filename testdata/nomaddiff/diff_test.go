@@ -25,18 +25,20 @@ import (
 )
 
 var (
-	nCases    = flag.Int("cases", 5000, "random cases")
-	seed0     = flag.Int64("seed", 1, "first seed")
-	show      = flag.Int("show", 2, "cases shown per signature")
-	only      = flag.Int64("only", -1, "run only this seed, verbosely")
-	lost      = flag.Bool("lost", true, "generate lost allocations")
-	unh       = flag.Bool("unhealthy", true, "generate unhealthy allocations")
-	term      = flag.Bool("terminal", true, "generate complete allocations")
-	remove    = flag.Bool("remove", true, "remove groups")
-	unhFailed = flag.Bool("unhealthy-failed", true, "give Nomad an unhealthy allocation as failed and marked for rescheduling")
-	drain     = flag.Bool("drain", true, "generate allocations marked to migrate off a draining node")
-	stopJob   = flag.Bool("stop", true, "stop the job in some cases")
-	maxCount  = flag.Int("max-count", 5, "the largest count of a group")
+	nCases     = flag.Int("cases", 5000, "random cases")
+	seed0      = flag.Int64("seed", 1, "first seed")
+	show       = flag.Int("show", 2, "cases shown per signature")
+	only       = flag.Int64("only", -1, "run only this seed, verbosely")
+	lost       = flag.Bool("lost", true, "generate lost allocations")
+	unh        = flag.Bool("unhealthy", true, "generate unhealthy allocations")
+	term       = flag.Bool("terminal", true, "generate complete allocations")
+	remove     = flag.Bool("remove", true, "remove groups")
+	unhFailed  = flag.Bool("unhealthy-failed", true, "give Nomad an unhealthy allocation as failed and marked for rescheduling")
+	drain      = flag.Bool("drain", true, "generate allocations marked to migrate off a draining node")
+	stopJob    = flag.Bool("stop", true, "stop the job in some cases")
+	maxCount   = flag.Int("max-count", 5, "the largest count of a group")
+	maxGroups  = flag.Int("max-groups", 2, "the most groups of a job")
+	maxVersion = flag.Int("max-version", 2, "the highest job version")
 )
 
 var (
@@ -105,9 +107,9 @@ func (s *scenario) String() string {
 }
 
 func gen(r *rand.Rand) *scenario {
-	s := &scenario{V: 1 + r.Intn(2)}
+	s := &scenario{V: 1 + r.Intn(*maxVersion)}
 	s.stop = *stopJob && r.Intn(25) == 0
-	ng := 1 + r.Intn(2)
+	ng := 1 + r.Intn(*maxGroups)
 	for gi := range ng {
 		g := &grp{name: string(rune('a' + gi))}
 		spec := "A"

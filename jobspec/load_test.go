@@ -268,7 +268,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func FuzzLoadHCL(f *testing.F) {
-	for _, p := range []string{"testdata/variables.nomad", "testdata/seeds/my-first-update-v5.nomad", "testdata/geo-api-server-v2.nomad"} {
+	for _, p := range []string{"testdata/variables.nomad", "testdata/seeds/my-first-update-v5.nomad", "testdata/geo-api-server-v2.nomad", "testdata/system-agent.nomad"} {
 		b, _ := os.ReadFile(p)
 		f.Add(b)
 	}

@@ -363,3 +363,28 @@ func TestSystemApplyKeepsNode(t *testing.T) {
 		t.Errorf("Apply gave %+v, want one allocation on n1", allocs)
 	}
 }
+
+// TestSystemReplacementsOutsideMaxParallel: a node whose allocation failed,
+// or that has none, gets one at once, as Nomad's system scheduler places on
+// any node without a live allocation; max_parallel paces only the
+// destructive updates, which go on beside them.
+func TestSystemReplacementsOutsideMaxParallel(t *testing.T) {
+	failed := sysAlloc("a", 0, "n1")
+	failed.Client, failed.Health, failed.StatusTime = rollout.ClientFailed, rollout.AllocHealth{}, sysNow.Add(-time.Hour)
+	allocs := []rollout.Alloc{failed, sysAlloc("b", 1, "n2"), sysAlloc("c", 2, "n3")}
+	job := sysJob(1, "v2", &rollout.UpdateBlock{MaxParallel: intp(1)})
+	hist := []rollout.JobVersion{sysJob(0, "v1", &rollout.UpdateBlock{MaxParallel: intp(1)})}
+	hist[0].Stable = true
+	out, err := rollout.Step(rollout.Input{Now: sysNow, Job: job, History: hist, Nodes: nodes("n1", "n2", "n3", "n4"), Allocs: allocs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]rollout.DecisionKind{}
+	for _, p := range out.Place {
+		kinds[p.NodeID] = p.Kind
+	}
+	want := map[string]rollout.DecisionKind{"n1": rollout.KindReschedule, "n2": rollout.KindUpdate, "n4": rollout.KindCreate}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("placements by node (-want +got):\n%s", diff)
+	}
+}

@@ -28,10 +28,8 @@ type sysCase struct {
 	// ineligible lists nodes that take no new allocations.
 	ineligible []int
 
-	wantPlace, wantStop map[string]int
-	// wantGroups: DesiredTotal, DesiredCanaries, Placed and the number of
-	// PlacedCanaries of the deployment after the step, per group.
-	wantGroups map[string][4]int
+	// nomad is Nomad's answer.
+	nomad sysWant
 	// differs says why rollout's answer differs from Nomad's, on purpose
 	// (see the package documentation); own holds rollout's answer then.
 	differs string
@@ -39,7 +37,8 @@ type sysCase struct {
 }
 
 // sysWant is an answer of a case: allocations placed and stopped per
-// group, and the deployment's groups.
+// group, and per group DesiredTotal, DesiredCanaries, Placed and the
+// number of PlacedCanaries of the deployment after the step.
 type sysWant struct {
 	place, stop map[string]int
 	groups      map[string][4]int
@@ -55,71 +54,60 @@ func sysCases() []sysCase {
 	all := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	return []sysCase{
 		{
-			name:      "legacy upgrade non-deployment",
-			wantPlace: map[string]int{"tg1": 10, "tg2": 10},
+			name:  "legacy upgrade non-deployment",
+			nomad: sysWant{place: map[string]int{"tg1": 10, "tg2": 10}},
 		},
 		{
-			name:       "new deployment max_parallel vs no update block",
-			tg1:        mp(2),
-			previous:   map[string][]int{"tg1": all, "tg2": all},
-			old:        true,
-			wantPlace:  map[string]int{"tg1": 2, "tg2": 10},
-			wantStop:   map[string]int{"tg1": 2, "tg2": 10},
-			wantGroups: map[string][4]int{"tg1": {10, 0, 2, 0}},
+			name:     "new deployment max_parallel vs no update block",
+			tg1:      mp(2),
+			previous: map[string][]int{"tg1": all, "tg2": all},
+			old:      true,
+			nomad:    sysWant{place: map[string]int{"tg1": 2, "tg2": 10}, stop: map[string]int{"tg1": 2, "tg2": 10}, groups: map[string][4]int{"tg1": {10, 0, 2, 0}}},
 		},
 		{
-			name:       "max_parallel mid-deployment",
-			tg1:        mp(2),
-			tg2:        mp(3),
-			previous:   map[string][]int{"tg1": all[:8], "tg2": all[:7]},
-			running:    map[string][]int{"tg1": {8, 9}, "tg2": {7, 8, 9}},
-			cur:        map[string]rollout.DeploymentGroup{"tg1": {DesiredTotal: 10, Placed: 2, Healthy: 2}, "tg2": {DesiredTotal: 10, Placed: 3, Healthy: 3}},
-			wantPlace:  map[string]int{"tg1": 2, "tg2": 3},
-			wantStop:   map[string]int{"tg1": 2, "tg2": 3},
-			wantGroups: map[string][4]int{"tg1": {10, 0, 4, 0}, "tg2": {10, 0, 6, 0}},
+			name:     "max_parallel mid-deployment",
+			tg1:      mp(2),
+			tg2:      mp(3),
+			previous: map[string][]int{"tg1": all[:8], "tg2": all[:7]},
+			running:  map[string][]int{"tg1": {8, 9}, "tg2": {7, 8, 9}},
+			cur:      map[string]rollout.DeploymentGroup{"tg1": {DesiredTotal: 10, Placed: 2, Healthy: 2}, "tg2": {DesiredTotal: 10, Placed: 3, Healthy: 3}},
+			nomad:    sysWant{place: map[string]int{"tg1": 2, "tg2": 3}, stop: map[string]int{"tg1": 2, "tg2": 3}, groups: map[string][4]int{"tg1": {10, 0, 4, 0}, "tg2": {10, 0, 6, 0}}},
 		},
 		{
-			name:      "legacy upgrade max_parallel mid-rollout",
-			tg1:       mp(2),
-			tg2:       mp(3),
-			previous:  map[string][]int{"tg1": all[:8], "tg2": all[:7]},
-			running:   map[string][]int{"tg1": {8, 9}, "tg2": {7, 8, 9}},
-			wantPlace: map[string]int{"tg1": 2, "tg2": 3},
-			wantStop:  map[string]int{"tg1": 2, "tg2": 3},
+			name:     "legacy upgrade max_parallel mid-rollout",
+			tg1:      mp(2),
+			tg2:      mp(3),
+			previous: map[string][]int{"tg1": all[:8], "tg2": all[:7]},
+			running:  map[string][]int{"tg1": {8, 9}, "tg2": {7, 8, 9}},
+			nomad:    sysWant{place: map[string]int{"tg1": 2, "tg2": 3}, stop: map[string]int{"tg1": 2, "tg2": 3}},
 		},
 		{
-			name:       "max_parallel underprovisioned from failure",
-			tg1:        mp(2),
-			tg2:        mp(3),
-			previous:   map[string][]int{"tg1": all[:8], "tg2": all[:7]},
-			failed:     map[string][]int{"tg1": {8, 9}, "tg2": {7, 8, 9}},
-			cur:        map[string]rollout.DeploymentGroup{"tg1": {DesiredTotal: 10, Placed: 2, Unhealthy: 2}, "tg2": {DesiredTotal: 10, Placed: 3, Unhealthy: 3}},
-			wantPlace:  map[string]int{"tg1": 4, "tg2": 6},
-			wantStop:   map[string]int{"tg1": 2, "tg2": 3},
-			wantGroups: map[string][4]int{"tg1": {10, 0, 6, 0}, "tg2": {10, 0, 9, 0}},
-			differs:    "the rolling budget pauses while an allocation of the deployment is being replaced",
+			name:     "max_parallel underprovisioned from failure",
+			tg1:      mp(2),
+			tg2:      mp(3),
+			previous: map[string][]int{"tg1": all[:8], "tg2": all[:7]},
+			failed:   map[string][]int{"tg1": {8, 9}, "tg2": {7, 8, 9}},
+			cur:      map[string]rollout.DeploymentGroup{"tg1": {DesiredTotal: 10, Placed: 2, Unhealthy: 2}, "tg2": {DesiredTotal: 10, Placed: 3, Unhealthy: 3}},
+			nomad:    sysWant{place: map[string]int{"tg1": 4, "tg2": 6}, stop: map[string]int{"tg1": 2, "tg2": 3}, groups: map[string][4]int{"tg1": {10, 0, 6, 0}, "tg2": {10, 0, 9, 0}}},
+			differs:  "the rolling budget pauses while an allocation of the deployment is being replaced",
 			own: &sysWant{place: map[string]int{"tg1": 2, "tg2": 3}, stop: map[string]int{"tg1": 2, "tg2": 3},
 				groups: map[string][4]int{"tg1": {10, 0, 4, 0}, "tg2": {10, 0, 6, 0}}},
 		},
 		{
-			name:       "new deployment max_parallel with old underprovisioned",
-			tg1:        mp(2),
-			tg2:        mp(3),
-			previous:   map[string][]int{"tg1": all[:5], "tg2": all[:3]},
-			old:        true,
-			wantPlace:  map[string]int{"tg1": 7, "tg2": 10},
-			wantStop:   map[string]int{"tg1": 2, "tg2": 3},
-			wantGroups: map[string][4]int{"tg1": {10, 0, 7, 0}, "tg2": {10, 0, 10, 0}},
+			name:     "new deployment max_parallel with old underprovisioned",
+			tg1:      mp(2),
+			tg2:      mp(3),
+			previous: map[string][]int{"tg1": all[:5], "tg2": all[:3]},
+			old:      true,
+			nomad:    sysWant{place: map[string]int{"tg1": 7, "tg2": 10}, stop: map[string]int{"tg1": 2, "tg2": 3}, groups: map[string][4]int{"tg1": {10, 0, 7, 0}, "tg2": {10, 0, 10, 0}}},
 		},
 		{
-			name:       "new deployment with canaries",
-			tg1:        mpCanary(2, 30, false),
-			tg2:        mp(5),
-			previous:   map[string][]int{"tg1": all, "tg2": all[:8]},
-			old:        true,
-			wantPlace:  map[string]int{"tg1": 2, "tg2": 7},
-			wantStop:   map[string]int{"tg1": 2, "tg2": 5},
-			wantGroups: map[string][4]int{"tg1": {10, 2, 2, 2}, "tg2": {10, 0, 7, 0}},
+			name:     "new deployment with canaries",
+			tg1:      mpCanary(2, 30, false),
+			tg2:      mp(5),
+			previous: map[string][]int{"tg1": all, "tg2": all[:8]},
+			old:      true,
+			nomad:    sysWant{place: map[string]int{"tg1": 2, "tg2": 7}, stop: map[string]int{"tg1": 2, "tg2": 5}, groups: map[string][4]int{"tg1": {10, 2, 2, 2}, "tg2": {10, 0, 7, 0}}},
 		},
 		{
 			name:     "canaries failed",
@@ -133,9 +121,7 @@ func sysCases() []sysCase {
 				"tg1": {DesiredCanaries: 3, DesiredTotal: 10, Placed: 2, Healthy: 1, Unhealthy: 1},
 				"tg2": {DesiredTotal: 10, Placed: 5, Healthy: 5},
 			},
-			wantPlace:  map[string]int{"tg1": 3, "tg2": 5},
-			wantStop:   map[string]int{"tg1": 1, "tg2": 5},
-			wantGroups: map[string][4]int{"tg1": {10, 3, 5, 2}, "tg2": {10, 0, 10, 0}},
+			nomad: sysWant{place: map[string]int{"tg1": 3, "tg2": 5}, stop: map[string]int{"tg1": 1, "tg2": 5}, groups: map[string][4]int{"tg1": {10, 3, 5, 2}, "tg2": {10, 0, 10, 0}}},
 			// Nomad replaces the failed canary with a plain allocation of
 			// the new version, and places one on the empty node: nothing of
 			// it runs unpromoted but canaries here, and a replaced canary
@@ -155,9 +141,7 @@ func sysCases() []sysCase {
 				"tg1": {DesiredCanaries: 2, DesiredTotal: 10, Placed: 1, Healthy: 1},
 				"tg2": {DesiredTotal: 10, Placed: 5, Healthy: 5},
 			},
-			wantPlace:  map[string]int{"tg1": 1, "tg2": 5},
-			wantStop:   map[string]int{"tg1": 1, "tg2": 5},
-			wantGroups: map[string][4]int{"tg1": {10, 2, 2, 2}, "tg2": {10, 0, 10, 0}},
+			nomad: sysWant{place: map[string]int{"tg1": 1, "tg2": 5}, stop: map[string]int{"tg1": 1, "tg2": 5}, groups: map[string][4]int{"tg1": {10, 2, 2, 2}, "tg2": {10, 0, 10, 0}}},
 		},
 		{
 			name:     "canaries awaiting promotion",
@@ -170,7 +154,7 @@ func sysCases() []sysCase {
 				"tg1": {DesiredCanaries: 3, DesiredTotal: 10, Placed: 3, Healthy: 3},
 				"tg2": {DesiredTotal: 10, Placed: 10, Healthy: 10},
 			},
-			wantGroups: map[string][4]int{"tg1": {10, 3, 3, 3}, "tg2": {10, 0, 10, 0}},
+			nomad: sysWant{groups: map[string][4]int{"tg1": {10, 3, 3, 3}, "tg2": {10, 0, 10, 0}}},
 		},
 		{
 			name:     "canaries promoted",
@@ -182,9 +166,7 @@ func sysCases() []sysCase {
 				"tg1": {Promoted: true, DesiredCanaries: 3, DesiredTotal: 10, Placed: 3, Healthy: 3},
 				"tg2": {DesiredTotal: 10, Placed: 10, Healthy: 10},
 			},
-			wantPlace:  map[string]int{"tg1": 2},
-			wantStop:   map[string]int{"tg1": 2},
-			wantGroups: map[string][4]int{"tg1": {10, 3, 5, 3}, "tg2": {10, 0, 10, 0}},
+			nomad: sysWant{place: map[string]int{"tg1": 2}, stop: map[string]int{"tg1": 2}, groups: map[string][4]int{"tg1": {10, 3, 5, 3}, "tg2": {10, 0, 10, 0}}},
 		},
 		{
 			name:     "deployment complete with ineligible nodes",
@@ -197,19 +179,16 @@ func sysCases() []sysCase {
 				"tg2": {DesiredTotal: 10, Placed: 10, Healthy: 10},
 			},
 			ineligible: []int{0, 1},
-			wantPlace:  map[string]int{"tg1": 5},
-			wantStop:   map[string]int{"tg1": 7},
-			wantGroups: map[string][4]int{"tg1": {8, 3, 8, 3}, "tg2": {10, 0, 10, 0}},
+			nomad:      sysWant{place: map[string]int{"tg1": 5}, stop: map[string]int{"tg1": 7}, groups: map[string][4]int{"tg1": {8, 3, 8, 3}, "tg2": {10, 0, 10, 0}}},
 			differs:    "a group's desired total follows the eligible nodes at every step (Nomad leaves a group with nothing to place as it was)",
 			own: &sysWant{place: map[string]int{"tg1": 5}, stop: map[string]int{"tg1": 7},
 				groups: map[string][4]int{"tg1": {8, 3, 8, 3}, "tg2": {8, 0, 10, 0}}},
 		},
 		{
-			name:       "deployment previous no placements",
-			tg1:        mpCanary(10, 30, false),
-			cur:        map[string]rollout.DeploymentGroup{"tg1": {}, "tg2": {}},
-			wantPlace:  map[string]int{"tg1": 10, "tg2": 10},
-			wantGroups: map[string][4]int{"tg1": {10, 0, 10, 0}, "tg2": {10, 0, 10, 0}},
+			name:  "deployment previous no placements",
+			tg1:   mpCanary(10, 30, false),
+			cur:   map[string]rollout.DeploymentGroup{"tg1": {}, "tg2": {}},
+			nomad: sysWant{place: map[string]int{"tg1": 10, "tg2": 10}, groups: map[string][4]int{"tg1": {10, 0, 10, 0}, "tg2": {10, 0, 10, 0}}},
 		},
 	}
 }
@@ -302,7 +281,7 @@ func TestSystemUpdateBlockAsNomad(t *testing.T) {
 			for _, s := range out.Stop {
 				stop[s.Group]++
 			}
-			want, who := sysWant{tc.wantPlace, tc.wantStop, tc.wantGroups}, "Nomad"
+			want, who := tc.nomad, "Nomad"
 			if tc.differs != "" {
 				want, who = *tc.own, "want (differs on purpose: "+tc.differs+")"
 			}

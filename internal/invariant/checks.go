@@ -548,12 +548,8 @@ func (k *step) deploymentCanary(id string) bool {
 	if d == nil || d.JobVersion != k.in.Job.Version {
 		return false
 	}
-	for i := range k.in.Allocs {
-		if a := &k.in.Allocs[i]; a.ID == id {
-			return a.Canary && a.DeploymentID == d.ID
-		}
-	}
-	return false
+	a := k.byID[id]
+	return a != nil && a.Canary && a.DeploymentID == d.ID
 }
 
 func (k *step) success() {

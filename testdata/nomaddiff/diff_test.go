@@ -245,6 +245,31 @@ func (s *scenario) place(r *rand.Rand, a *alloc) {
 
 func pick(r *rand.Rand, xs ...string) string { return xs[r.Intn(len(xs))] }
 
+// depCounts counts what the scenario's deployment holds of a group: its
+// allocations placed, healthy and unhealthy, and its canaries' IDs (the
+// same on both sides).
+func (s *scenario) depCounts(group string) (placed, healthy, unhealthy int, canaries []string) {
+	for _, a := range s.allocs {
+		if a.group != group || a.dep != s.dep.id {
+			continue
+		}
+		placed++
+		if a.canary {
+			canaries = append(canaries, a.id)
+		}
+		healthy += b2i(a.health == "healthy")
+		unhealthy += b2i(a.health == "unhealthy")
+	}
+	return placed, healthy, unhealthy, canaries
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // ---- Nomad's side ----
 
 func nomadJob(s *scenario, v int) *structs.Job {
@@ -299,21 +324,7 @@ func nomadDeployment(s *scenario, job *structs.Job) *structs.Deployment {
 		if g.canary > 0 {
 			ds.DesiredCanaries = g.canary
 		}
-		for _, a := range s.allocs {
-			if a.group != g.name || a.dep != s.dep.id {
-				continue
-			}
-			ds.PlacedAllocs++
-			if a.canary {
-				ds.PlacedCanaries = append(ds.PlacedCanaries, a.id)
-			}
-			switch a.health {
-			case "healthy":
-				ds.HealthyAllocs++
-			case "unhealthy":
-				ds.UnhealthyAllocs++
-			}
-		}
+		ds.PlacedAllocs, ds.HealthyAllocs, ds.UnhealthyAllocs, ds.PlacedCanaries = s.depCounts(g.name)
 		d.TaskGroups[g.name] = ds
 	}
 	return d
@@ -533,21 +544,7 @@ func rolloutInput(s *scenario) rollout.Input {
 			}
 			dg := rollout.DeploymentGroup{Name: g.name, Promoted: s.dep.promoted[g.name], ProgressDeadline: 10 * time.Minute,
 				RequireProgressBy: now.Add(9 * time.Minute), DesiredTotal: g.counts[s.dep.version], DesiredCanaries: g.canary}
-			for _, a := range s.allocs {
-				if a.group != g.name || a.dep != s.dep.id {
-					continue
-				}
-				dg.Placed++
-				if a.canary {
-					dg.PlacedCanaries = append(dg.PlacedCanaries, a.id)
-				}
-				switch a.health {
-				case "healthy":
-					dg.Healthy++
-				case "unhealthy":
-					dg.Unhealthy++
-				}
-			}
+			dg.Placed, dg.Healthy, dg.Unhealthy, dg.PlacedCanaries = s.depCounts(g.name)
 			d.Groups = append(d.Groups, dg)
 		}
 		in.Deployment = d

@@ -177,9 +177,9 @@ func (s *stepper) reconcile(gi int) {
 			// As in Nomad's plan, a lost canary of the deployment is not
 			// counted as destroyed: its slot stays the deployment's.
 			s.stopUncounted(gs, p, KindLost, ReasonLost)
-			continue
+		} else {
+			s.stop(gs, p, KindLost, ReasonLost)
 		}
-		s.stopLost(gs, p)
 	}
 	for _, p := range lostCanaries {
 		s.replaceCanary(gs, p, ReasonPlaceLost)
@@ -802,8 +802,6 @@ func (s *stepper) fillStop(st *StopDecision, gs *groupState, p int32, id, name s
 	st.ID, st.Group, st.Index, st.Name = id, gs.name, s.indexOf(p), name
 	st.Lost, st.Kind, st.Reason = s.facts[p]&factLost != 0, kind, reason
 }
-
-func (s *stepper) stopLost(gs *groupState, p int32) { s.stop(gs, p, KindLost, ReasonLost) }
 
 // deploymentCanary reports whether allocation p is a canary that the
 // deployment cur keeps: one of cur's, unless cur failed before promoting

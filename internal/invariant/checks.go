@@ -883,21 +883,21 @@ func (k *step) maxParallel() {
 				break
 			}
 		}
-		// Migrations of this step are made outside the budget (the
-		// drainer paces them); from the next step on, they count.
-		// So are a system job's placements on nodes without a live
-		// allocation, new or failed (Nomad places on them at once).
-		migrated := map[string]bool{}
+		// Placed outside the budget in this step (from the next step on
+		// they count): migrations, which the drainer paces, and a system
+		// job's placements on nodes without a live allocation, new or
+		// failed (Nomad places on them at once).
+		outside := map[string]bool{}
 		for _, p := range out.Place {
 			if p.Kind == rollout.KindMigrate || in.Job.Type == rollout.JobSystem && (p.Kind == rollout.KindCreate || p.Kind == rollout.KindReschedule) {
-				migrated[p.ID] = true
+				outside[p.ID] = true
 			}
 		}
 		var flight []string
 		for i := range k.after {
 			a := &k.after[i]
 			if a.Group == g.Name && a.DeploymentID == d.ID && live(a) && a.Health.Status == "" &&
-				!awaiting(a, d) && !k.inplaced[a.ID] && !migrated[a.ID] {
+				!awaiting(a, d) && !k.inplaced[a.ID] && !outside[a.ID] {
 				flight = append(flight, a.Name())
 			}
 		}

@@ -11,7 +11,8 @@
 //
 // Loading and validating are separate: a file loads when Nomad would parse
 // it, and Job.Validate then refuses what Nomad would refuse to run (no
-// groups, canary > count, canary with max_parallel = 0, ...). Every error
+// groups, canary > count, canary with max_parallel = 0, a job ID with a
+// space, a group without tasks, a task without a driver, ...). Every error
 // is an *Error carrying file:line:column, all of them reported at once in a
 // *multierror.Error. Run-time interpolations (${NOMAD_PORT_http},
 // ${node.unique.name}, ${attr.kernel.name}, ${meta.x}) are kept as written,

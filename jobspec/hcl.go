@@ -680,7 +680,7 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		l.fail(b.TypeRange, "a task block takes one label, its name")
 		return TaskSpec{}, nil, false
 	}
-	t := TaskSpec{Name: b.Labels[0]}
+	t := TaskSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}
 	var checks []string
 	its, restore := l.items(b.Body)
 	defer restore()

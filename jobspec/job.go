@@ -48,8 +48,31 @@ type GroupSpec struct {
 type TaskSpec struct {
 	// Name is the task's name.
 	Name string
+	// Pos is where the task is declared (the file only, for a JSON job).
+	Pos Pos
 	// Fields are the task's destructive fields, sorted by Section then Key.
 	Fields []Field
+}
+
+// connectGateway reports whether a service of the group declares a
+// Connect gateway: Nomad adds the gateway's task to such a group.
+func (g *GroupSpec) connectGateway() bool {
+	for _, f := range g.Fields {
+		if strings.HasPrefix(f.Section, "Connect[") && strings.HasPrefix(strings.ToLower(f.Key), "gateway") {
+			return true
+		}
+	}
+	return false
+}
+
+// field returns the value of the task's field key in section, or "".
+func (t *TaskSpec) field(section, key string) string {
+	for _, f := range t.Fields {
+		if f.Section == section && f.Key == key {
+			return f.Value
+		}
+	}
+	return ""
 }
 
 // Field is one flattened value: Section "" holds plain attributes such as

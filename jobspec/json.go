@@ -266,7 +266,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 				continue
 			}
 			tpath := fmt.Sprintf("%s.Tasks[%d]", path, ti)
-			t := TaskSpec{Name: j.str(tm, "Name", tpath)}
+			t := TaskSpec{Name: j.str(tm, "Name", tpath), Pos: Pos{File: j.file}}
 			for _, k := range []string{"Driver", "User", "Kind"} {
 				if s := j.str(tm, k, tpath); s != "" {
 					t.Fields = append(t.Fields, Field{Key: k, Value: s})

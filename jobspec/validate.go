@@ -2,6 +2,7 @@ package jobspec
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -15,12 +16,18 @@ import (
 // of *Error values whose Err is the *rollout.FieldError.
 //
 // Beyond JobVersion.Validate it refuses what Nomad refuses at submission:
-// canary > 0 with max_parallel = 0 (a forced update has no deployment to
-// place canaries in). For a system or sysbatch job, canary is a
-// percentage of the job's nodes (Nomad 1.11 and later), so it is not held
-// to the group's count. A system job's group must have count 1 (the
-// default): Nomad refuses more, and reads 0 as "run nowhere", which
-// rollout's system jobs, one allocation per eligible node, do not model.
+//   - canary > 0 with max_parallel = 0 (a forced update has no deployment
+//     to place canaries in);
+//   - a job ID with a space or a null character, a group or task name
+//     with a null character, a task name with a slash;
+//   - a group without tasks (unless a service of it is a Connect gateway,
+//     whose task Nomad adds), a task without a driver;
+//   - a system job's group with a count other than 1 (the default): Nomad
+//     refuses more, and reads 0 as "run nowhere", which rollout's system
+//     jobs, one allocation per eligible node, do not model.
+//
+// For a system or sysbatch job, canary is a percentage of the job's nodes
+// (Nomad 1.11 and later), so it is not held to the group's count.
 func (j *Job) Validate() error {
 	var errs []error
 	var out *multierror.Error
@@ -59,20 +66,57 @@ func (j *Job) Validate() error {
 		}
 		out = multierror.Append(out, &Error{Pos: p, Msg: e.Error(), Err: e})
 	}
-	if j.Type == string(rollout.JobSystem) {
-		for i, g := range j.Version.Groups {
-			var problem string
-			switch {
-			case g.Count > 1:
-				problem = "is more than 1: a system job runs one allocation of a group on each node"
-			case g.Count == 0:
-				problem = "would run the group on no node, as Nomad reads it, but rollout runs a system job's group on every eligible node: remove the group to stop it"
-			default:
-				continue
-			}
-			fe := &rollout.FieldError{Field: "group " + strconv.Quote(g.Name) + " count", Value: g.Count, Problem: problem}
-			out = multierror.Append(out, &Error{Pos: j.Groups[i].Pos, Msg: fe.Error(), Err: fe})
-		}
+	for _, e := range j.submissionProblems() {
+		out = multierror.Append(out, e)
 	}
 	return out.ErrorOrNil()
+}
+
+// submissionProblems returns the problems Validate lists after the
+// canary rule: what Nomad refuses when the job is submitted and
+// JobVersion.Validate does not check (a program that builds a JobVersion
+// itself has no task drivers to give, and may name its jobs as it likes),
+// each at the declaration it concerns.
+func (j *Job) submissionProblems() []*Error {
+	var errs []*Error
+	add := func(p Pos, field string, value any, problem string) {
+		fe := &rollout.FieldError{Field: field, Value: value, Problem: problem}
+		errs = append(errs, &Error{Pos: p, Msg: fe.Error(), Err: fe})
+	}
+	if id := j.Version.ID; strings.Contains(id, " ") {
+		add(j.Pos, "job.id", id, "must not contain a space")
+	} else if strings.Contains(id, "\x00") {
+		add(j.Pos, "job.id", id, "must not contain a null character")
+	}
+	for i, gs := range j.Groups {
+		group := "group " + strconv.Quote(gs.Name)
+		if strings.Contains(gs.Name, "\x00") {
+			add(gs.Pos, group+" name", gs.Name, "must not contain a null character")
+		}
+		if len(gs.Tasks) == 0 && !gs.connectGateway() {
+			add(gs.Pos, group+" tasks", 0, "must declare at least one task")
+		}
+		for k, t := range gs.Tasks {
+			task := fmt.Sprintf("%s task %q", group, t.Name)
+			switch {
+			case t.Name == "":
+				add(t.Pos, fmt.Sprintf("%s tasks[%d] name", group, k), "", "must not be empty")
+				task = fmt.Sprintf("%s tasks[%d]", group, k)
+			case strings.ContainsAny(t.Name, "/\x00"):
+				add(t.Pos, task+" name", t.Name, "must not contain a slash or a null character")
+			}
+			if t.field("", "Driver") == "" {
+				add(t.Pos, task+" driver", "", "must be set: it names the task driver that runs the task")
+			}
+		}
+		if j.Type == string(rollout.JobSystem) && i < len(j.Version.Groups) {
+			switch g := j.Version.Groups[i]; {
+			case g.Count > 1:
+				add(gs.Pos, group+" count", g.Count, "is more than 1: a system job runs one allocation of a group on each node")
+			case g.Count == 0:
+				add(gs.Pos, group+" count", g.Count, "would run the group on no node, as Nomad reads it, but rollout runs a system job's group on every eligible node: remove the group to stop it")
+			}
+		}
+	}
+	return errs
 }

@@ -1,0 +1,145 @@
+package jobspec_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/jobspec"
+)
+
+// TestSubmissionRules: Validate refuses what Nomad refuses when a job is
+// submitted, in a job file or the API's JSON, naming the field and the
+// value at the declaration concerned.
+func TestSubmissionRules(t *testing.T) {
+	type problem struct {
+		pos   string // "line:column" for HCL, "" for JSON
+		field string
+		value any
+	}
+	for _, tc := range []struct {
+		name, file, src string
+		want            []problem
+	}{
+		{
+			name: "job ID with a space", file: "j.nomad",
+			src:  "job \"bad example\" {\n  group \"web\" {\n    task \"t\" {\n      driver = \"docker\"\n    }\n  }\n}\n",
+			want: []problem{{"1:1", "job.id", "bad example"}},
+		},
+		{
+			name: "group without tasks", file: "j.nomad",
+			src:  "job \"ex\" {\n  group \"web\" {\n    count = 2\n  }\n}\n",
+			want: []problem{{"2:3", `group "web" tasks`, 0}},
+		},
+		{
+			name: "task without a driver, task name with a slash", file: "j.nomad",
+			src:  "job \"ex\" {\n  group \"web\" {\n    task \"a/b\" {\n      user = \"nobody\"\n    }\n  }\n}\n",
+			want: []problem{{"3:5", `group "web" task "a/b" name`, "a/b"}, {"3:5", `group "web" task "a/b" driver`, ""}},
+		},
+		{
+			name: "API JSON: the job of Nomad's example-short-bad", file: "j.json",
+			src:  `{"Job":{"ID":"bad example","Name":"example","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}]}]}}`,
+			want: []problem{{"", "job.id", "bad example"}},
+		},
+		{
+			name: "API JSON: a task without name or driver", file: "j.json",
+			src:  `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Config":{"image":"redis"}}]}]}}`,
+			want: []problem{{"", `group "cache" tasks[0] name`, ""}, {"", `group "cache" tasks[0] driver`, ""}},
+		},
+		{
+			name: "API JSON: a group without tasks", file: "j.json",
+			src:  `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Count":1}]}}`,
+			want: []problem{{"", `group "cache" tasks`, 0}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j, err := jobspec.Load(tc.file, []byte(tc.src), nil)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			err = j.Validate()
+			var me *multierror.Error
+			if !errors.As(err, &me) {
+				t.Fatalf("Validate = %v, want a *multierror.Error", err)
+			}
+			var got []problem
+			for _, e := range me.Errors {
+				var je *jobspec.Error
+				var fe *rollout.FieldError
+				if !errors.As(e, &je) || !errors.As(e, &fe) {
+					t.Fatalf("%v: want a *jobspec.Error wrapping a *rollout.FieldError", e)
+				}
+				if je.Pos.File != tc.file {
+					t.Errorf("%v: file %q, want %q", e, je.Pos.File, tc.file)
+				}
+				pos := ""
+				if je.Pos.Line != 0 {
+					pos = je.Pos.String()[len(tc.file)+1:]
+				}
+				got = append(got, problem{pos, fe.Field, fe.Value})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("problems:\n got %v\nwant %v\n(%v)", got, tc.want, err)
+			}
+		})
+	}
+}
+
+// TestSubmissionRulesAccept: what Nomad accepts passes: tasks of any kind
+// (a prestart task is a task like any other here), and a Connect
+// gateway's group without tasks.
+func TestSubmissionRulesAccept(t *testing.T) {
+	src := `job "ex-1_a.b" {
+  group "web" {
+    task "init" {
+      driver = "exec"
+      lifecycle {
+        hook = "prestart"
+      }
+    }
+    task "server" {
+      driver = "docker"
+    }
+  }
+}
+`
+	// A Connect gateway's group declares no task: Nomad adds it.
+	gateway := `job "ingress" {
+  group "ingress-group" {
+    network {
+      mode = "bridge"
+    }
+    service {
+      name = "my-ingress"
+      port = "8080"
+      connect {
+        gateway {
+          ingress {
+            listener {
+              port     = 8080
+              protocol = "tcp"
+              service {
+                name = "uuid-api"
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+`
+	gatewayJSON := `{"Job":{"ID":"ingress","TaskGroups":[{"Name":"ingress-group","Services":[{"Name":"my-ingress",
+	  "Connect":{"Gateway":{"Ingress":{"Listeners":[{"Port":8080,"Protocol":"tcp","Services":[{"Name":"uuid-api"}]}]}}}}]}]}}`
+	for file, src := range map[string]string{"ok.nomad": src, "gateway.nomad": gateway, "gateway.json": gatewayJSON} {
+		j, err := jobspec.Load(file, []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Validate(); err != nil {
+			t.Errorf("%s: Validate: %v", file, err)
+		}
+	}
+}

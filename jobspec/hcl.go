@@ -667,7 +667,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	if !countSet && scalingMin >= 0 {
 		g.Count = scalingMin
 	}
-	g.Reschedule = l.reschedule(reschedule)
+	g.Reschedule = l.reschedule(reschedule, &gs.reschedule)
 	g.Checks = uniqueNames(svcChecks)
 	sortFields(gs.Fields)
 	g.Spec = fingerprint(&gs)
@@ -853,20 +853,21 @@ func ctyJSON(v cty.Value) (json.RawMessage, error) {
 }
 
 // reschedule merges the job's and the group's reschedule blocks (the
-// group's win) into a policy. With unlimited = true (the service default)
-// attempts do not limit.
-func (l *loader) reschedule(blocks []*hclsyntax.Block) rollout.ReschedulePolicy {
+// group's win) into a policy, and records what they wrote in w. With
+// unlimited = true (the service default) attempts do not limit.
+func (l *loader) reschedule(blocks []*hclsyntax.Block, w *rescheduleWritten) rollout.ReschedulePolicy {
 	var p rollout.ReschedulePolicy
 	unlimited := true
 	attempts := 0
 	for _, b := range blocks {
+		w.given(pos(b.TypeRange))
 		for _, a := range sortedAttrs(b.Body) {
 			v, ok := l.eval(a.Expr)
 			if !ok {
 				continue
 			}
 			switch a.Name {
-			case "delay", "max_delay":
+			case "delay", "max_delay", "interval":
 				v = as(v, cty.String)
 				if v.Type() != cty.String || v.IsNull() {
 					l.fail(a.SrcRange, "reschedule.%s must be a duration string such as \"30s\"", a.Name)
@@ -877,11 +878,20 @@ func (l *loader) reschedule(blocks []*hclsyntax.Block) rollout.ReschedulePolicy 
 					l.fail(a.SrcRange, "reschedule.%s = %q: must be a duration such as \"30s\"", a.Name, v.AsString())
 					continue
 				}
-				if a.Name == "delay" {
+				w.set(a.Name, d, pos(a.SrcRange))
+				switch a.Name {
+				case "delay":
 					p.Delay = d
-				} else {
+				case "max_delay":
 					p.MaxDelay = d
 				}
+			case "delay_function":
+				v = as(v, cty.String)
+				if v.Type() != cty.String || v.IsNull() {
+					l.fail(a.SrcRange, "reschedule.delay_function must be a string")
+					continue
+				}
+				w.set(a.Name, v.AsString(), pos(a.SrcRange))
 			case "attempts":
 				n, ok := asInt(as(v, cty.Number))
 				if !ok {
@@ -889,6 +899,7 @@ func (l *loader) reschedule(blocks []*hclsyntax.Block) rollout.ReschedulePolicy 
 					continue
 				}
 				attempts = n
+				w.set(a.Name, n, pos(a.SrcRange))
 			case "unlimited":
 				v = as(v, cty.Bool)
 				if v.Type() != cty.Bool || v.IsNull() {
@@ -896,6 +907,7 @@ func (l *loader) reschedule(blocks []*hclsyntax.Block) rollout.ReschedulePolicy 
 					continue
 				}
 				unlimited = v.True()
+				w.set(a.Name, unlimited, pos(a.SrcRange))
 			}
 		}
 	}

@@ -42,6 +42,9 @@ type GroupSpec struct {
 	Fields []Field
 	// Tasks lists the group's tasks in file order.
 	Tasks []TaskSpec
+	// reschedule is the group's reschedule policy as written, which
+	// Validate checks.
+	reschedule rescheduleWritten
 }
 
 // TaskSpec is one task: its destructive fields, flattened.

@@ -237,12 +237,13 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 		}
 		g.Update = j.update(m, path)
 		if rp, ok := m["ReschedulePolicy"].(map[string]any); ok {
-			d, _ := j.int(rp, "Delay", path+".ReschedulePolicy")
-			md, _ := j.int(rp, "MaxDelay", path+".ReschedulePolicy")
-			g.Reschedule.Delay, g.Reschedule.MaxDelay = time.Duration(d), time.Duration(md)
+			w := &gs.reschedule
+			j.rescheduleWritten(rp, path+".ReschedulePolicy", w)
+			d, _ := w.vals["delay"].(time.Duration)
+			md, _ := w.vals["max_delay"].(time.Duration)
+			g.Reschedule.Delay, g.Reschedule.MaxDelay = d, md
 			if u, _ := rp["Unlimited"].(bool); !u {
-				a, _ := j.int(rp, "Attempts", path+".ReschedulePolicy")
-				g.Reschedule.Attempts = int(a)
+				g.Reschedule.Attempts, _ = w.vals["attempts"].(int)
 			}
 		}
 		gs.Fields = append(gs.Fields, jobFields...)
@@ -351,4 +352,30 @@ func flattenAny(section, key string, v any) []Field {
 	}
 	walk(key, v)
 	return out
+}
+
+// rescheduleWritten records the fields a ReschedulePolicy gives in w, for
+// Validate, reporting a field of the wrong type. A null field is not
+// given: Nomad's default applies.
+func (j *jsonJob) rescheduleWritten(rp map[string]any, path string, w *rescheduleWritten) {
+	at := Pos{File: j.file}
+	w.given(at)
+	if n, ok := j.int(rp, "Attempts", path); ok {
+		w.set("attempts", int(n), at)
+	}
+	for _, f := range [...]struct{ key, name string }{{"Interval", "interval"}, {"Delay", "delay"}, {"MaxDelay", "max_delay"}} {
+		if n, ok := j.int(rp, f.key, path); ok {
+			w.set(f.name, time.Duration(n), at)
+		}
+	}
+	if rp["DelayFunction"] != nil {
+		w.set("delay_function", j.str(rp, "DelayFunction", path), at)
+	}
+	switch u := rp["Unlimited"].(type) {
+	case nil:
+	case bool:
+		w.set("unlimited", u, at)
+	default:
+		j.bad(path+".Unlimited", "must be true or false")
+	}
 }

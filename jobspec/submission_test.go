@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 	"github.com/rollout-go/rollout"
@@ -53,6 +54,32 @@ func TestSubmissionRules(t *testing.T) {
 			src:  `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Count":1}]}}`,
 			want: []problem{{"", `group "cache" tasks`, 0}},
 		},
+		{
+			name: "reschedule: attempts while unlimited (the default)", file: "j.nomad",
+			src:  resched("attempts = 3"),
+			want: []problem{{"5:7", `group "web" reschedule.attempts`, 3}},
+		},
+		{
+			name: "reschedule: limited attempts, no interval", file: "j.nomad",
+			src:  resched("attempts  = 2\n      unlimited = false"),
+			want: []problem{{"4:5", `group "web" reschedule.interval`, time.Duration(0)}},
+		},
+		{
+			name: "reschedule: short delay, unknown function", file: "j.nomad",
+			src:  resched("delay          = \"1s\"\n      delay_function = \"linear\""),
+			want: []problem{{"5:7", `group "web" reschedule.delay`, time.Second}, {"6:7", `group "web" reschedule.delay_function`, "linear"}},
+		},
+		{
+			name: "reschedule: max_delay under delay", file: "j.nomad",
+			src:  resched("delay     = \"1m\"\n      max_delay = \"30s\""),
+			want: []problem{{"6:7", `group "web" reschedule.max_delay`, 30 * time.Second}},
+		},
+		{
+			name: "API JSON: a limited reschedule policy without interval", file: "j.json",
+			src: `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}],
+			  "ReschedulePolicy":{"Attempts":3,"Interval":0,"Delay":30000000000,"DelayFunction":"exponential","MaxDelay":3600000000000,"Unlimited":false}}]}}`,
+			want: []problem{{"", `group "cache" reschedule.interval`, time.Duration(0)}},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			j, err := jobspec.Load(tc.file, []byte(tc.src), nil)
@@ -87,9 +114,15 @@ func TestSubmissionRules(t *testing.T) {
 	}
 }
 
+// resched is a job whose group "web" has the reschedule block body given,
+// its first attribute at line 5, column 7.
+func resched(body string) string {
+	return "job \"ex\" {\n  group \"web\" {\n    task \"t\" { driver = \"docker\" }\n    reschedule {\n      " + body + "\n    }\n  }\n}\n"
+}
+
 // TestSubmissionRulesAccept: what Nomad accepts passes: tasks of any kind
-// (a prestart task is a task like any other here), and a Connect
-// gateway's group without tasks.
+// (a prestart task is a task like any other here), a Connect gateway's
+// group without tasks, and reschedule policies Nomad takes.
 func TestSubmissionRulesAccept(t *testing.T) {
 	src := `job "ex-1_a.b" {
   group "web" {
@@ -133,7 +166,16 @@ func TestSubmissionRulesAccept(t *testing.T) {
 `
 	gatewayJSON := `{"Job":{"ID":"ingress","TaskGroups":[{"Name":"ingress-group","Services":[{"Name":"my-ingress",
 	  "Connect":{"Gateway":{"Ingress":{"Listeners":[{"Port":8080,"Protocol":"tcp","Services":[{"Name":"uuid-api"}]}]}}}}]}]}}`
-	for file, src := range map[string]string{"ok.nomad": src, "gateway.nomad": gateway, "gateway.json": gatewayJSON} {
+	for file, src := range map[string]string{
+		"ok.nomad": src, "gateway.nomad": gateway, "gateway.json": gatewayJSON,
+		// The reschedule block of Nomad's documentation.
+		"resched.nomad": resched("attempts       = 15\n      interval       = \"1h\"\n      delay          = \"30s\"\n" +
+			"      delay_function = \"exponential\"\n      max_delay      = \"120s\"\n      unlimited      = false"),
+		// A policy that never reschedules is not checked further.
+		"never.nomad": resched("attempts  = 0\n      unlimited = false\n      delay     = \"1s\""),
+		// A constant delay needs no max_delay.
+		"constant.nomad": resched("delay_function = \"constant\"\n      max_delay      = \"0s\""),
+	} {
 		j, err := jobspec.Load(file, []byte(src), nil)
 		if err != nil {
 			t.Fatal(err)

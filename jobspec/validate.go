@@ -22,6 +22,11 @@ import (
 //     with a null character, a task name with a slash;
 //   - a group without tasks (unless a service of it is a Connect gateway,
 //     whose task Nomad adds), a task without a driver;
+//   - a reschedule policy that reschedules with attempts and unlimited
+//     both set, a limited one with an interval under 15s, a delay or
+//     (unless constant) a max_delay under 5s, a max_delay under the delay,
+//     a delay function other than constant, exponential or fibonacci
+//     (Nomad's check that the attempts fit in the interval is not made);
 //   - a system job's group with a count other than 1 (the default): Nomad
 //     refuses more, and reads 0 as "run nowhere", which rollout's system
 //     jobs, one allocation per eligible node, do not model.
@@ -109,6 +114,9 @@ func (j *Job) submissionProblems() []*Error {
 				add(t.Pos, task+" driver", "", "must be set: it names the task driver that runs the task")
 			}
 		}
+		gs.reschedule.problems(j.Type, func(p Pos, key string, value any, problem string) {
+			add(p, group+" reschedule."+key, value, problem)
+		})
 		if j.Type == string(rollout.JobSystem) && i < len(j.Version.Groups) {
 			switch g := j.Version.Groups[i]; {
 			case g.Count > 1:

@@ -41,6 +41,7 @@ job "nginx-updater" {
       max_delay = "5m"
       unlimited = false
       attempts  = 3
+      interval  = "1h"
     }
 
     restart {

@@ -14,7 +14,9 @@
 // groups, canary > count, canary with max_parallel = 0, a job ID with a
 // space, a group without tasks, a task without a driver, ...). Every error
 // is an *Error carrying file:line:column, all of them reported at once in a
-// *multierror.Error. Run-time interpolations (${NOMAD_PORT_http},
+// *multierror.Error. Job.Warnings names what Nomad warns of in a valid job
+// (max_parallel above the count, auto_promote in only some groups with
+// canaries). Run-time interpolations (${NOMAD_PORT_http},
 // ${node.unique.name}, ${attr.kernel.name}, ${meta.x}) are kept as written,
 // as Nomad does. A construct the loader does not support (HCL's JSON
 // syntax, a function it lacks) fails with a message naming it and its

@@ -146,6 +146,23 @@ func printErrors(w io.Writer, err error) {
 	fmt.Fprintln(w, err)
 }
 
+// printWarnings prints each warning of err (from jobspec.Job.Warnings) on
+// its own line, as "file:line:column: warning: problem".
+func printWarnings(w io.Writer, err error) {
+	var me *multierror.Error
+	if !errors.As(err, &me) {
+		return
+	}
+	for _, e := range me.Errors {
+		var je *jobspec.Error
+		if errors.As(e, &je) {
+			fmt.Fprintf(w, "%s: warning: %s\n", je.Pos, je.Msg)
+		} else {
+			fmt.Fprintf(w, "warning: %v\n", e)
+		}
+	}
+}
+
 // nodesFlag defines -nodes, the number of the simulated cluster's nodes.
 func nodesFlag(fs *flag.FlagSet) *int {
 	return fs.Int("nodes", 3, "nodes of the simulated cluster (a system job runs one allocation on each)")

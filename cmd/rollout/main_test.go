@@ -25,6 +25,10 @@ func TestGolden(t *testing.T) {
 		must []string
 	}{
 		{"validate-ok", []string{"validate", jobs + "geo-api-server-v0.nomad", jobs + "variables.nomad"}, 0, nil},
+		{"validate-warnings", []string{"validate", "testdata/warnings.nomad"}, 0, []string{
+			"testdata/warnings.nomad: job validation successful",
+			`testdata/warnings.nomad:10:5: warning: group "web" update.max_parallel = 4: is more than the group's count 2: a destructive change replaces every allocation at once`,
+		}},
 		{"validate-problems", []string{"validate", "testdata/problems.nomad", "testdata/broken.nomad"}, 1, []string{
 			`testdata/problems.nomad:9:5: group "web" update.canary = 3: is more than the group's count 2`,
 			`testdata/broken.nomad:3:5: count must be a whole number, not two`,

@@ -12,7 +12,9 @@ const validateHelp = `Usage: rollout validate [options] FILE...
 
 Load each job file (HCL2, or the JSON of "nomad job inspect") and check it
 as rollout does before deploying it. Every problem of every file is
-printed, one a line, as FILE:LINE:COLUMN: problem.
+printed, one a line, as FILE:LINE:COLUMN: problem. A valid file's warnings
+(settings that run but are likely mistakes, as Nomad warns of them) follow
+its success line as FILE:LINE:COLUMN: warning: problem.
 
 Exit codes: 0 every file is valid, 1 problems found, 2 usage error.
 `
@@ -31,11 +33,13 @@ func validateCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	bad := 0
 	for _, f := range files {
-		if _, ok := load(f, &jobspec.Options{Vars: vs}, stdout); !ok {
+		job, ok := load(f, &jobspec.Options{Vars: vs}, stdout)
+		if !ok {
 			bad++
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: job validation successful\n", f)
+		printWarnings(stdout, job.Warnings())
 	}
 	if bad > 0 {
 		return exitProblems

@@ -189,6 +189,35 @@ func (j *jsonJob) update(m map[string]any, path string) *rollout.UpdateBlock {
 	return &ub
 }
 
+// emptyUpdate reports whether raw, a job's Update, sets nothing: null, or
+// every field zero, false or "".
+func emptyUpdate(raw any) bool {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return raw == nil
+	}
+	for _, v := range m {
+		switch v := v.(type) {
+		case nil:
+		case bool:
+			if v {
+				return false
+			}
+		case string:
+			if v != "" {
+				return false
+			}
+		case json.Number:
+			if f, err := v.Float64(); err != nil || f != 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 	job := &Job{Type: "service", Pos: Pos{File: j.file}}
 	v := &job.Version
@@ -217,7 +246,12 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			}
 		}
 	}
-	v.Update = j.update(doc, "Job")
+	if !emptyUpdate(doc["Update"]) {
+		// An Update of zeros, which nomad job inspect prints for a job
+		// without an update block (a batch job's), is none: Nomad's groups
+		// do not inherit it.
+		v.Update = j.update(doc, "Job")
+	}
 	var jobFields []Field
 	for _, k := range []string{"Meta", "Affinities", "Spreads"} {
 		jobFields = append(jobFields, flattenAny("Job "+k, "", doc[k])...)

@@ -44,12 +44,12 @@ const (
 var rescheduleDelayFunctions = []string{"constant", "exponential", "fibonacci"}
 
 // problems reports what Nomad refuses in the policy, read over Nomad's
-// defaults for a job of type jobType: add gets the attribute, its value
+// defaults for a job of type jobType (service or batch): add gets the attribute, its value
 // and the problem. A policy that reschedules nothing is not checked, as
 // in Nomad. Nomad's check that the attempts fit in the interval with the
 // delays given is not made.
 func (r *rescheduleWritten) problems(jobType string, add func(p Pos, key string, value any, problem string)) {
-	if r.vals == nil || jobType == "system" || jobType == "sysbatch" {
+	if r.vals == nil {
 		return
 	}
 	// Nomad's defaults: a service job reschedules without limit, a batch

@@ -75,6 +75,16 @@ func TestSubmissionRules(t *testing.T) {
 			want: []problem{{"6:7", `group "web" reschedule.max_delay`, 30 * time.Second}},
 		},
 		{
+			name: "batch job with an update block", file: "j.nomad",
+			src:  "job \"ex\" {\n  type = \"batch\"\n  group \"work\" {\n    update {\n      max_parallel = 2\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
+			want: []problem{{"4:5", `group "work" update`, nil}},
+		},
+		{
+			name: "system job with a reschedule block", file: "j.nomad",
+			src:  "job \"ex\" {\n  type = \"system\"\n  reschedule {\n    delay = \"30s\"\n  }\n  group \"agent\" {\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
+			want: []problem{{"3:3", `group "agent" reschedule`, nil}},
+		},
+		{
 			name: "API JSON: a limited reschedule policy without interval", file: "j.json",
 			src: `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}],
 			  "ReschedulePolicy":{"Attempts":3,"Interval":0,"Delay":30000000000,"DelayFunction":"exponential","MaxDelay":3600000000000,"Unlimited":false}}]}}`,
@@ -173,6 +183,12 @@ func TestSubmissionRulesAccept(t *testing.T) {
 			"      delay_function = \"exponential\"\n      max_delay      = \"120s\"\n      unlimited      = false"),
 		// A policy that never reschedules is not checked further.
 		"never.nomad": resched("attempts  = 0\n      unlimited = false\n      delay     = \"1s\""),
+		// A batch job: Nomad's defaults for batch (one attempt a day), and
+		// the job-level Update of zeros that nomad job inspect prints.
+		"batch.nomad": "job \"b\" {\n  type = \"batch\"\n  group \"g\" {\n    reschedule {\n      attempts = 2\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
+		"batch.json": `{"Job":{"ID":"b","Type":"batch","Update":{"Stagger":0,"MaxParallel":0,"HealthCheck":"","MinHealthyTime":0,"HealthyDeadline":0,"ProgressDeadline":0,"AutoRevert":false,"AutoPromote":false,"Canary":0},
+		  "TaskGroups":[{"Name":"g","Update":null,"Tasks":[{"Name":"t","Driver":"exec"}],
+		  "ReschedulePolicy":{"Attempts":1,"Interval":86400000000000,"Delay":5000000000,"DelayFunction":"constant","MaxDelay":0,"Unlimited":false}}]}}`,
 		// A constant delay needs no max_delay.
 		"constant.nomad": resched("delay_function = \"constant\"\n      max_delay      = \"0s\""),
 	} {

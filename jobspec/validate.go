@@ -22,6 +22,8 @@ import (
 //     with a null character, a task name with a slash;
 //   - a group without tasks (unless a service of it is a Connect gateway,
 //     whose task Nomad adds), a task without a driver;
+//   - an update block in a batch or sysbatch job, a reschedule block in a
+//     system or sysbatch job;
 //   - a reschedule policy that reschedules with attempts and unlimited
 //     both set, a limited one with an interval under 15s, a delay or
 //     (unless constant) a max_delay under 5s, a max_delay under the delay,
@@ -114,9 +116,25 @@ func (j *Job) submissionProblems() []*Error {
 				add(t.Pos, task+" driver", "", "must be set: it names the task driver that runs the task")
 			}
 		}
-		gs.reschedule.problems(j.Type, func(p Pos, key string, value any, problem string) {
-			add(p, group+" reschedule."+key, value, problem)
-		})
+		switch j.Type {
+		case "system", "sysbatch":
+			if gs.reschedule.vals != nil {
+				add(gs.reschedule.at, group+" reschedule", nil, "does not apply to a "+j.Type+" job: Nomad refuses a reschedule block there")
+			}
+		default:
+			gs.reschedule.problems(j.Type, func(p Pos, key string, value any, problem string) {
+				add(p, group+" reschedule."+key, value, problem)
+			})
+		}
+		if (j.Type == "batch" || j.Type == "sysbatch") && i < len(j.Version.Groups) {
+			if s, ok := rollout.Merge(j.Version.Update, j.Version.Groups[i].Update); ok && s.Deploys() {
+				p := gs.Pos
+				if gs.UpdatePos.Line != 0 {
+					p = gs.UpdatePos
+				}
+				add(p, group+" update", nil, "does not apply to a "+j.Type+" job: Nomad allows an update block only in service and system jobs")
+			}
+		}
 		if j.Type == string(rollout.JobSystem) && i < len(j.Version.Groups) {
 			switch g := j.Version.Groups[i]; {
 			case g.Count > 1:

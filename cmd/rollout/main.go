@@ -163,6 +163,19 @@ func printWarnings(w io.Writer, err error) {
 	}
 }
 
+// printJobWarnings prints the warnings of err (from jobspec.Job.Warnings)
+// as nomad job plan does: under "Job Warnings:", counted, one a line.
+func printJobWarnings(w io.Writer, err error) {
+	var me *multierror.Error
+	if !errors.As(err, &me) || len(me.Errors) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nJob Warnings:\n%d warning(s):\n\n", len(me.Errors))
+	for _, e := range me.Errors {
+		fmt.Fprintf(w, "* %v\n", e)
+	}
+}
+
 // nodesFlag defines -nodes, the number of the simulated cluster's nodes.
 func nodesFlag(fs *flag.FlagSet) *int {
 	return fs.Int("nodes", 3, "nodes of the simulated cluster (a system job runs one allocation on each)")

@@ -29,6 +29,11 @@ func TestGolden(t *testing.T) {
 			"testdata/warnings.nomad: job validation successful",
 			`testdata/warnings.nomad:10:5: warning: group "web" update.max_parallel = 4: is more than the group's count 2: a destructive change replaces every allocation at once`,
 		}},
+		{"plan-warnings", []string{"plan", "testdata/warnings.nomad", "testdata/warnings-v2.nomad"}, 0, []string{
+			"Job Warnings:",
+			"2 warning(s):",
+			`* testdata/warnings-v2.nomad:10:5: group "web" update.max_parallel = 5: is more than the group's count 2: a destructive change replaces every allocation at once`,
+		}},
 		{"validate-problems", []string{"validate", "testdata/problems.nomad", "testdata/broken.nomad"}, 1, []string{
 			`testdata/problems.nomad:9:5: group "web" update.canary = 3: is more than the group's count 2`,
 			`testdata/broken.nomad:3:5: count must be a whole number, not two`,

@@ -18,7 +18,8 @@ does: OLD is deployed in a simulated cluster, then each group of NEW is
 annotated with the counts of what rollout would decide first
 ("2 create/destroy update, 4 ignore") and followed by the fields that
 change; a task whose change replaces allocations is marked
-"(forces create/destroy update)". The cluster has -nodes nodes (3 by
+"(forces create/destroy update)". NEW's warnings, if any, follow under
+"Job Warnings:", as in Nomad's plan. The cluster has -nodes nodes (3 by
 default): a system job runs one allocation on each.
 
 Exit codes: 0 plan shown, 1 a file has problems, 2 usage error.
@@ -63,6 +64,7 @@ func planCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	printPlan(stdout, old, &prev, cur, plans)
 	fmt.Fprint(stdout, "\nScheduler dry-run:\n- All tasks successfully allocated.\n")
+	printJobWarnings(stdout, cur.Warnings())
 	return exitOK
 }
 

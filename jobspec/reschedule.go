@@ -2,6 +2,7 @@ package jobspec
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -46,8 +47,7 @@ var rescheduleDelayFunctions = []string{"constant", "exponential", "fibonacci"}
 // problems reports what Nomad refuses in the policy, read over Nomad's
 // defaults for a job of type jobType (service or batch): add gets the attribute, its value
 // and the problem. A policy that reschedules nothing is not checked, as
-// in Nomad. Nomad's check that the attempts fit in the interval with the
-// delays given is not made.
+// in Nomad.
 func (r *rescheduleWritten) problems(jobType string, add func(p Pos, key string, value any, problem string)) {
 	if r.vals == nil {
 		return
@@ -93,14 +93,127 @@ func (r *rescheduleWritten) problems(jobType string, add func(p Pos, key string,
 	if delay < minRescheduleDelay {
 		bad("delay", delay, fmt.Sprintf("must be at least %v", minRescheduleDelay))
 	}
+	delaysOK := delay >= minRescheduleDelay
 	if !slices.Contains(rescheduleDelayFunctions, fn) {
 		bad("delay_function", fn, `must be "constant", "exponential" or "fibonacci"`)
+		delaysOK = false
 	} else if fn != "constant" {
 		switch {
 		case maxDelay < minRescheduleDelay:
 			bad("max_delay", maxDelay, fmt.Sprintf("must be at least %v with delay_function %q", minRescheduleDelay, fn))
+			delaysOK = false
 		case maxDelay < delay:
 			bad("max_delay", maxDelay, fmt.Sprintf("must not be less than delay (%v) with delay_function %q", delay, fn))
+			delaysOK = false
 		}
 	}
+	if !unlimited && delaysOK && interval >= minRescheduleInterval {
+		if fit, need := attemptsFit(attempts, interval, delay, maxDelay, fn); fit < attempts {
+			least := "at least"
+			if fn == "exponential" {
+				least = "more than" // an attempt fits when its measure is under the interval
+			}
+			bad("interval", interval, fmt.Sprintf("leaves room for %d of the %d attempts with delay %v and delay_function %q%s: it must be %s %v",
+				fit, attempts, delay, fn, ceiling(fn, maxDelay), least, need))
+		}
+	}
+}
+
+// ceiling names max_delay in a message, when the delay function uses it.
+func ceiling(fn string, maxDelay time.Duration) string {
+	if fn == "constant" {
+		return ""
+	}
+	return fmt.Sprintf(" (max_delay %v)", maxDelay)
+}
+
+// attemptsFit answers Nomad's check that a limited policy's attempts fit
+// in its interval: how many of them do, and the interval they all need.
+// Nomad measures each function its own way, and so does this:
+//   - constant: the attempts' delays end to end; as many fit as delays
+//     fit in the interval;
+//   - exponential: the delay of the attempt (doubling from delay) while it
+//     is at most max_delay, then the last such delay plus max_delay for
+//     each later attempt; an attempt fits when its measure is under the
+//     interval;
+//   - fibonacci: the delays are delay, delay, then each the sum of the two
+//     before until that passes max_delay, which replaces it, and after
+//     that each adds max_delay to the one before. The interval must reach
+//     the last attempt's; when it does not, the attempts that fit are
+//     those before the first delay beyond the interval.
+//
+// Delays are positive (at least the minimum) and max_delay is at least
+// delay unless the function is constant; sums saturate, and the loops are
+// bounded whatever the attempts.
+func attemptsFit(attempts int, interval, delay, maxDelay time.Duration, fn string) (fit int, need time.Duration) {
+	n := time.Duration(attempts)
+	switch fn {
+	case "constant":
+		need = satMul(delay, n)
+		return int(min(n, interval/delay)), need
+	case "exponential":
+		// The attempts whose doubled delay stays within max_delay: fewer
+		// than 64, as the delay doubles.
+		var last time.Duration // the last of them
+		k := 0
+		for d := delay; k < attempts; {
+			last, k = d, k+1
+			if last < interval {
+				fit++
+			}
+			if d > maxDelay/2 {
+				break // the next one passes max_delay
+			}
+			d *= 2
+		}
+		// Each later attempt adds max_delay: those under the interval fit.
+		rest := n - time.Duration(k)
+		if interval > last {
+			fit += int(min(rest, (interval-last-1)/maxDelay))
+		}
+		return fit, satAdd(last, satMul(maxDelay, rest))
+	default: // fibonacci
+		// The delays until one passes max_delay and is replaced by it (or
+		// they reach the largest duration): fewer than a hundred.
+		delays := []time.Duration{delay, delay}
+		capped := false
+		for len(delays) < attempts && !capped && delays[len(delays)-1] < math.MaxInt64 {
+			next := satAdd(delays[len(delays)-1], delays[len(delays)-2])
+			if next > maxDelay {
+				next, capped = maxDelay, true
+			}
+			delays = append(delays, next)
+		}
+		last := delays[min(len(delays), max(attempts, 1))-1]
+		rest := max(n-time.Duration(len(delays)), 0)
+		need = satAdd(last, satMul(maxDelay, rest))
+		if interval >= need && need < math.MaxInt64 { // a saturated need is never met
+			return attempts, need
+		}
+		for i, d := range delays {
+			if d > interval {
+				return i, need
+			}
+		}
+		// Beyond the listed delays, each adds max_delay.
+		return len(delays) + int((interval-last)/maxDelay), need
+	}
+}
+
+// satAdd returns a+b, or the largest duration if that overflows (a and b
+// are not negative).
+func satAdd(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// satMul returns a*n, or the largest duration if that overflows (a and n
+// are not negative).
+func satMul(a, n time.Duration) time.Duration {
+	if a != 0 && n > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * n
 }

@@ -75,6 +75,11 @@ func TestSubmissionRules(t *testing.T) {
 			want: []problem{{"6:7", `group "web" reschedule.max_delay`, 30 * time.Second}},
 		},
 		{
+			name: "reschedule: the attempts do not fit in the interval", file: "j.nomad",
+			src:  resched("attempts  = 5\n      interval  = \"1m\"\n      unlimited = false"),
+			want: []problem{{"6:7", `group "web" reschedule.interval`, time.Minute}},
+		},
+		{
 			name: "batch job with an update block", file: "j.nomad",
 			src:  "job \"ex\" {\n  type = \"batch\"\n  group \"work\" {\n    update {\n      max_parallel = 2\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
 			want: []problem{{"4:5", `group "work" update`, nil}},

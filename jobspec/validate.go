@@ -27,8 +27,8 @@ import (
 //   - a reschedule policy that reschedules with attempts and unlimited
 //     both set, a limited one with an interval under 15s, a delay or
 //     (unless constant) a max_delay under 5s, a max_delay under the delay,
-//     a delay function other than constant, exponential or fibonacci
-//     (Nomad's check that the attempts fit in the interval is not made);
+//     a delay function other than constant, exponential or fibonacci,
+//     limited attempts that do not fit in the interval with those delays;
 //   - a system job's group with a count other than 1 (the default): Nomad
 //     refuses more, and reads 0 as "run nowhere", which rollout's system
 //     jobs, one allocation per eligible node, do not model.

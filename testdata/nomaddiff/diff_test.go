@@ -39,6 +39,8 @@ var (
 	maxCount   = flag.Int("max-count", 5, "the largest count of a group")
 	maxGroups  = flag.Int("max-groups", 2, "the most groups of a job")
 	maxVersion = flag.Int("max-version", 2, "the highest job version")
+	failed     = flag.Bool("failed", false, "generate failed allocations outside the unhealthy ones of a deployment")
+	delays     = flag.Bool("delays", false, "fail allocations at various times, after earlier reschedules, and compare when their replacements are due")
 )
 
 var (
@@ -69,6 +71,10 @@ type alloc struct {
 	dep     string
 	health  string // "", healthy, unhealthy
 	migrate bool   // on a draining node, marked to migrate
+	// failedAgo is how long ago a failed allocation failed, after
+	// attempts earlier reschedules of its slot.
+	failedAgo time.Duration
+	attempts  int
 }
 
 type dep struct {
@@ -101,7 +107,11 @@ func (s *scenario) String() string {
 		fmt.Fprintf(&b, "  deployment %s v%d %s promoted=%v\n", s.dep.id, s.dep.version, s.dep.status, s.dep.promoted)
 	}
 	for _, a := range s.allocs {
-		fmt.Fprintf(&b, "  alloc %s %s[%d] v%d %s/%s canary=%v dep=%q health=%q migrate=%v\n", a.id, a.group, a.index, a.version, a.desired, a.client, a.canary, a.dep, a.health, a.migrate)
+		fmt.Fprintf(&b, "  alloc %s %s[%d] v%d %s/%s canary=%v dep=%q health=%q migrate=%v", a.id, a.group, a.index, a.version, a.desired, a.client, a.canary, a.dep, a.health, a.migrate)
+		if a.client == "failed" {
+			fmt.Fprintf(&b, " failed %v ago after %d reschedules", a.failedAgo, a.attempts)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
@@ -195,6 +205,8 @@ func gen(r *rand.Rand) *scenario {
 				a.client = "pending"
 			case k == 4 && *drain:
 				a.migrate = true
+			case k == 5 && *failed:
+				a.client = "failed"
 			}
 			if g.noUp {
 				if a.version < s.V {
@@ -203,6 +215,7 @@ func gen(r *rand.Rand) *scenario {
 			} else {
 				s.place(r, &a)
 			}
+			s.fail(r, &a, g)
 			s.allocs = append(s.allocs, a)
 		}
 		for i := range nCanaries {
@@ -213,10 +226,54 @@ func gen(r *rand.Rand) *scenario {
 				a.migrate = true
 			}
 			s.place(r, &a)
+			s.fail(r, &a, g)
 			s.allocs = append(s.allocs, a)
 		}
 	}
 	return s
+}
+
+// fail sets when a failed allocation failed, and after how many earlier
+// reschedules of its slot; a failed allocation of an active deployment is
+// unhealthy in it, as the deployment watcher marks it.
+func (s *scenario) fail(r *rand.Rand, a *alloc, g *grp) {
+	if a.client != "failed" {
+		return
+	}
+	if a.version == s.V && a.dep == "" && !g.noUp {
+		// No history places the job's version outside a deployment.
+		a.client = "running"
+		return
+	}
+	a.failedAgo = time.Minute
+	if *delays {
+		a.failedAgo = []time.Duration{10 * time.Second, 29 * time.Second, 30 * time.Second, 31 * time.Second,
+			45 * time.Second, 61 * time.Second, 2 * time.Minute, 5 * time.Minute}[r.Intn(8)]
+		a.attempts = r.Intn(3)
+	}
+	if s.dep != nil && a.dep == s.dep.id && (s.dep.status == "running" || s.dep.status == "paused") {
+		a.health = "unhealthy"
+	}
+}
+
+// over reports whether the group holds more allocations to run (failed
+// ones included, canaries only once promoted) than its count in the job's
+// version.
+func (s *scenario) over(group string) bool {
+	count := 0
+	for _, g := range s.groups {
+		if g.name == group && g.present[s.V] {
+			count = g.counts[s.V]
+		}
+	}
+	n := 0
+	for _, a := range s.allocs {
+		promoted := s.dep != nil && s.dep.promoted[group]
+		if a.group == group && a.desired == "run" && (!a.canary || promoted) && a.client != "complete" && a.client != "lost" {
+			n++
+		}
+	}
+	return n > count
 }
 
 // place sets a's deployment and health.
@@ -346,7 +403,18 @@ func nomadAllocs(s *scenario, jobs []*structs.Job) []*structs.Allocation {
 			// Nomad the watcher marks it for rescheduling and it fails.
 			na.ClientStatus = "failed"
 			na.DesiredTransition.Reschedule = pointer(true)
-			na.TaskStates["app"] = &structs.TaskState{State: structs.TaskStateDead, Failed: true, StartedAt: now.Add(-2 * time.Minute), FinishedAt: now.Add(-time.Minute)}
+			failedAt := now.Add(-a.failedAgo)
+			na.TaskStates["app"] = &structs.TaskState{State: structs.TaskStateDead, Failed: true, StartedAt: failedAt.Add(-time.Minute), FinishedAt: failedAt}
+			na.ModifyTime = failedAt.UnixNano()
+			if a.attempts > 0 {
+				na.RescheduleTracker = &structs.RescheduleTracker{}
+				for i := range a.attempts {
+					na.RescheduleTracker.Events = append(na.RescheduleTracker.Events, &structs.RescheduleEvent{
+						RescheduleTime: failedAt.Add(-time.Duration(a.attempts-i) * 10 * time.Minute).UnixNano(),
+						PrevAllocID:    fmt.Sprintf("%s-prev%d", a.id, i), Delay: 30 * time.Second << i,
+					})
+				}
+			}
 		}
 		if a.client == "lost" {
 			na.NodeID, na.ClientStatus = "node-down", "running"
@@ -390,6 +458,7 @@ type result struct {
 	inplace []string
 	created string // desired totals of a created deployment
 	updates []string
+	later   string // with -delays: when the earliest replacement left for later is due
 }
 
 func (r result) String() string {
@@ -403,6 +472,9 @@ func (r result) String() string {
 		fmt.Fprintf(&b, "  plan %s: %s\n", k, r.plan[k])
 	}
 	fmt.Fprintf(&b, "  place %v\n  stop %v\n  inplace %v\n  created %q\n  updates %v\n", r.place, r.stop, r.inplace, r.created, r.updates)
+	if r.later != "" {
+		fmt.Fprintf(&b, "  later %s\n", r.later)
+	}
 	return b.String()
 }
 
@@ -469,8 +541,28 @@ func runNomad(s *scenario) result {
 		}
 		out.updates = append(out.updates, id+":"+u.Status)
 	}
+	if *delays {
+		var first time.Time
+		for _, evals := range res.DesiredFollowupEvals {
+			for _, e := range evals {
+				if first.IsZero() || e.WaitUntil.Before(first) {
+					first = e.WaitUntil
+				}
+			}
+		}
+		out.later = laterString(first)
+	}
 	out.sort()
 	return out
+}
+
+// laterString is when a replacement left for later is due, after now: ""
+// for none (rollout's other timers, its deadlines, are minutes away).
+func laterString(t time.Time) string {
+	if t.IsZero() || !t.Before(now.Add(8*time.Minute)) {
+		return ""
+	}
+	return "+" + t.Sub(now).String()
 }
 
 func placeName(name string, canary bool) string {
@@ -560,8 +652,11 @@ func rolloutInput(s *scenario) rollout.Input {
 			ra.StatusTime = now.Add(-30 * time.Second)
 		}
 		if a.client == "failed" {
-			ra.StatusTime = now.Add(-time.Minute)
-			ra.Health.Time = now.Add(-time.Minute)
+			ra.StatusTime = now.Add(-a.failedAgo)
+			ra.Attempts = a.attempts
+			if a.health != "" {
+				ra.Health.Time = now.Add(-a.failedAgo)
+			}
 		}
 		in.Allocs = append(in.Allocs, ra)
 	}
@@ -613,6 +708,9 @@ func resultOf(s *scenario, in rollout.Input, out rollout.Output) result {
 				res.updates = append(res.updates, id+":"+string(out.Deployment.Status))
 			}
 		}
+	}
+	if *delays {
+		res.later = laterString(out.NextStep)
 	}
 	res.sort()
 	return res
@@ -765,8 +863,18 @@ func known(s *scenario, nr, rr result) string {
 		return "a paused deployment does not succeed while a group outside it waits to place"
 	case has(func(a alloc) bool { return a.client == "lost" }) && slices.ContainsFunc(s.groups, func(g *grp) bool { return g.canary > 0 && !(current && s.dep.promoted[g.name]) }):
 		return "a lost allocation is replaced while canarying"
-	case has(func(a alloc) bool { return a.client == "failed" }):
-		return "a scale-down stops a failed allocation without replacing it, or a failed deployment's quirk"
+	case has(func(a alloc) bool { return a.client == "failed" && a.desired == "run" && s.over(a.group) }):
+		return "a scale-down stops a failed allocation without replacing it"
+	case has(func(a alloc) bool { return a.client == "failed" }) && slices.ContainsFunc(s.groups, func(g *grp) bool {
+		n := 0
+		for _, p := range nr.place {
+			n += b2i(strings.HasPrefix(p, jobID+"."+g.name+"["))
+		}
+		return g.present[s.V] && n == g.counts[s.V] && n > 0
+	}):
+		return "Nomad truncates placements at the count after a reschedule's stop"
+	case s.dep != nil && s.dep.status == "failed" && has(func(a alloc) bool { return a.client == "failed" }):
+		return "a failed deployment's quirk"
 	}
 	return ""
 }

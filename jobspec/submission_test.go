@@ -30,6 +30,11 @@ func TestSubmissionRules(t *testing.T) {
 			want: []problem{{"1:1", "job.id", "bad example"}},
 		},
 		{
+			name: "a misspelt job type, an empty datacenter", file: "j.nomad",
+			src:  "job \"ex\" {\n  type        = \"servce\"\n  datacenters = [\"dc1\", \"\"]\n  group \"web\" {\n    task \"t\" { driver = \"docker\" }\n  }\n}\n",
+			want: []problem{{"1:1", "job.type", "servce"}, {"1:1", "job.datacenters", ""}},
+		},
+		{
 			name: "group without tasks", file: "j.nomad",
 			src:  "job \"ex\" {\n  group \"web\" {\n    count = 2\n  }\n}\n",
 			want: []problem{{"2:3", `group "web" tasks`, 0}},

@@ -18,6 +18,8 @@ import (
 // Beyond JobVersion.Validate it refuses what Nomad refuses at submission:
 //   - canary > 0 with max_parallel = 0 (a forced update has no deployment
 //     to place canaries in);
+//   - a job type other than service, batch, system and sysbatch, an empty
+//     datacenter name;
 //   - a job ID with a space or a null character, a group or task name
 //     with a null character, a task name with a slash;
 //   - a group without tasks (unless a service of it is a Connect gateway,
@@ -89,6 +91,16 @@ func (j *Job) submissionProblems() []*Error {
 	add := func(p Pos, field string, value any, problem string) {
 		fe := &rollout.FieldError{Field: field, Value: value, Problem: problem}
 		errs = append(errs, &Error{Pos: p, Msg: fe.Error(), Err: fe})
+	}
+	switch j.Type {
+	case "service", "batch", "system", "sysbatch":
+	default:
+		add(j.Pos, "job.type", j.Type, `must be "service", "batch", "system" or "sysbatch"`)
+	}
+	for _, dc := range j.Datacenters {
+		if dc == "" {
+			add(j.Pos, "job.datacenters", dc, "must not hold an empty name")
+		}
 	}
 	if id := j.Version.ID; strings.Contains(id, " ") {
 		add(j.Pos, "job.id", id, "must not contain a space")

@@ -409,6 +409,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 	var groups []item
 	its, restore := l.items(b.Body)
 	defer restore()
+	l.unexpected(its, "job", jobNames)
 	for _, it := range its {
 		l.ctx = it.ctx
 		if a := it.attr; a != nil {
@@ -442,6 +443,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 		case "update":
 			job.Version.Update = l.update(bl)
 		case "reschedule":
+			l.unexpectedIn(bl, "reschedule", rescheduleNames)
 			jc.reschedule = bl
 		case "meta":
 			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
@@ -602,6 +604,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	}
 	its, restore := l.items(b.Body)
 	defer restore()
+	l.unexpected(its, "group", groupNames)
 	for _, it := range its {
 		l.ctx = it.ctx
 		if a := it.attr; a != nil {
@@ -635,6 +638,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 			g.Update = l.update(bl)
 			gs.UpdatePos = pos(bl.TypeRange)
 		case "reschedule":
+			l.unexpectedIn(bl, "reschedule", rescheduleNames)
 			reschedule = append(reschedule, bl)
 		case "service":
 			name := jc.id + "-" + gs.Name
@@ -684,6 +688,7 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 	var checks []string
 	its, restore := l.items(b.Body)
 	defer restore()
+	l.unexpected(its, "task", taskNames)
 	for _, it := range its {
 		l.ctx = it.ctx
 		if a := it.attr; a != nil {

@@ -41,6 +41,7 @@ var (
 	maxVersion = flag.Int("max-version", 2, "the highest job version")
 	failed     = flag.Bool("failed", false, "generate failed allocations outside the unhealthy ones of a deployment")
 	delays     = flag.Bool("delays", false, "fail allocations at various times, after earlier reschedules, and compare when their replacements are due")
+	attempts   = flag.Int("attempts", 0, "limit each group's reschedules to this many (in Nomad: within a day); 0 for unlimited")
 )
 
 var (
@@ -358,6 +359,11 @@ func nomadJob(s *scenario, v int) *structs.Job {
 		j.TaskGroups = append(j.TaskGroups, tg)
 	}
 	j.Canonicalize()
+	if *attempts > 0 {
+		for _, tg := range j.TaskGroups {
+			tg.ReschedulePolicy.Attempts, tg.ReschedulePolicy.Interval, tg.ReschedulePolicy.Unlimited = *attempts, 24*time.Hour, false
+		}
+	}
 	return j
 }
 
@@ -594,7 +600,7 @@ func rolloutJob(s *scenario, v int) rollout.JobVersion {
 		if !g.present[v] {
 			continue
 		}
-		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v]}
+		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v], Reschedule: rollout.ReschedulePolicy{Attempts: *attempts}}
 		if !g.noUp {
 			rg.Update = &rollout.UpdateBlock{
 				MaxParallel: ptr(g.mp), Canary: ptr(g.canary), HealthCheck: ptr(rollout.HealthManual),
@@ -847,6 +853,10 @@ func known(s *scenario, nr, rr result) string {
 		return "Nomad places two allocations of one name"
 	case has(func(a alloc) bool { return a.migrate && a.client != "lost" && a.desired == "run" }):
 		return "migrations: a new deployment counts them; pacing is the drainer's"
+	case current && *attempts > 0 && slices.Contains(rr.updates, s.dep.id+":failed") && has(func(a alloc) bool {
+		return a.dep == s.dep.id && a.health == "unhealthy" && a.attempts >= *attempts
+	}):
+		return "an unhealthy allocation out of reschedule attempts fails the deployment at once"
 	case current && has(func(a alloc) bool { return a.dep == s.dep.id && (a.health == "unhealthy" || a.client == "failed") }):
 		return "the budget pauses while an allocation of the deployment is replaced"
 	case current && has(func(a alloc) bool {

@@ -15,7 +15,8 @@
 // space, a group without tasks, a task without a driver, ...). Every error
 // is an *Error carrying file:line:column, all of them reported at once in a
 // *multierror.Error. A name Nomad's job specification does not accept in a
-// job, group, task, update or reschedule block fails the load, as in Nomad:
+// job, group, task, update, reschedule, restart or migrate block fails the
+// load, as in Nomad:
 // a misspelt "cont = 3" is an error, not a group of one. Job.Warnings names what Nomad warns of in a valid job
 // (max_parallel above the count, auto_promote in only some groups with
 // canaries). Run-time interpolations (${NOMAD_PORT_http},

@@ -392,9 +392,9 @@ func (it item) start() int {
 
 // jobContext is what a group inherits from its job.
 type jobContext struct {
-	id         string
-	fields     []Field // job meta, affinity, spread
-	reschedule *hclsyntax.Block
+	id                  string
+	fields              []Field // job meta, affinity, spread
+	reschedule, migrate *hclsyntax.Block
 }
 
 func (l *loader) job(b *hclsyntax.Block) *Job {
@@ -445,6 +445,9 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 		case "reschedule":
 			l.unexpectedIn(bl, "reschedule", rescheduleNames)
 			jc.reschedule = bl
+		case "migrate":
+			l.unexpectedIn(bl, "migrate", migrateNames)
+			jc.migrate = bl
 		case "meta":
 			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
 		case "affinity", "spread":
@@ -602,6 +605,9 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	if jc.reschedule != nil {
 		reschedule = append(reschedule, jc.reschedule)
 	}
+	if jc.migrate != nil {
+		l.record(jc.migrate, "migrate", migrateKinds, &gs.migrate)
+	}
 	its, restore := l.items(b.Body)
 	defer restore()
 	l.unexpected(its, "group", groupNames)
@@ -640,6 +646,12 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		case "reschedule":
 			l.unexpectedIn(bl, "reschedule", rescheduleNames)
 			reschedule = append(reschedule, bl)
+		case "restart":
+			l.unexpectedIn(bl, "restart", restartNames)
+			l.record(bl, "restart", restartKinds, &gs.restart)
+		case "migrate":
+			l.unexpectedIn(bl, "migrate", migrateNames)
+			l.record(bl, "migrate", migrateKinds, &gs.migrate)
 		case "service":
 			name := jc.id + "-" + gs.Name
 			svcChecks = append(svcChecks, l.service(bl, name)...)
@@ -709,6 +721,9 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		}
 		bl := it.block
 		switch {
+		case bl.Type == "restart":
+			l.unexpectedIn(bl, "restart", restartNames)
+			l.record(bl, "restart", restartKinds, &t.restart)
 		case bl.Type == "service":
 			checks = append(checks, l.service(bl, jobID+"-"+group+"-"+t.Name)...)
 		case destructiveTaskBlocks[bl.Type] && repeatableBlocks[bl.Type]:
@@ -860,64 +875,67 @@ func ctyJSON(v cty.Value) (json.RawMessage, error) {
 // reschedule merges the job's and the group's reschedule blocks (the
 // group's win) into a policy, and records what they wrote in w. With
 // unlimited = true (the service default) attempts do not limit.
-func (l *loader) reschedule(blocks []*hclsyntax.Block, w *rescheduleWritten) rollout.ReschedulePolicy {
-	var p rollout.ReschedulePolicy
-	unlimited := true
-	attempts := 0
+func (l *loader) reschedule(blocks []*hclsyntax.Block, w *written) rollout.ReschedulePolicy {
 	for _, b := range blocks {
-		w.given(pos(b.TypeRange))
-		for _, a := range sortedAttrs(b.Body) {
-			v, ok := l.eval(a.Expr)
-			if !ok {
-				continue
-			}
-			switch a.Name {
-			case "delay", "max_delay", "interval":
-				v = as(v, cty.String)
-				if v.Type() != cty.String || v.IsNull() {
-					l.fail(a.SrcRange, "reschedule.%s must be a duration string such as \"30s\"", a.Name)
-					continue
-				}
-				d, err := time.ParseDuration(v.AsString())
-				if err != nil {
-					l.fail(a.SrcRange, "reschedule.%s = %q: must be a duration such as \"30s\"", a.Name, v.AsString())
-					continue
-				}
-				w.set(a.Name, d, pos(a.SrcRange))
-				switch a.Name {
-				case "delay":
-					p.Delay = d
-				case "max_delay":
-					p.MaxDelay = d
-				}
-			case "delay_function":
-				v = as(v, cty.String)
-				if v.Type() != cty.String || v.IsNull() {
-					l.fail(a.SrcRange, "reschedule.delay_function must be a string")
-					continue
-				}
-				w.set(a.Name, v.AsString(), pos(a.SrcRange))
-			case "attempts":
-				n, ok := asInt(as(v, cty.Number))
-				if !ok {
-					l.fail(a.SrcRange, "reschedule.attempts must be a whole number")
-					continue
-				}
-				attempts = n
-				w.set(a.Name, n, pos(a.SrcRange))
-			case "unlimited":
-				v = as(v, cty.Bool)
-				if v.Type() != cty.Bool || v.IsNull() {
-					l.fail(a.SrcRange, "reschedule.unlimited must be true or false")
-					continue
-				}
-				unlimited = v.True()
-				w.set(a.Name, unlimited, pos(a.SrcRange))
-			}
-		}
+		l.record(b, "reschedule", rescheduleKinds, w)
 	}
-	if !unlimited {
-		p.Attempts = attempts
+	var p rollout.ReschedulePolicy
+	p.Delay, _ = w.vals["delay"].(time.Duration)
+	p.MaxDelay, _ = w.vals["max_delay"].(time.Duration)
+	if unlimited, ok := w.vals["unlimited"].(bool); ok && !unlimited {
+		p.Attempts, _ = w.vals["attempts"].(int)
 	}
 	return p
+}
+
+// record reads block b (of kind reschedule, restart, ...) into w: each
+// argument of kinds, by its kind, reporting a value of the wrong type.
+// Other arguments are left to unexpected.
+func (l *loader) record(b *hclsyntax.Block, kind string, kinds map[string]valueKind, w *written) {
+	w.given(pos(b.TypeRange))
+	for _, a := range sortedAttrs(b.Body) {
+		k, known := kinds[a.Name]
+		if !known {
+			continue
+		}
+		v, ok := l.eval(a.Expr)
+		if !ok {
+			continue
+		}
+		switch k {
+		case kindDuration:
+			v = as(v, cty.String)
+			if v.Type() != cty.String || v.IsNull() {
+				l.fail(a.SrcRange, "%s.%s must be a duration string such as \"30s\"", kind, a.Name)
+				continue
+			}
+			d, err := time.ParseDuration(v.AsString())
+			if err != nil {
+				l.fail(a.SrcRange, "%s.%s = %q: must be a duration such as \"30s\"", kind, a.Name, v.AsString())
+				continue
+			}
+			w.set(a.Name, d, pos(a.SrcRange))
+		case kindString:
+			v = as(v, cty.String)
+			if v.Type() != cty.String || v.IsNull() {
+				l.fail(a.SrcRange, "%s.%s must be a string", kind, a.Name)
+				continue
+			}
+			w.set(a.Name, v.AsString(), pos(a.SrcRange))
+		case kindInt:
+			n, ok := asInt(as(v, cty.Number))
+			if !ok {
+				l.fail(a.SrcRange, "%s.%s must be a whole number", kind, a.Name)
+				continue
+			}
+			w.set(a.Name, n, pos(a.SrcRange))
+		case kindBool:
+			v = as(v, cty.Bool)
+			if v.Type() != cty.Bool || v.IsNull() {
+				l.fail(a.SrcRange, "%s.%s must be true or false", kind, a.Name)
+				continue
+			}
+			w.set(a.Name, v.True(), pos(a.SrcRange))
+		}
+	}
 }

@@ -42,9 +42,9 @@ type GroupSpec struct {
 	Fields []Field
 	// Tasks lists the group's tasks in file order.
 	Tasks []TaskSpec
-	// reschedule is the group's reschedule policy as written, which
-	// Validate checks.
-	reschedule rescheduleWritten
+	// reschedule, restart and migrate are the group's policy blocks as
+	// written, which Validate checks.
+	reschedule, restart, migrate written
 }
 
 // TaskSpec is one task: its destructive fields, flattened.
@@ -53,6 +53,9 @@ type TaskSpec struct {
 	Name string
 	// Pos is where the task is declared (the file only, for a JSON job).
 	Pos Pos
+	// restart is the task's restart block as written, which Validate
+	// checks over the group's.
+	restart written
 	// Fields are the task's destructive fields, sorted by Section then Key.
 	Fields []Field
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -270,9 +272,11 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			g.Count = int(n)
 		}
 		g.Update = j.update(m, path)
+		j.policyWritten(m["RestartPolicy"], path+".RestartPolicy", restartKinds, &gs.restart)
+		j.policyWritten(m["Migrate"], path+".Migrate", migrateKinds, &gs.migrate)
 		if rp, ok := m["ReschedulePolicy"].(map[string]any); ok {
 			w := &gs.reschedule
-			j.rescheduleWritten(rp, path+".ReschedulePolicy", w)
+			j.policyWritten(rp, path+".ReschedulePolicy", rescheduleKinds, w)
 			d, _ := w.vals["delay"].(time.Duration)
 			md, _ := w.vals["max_delay"].(time.Duration)
 			g.Reschedule.Delay, g.Reschedule.MaxDelay = d, md
@@ -312,6 +316,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 				"VolumeMounts", "Affinities", "Secrets"} {
 				t.Fields = append(t.Fields, flattenAny(k, "", tm[k])...)
 			}
+			j.policyWritten(tm["RestartPolicy"], tpath+".RestartPolicy", restartKinds, &t.restart)
 			tsvcs, _ := tm["Services"].([]any)
 			for _, s := range tsvcs {
 				sm, _ := s.(map[string]any)
@@ -388,28 +393,44 @@ func flattenAny(section, key string, v any) []Field {
 	return out
 }
 
-// rescheduleWritten records the fields a ReschedulePolicy gives in w, for
-// Validate, reporting a field of the wrong type. A null field is not
-// given: Nomad's default applies.
-func (j *jsonJob) rescheduleWritten(rp map[string]any, path string, w *rescheduleWritten) {
+// policyWritten records in w the fields of a policy object (a
+// ReschedulePolicy, RestartPolicy or Migrate) that kinds names by the job
+// file's spelling, for Validate, reporting a field of the wrong type. A
+// missing or null field is not given: Nomad's default applies. It does
+// nothing for a null policy.
+func (j *jsonJob) policyWritten(raw any, path string, kinds map[string]valueKind, w *written) {
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return
+	}
 	at := Pos{File: j.file}
 	w.given(at)
-	if n, ok := j.int(rp, "Attempts", path); ok {
-		w.set("attempts", int(n), at)
-	}
-	for _, f := range [...]struct{ key, name string }{{"Interval", "interval"}, {"Delay", "delay"}, {"MaxDelay", "max_delay"}} {
-		if n, ok := j.int(rp, f.key, path); ok {
-			w.set(f.name, time.Duration(n), at)
+	for _, name := range slices.Sorted(maps.Keys(kinds)) {
+		key := apiName(name)
+		if m[key] == nil {
+			continue
+		}
+		switch kinds[name] {
+		case kindInt:
+			if n, ok := j.int(m, key, path); ok {
+				w.set(name, int(n), at)
+			}
+		case kindDuration:
+			if n, ok := j.int(m, key, path); ok {
+				w.set(name, time.Duration(n), at)
+			}
+		case kindString:
+			w.set(name, j.str(m, key, path), at)
+		case kindBool:
+			if b, ok := m[key].(bool); ok {
+				w.set(name, b, at)
+			} else {
+				j.bad(path+"."+key, "must be true or false")
+			}
 		}
 	}
-	if rp["DelayFunction"] != nil {
-		w.set("delay_function", j.str(rp, "DelayFunction", path), at)
-	}
-	switch u := rp["Unlimited"].(type) {
-	case nil:
-	case bool:
-		w.set("unlimited", u, at)
-	default:
-		j.bad(path+".Unlimited", "must be true or false")
-	}
 }
+
+// apiName is the API's spelling of a job file's argument name:
+// delay_function is DelayFunction.
+func apiName(name string) string { return sectionName(name) }

@@ -3,7 +3,8 @@ package jobspec
 import "github.com/hashicorp/hcl/v2/hclsyntax"
 
 // The arguments and blocks Nomad's job specification accepts in each of
-// the blocks the loader reads, whether it uses them or not. A name outside
+// the blocks the loader reads, whether it uses them or not (the policy
+// blocks' arguments are their kinds' names, in policies.go). A name outside
 // these is refused, as Nomad refuses it: a misspelt "cont = 3" is an
 // error, not a group of one. Either form is accepted for each name (a
 // block may be written as an attribute, as Nomad allows), and the content
@@ -21,12 +22,22 @@ var (
 		"resources", "restart", "meta", "kill_timeout", "logs", "artifact", "vault", "consul", "template",
 		"dispatch_payload", "volume_mount", "csi_plugin", "leader", "shutdown_delay", "kill_signal", "kind",
 		"scaling", "secret", "identity", "action", "schedule")
-	rescheduleNames = names("attempts", "interval", "delay", "delay_function", "max_delay", "unlimited")
+	rescheduleNames = namesOf(rescheduleKinds)
+	restartNames    = namesOf(restartKinds)
+	migrateNames    = namesOf(migrateKinds)
 )
 
 func names(ns ...string) map[string]bool {
 	m := make(map[string]bool, len(ns))
 	for _, n := range ns {
+		m[n] = true
+	}
+	return m
+}
+
+func namesOf(kinds map[string]valueKind) map[string]bool {
+	m := make(map[string]bool, len(kinds))
+	for n := range kinds {
 		m[n] = true
 	}
 	return m

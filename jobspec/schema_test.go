@@ -10,8 +10,8 @@ import (
 )
 
 // TestUnsupportedNames: a name Nomad's job specification does not accept
-// in a job, group, task or reschedule block fails the load at its
-// position, as Nomad fails it, instead of being ignored.
+// in a job, group, task, reschedule, restart or migrate block fails the
+// load at its position, as Nomad fails it, instead of being ignored.
 func TestUnsupportedNames(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"a misspelt group block", "job \"ex\" {\n  grup \"web\" {\n  }\n}\n",
@@ -22,6 +22,8 @@ func TestUnsupportedNames(t *testing.T) {
 			`u.nomad:4:7: unsupported argument "drver" in a task block`},
 		{"a misspelt reschedule argument", "job \"ex\" {\n  reschedule {\n    atempts = 3\n  }\n  group \"web\" {\n    task \"t\" { driver = \"docker\" }\n  }\n}\n",
 			`u.nomad:3:5: unsupported argument "atempts" in a reschedule block`},
+		{"a misspelt restart argument", "job \"ex\" {\n  group \"web\" {\n    restart {\n      mod = \"fail\"\n    }\n    task \"t\" { driver = \"docker\" }\n  }\n}\n",
+			`u.nomad:4:7: unsupported argument "mod" in a restart block`},
 		{"a dynamic block of a misspelt type", "job \"ex\" {\n  group \"web\" {\n    dynamic \"tsk\" {\n      for_each = [\"a\"]\n      labels   = [tsk.value]\n      content {\n        driver = \"docker\"\n      }\n    }\n  }\n}\n",
 			`unsupported block "tsk" in a group block`},
 	} {

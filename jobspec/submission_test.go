@@ -85,6 +85,31 @@ func TestSubmissionRules(t *testing.T) {
 			want: []problem{{"6:7", `group "web" reschedule.interval`, time.Minute}},
 		},
 		{
+			name: "restart: unknown mode, no attempts with mode delay", file: "j.nomad",
+			src:  "job \"ex\" {\n  group \"web\" {\n    restart {\n      mode = \"retry\"\n    }\n    task \"t\" {\n      driver = \"docker\"\n      restart {\n        mode     = \"delay\"\n        attempts = 0\n      }\n    }\n  }\n}\n",
+			want: []problem{{"4:7", `group "web" restart.mode`, "retry"}, {"10:9", `group "web" task "t" restart.attempts`, 0}},
+		},
+		{
+			name: "restart: the attempts' delays do not fit in the interval", file: "j.nomad",
+			src:  "job \"ex\" {\n  group \"web\" {\n    restart {\n      attempts = 10\n      delay    = \"1m\"\n      interval = \"5m\"\n    }\n    task \"t\" { driver = \"docker\" }\n  }\n}\n",
+			want: []problem{{"6:7", `group "web" restart.interval`, 5 * time.Minute}},
+		},
+		{
+			name: "migrate: a bad health_check, min_healthy_time over healthy_deadline", file: "j.nomad",
+			src:  "job \"ex\" {\n  migrate {\n    health_check = \"http\"\n  }\n  group \"web\" {\n    migrate {\n      min_healthy_time = \"10m\"\n    }\n    task \"t\" { driver = \"docker\" }\n  }\n}\n",
+			want: []problem{{"3:5", `group "web" migrate.health_check`, "http"}, {"7:7", `group "web" migrate.min_healthy_time`, 10 * time.Minute}},
+		},
+		{
+			name: "migrate in a system job", file: "j.nomad",
+			src:  "job \"ex\" {\n  type = \"system\"\n  group \"agent\" {\n    migrate {\n      max_parallel = 2\n    }\n    task \"t\" { driver = \"docker\" }\n  }\n}\n",
+			want: []problem{{"4:5", `group "agent" migrate`, nil}},
+		},
+		{
+			name: "API JSON: a restart policy of an unknown mode", file: "j.json",
+			src:  `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}],"RestartPolicy":{"Attempts":2,"Interval":1800000000000,"Delay":15000000000,"Mode":"bogus"}}]}}`,
+			want: []problem{{"", `group "cache" restart.mode`, "bogus"}},
+		},
+		{
 			name: "batch job with an update block", file: "j.nomad",
 			src:  "job \"ex\" {\n  type = \"batch\"\n  group \"work\" {\n    update {\n      max_parallel = 2\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
 			want: []problem{{"4:5", `group "work" update`, nil}},

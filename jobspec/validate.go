@@ -31,6 +31,12 @@ import (
 //     (unless constant) a max_delay under 5s, a max_delay under the delay,
 //     a delay function other than constant, exponential or fibonacci,
 //     limited attempts that do not fit in the interval with those delays;
+//   - a restart policy with a mode other than delay and fail, no attempts
+//     with mode delay, an interval under 5s or shorter than its attempts'
+//     delays (a task's restart block read over its group's);
+//   - a migrate block outside a service job, or with a negative
+//     max_parallel or time, a health_check other than checks and
+//     task_states, a min_healthy_time above its healthy_deadline;
 //   - a system job's group with a count other than 1 (the default): Nomad
 //     refuses more, and reads 0 as "run nowhere", which rollout's system
 //     jobs, one allocation per eligible node, do not model.
@@ -134,8 +140,30 @@ func (j *Job) submissionProblems() []*Error {
 				add(gs.reschedule.at, group+" reschedule", nil, "does not apply to a "+j.Type+" job: Nomad refuses a reschedule block there")
 			}
 		default:
-			gs.reschedule.problems(j.Type, func(p Pos, key string, value any, problem string) {
+			gs.reschedule.rescheduleProblems(j.Type, func(p Pos, key string, value any, problem string) {
 				add(p, group+" reschedule."+key, value, problem)
+			})
+		}
+		switch j.Type {
+		case "service", "system", "batch":
+			gs.restart.restartProblems(j.Type, func(p Pos, key string, value any, problem string) {
+				add(p, group+" restart."+key, value, problem)
+			})
+			for _, t := range gs.Tasks {
+				if t.restart.vals == nil {
+					continue
+				}
+				task := fmt.Sprintf("%s task %q", group, t.Name)
+				t.restart.over(&gs.restart).restartProblems(j.Type, func(p Pos, key string, value any, problem string) {
+					add(p, task+" restart."+key, value, problem)
+				})
+			}
+		}
+		if gs.migrate.vals != nil && j.Type != "service" {
+			add(gs.migrate.at, group+" migrate", nil, "does not apply to a "+j.Type+" job: Nomad allows a migrate block only in service jobs")
+		} else {
+			gs.migrate.migrateProblems(func(p Pos, key string, value any, problem string) {
+				add(p, group+" migrate."+key, value, problem)
 			})
 		}
 		if (j.Type == "batch" || j.Type == "sysbatch") && i < len(j.Version.Groups) {

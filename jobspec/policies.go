@@ -7,32 +7,77 @@ import (
 	"time"
 )
 
-// rescheduleWritten is a group's reschedule policy as the file wrote it
-// (the job's block, then the group's), kept for Validate: rollout's
-// ReschedulePolicy models only part of it, and Nomad refuses some
+// written is a policy block as the file wrote it (reschedule, restart,
+// migrate; for reschedule, the job's block then the group's), kept for
+// Validate: rollout models only part of these, and Nomad refuses some
 // policies that rollout would run.
-type rescheduleWritten struct {
-	// vals holds each attribute given: "attempts" (int), "interval",
-	// "delay", "max_delay" (time.Duration), "delay_function" (string),
-	// "unlimited" (bool). Nil when no policy was given.
+type written struct {
+	// vals holds each argument given, by name: an int, a time.Duration, a
+	// string or a bool, as its valueKind says. Nil when no block was given.
 	vals map[string]any
-	// pos is where each attribute was set; at is where the policy is.
+	// pos is where each argument was set; at is where the (last) block is.
 	pos map[string]Pos
 	at  Pos
 }
 
-// given records that a policy is given at p (the last of the blocks that
-// make it).
-func (r *rescheduleWritten) given(p Pos) {
+// valueKind is how a policy block's argument is read.
+type valueKind int
+
+const (
+	kindInt valueKind = iota
+	kindDuration
+	kindString
+	kindBool
+)
+
+// The arguments of the policy blocks, by kind.
+var (
+	rescheduleKinds = map[string]valueKind{"attempts": kindInt, "interval": kindDuration, "delay": kindDuration,
+		"delay_function": kindString, "max_delay": kindDuration, "unlimited": kindBool}
+	restartKinds = map[string]valueKind{"attempts": kindInt, "interval": kindDuration, "delay": kindDuration,
+		"mode": kindString, "render_templates": kindBool}
+	migrateKinds = map[string]valueKind{"max_parallel": kindInt, "health_check": kindString,
+		"min_healthy_time": kindDuration, "healthy_deadline": kindDuration}
+)
+
+// given records that a block is given at p (the last of the blocks that
+// make the policy).
+func (r *written) given(p Pos) {
 	if r.vals == nil {
 		r.vals, r.pos = map[string]any{}, map[string]Pos{}
 	}
 	r.at = p
 }
 
-// set records attribute key of the policy given, set at p.
-func (r *rescheduleWritten) set(key string, value any, p Pos) {
+// set records argument key of the block given, set at p.
+func (r *written) set(key string, value any, p Pos) {
 	r.vals[key], r.pos[key] = value, p
+}
+
+// where returns where argument key was set, else where the block is.
+func (r *written) where(key string) Pos {
+	if p, ok := r.pos[key]; ok {
+		return p
+	}
+	return r.at
+}
+
+// over returns the values of w over base (w's win), for a policy merged
+// from blocks at two levels.
+func (r *written) over(base *written) *written {
+	if base == nil || base.vals == nil {
+		return r
+	}
+	if r.vals == nil {
+		return base
+	}
+	m := &written{vals: map[string]any{}, pos: map[string]Pos{}, at: r.at}
+	for _, w := range []*written{base, r} {
+		for k, v := range w.vals {
+			m.vals[k], m.pos[k] = v, w.pos[k]
+		}
+	}
+	return m
 }
 
 // Nomad's minimums for a reschedule policy's delays and interval.
@@ -48,7 +93,7 @@ var rescheduleDelayFunctions = []string{"constant", "exponential", "fibonacci"}
 // defaults for a job of type jobType (service or batch): add gets the attribute, its value
 // and the problem. A policy that reschedules nothing is not checked, as
 // in Nomad.
-func (r *rescheduleWritten) problems(jobType string, add func(p Pos, key string, value any, problem string)) {
+func (r *written) rescheduleProblems(jobType string, add func(p Pos, key string, value any, problem string)) {
 	if r.vals == nil {
 		return
 	}
@@ -77,13 +122,7 @@ func (r *rescheduleWritten) problems(jobType string, add func(p Pos, key string,
 	if attempts <= 0 && !unlimited {
 		return // never rescheduled
 	}
-	bad := func(key string, value any, problem string) {
-		p, ok := r.pos[key]
-		if !ok {
-			p = r.at
-		}
-		add(p, key, value, problem)
-	}
+	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
 	if attempts > 0 && unlimited {
 		bad("attempts", attempts, "limits nothing while unlimited is true (Nomad refuses the two together): set unlimited = false")
 	}
@@ -216,4 +255,86 @@ func satMul(a, n time.Duration) time.Duration {
 		return math.MaxInt64
 	}
 	return a * n
+}
+
+// Nomad's minimum interval of a restart policy.
+const minRestartInterval = 5 * time.Second
+
+// restartProblems reports what Nomad refuses in a restart policy, read over
+// Nomad's defaults for a job of type jobType (service, system or batch):
+// add gets the argument, its value and the problem.
+func (r *written) restartProblems(jobType string, add func(p Pos, key string, value any, problem string)) {
+	if r.vals == nil {
+		return
+	}
+	attempts, interval, delay, mode := 2, 30*time.Minute, 15*time.Second, "fail"
+	if jobType == "batch" {
+		attempts, interval = 3, 24*time.Hour
+	}
+	if v, ok := r.vals["attempts"].(int); ok {
+		attempts = v
+	}
+	if v, ok := r.vals["interval"].(time.Duration); ok {
+		interval = v
+	}
+	if v, ok := r.vals["delay"].(time.Duration); ok {
+		delay = v
+	}
+	if v, ok := r.vals["mode"].(string); ok {
+		mode = v
+	}
+	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
+	switch mode {
+	case "delay", "fail":
+	default:
+		bad("mode", mode, `must be "delay" or "fail"`)
+	}
+	if attempts == 0 && mode != "fail" {
+		bad("attempts", attempts, fmt.Sprintf("restarts nothing with mode %q (Nomad refuses the two together as ambiguous): set attempts, or mode = \"fail\"", mode))
+	}
+	if interval < minRestartInterval {
+		bad("interval", interval, fmt.Sprintf("must be at least %v", minRestartInterval))
+	} else if satMul(delay, time.Duration(max(attempts, 0))) > interval {
+		bad("interval", interval, fmt.Sprintf("is shorter than the %d attempts with delay %v it must hold", attempts, delay))
+	}
+}
+
+// migrateProblems reports what Nomad refuses in a migrate block, read over
+// Nomad's defaults: add gets the argument, its value and the problem.
+func (r *written) migrateProblems(add func(p Pos, key string, value any, problem string)) {
+	if r.vals == nil {
+		return
+	}
+	maxParallel, check, minHealthy, deadline := 1, "checks", 10*time.Second, 5*time.Minute
+	if v, ok := r.vals["max_parallel"].(int); ok {
+		maxParallel = v
+	}
+	if v, ok := r.vals["health_check"].(string); ok {
+		check = v
+	}
+	if v, ok := r.vals["min_healthy_time"].(time.Duration); ok {
+		minHealthy = v
+	}
+	if v, ok := r.vals["healthy_deadline"].(time.Duration); ok {
+		deadline = v
+	}
+	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
+	if maxParallel < 0 {
+		bad("max_parallel", maxParallel, "must not be negative")
+	}
+	switch {
+	case check == "checks" || check == "task_states":
+	case check == "" && maxParallel <= 0:
+	default:
+		bad("health_check", check, `must be "checks" or "task_states"`)
+	}
+	if minHealthy < 0 {
+		bad("min_healthy_time", minHealthy, "must not be negative")
+	}
+	if deadline < 0 {
+		bad("healthy_deadline", deadline, "must not be negative")
+	}
+	if minHealthy >= 0 && deadline >= 0 && minHealthy > deadline {
+		bad("min_healthy_time", minHealthy, fmt.Sprintf("must not be more than healthy_deadline (%v)", deadline))
+	}
 }

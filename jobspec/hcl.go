@@ -704,6 +704,16 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 	for _, it := range its {
 		l.ctx = it.ctx
 		if a := it.attr; a != nil {
+			if a.Name == "leader" {
+				if v, ok := l.eval(a.Expr); ok {
+					if v = as(v, cty.Bool); v.Type() != cty.Bool || v.IsNull() {
+						l.fail(a.SrcRange, "leader must be true or false")
+					} else {
+						t.leader = v.True()
+					}
+				}
+				continue
+			}
 			if !destructiveTaskAttrs[a.Name] {
 				continue
 			}

@@ -54,8 +54,9 @@ type TaskSpec struct {
 	// Pos is where the task is declared (the file only, for a JSON job).
 	Pos Pos
 	// restart is the task's restart block as written, which Validate
-	// checks over the group's.
+	// checks over the group's; leader its leader argument.
 	restart written
+	leader  bool
 	// Fields are the task's destructive fields, sorted by Section then Key.
 	Fields []Field
 }
@@ -69,6 +70,21 @@ func (g *GroupSpec) connectGateway() bool {
 		}
 	}
 	return false
+}
+
+// lifecycle returns the task's lifecycle hook, and whether it has a
+// lifecycle block (a job file writes hook, the API's JSON Hook).
+func (t *TaskSpec) lifecycle() (hook string, ok bool) {
+	for _, f := range t.Fields {
+		if f.Section != "Lifecycle" {
+			continue
+		}
+		ok = true
+		if strings.EqualFold(f.Key, "hook") {
+			hook = f.Value
+		}
+	}
+	return hook, ok
 }
 
 // field returns the value of the task's field key in section, or "".

@@ -317,6 +317,13 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 				t.Fields = append(t.Fields, flattenAny(k, "", tm[k])...)
 			}
 			j.policyWritten(tm["RestartPolicy"], tpath+".RestartPolicy", restartKinds, &t.restart)
+			switch l := tm["Leader"].(type) {
+			case nil:
+			case bool:
+				t.leader = l
+			default:
+				j.bad(tpath+".Leader", "must be true or false")
+			}
 			tsvcs, _ := tm["Services"].([]any)
 			for _, s := range tsvcs {
 				sm, _ := s.(map[string]any)

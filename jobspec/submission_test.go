@@ -110,6 +110,17 @@ func TestSubmissionRules(t *testing.T) {
 			want: []problem{{"", `group "cache" restart.mode`, "bogus"}},
 		},
 		{
+			name: "no main task, two leaders, a misspelt hook", file: "j.nomad",
+			src: "job \"ex\" {\n  group \"web\" {\n    task \"a\" {\n      driver = \"exec\"\n      leader = true\n      lifecycle {\n        hook = \"prestart\"\n      }\n    }\n" +
+				"    task \"b\" {\n      driver = \"exec\"\n      leader = true\n      lifecycle {\n        hook = \"prestrat\"\n      }\n    }\n  }\n}\n",
+			want: []problem{{"10:5", `group "web" task "b" lifecycle.hook`, "prestrat"}, {"2:3", `group "web" tasks`, 2}, {"2:3", `group "web" tasks`, 2}},
+		},
+		{
+			name: "API JSON: a group of lifecycle tasks only", file: "j.json",
+			src:  `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"init","Driver":"exec","Lifecycle":{"Hook":"prestart","Sidecar":false}}]}]}}`,
+			want: []problem{{"", `group "cache" tasks`, 1}},
+		},
+		{
 			name: "batch job with an update block", file: "j.nomad",
 			src:  "job \"ex\" {\n  type = \"batch\"\n  group \"work\" {\n    update {\n      max_parallel = 2\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
 			want: []problem{{"4:5", `group "work" update`, nil}},

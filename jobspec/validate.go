@@ -23,7 +23,10 @@ import (
 //   - a job ID with a space or a null character, a group or task name
 //     with a null character, a task name with a slash;
 //   - a group without tasks (unless a service of it is a Connect gateway,
-//     whose task Nomad adds), a task without a driver;
+//     whose task Nomad adds), or without a main task (one without a
+//     lifecycle hook), or with more than one leader; a task without a
+//     driver, or with a lifecycle hook other than prestart, poststart and
+//     poststop;
 //   - an update block in a batch or sysbatch job, a reschedule block in a
 //     system or sysbatch job;
 //   - a reschedule policy that reschedules with attempts and unlimited
@@ -121,8 +124,19 @@ func (j *Job) submissionProblems() []*Error {
 		if len(gs.Tasks) == 0 && !gs.connectGateway() {
 			add(gs.Pos, group+" tasks", 0, "must declare at least one task")
 		}
+		leaders, mains := 0, 0
 		for k, t := range gs.Tasks {
 			task := fmt.Sprintf("%s task %q", group, t.Name)
+			leaders += b2i(t.leader)
+			switch hook, ok := t.lifecycle(); {
+			case !ok || hook == "":
+				mains++
+				if ok {
+					add(t.Pos, task+" lifecycle.hook", "", `must be "prestart", "poststart" or "poststop"`)
+				}
+			case hook != "prestart" && hook != "poststart" && hook != "poststop":
+				add(t.Pos, task+" lifecycle.hook", hook, `must be "prestart", "poststart" or "poststop"`)
+			}
 			switch {
 			case t.Name == "":
 				add(t.Pos, fmt.Sprintf("%s tasks[%d] name", group, k), "", "must not be empty")
@@ -133,6 +147,12 @@ func (j *Job) submissionProblems() []*Error {
 			if t.field("", "Driver") == "" {
 				add(t.Pos, task+" driver", "", "must be set: it names the task driver that runs the task")
 			}
+		}
+		if leaders > 1 {
+			add(gs.Pos, group+" tasks", leaders, "mark more than one task as leader: Nomad allows one")
+		}
+		if len(gs.Tasks) > 0 && mains == 0 {
+			add(gs.Pos, group+" tasks", len(gs.Tasks), "are all lifecycle tasks (prestart, poststart or poststop): a group needs a main task")
 		}
 		switch j.Type {
 		case "system", "sysbatch":
@@ -185,4 +205,11 @@ func (j *Job) submissionProblems() []*Error {
 		}
 	}
 	return errs
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -661,12 +661,10 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 				}
 			}
 		case "scaling":
-			if a, ok := bl.Body.Attributes["min"]; ok {
-				if v, ok := l.eval(a.Expr); ok {
-					if n, ok := asInt(v); ok {
-						scalingMin = n
-					}
-				}
+			l.unexpectedIn(bl, "scaling", scalingNames)
+			l.record(bl, "scaling", scalingKinds, &gs.scaling)
+			if n, ok := gs.scaling.vals["min"].(int); ok {
+				scalingMin = n
 			}
 		case "meta":
 			gs.Fields = append(gs.Fields, l.flattenBlock("Group Meta", bl)...)

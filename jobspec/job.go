@@ -42,9 +42,9 @@ type GroupSpec struct {
 	Fields []Field
 	// Tasks lists the group's tasks in file order.
 	Tasks []TaskSpec
-	// reschedule, restart and migrate are the group's policy blocks as
-	// written, which Validate checks.
-	reschedule, restart, migrate written
+	// reschedule, restart, migrate and scaling are the group's policy
+	// blocks as written, which Validate checks.
+	reschedule, restart, migrate, scaling written
 }
 
 // TaskSpec is one task: its destructive fields, flattened.

@@ -274,6 +274,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 		g.Update = j.update(m, path)
 		j.policyWritten(m["RestartPolicy"], path+".RestartPolicy", restartKinds, &gs.restart)
 		j.policyWritten(m["Migrate"], path+".Migrate", migrateKinds, &gs.migrate)
+		j.policyWritten(m["Scaling"], path+".Scaling", scalingKinds, &gs.scaling)
 		if rp, ok := m["ReschedulePolicy"].(map[string]any); ok {
 			w := &gs.reschedule
 			j.policyWritten(rp, path+".ReschedulePolicy", rescheduleKinds, w)

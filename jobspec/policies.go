@@ -38,6 +38,7 @@ var (
 		"mode": kindString, "render_templates": kindBool}
 	migrateKinds = map[string]valueKind{"max_parallel": kindInt, "health_check": kindString,
 		"min_healthy_time": kindDuration, "healthy_deadline": kindDuration}
+	scalingKinds = map[string]valueKind{"min": kindInt, "max": kindInt, "enabled": kindBool, "type": kindString}
 )
 
 // given records that a block is given at p (the last of the blocks that
@@ -336,5 +337,35 @@ func (r *written) migrateProblems(add func(p Pos, key string, value any, problem
 	}
 	if minHealthy >= 0 && deadline >= 0 && minHealthy > deadline {
 		bad("min_healthy_time", minHealthy, fmt.Sprintf("must not be more than healthy_deadline (%v)", deadline))
+	}
+}
+
+// scalingProblems reports what Nomad refuses in a group's scaling block,
+// for a group of count: add gets the argument, its value and the problem.
+// The policy itself (the autoscaler's) is not checked.
+func (r *written) scalingProblems(count int, add func(p Pos, key string, value any, problem string)) {
+	if r.vals == nil {
+		return
+	}
+	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
+	minimum, ok := r.vals["min"].(int)
+	if !ok {
+		minimum = count
+	}
+	maximum, ok := r.vals["max"].(int)
+	switch {
+	case !ok:
+		bad("max", nil, "must be set")
+	case maximum < 0:
+		bad("max", maximum, "must not be negative")
+	case maximum < minimum:
+		bad("max", maximum, fmt.Sprintf("must not be less than min (%d)", minimum))
+	case count > maximum:
+		bad("max", maximum, fmt.Sprintf("is less than the group's count %d", count))
+	}
+	if minimum < 0 {
+		bad("min", minimum, "must not be negative")
+	} else if count < minimum {
+		bad("min", minimum, fmt.Sprintf("is more than the group's count %d", count))
 	}
 }

@@ -25,6 +25,7 @@ var (
 	rescheduleNames = namesOf(rescheduleKinds)
 	restartNames    = namesOf(restartKinds)
 	migrateNames    = namesOf(migrateKinds)
+	scalingNames    = names("min", "max", "enabled", "type", "policy")
 )
 
 func names(ns ...string) map[string]bool {

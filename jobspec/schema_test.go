@@ -71,6 +71,21 @@ func TestSupportedNames(t *testing.T) {
     disconnect {
       lost_after = "1h"
     }
+    scaling {
+      min     = 1
+      max     = 4
+      enabled = true
+      policy {
+        cooldown = "1m"
+      }
+    }
+    migrate {
+      max_parallel = 2
+    }
+    restart {
+      attempts = 3
+      mode     = "delay"
+    }
     ephemeral_disk {
       size = 300
     }

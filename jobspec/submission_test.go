@@ -121,6 +121,17 @@ func TestSubmissionRules(t *testing.T) {
 			want: []problem{{"", `group "cache" tasks`, 1}},
 		},
 		{
+			// As Nomad's own scaling end-to-end test expects registration to fail.
+			name: "scaling: the count above max", file: "j.nomad",
+			src:  "job \"ex\" {\n  group \"web\" {\n    count = 4\n    scaling {\n      min = 2\n      max = 3\n      policy {}\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
+			want: []problem{{"6:7", `group "web" scaling.max`, 3}},
+		},
+		{
+			name: "scaling: no max, min above the count", file: "j.nomad",
+			src:  "job \"ex\" {\n  group \"web\" {\n    count = 4\n    scaling {\n      min = 5\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
+			want: []problem{{"4:5", `group "web" scaling.max`, nil}, {"5:7", `group "web" scaling.min`, 5}},
+		},
+		{
 			name: "batch job with an update block", file: "j.nomad",
 			src:  "job \"ex\" {\n  type = \"batch\"\n  group \"work\" {\n    update {\n      max_parallel = 2\n    }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n",
 			want: []problem{{"4:5", `group "work" update`, nil}},

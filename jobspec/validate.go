@@ -40,6 +40,8 @@ import (
 //   - a migrate block outside a service job, or with a negative
 //     max_parallel or time, a health_check other than checks and
 //     task_states, a min_healthy_time above its healthy_deadline;
+//   - a scaling block without max, or with max under min or the count,
+//     or min over the count;
 //   - a system job's group with a count other than 1 (the default): Nomad
 //     refuses more, and reads 0 as "run nowhere", which rollout's system
 //     jobs, one allocation per eligible node, do not model.
@@ -184,6 +186,11 @@ func (j *Job) submissionProblems() []*Error {
 		} else {
 			gs.migrate.migrateProblems(func(p Pos, key string, value any, problem string) {
 				add(p, group+" migrate."+key, value, problem)
+			})
+		}
+		if i < len(j.Version.Groups) {
+			gs.scaling.scalingProblems(j.Version.Groups[i].Count, func(p Pos, key string, value any, problem string) {
+				add(p, group+" scaling."+key, value, problem)
 			})
 		}
 		if (j.Type == "batch" || j.Type == "sysbatch") && i < len(j.Version.Groups) {

@@ -33,28 +33,35 @@
 // Spec, and rollout updates the allocations in place. The rules, each
 // checked by TestDestructiveAndInPlaceFields:
 //
-// Destructive (the Spec changes):
+// Destructive (the Spec changes), as in Nomad 1.10 and later:
 //   - the set of tasks: a task added, removed or renamed;
 //   - task driver, user, config, env, meta, resources (cpu, memory,
-//     memory_max, cores, device, ...), artifact, template, vault, consul,
-//     identity, csi_plugin, logs, lifecycle, volume_mount,
-//     dispatch_payload, affinity, secret;
-//   - group ephemeral_disk, network (mode, ports, dns), volume, affinity,
-//     spread, consul, meta, and the connect block of a group service;
-//   - job meta, affinity and spread (Nomad merges job and group meta into
-//     each task's meta, and affinities and spreads into each group's).
+//     memory_max, cores, device, numa, network, ...; not disk or iops),
+//     artifact, template, vault, consul, identity, csi_plugin, logs'
+//     disabled, volume_mount, secret, and restart's render_templates;
+//   - group ephemeral_disk, network (mode, ports, dns, ...), volume,
+//     consul, meta, restart's render_templates, and of a group service
+//     with a connect block: the block's presence, native, gateway,
+//     sidecar_task, the sidecar_service's presence and port, and the
+//     service's port and cluster;
+//   - job meta (Nomad merges job and group meta into each task's meta).
 //
 // In place (the Spec stays):
-//   - group count and scaling; the update block at both levels; restart,
-//     reschedule, migrate, disconnect; constraint at every level (Nomad
-//     re-checks the node, which is outside this library); group
-//     shutdown_delay and the client-disconnect settings;
-//   - service and check blocks at both levels, but a group service's
-//     connect block;
-//   - task kill_timeout, kill_signal, shutdown_delay, leader, restart,
-//     scaling, constraint, service, description;
+//   - group count and scaling; the update block at both levels; restart
+//     (but render_templates), reschedule, migrate, disconnect; constraint,
+//     affinity and spread at every level (Nomad re-checks the node, which
+//     is outside this library); group shutdown_delay and the
+//     client-disconnect settings;
+//   - service and check blocks at both levels, and of a connect block the
+//     sidecar service's tags, proxy and upstreams (Consul updates them);
+//   - task kill_timeout, kill_signal, shutdown_delay, leader, kind,
+//     lifecycle, dispatch_payload, logs but disabled, resources disk and
+//     iops, restart, scaling, constraint, service, description;
 //   - job datacenters, node_pool, priority, region, namespace, all_at_once,
 //     type, and the job-level update.
+//
+// A change to a consul block's namespace is destructive here, as in Nomad
+// Enterprise; Nomad's community edition ignores Consul namespaces.
 //
 // Fingerprints compare versions read from the same format: a JSON job as
 // the API prints it carries Nomad's defaults, which an HCL file leaves out.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -393,7 +394,7 @@ func (it item) start() int {
 // jobContext is what a group inherits from its job.
 type jobContext struct {
 	id                  string
-	fields              []Field // job meta, affinity, spread
+	fields              []Field // job meta
 	reschedule, migrate *hclsyntax.Block
 }
 
@@ -450,8 +451,6 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 			jc.migrate = bl
 		case "meta":
 			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
-		case "affinity", "spread":
-			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, &jc.fields)...)
 		case "task":
 			// Nomad reads a task outside any group as a group of its
 			// own, of the same name.
@@ -470,6 +469,19 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 		}
 	}
 	return job
+}
+
+// attrText is the value of block b's argument name, rendered, or "".
+func (l *loader) attrText(b *hclsyntax.Block, name string) string {
+	a, ok := b.Body.Attributes[name]
+	if !ok {
+		return ""
+	}
+	v, ok := l.eval(a.Expr)
+	if !ok {
+		return ""
+	}
+	return render(v)
 }
 
 func (l *loader) strings(a *hclsyntax.Attribute, v cty.Value) []string {
@@ -565,25 +577,26 @@ func flattenValue(section, key string, v cty.Value) []Field {
 
 // destructiveGroupBlocks are the group blocks whose change replaces the
 // group's allocations; every other group block and attribute (count,
-// update, restart, reschedule, migrate, constraint, service without
-// connect, scaling, ...) is updated in place.
+// update, restart but its render_templates, reschedule, migrate,
+// constraint, affinity, spread, service but some of its connect block,
+// scaling, ...) is updated in place.
 var destructiveGroupBlocks = map[string]bool{
-	"ephemeral_disk": true, "network": true, "volume": true, "affinity": true,
-	"spread": true, "consul": true, "meta": true,
+	"ephemeral_disk": true, "network": true, "volume": true, "consul": true, "meta": true,
 }
 
 // destructiveTaskBlocks and destructiveTaskAttrs are the task fields whose
-// change replaces the group's allocations; the others (service, restart,
-// constraint, kill_timeout, kill_signal, shutdown_delay, leader, scaling,
-// ...) are updated in place.
+// change replaces the group's allocations (of logs and resources, only some
+// fields: see taskBlockFields); the others (service, restart but its
+// render_templates, constraint, affinity, lifecycle, dispatch_payload, kind,
+// kill_timeout, kill_signal, shutdown_delay, leader, scaling, ...) are
+// updated in place.
 var (
 	destructiveTaskBlocks = map[string]bool{
 		"config": true, "env": true, "resources": true, "artifact": true, "template": true,
 		"vault": true, "consul": true, "identity": true, "csi_plugin": true, "logs": true,
-		"dispatch_payload": true, "lifecycle": true, "meta": true, "volume_mount": true,
-		"affinity": true, "secret": true,
+		"meta": true, "volume_mount": true, "secret": true,
 	}
-	destructiveTaskAttrs = map[string]bool{"driver": true, "user": true, "env": true, "meta": true, "kind": true}
+	destructiveTaskAttrs = map[string]bool{"driver": true, "user": true, "env": true, "meta": true}
 	repeatableBlocks     = map[string]bool{
 		"artifact": true, "template": true, "volume_mount": true, "affinity": true, "spread": true,
 		"network": true, "identity": true, "secret": true, "volume": true,
@@ -657,7 +670,9 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 			svcChecks = append(svcChecks, l.service(bl, name)...)
 			for _, c := range bl.Body.Blocks {
 				if c.Type == "connect" {
-					gs.Fields = append(gs.Fields, l.indexed("Connect", c, &gs.Fields)...)
+					sidecar := slices.ContainsFunc(c.Body.Blocks, func(b *hclsyntax.Block) bool { return b.Type == "sidecar_service" })
+					fs := l.indexed("Connect", c, &gs.Fields)
+					gs.Fields = append(gs.Fields, connectFields(fs, l.attrText(bl, "port"), l.attrText(bl, "cluster"), sidecar)...)
 				}
 			}
 		case "scaling":
@@ -683,6 +698,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	}
 	g.Reschedule = l.reschedule(reschedule, &gs.reschedule)
 	g.Checks = uniqueNames(svcChecks)
+	gs.Fields = append(gs.Fields, renderTemplates(&gs.restart)...)
 	sortFields(gs.Fields)
 	g.Spec = fingerprint(&gs)
 	return gs, g, true
@@ -732,6 +748,11 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		case bl.Type == "restart":
 			l.unexpectedIn(bl, "restart", restartNames)
 			l.record(bl, "restart", restartKinds, &t.restart)
+		case bl.Type == "lifecycle":
+			l.unexpectedIn(bl, "lifecycle", lifecycleNames)
+			l.record(bl, "lifecycle", lifecycleKinds, &t.life)
+		case bl.Type == "logs" || bl.Type == "resources":
+			t.Fields = append(t.Fields, taskBlockFields(bl.Type, l.flattenBlock(sectionName(bl.Type), bl))...)
 		case bl.Type == "service":
 			checks = append(checks, l.service(bl, jobID+"-"+group+"-"+t.Name)...)
 		case destructiveTaskBlocks[bl.Type] && repeatableBlocks[bl.Type]:
@@ -744,6 +765,7 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 			t.Fields = append(t.Fields, fs...)
 		}
 	}
+	t.Fields = append(t.Fields, renderTemplates(&t.restart)...)
 	sortFields(t.Fields)
 	return t, checks, true
 }

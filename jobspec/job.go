@@ -53,10 +53,11 @@ type TaskSpec struct {
 	Name string
 	// Pos is where the task is declared (the file only, for a JSON job).
 	Pos Pos
-	// restart is the task's restart block as written, which Validate
-	// checks over the group's; leader its leader argument.
-	restart written
-	leader  bool
+	// restart and life are the task's restart and lifecycle blocks as
+	// written, which Validate checks (restart over the group's); leader
+	// its leader argument.
+	restart, life written
+	leader        bool
 	// Fields are the task's destructive fields, sorted by Section then Key.
 	Fields []Field
 }
@@ -73,18 +74,10 @@ func (g *GroupSpec) connectGateway() bool {
 }
 
 // lifecycle returns the task's lifecycle hook, and whether it has a
-// lifecycle block (a job file writes hook, the API's JSON Hook).
+// lifecycle block.
 func (t *TaskSpec) lifecycle() (hook string, ok bool) {
-	for _, f := range t.Fields {
-		if f.Section != "Lifecycle" {
-			continue
-		}
-		ok = true
-		if strings.EqualFold(f.Key, "hook") {
-			hook = f.Value
-		}
-	}
-	return hook, ok
+	hook, _ = t.life.vals["hook"].(string)
+	return hook, t.life.vals != nil
 }
 
 // field returns the value of the task's field key in section, or "".

@@ -255,9 +255,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 		v.Update = j.update(doc, "Job")
 	}
 	var jobFields []Field
-	for _, k := range []string{"Meta", "Affinities", "Spreads"} {
-		jobFields = append(jobFields, flattenAny("Job "+k, "", doc[k])...)
-	}
+	jobFields = append(jobFields, flattenAny("Job Meta", "", doc["Meta"])...)
 	tgs, _ := doc["TaskGroups"].([]any)
 	for i, raw := range tgs {
 		m, ok := raw.(map[string]any)
@@ -286,7 +284,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			}
 		}
 		gs.Fields = append(gs.Fields, jobFields...)
-		for _, k := range []string{"Meta", "Networks", "EphemeralDisk", "Volumes", "Affinities", "Spreads", "Consul"} {
+		for _, k := range []string{"Meta", "Networks", "EphemeralDisk", "Volumes", "Consul"} {
 			gs.Fields = append(gs.Fields, flattenAny("Group "+k, "", m[k])...)
 		}
 		var checks []string
@@ -294,8 +292,12 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 		for si, s := range svcs {
 			sm, _ := s.(map[string]any)
 			checks = append(checks, serviceChecks(sm, v.ID+"-"+gs.Name)...)
-			if sm != nil {
-				gs.Fields = append(gs.Fields, flattenAny(fmt.Sprintf("Connect[%d]", si), "", sm["Connect"])...)
+			if cm, ok := sm["Connect"].(map[string]any); ok {
+				sec := fmt.Sprintf("Connect[%d]", si)
+				fs := append([]Field{{Section: sec, Value: "{}"}}, flattenAny(sec, "", cm)...)
+				port, _ := sm["PortLabel"].(string)
+				cluster, _ := sm["Cluster"].(string)
+				gs.Fields = append(gs.Fields, connectFields(fs, port, cluster, cm["SidecarService"] != nil)...)
 			}
 		}
 		tasks, _ := m["Tasks"].([]any)
@@ -307,17 +309,18 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			}
 			tpath := fmt.Sprintf("%s.Tasks[%d]", path, ti)
 			t := TaskSpec{Name: j.str(tm, "Name", tpath), Pos: Pos{File: j.file}}
-			for _, k := range []string{"Driver", "User", "Kind"} {
+			for _, k := range []string{"Driver", "User"} {
 				if s := j.str(tm, k, tpath); s != "" {
 					t.Fields = append(t.Fields, Field{Key: k, Value: s})
 				}
 			}
 			for _, k := range []string{"Config", "Env", "Resources", "Artifacts", "Templates", "Vault", "Consul",
-				"Identity", "Identities", "CSIPluginConfig", "LogConfig", "DispatchPayload", "Lifecycle", "Meta",
-				"VolumeMounts", "Affinities", "Secrets"} {
-				t.Fields = append(t.Fields, flattenAny(k, "", tm[k])...)
+				"Identity", "Identities", "CSIPluginConfig", "LogConfig", "Meta", "VolumeMounts", "Secrets"} {
+				t.Fields = append(t.Fields, taskBlockFields(k, flattenAny(k, "", tm[k]))...)
 			}
 			j.policyWritten(tm["RestartPolicy"], tpath+".RestartPolicy", restartKinds, &t.restart)
+			j.policyWritten(tm["Lifecycle"], tpath+".Lifecycle", lifecycleKinds, &t.life)
+			t.Fields = append(t.Fields, renderTemplates(&t.restart)...)
 			switch l := tm["Leader"].(type) {
 			case nil:
 			case bool:
@@ -335,6 +338,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			g.Tasks = append(g.Tasks, t.Name)
 		}
 		g.Checks = uniqueNames(checks)
+		gs.Fields = append(gs.Fields, renderTemplates(&gs.restart)...)
 		sortFields(gs.Fields)
 		g.Spec = fingerprint(&gs)
 		job.Groups = append(job.Groups, gs)

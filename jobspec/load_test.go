@@ -97,7 +97,7 @@ func TestVariablesLocalsAndRuntimeInterpolation(t *testing.T) {
 func TestRuntimeInterpolationWithDashes(t *testing.T) {
 	src := `job "j" {
   group "g" {
-    affinity {
+    meta {
       attribute = "${attr.unique.network.ip-address}"
       value     = "10.0.0.1"
     }

@@ -38,7 +38,8 @@ var (
 		"mode": kindString, "render_templates": kindBool}
 	migrateKinds = map[string]valueKind{"max_parallel": kindInt, "health_check": kindString,
 		"min_healthy_time": kindDuration, "healthy_deadline": kindDuration}
-	scalingKinds = map[string]valueKind{"min": kindInt, "max": kindInt, "enabled": kindBool, "type": kindString}
+	scalingKinds   = map[string]valueKind{"min": kindInt, "max": kindInt, "enabled": kindBool, "type": kindString}
+	lifecycleKinds = map[string]valueKind{"hook": kindString, "sidecar": kindBool}
 )
 
 // given records that a block is given at p (the last of the blocks that

@@ -18,7 +18,10 @@ job "rules" {
     count = 2
     meta { tier = "a" }
     update { canary = 0 }
-    restart { attempts = 2 }
+    restart {
+      attempts         = 2
+      render_templates = false
+    }
     reschedule { delay = "30s" }
     migrate { max_parallel = 1 }
     constraint {
@@ -39,6 +42,22 @@ job "rules" {
     }
     spread { attribute = "${node.datacenter}" }
     service {
+      name = "mesh"
+      port = "9001"
+      tags = ["m"]
+      connect {
+        sidecar_service {
+          tags = ["s"]
+          proxy {
+            upstreams {
+              destination_name = "db"
+              local_bind_port  = 5432
+            }
+          }
+        }
+      }
+    }
+    service {
       name = "svc"
       tags = ["a"]
       check {
@@ -57,6 +76,7 @@ job "rules" {
       resources {
         cpu    = 100
         memory = 64
+        disk   = 150
       }
       artifact { source = "https://example.com/a.tgz" }
       template {
@@ -64,13 +84,17 @@ job "rules" {
         destination = "local/x"
       }
       vault { policies = ["p"] }
-      logs { max_files = 10 }
+      logs {
+        max_files = 10
+        disabled  = false
+      }
       lifecycle { hook = "prestart" }
       volume_mount {
         volume      = "data"
         destination = "/data"
       }
       dispatch_payload { file = "in" }
+      kind           = "connect-proxy:x"
       kill_timeout   = "5s"
       kill_signal    = "SIGTERM"
       shutdown_delay = "1s"
@@ -107,10 +131,8 @@ func TestDestructiveAndInPlaceFields(t *testing.T) {
 		{"task artifact", `a.tgz`, `b.tgz`, true},
 		{"task template", `data        = "x"`, `data        = "y"`, true},
 		{"task vault", `policies = ["p"]`, `policies = ["q"]`, true},
-		{"task logs", `max_files = 10`, `max_files = 5`, true},
-		{"task lifecycle", `hook = "prestart"`, `hook = "poststart"`, true},
+		{"task logs disabled", `disabled  = false`, `disabled  = true`, true},
 		{"task volume_mount", `destination = "/data"`, `destination = "/d"`, true},
-		{"task dispatch_payload", `file = "in"`, `file = "input"`, true},
 		{"task added", `task "t" {`, "task \"u\" {\n driver = \"exec\"\n }\n task \"t\" {", true},
 		{"task renamed", `task "t" {`, `task "t2" {`, true},
 		{"job meta", `owner = "a"`, `owner = "b"`, true},
@@ -118,14 +140,16 @@ func TestDestructiveAndInPlaceFields(t *testing.T) {
 		{"group ephemeral_disk", `size = 300`, `size = 500`, true},
 		{"group network", `to = 80`, `to = 8080`, true},
 		{"group volume", `source = "data"`, `source = "data2"`, true},
-		{"group affinity", `value     = "dc1"`, `value     = "dc2"`, true},
-		{"group spread", `spread { attribute = "${node.datacenter}" }`, `spread { attribute = "${node.rack}" }`, true},
+		{"group restart render_templates", `render_templates = false`, `render_templates = true`, true},
+		{"connect service port", `port = "9001"`, `port = "9002"`, true},
+		{"connect sidecar_service removed", `sidecar_service {`, `sidecar_task { driver = "docker" }
+        sidecar_service {`, true},
 
 		// In place: the allocations are kept and updated.
 		{"group count", `count = 2`, `count = 5`, false},
 		{"job update", `update { max_parallel = 1 }`, `update { max_parallel = 3 }`, false},
 		{"group update", `update { canary = 0 }`, `update { canary = 1 }`, false},
-		{"group restart", `restart { attempts = 2 }`, `restart { attempts = 5 }`, false},
+		{"group restart", `attempts         = 2`, `attempts         = 5`, false},
 		{"group reschedule", `delay = "30s"`, `delay = "1m"`, false},
 		{"group migrate", `migrate { max_parallel = 1 }`, `migrate { max_parallel = 2 }`, false},
 		{"group constraint", `value     = "linux"`, `value     = "darwin"`, false},
@@ -140,6 +164,18 @@ func TestDestructiveAndInPlaceFields(t *testing.T) {
 		{"task leader", `leader         = false`, `leader         = true`, false},
 		{"task restart", `restart { attempts = 3 }`, `restart { attempts = 4 }`, false},
 		{"task constraint", `value     = "ubuntu"`, `value     = "debian"`, false},
+		// Nomad 1.10 and later.
+		{"group affinity", `value     = "dc1"`, `value     = "dc2"`, false},
+		{"group spread", `spread { attribute = "${node.datacenter}" }`, `spread { attribute = "${node.rack}" }`, false},
+		{"task lifecycle", `hook = "prestart"`, `hook = "poststart"`, false},
+		{"task logs max_files", `max_files = 10`, `max_files = 5`, false},
+		{"task resources disk", `disk   = 150`, `disk   = 300`, false},
+		{"task dispatch_payload", `file = "in"`, `file = "input"`, false},
+		{"task kind", `kind           = "connect-proxy:x"`, `kind           = "connect-proxy:y"`, false},
+		{"connect service tags", `tags = ["m"]`, `tags = ["n"]`, false},
+		{"connect sidecar tags", `tags = ["s"]`, `tags = ["t"]`, false},
+		{"connect upstream", `destination_name = "db"`, `destination_name = "cache"`, false},
+		{"connect upstream port", `local_bind_port  = 5432`, `local_bind_port  = 6432`, false},
 	}
 	before := load(t, base)
 	for _, r := range rules {

@@ -26,6 +26,7 @@ var (
 	restartNames    = namesOf(restartKinds)
 	migrateNames    = namesOf(migrateKinds)
 	scalingNames    = names("min", "max", "enabled", "type", "policy")
+	lifecycleNames  = namesOf(lifecycleKinds)
 )
 
 func names(ns ...string) map[string]bool {

@@ -24,20 +24,27 @@ var indexes = regexp.MustCompile(`\[[^\]]*\]`)
 // never empty) the fields whose change Nomad makes destructive: the
 // block's presence, native, gateway, sidecar_task, whether it has a
 // sidecar_service and that service's port; and adds the service's own port
-// label and cluster, which Nomad compares for a Connect service too. The
-// sidecar service's tags, proxy and upstreams are updated in place.
-func connectFields(fs []Field, port, cluster string, sidecar bool) []Field {
+// label and cluster, which Nomad compares for a Connect service too, and
+// its name when Nomad runs a task for it (a sidecar or a gateway: the
+// task is named after the service). The sidecar service's tags, proxy and
+// upstreams are updated in place.
+func connectFields(fs []Field, name, port, cluster string, sidecar bool) []Field {
 	sec := fs[0].Section
 	out := []Field{{Section: sec, Value: "connect"}}
+	gateway := false
 	for _, f := range fs {
 		switch k := normKey(f.Key); {
-		case k == "native", k == "sidecarservice.port",
-			strings.HasPrefix(k, "gateway"), strings.HasPrefix(k, "sidecartask"):
+		case k == "native", k == "sidecarservice.port", strings.HasPrefix(k, "sidecartask"):
 			out = append(out, f)
+		case strings.HasPrefix(k, "gateway"):
+			out, gateway = append(out, f), true
 		}
 	}
 	if sidecar {
 		out = append(out, Field{Section: sec, Key: "sidecar_service", Value: "present"})
+	}
+	if (sidecar || gateway) && name != "" {
+		out = append(out, Field{Section: sec, Key: "name", Value: name})
 	}
 	if port != "" {
 		out = append(out, Field{Section: sec, Key: "port", Value: port})
@@ -78,4 +85,15 @@ func renderTemplates(w *written) []Field {
 		return []Field{{Section: "Restart", Key: "render_templates", Value: "true"}}
 	}
 	return nil
+}
+
+// finishRestart adds render_templates to the group's fingerprint and to
+// each task's, the task's read over the group's (a task inherits it).
+func finishRestart(gs *GroupSpec) {
+	gs.Fields = append(gs.Fields, renderTemplates(&gs.restart)...)
+	for i := range gs.Tasks {
+		t := &gs.Tasks[i]
+		t.Fields = append(t.Fields, renderTemplates(t.restart.over(&gs.restart))...)
+		sortFields(t.Fields)
+	}
 }

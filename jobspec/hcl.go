@@ -449,6 +449,9 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 		case "migrate":
 			l.unexpectedIn(bl, "migrate", migrateNames)
 			jc.migrate = bl
+		case "vault", "secret":
+			// Nomad gives them to the job's tasks.
+			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, &jc.fields)...)
 		case "meta":
 			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
 		case "task":
@@ -582,6 +585,7 @@ func flattenValue(section, key string, v cty.Value) []Field {
 // scaling, ...) is updated in place.
 var destructiveGroupBlocks = map[string]bool{
 	"ephemeral_disk": true, "network": true, "volume": true, "consul": true, "meta": true,
+	"vault": true, "secret": true, // Nomad gives them to the group's tasks
 }
 
 // destructiveTaskBlocks and destructiveTaskAttrs are the task fields whose
@@ -672,7 +676,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 				if c.Type == "connect" {
 					sidecar := slices.ContainsFunc(c.Body.Blocks, func(b *hclsyntax.Block) bool { return b.Type == "sidecar_service" })
 					fs := l.indexed("Connect", c, &gs.Fields)
-					gs.Fields = append(gs.Fields, connectFields(fs, l.attrText(bl, "port"), l.attrText(bl, "cluster"), sidecar)...)
+					gs.Fields = append(gs.Fields, connectFields(fs, l.attrText(bl, "name"), l.attrText(bl, "port"), l.attrText(bl, "cluster"), sidecar)...)
 				}
 			}
 		case "scaling":
@@ -698,7 +702,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	}
 	g.Reschedule = l.reschedule(reschedule, &gs.reschedule)
 	g.Checks = uniqueNames(svcChecks)
-	gs.Fields = append(gs.Fields, renderTemplates(&gs.restart)...)
+	finishRestart(&gs)
 	sortFields(gs.Fields)
 	g.Spec = fingerprint(&gs)
 	return gs, g, true
@@ -755,6 +759,8 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 			t.Fields = append(t.Fields, taskBlockFields(bl.Type, l.flattenBlock(sectionName(bl.Type), bl))...)
 		case bl.Type == "service":
 			checks = append(checks, l.service(bl, jobID+"-"+group+"-"+t.Name)...)
+		case bl.Type == "identity" && len(bl.Labels) == 0 && len(bl.Body.Attributes) == 0 && len(bl.Body.Blocks) == 0:
+			// An empty identity block is Nomad's default identity.
 		case destructiveTaskBlocks[bl.Type] && repeatableBlocks[bl.Type]:
 			t.Fields = append(t.Fields, l.indexed(sectionName(bl.Type), bl, &t.Fields)...)
 		case destructiveTaskBlocks[bl.Type]:
@@ -765,7 +771,6 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 			t.Fields = append(t.Fields, fs...)
 		}
 	}
-	t.Fields = append(t.Fields, renderTemplates(&t.restart)...)
 	sortFields(t.Fields)
 	return t, checks, true
 }

@@ -295,9 +295,10 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			if cm, ok := sm["Connect"].(map[string]any); ok {
 				sec := fmt.Sprintf("Connect[%d]", si)
 				fs := append([]Field{{Section: sec, Value: "{}"}}, flattenAny(sec, "", cm)...)
+				name, _ := sm["Name"].(string)
 				port, _ := sm["PortLabel"].(string)
 				cluster, _ := sm["Cluster"].(string)
-				gs.Fields = append(gs.Fields, connectFields(fs, port, cluster, cm["SidecarService"] != nil)...)
+				gs.Fields = append(gs.Fields, connectFields(fs, name, port, cluster, cm["SidecarService"] != nil)...)
 			}
 		}
 		tasks, _ := m["Tasks"].([]any)
@@ -320,7 +321,6 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			}
 			j.policyWritten(tm["RestartPolicy"], tpath+".RestartPolicy", restartKinds, &t.restart)
 			j.policyWritten(tm["Lifecycle"], tpath+".Lifecycle", lifecycleKinds, &t.life)
-			t.Fields = append(t.Fields, renderTemplates(&t.restart)...)
 			switch l := tm["Leader"].(type) {
 			case nil:
 			case bool:
@@ -338,7 +338,7 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 			g.Tasks = append(g.Tasks, t.Name)
 		}
 		g.Checks = uniqueNames(checks)
-		gs.Fields = append(gs.Fields, renderTemplates(&gs.restart)...)
+		finishRestart(&gs)
 		sortFields(gs.Fields)
 		g.Spec = fingerprint(&gs)
 		job.Groups = append(job.Groups, gs)

@@ -6,7 +6,8 @@ package nomaddiff
 // flips), loads both versions with rollout's jobspec and with Nomad's
 // parser, and compares "the group's Spec changed" with what Nomad's
 // scheduler answers for the group (tasksUpdated, through the export file
-// zz_specdiff_export.go.txt). It lists the disagreements by the block path
+// zz_specdiff_export.go.txt), after the server's admission hook that adds
+// Connect sidecar and gateway tasks (zz_specdiff_nomad_export.go.txt). It lists the disagreements by the block path
 // and argument changed. See README.md.
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/hashicorp/nomad/command/agent"
 	"github.com/hashicorp/nomad/jobspec2"
+	"github.com/hashicorp/nomad/nomad"
 	"github.com/hashicorp/nomad/nomad/structs"
 	"github.com/hashicorp/nomad/scheduler"
 	"github.com/rollout-go/rollout/jobspec"
@@ -34,6 +36,7 @@ var (
 	specMuts  = flag.Int("spec-mutations", 20, "changed arguments tried per file")
 	specShow  = flag.Int("spec-show", 2, "examples shown per disagreement")
 	specJSON  = flag.Bool("spec-json", false, "give rollout the job as the API's JSON (from Nomad's parser) instead of the file")
+	specDrop  = flag.Bool("spec-drop", false, "remove whole blocks (below a group) instead of changing arguments")
 )
 
 // argLine is an argument assignment on one line: indentation, name, value.
@@ -84,6 +87,36 @@ func mutable(src string) (lines []int, paths []string) {
 	return lines, paths
 }
 
+// droppable lists the blocks below a group that can be removed whole,
+// each as its first and last line, with its path.
+func droppable(src string) (first, last []int, paths []string) {
+	lines := strings.Split(src, "\n")
+	var stack []string
+	for i, l := range lines {
+		m := blockLine.FindStringSubmatch(l)
+		if m == nil {
+			t := strings.TrimSpace(l)
+			if strings.HasPrefix(t, "}") && len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		stack = append(stack, m[1])
+		if len(stack) < 3 || stack[0] != "job" {
+			continue
+		}
+		depth := 0
+		for j := i; j < len(lines); j++ {
+			depth += strings.Count(lines[j], "{") - strings.Count(lines[j], "}")
+			if depth == 0 {
+				first, last, paths = append(first, i), append(last, j), append(paths, strings.Join(stack[1:], ".")+" (removed)")
+				break
+			}
+		}
+	}
+	return first, last, paths
+}
+
 // change returns a changed literal value: a quoted string with a letter
 // more, a number plus one, a boolean flipped.
 func change(v string) (string, bool) {
@@ -122,6 +155,11 @@ func parsedJob(name string, src []byte) (*structs.Job, []byte, error) {
 	}
 	j := agent.ApiJobToStructJob(aj)
 	j.Canonicalize()
+	// As the server does at submission: add the tasks of Connect sidecars
+	// and gateways, named after their services.
+	if j, err = nomad.ConnectMutateForDiff(j); err != nil {
+		return nil, nil, err
+	}
 	return j, doc, nil
 }
 
@@ -156,13 +194,25 @@ func TestSpecDiff(t *testing.T) {
 			continue
 		}
 		lines, paths := mutable(string(src))
+		var lasts []int
+		if *specDrop {
+			lines, lasts, paths = droppable(string(src))
+		}
 		r := rand.New(rand.NewSource(int64(fi)))
 		all := strings.Split(string(src), "\n")
 		for range min(*specMuts, len(lines)) {
 			k := r.Intn(len(lines))
-			m := argLine.FindStringSubmatch(all[lines[k]])
-			v, _ := change(m[4])
-			changed := slicesReplace(all, lines[k], m[1]+m[2]+m[3]+v)
+			var changed []string
+			what := ""
+			if *specDrop {
+				changed = append(append([]string(nil), all[:lines[k]]...), all[lasts[k]+1:]...)
+				what = strings.TrimSpace(all[lines[k]]) + " ... removed"
+			} else {
+				m := argLine.FindStringSubmatch(all[lines[k]])
+				v, _ := change(m[4])
+				changed = slicesReplace(all, lines[k], m[1]+m[2]+m[3]+v)
+				what = strings.TrimSpace(all[lines[k]]) + " => " + v
+			}
 			csrc := []byte(strings.Join(changed, "\n"))
 			next, cdoc, err := parsedJob(f, csrc)
 			if err != nil {
@@ -184,7 +234,7 @@ func TestSpecDiff(t *testing.T) {
 					continue
 				}
 				key := fmt.Sprintf("%s: nomad destructive=%v, rollout %v", paths[k], nomadSays, weSay)
-				disagree[key] = append(disagree[key], example{filepath.Base(f), g.Name, strings.TrimSpace(all[lines[k]]) + " => " + v, why})
+				disagree[key] = append(disagree[key], example{filepath.Base(f), g.Name, what, why})
 			}
 		}
 	}

@@ -37,14 +37,18 @@
 //   - the set of tasks: a task added, removed or renamed;
 //   - task driver, user, config, env, meta, resources (cpu, memory,
 //     memory_max, cores, device, numa, network, ...; not disk or iops),
-//     artifact, template, vault, consul, identity, csi_plugin, logs'
-//     disabled, volume_mount, secret, and restart's render_templates;
+//     artifact, template, vault, consul, identity (an empty identity block
+//     is the default one), csi_plugin, logs' disabled, volume_mount,
+//     secret, and restart's render_templates (a task's over its group's);
 //   - group ephemeral_disk, network (mode, ports, dns, ...), volume,
-//     consul, meta, restart's render_templates, and of a group service
-//     with a connect block: the block's presence, native, gateway,
-//     sidecar_task, the sidecar_service's presence and port, and the
-//     service's port and cluster;
-//   - job meta (Nomad merges job and group meta into each task's meta).
+//     consul, meta, vault and secret (Nomad gives them to the tasks),
+//     restart's render_templates, and of a group service with a connect
+//     block: the block's presence, native, gateway, sidecar_task, the
+//     sidecar_service's presence and port, and the service's port and
+//     cluster, and its name when it runs a sidecar or gateway task (Nomad
+//     names the task after it);
+//   - job meta, vault and secret (Nomad merges job and group meta into
+//     each task's meta, and gives vault and secret to the tasks).
 //
 // In place (the Spec stays):
 //   - group count and scaling; the update block at both levels; restart

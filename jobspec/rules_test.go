@@ -22,6 +22,7 @@ job "rules" {
       attempts         = 2
       render_templates = false
     }
+    vault { policies = ["g"] }
     reschedule { delay = "30s" }
     migrate { max_parallel = 1 }
     constraint {
@@ -84,6 +85,7 @@ job "rules" {
         destination = "local/x"
       }
       vault { policies = ["p"] }
+      identity {}
       logs {
         max_files = 10
         disabled  = false
@@ -142,6 +144,8 @@ func TestDestructiveAndInPlaceFields(t *testing.T) {
 		{"group volume", `source = "data"`, `source = "data2"`, true},
 		{"group restart render_templates", `render_templates = false`, `render_templates = true`, true},
 		{"connect service port", `port = "9001"`, `port = "9002"`, true},
+		{"connect service name (its sidecar task's)", `name = "mesh"`, `name = "mesh2"`, true},
+		{"group vault (given to the tasks)", `policies = ["g"]`, `policies = ["h"]`, true},
 		{"connect sidecar_service removed", `sidecar_service {`, `sidecar_task { driver = "docker" }
         sidecar_service {`, true},
 
@@ -171,6 +175,7 @@ func TestDestructiveAndInPlaceFields(t *testing.T) {
 		{"task logs max_files", `max_files = 10`, `max_files = 5`, false},
 		{"task resources disk", `disk   = 150`, `disk   = 300`, false},
 		{"task dispatch_payload", `file = "in"`, `file = "input"`, false},
+		{"task empty identity (the default)", "      identity {}\n", "", false},
 		{"task kind", `kind           = "connect-proxy:x"`, `kind           = "connect-proxy:y"`, false},
 		{"connect service tags", `tags = ["m"]`, `tags = ["n"]`, false},
 		{"connect sidecar tags", `tags = ["s"]`, `tags = ["t"]`, false},

@@ -62,6 +62,14 @@ type TaskSpec struct {
 	Fields []Field
 }
 
+// updatePos is where the group's update block is, else the group.
+func (g *GroupSpec) updatePos() Pos {
+	if g.UpdatePos.Line != 0 {
+		return g.UpdatePos
+	}
+	return g.Pos
+}
+
 // connectGateway reports whether a service of the group declares a
 // Connect gateway: Nomad adds the gateway's task to such a group.
 func (g *GroupSpec) connectGateway() bool {

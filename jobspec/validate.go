@@ -98,125 +98,129 @@ func (j *Job) Validate() error {
 // itself has no task drivers to give, and may name its jobs as it likes),
 // each at the declaration it concerns.
 func (j *Job) submissionProblems() []*Error {
-	var errs []*Error
-	add := func(p Pos, field string, value any, problem string) {
-		fe := &rollout.FieldError{Field: field, Value: value, Problem: problem}
-		errs = append(errs, &Error{Pos: p, Msg: fe.Error(), Err: fe})
-	}
+	var r problems
 	switch j.Type {
 	case "service", "batch", "system", "sysbatch":
 	default:
-		add(j.Pos, "job.type", j.Type, `must be "service", "batch", "system" or "sysbatch"`)
+		r.add(j.Pos, "job.type", j.Type, `must be "service", "batch", "system" or "sysbatch"`)
 	}
 	for _, dc := range j.Datacenters {
 		if dc == "" {
-			add(j.Pos, "job.datacenters", dc, "must not hold an empty name")
+			r.add(j.Pos, "job.datacenters", dc, "must not hold an empty name")
 		}
 	}
 	if id := j.Version.ID; strings.Contains(id, " ") {
-		add(j.Pos, "job.id", id, "must not contain a space")
+		r.add(j.Pos, "job.id", id, "must not contain a space")
 	} else if strings.Contains(id, "\x00") {
-		add(j.Pos, "job.id", id, "must not contain a null character")
+		r.add(j.Pos, "job.id", id, "must not contain a null character")
 	}
-	for i, gs := range j.Groups {
-		group := "group " + strconv.Quote(gs.Name)
-		if strings.Contains(gs.Name, "\x00") {
-			add(gs.Pos, group+" name", gs.Name, "must not contain a null character")
-		}
-		if len(gs.Tasks) == 0 && !gs.connectGateway() {
-			add(gs.Pos, group+" tasks", 0, "must declare at least one task")
-		}
-		leaders, mains := 0, 0
-		for k, t := range gs.Tasks {
-			task := fmt.Sprintf("%s task %q", group, t.Name)
-			leaders += b2i(t.leader)
-			switch hook, ok := t.lifecycle(); {
-			case !ok || hook == "":
-				mains++
-				if ok {
-					add(t.Pos, task+" lifecycle.hook", "", `must be "prestart", "poststart" or "poststop"`)
-				}
-			case hook != "prestart" && hook != "poststart" && hook != "poststop":
-				add(t.Pos, task+" lifecycle.hook", hook, `must be "prestart", "poststart" or "poststop"`)
-			}
-			switch {
-			case t.Name == "":
-				add(t.Pos, fmt.Sprintf("%s tasks[%d] name", group, k), "", "must not be empty")
-				task = fmt.Sprintf("%s tasks[%d]", group, k)
-			case strings.ContainsAny(t.Name, "/\x00"):
-				add(t.Pos, task+" name", t.Name, "must not contain a slash or a null character")
-			}
-			if t.field("", "Driver") == "" {
-				add(t.Pos, task+" driver", "", "must be set: it names the task driver that runs the task")
-			}
-		}
-		if leaders > 1 {
-			add(gs.Pos, group+" tasks", leaders, "mark more than one task as leader: Nomad allows one")
-		}
-		if len(gs.Tasks) > 0 && mains == 0 {
-			add(gs.Pos, group+" tasks", len(gs.Tasks), "are all lifecycle tasks (prestart, poststart or poststop): a group needs a main task")
-		}
-		switch j.Type {
-		case "system", "sysbatch":
-			if gs.reschedule.vals != nil {
-				add(gs.reschedule.at, group+" reschedule", nil, "does not apply to a "+j.Type+" job: Nomad refuses a reschedule block there")
-			}
-		default:
-			gs.reschedule.rescheduleProblems(j.Type, func(p Pos, key string, value any, problem string) {
-				add(p, group+" reschedule."+key, value, problem)
-			})
-		}
-		switch j.Type {
-		case "service", "system", "batch":
-			gs.restart.restartProblems(j.Type, func(p Pos, key string, value any, problem string) {
-				add(p, group+" restart."+key, value, problem)
-			})
-			for _, t := range gs.Tasks {
-				if t.restart.vals == nil {
-					continue
-				}
-				task := fmt.Sprintf("%s task %q", group, t.Name)
-				t.restart.over(&gs.restart).restartProblems(j.Type, func(p Pos, key string, value any, problem string) {
-					add(p, task+" restart."+key, value, problem)
-				})
-			}
-		}
-		if gs.migrate.vals != nil && j.Type != "service" {
-			add(gs.migrate.at, group+" migrate", nil, "does not apply to a "+j.Type+" job: Nomad allows a migrate block only in service jobs")
-		} else {
-			gs.migrate.migrateProblems(func(p Pos, key string, value any, problem string) {
-				add(p, group+" migrate."+key, value, problem)
-			})
-		}
+	for i := range j.Groups {
+		var g rollout.Group
 		if i < len(j.Version.Groups) {
-			gs.scaling.scalingProblems(j.Version.Groups[i].Count, func(p Pos, key string, value any, problem string) {
-				add(p, group+" scaling."+key, value, problem)
-			})
+			g = j.Version.Groups[i]
 		}
-		if (j.Type == "batch" || j.Type == "sysbatch") && i < len(j.Version.Groups) {
-			if s, ok := rollout.Merge(j.Version.Update, j.Version.Groups[i].Update); ok && s.Deploys() {
-				p := gs.Pos
-				if gs.UpdatePos.Line != 0 {
-					p = gs.UpdatePos
-				}
-				add(p, group+" update", nil, "does not apply to a "+j.Type+" job: Nomad allows an update block only in service and system jobs")
-			}
-		}
-		if j.Type == string(rollout.JobSystem) && i < len(j.Version.Groups) {
-			switch g := j.Version.Groups[i]; {
-			case g.Count > 1:
-				add(gs.Pos, group+" count", g.Count, "is more than 1: a system job runs one allocation of a group on each node")
-			case g.Count == 0:
-				add(gs.Pos, group+" count", g.Count, "would run the group on no node, as Nomad reads it, but rollout runs a system job's group on every eligible node: remove the group to stop it")
-			}
-		}
+		j.groupProblems(&r, &j.Groups[i], g)
 	}
-	return errs
+	return r.errs
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
+// problems collects Validate's problems, each a FieldError at a position.
+type problems struct{ errs []*Error }
+
+func (r *problems) add(p Pos, field string, value any, problem string) {
+	fe := &rollout.FieldError{Field: field, Value: value, Problem: problem}
+	r.errs = append(r.errs, &Error{Pos: p, Msg: fe.Error(), Err: fe})
+}
+
+// under returns an add for the fields named prefix+key.
+func (r *problems) under(prefix string) func(p Pos, key string, value any, problem string) {
+	return func(p Pos, key string, value any, problem string) { r.add(p, prefix+key, value, problem) }
+}
+
+// groupProblems adds what Nomad refuses in group gs (g, its JobVersion
+// group): its name, its tasks, its policy blocks, and what its job's type
+// does not allow.
+func (j *Job) groupProblems(r *problems, gs *GroupSpec, g rollout.Group) {
+	group := "group " + strconv.Quote(gs.Name)
+	if strings.Contains(gs.Name, "\x00") {
+		r.add(gs.Pos, group+" name", gs.Name, "must not contain a null character")
 	}
-	return 0
+	taskProblems(r, group, gs)
+	switch j.Type {
+	case "system", "sysbatch":
+		if gs.reschedule.vals != nil {
+			r.add(gs.reschedule.at, group+" reschedule", nil, "does not apply to a "+j.Type+" job: Nomad refuses a reschedule block there")
+		}
+	default:
+		gs.reschedule.rescheduleProblems(j.Type, r.under(group+" reschedule."))
+	}
+	switch j.Type {
+	case "service", "system", "batch":
+		gs.restart.restartProblems(j.Type, r.under(group+" restart."))
+		for _, t := range gs.Tasks {
+			if t.restart.vals != nil {
+				t.restart.over(&gs.restart).restartProblems(j.Type, r.under(fmt.Sprintf("%s task %q restart.", group, t.Name)))
+			}
+		}
+	}
+	if gs.migrate.vals != nil && j.Type != "service" {
+		r.add(gs.migrate.at, group+" migrate", nil, "does not apply to a "+j.Type+" job: Nomad allows a migrate block only in service jobs")
+	} else {
+		gs.migrate.migrateProblems(r.under(group + " migrate."))
+	}
+	gs.scaling.scalingProblems(g.Count, r.under(group+" scaling."))
+	if j.Type == "batch" || j.Type == "sysbatch" {
+		if s, ok := rollout.Merge(j.Version.Update, g.Update); ok && s.Deploys() {
+			r.add(gs.updatePos(), group+" update", nil, "does not apply to a "+j.Type+" job: Nomad allows an update block only in service and system jobs")
+		}
+	}
+	if j.Type == string(rollout.JobSystem) {
+		switch {
+		case g.Count > 1:
+			r.add(gs.Pos, group+" count", g.Count, "is more than 1: a system job runs one allocation of a group on each node")
+		case g.Count == 0:
+			r.add(gs.Pos, group+" count", g.Count, "would run the group on no node, as Nomad reads it, but rollout runs a system job's group on every eligible node: remove the group to stop it")
+		}
+	}
+}
+
+// taskProblems adds what Nomad refuses in the tasks of group gs: none at
+// all (unless a Connect gateway's, whose task Nomad adds), none main, more
+// than one leader, a task without name or driver, a bad name or hook.
+func taskProblems(r *problems, group string, gs *GroupSpec) {
+	if len(gs.Tasks) == 0 && !gs.connectGateway() {
+		r.add(gs.Pos, group+" tasks", 0, "must declare at least one task")
+	}
+	leaders, mains := 0, 0
+	for k, t := range gs.Tasks {
+		task := fmt.Sprintf("%s task %q", group, t.Name)
+		switch {
+		case t.Name == "":
+			task = fmt.Sprintf("%s tasks[%d]", group, k)
+			r.add(t.Pos, task+" name", "", "must not be empty")
+		case strings.ContainsAny(t.Name, "/\x00"):
+			r.add(t.Pos, task+" name", t.Name, "must not contain a slash or a null character")
+		}
+		if t.field("", "Driver") == "" {
+			r.add(t.Pos, task+" driver", "", "must be set: it names the task driver that runs the task")
+		}
+		if t.leader {
+			leaders++
+		}
+		switch hook, ok := t.lifecycle(); {
+		case !ok:
+			mains++
+		case hook == "":
+			mains++ // Nomad counts it as a main task, and refuses it
+			r.add(t.Pos, task+" lifecycle.hook", "", `must be "prestart", "poststart" or "poststop"`)
+		case hook != "prestart" && hook != "poststart" && hook != "poststop":
+			r.add(t.Pos, task+" lifecycle.hook", hook, `must be "prestart", "poststart" or "poststop"`)
+		}
+	}
+	if leaders > 1 {
+		r.add(gs.Pos, group+" tasks", leaders, "mark more than one task as leader: Nomad allows one")
+	}
+	if len(gs.Tasks) > 0 && mains == 0 {
+		r.add(gs.Pos, group+" tasks", len(gs.Tasks), "are all lifecycle tasks (prestart, poststart or poststop): a group needs a main task")
+	}
 }

@@ -22,11 +22,7 @@ import (
 //     canaries auto-promotes, so none is promoted without a Promote
 //     command.
 func (j *Job) Warnings() error {
-	var out *multierror.Error
-	add := func(p Pos, field string, value any, problem string) {
-		fe := &rollout.FieldError{Field: field, Value: value, Problem: problem}
-		out = multierror.Append(out, &Error{Pos: p, Msg: fe.Error(), Err: fe})
-	}
+	var r problems
 	system := j.Version.Type == rollout.JobSystem
 	autoPromotes := "" // a group with canaries that auto-promotes
 	var manual []int   // the groups with canaries that do not
@@ -35,13 +31,10 @@ func (j *Job) Warnings() error {
 		if !ok || !s.Deploys() || i >= len(j.Groups) {
 			continue
 		}
-		p := j.Groups[i].Pos
-		if j.Groups[i].UpdatePos.Line != 0 {
-			p = j.Groups[i].UpdatePos
-		}
+		p := j.Groups[i].updatePos()
 		group := "group " + strconv.Quote(g.Name)
 		if !system && g.Count > 1 && s.MaxParallel > g.Count {
-			add(p, group+" update.max_parallel", s.MaxParallel,
+			r.add(p, group+" update.max_parallel", s.MaxParallel,
 				fmt.Sprintf("is more than the group's count %d: a destructive change replaces every allocation at once", g.Count))
 		}
 		if s.Canary > 0 {
@@ -56,14 +49,14 @@ func (j *Job) Warnings() error {
 	}
 	if autoPromotes != "" {
 		for _, i := range manual {
-			gs := j.Groups[i]
-			p := gs.Pos
-			if gs.UpdatePos.Line != 0 {
-				p = gs.UpdatePos
-			}
-			add(p, "group "+strconv.Quote(gs.Name)+" update.auto_promote", false,
+			gs := &j.Groups[i]
+			r.add(gs.updatePos(), "group "+strconv.Quote(gs.Name)+" update.auto_promote", false,
 				fmt.Sprintf("is not set while group %q auto-promotes: a deployment promotes automatically only when every group with canaries does, so no canary is promoted without a promote command", autoPromotes))
 		}
+	}
+	var out *multierror.Error
+	for _, e := range r.errs {
+		out = multierror.Append(out, e)
 	}
 	return out.ErrorOrNil()
 }

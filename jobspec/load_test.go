@@ -273,6 +273,8 @@ func FuzzLoadHCL(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(base))
+	// Every policy block Validate checks, with limited reschedules.
+	f.Add([]byte(resched("attempts = 5\n      interval = \"1h\"\n      unlimited = false\n      delay_function = \"fibonacci\"")))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		j, err := jobspec.Load("fuzz.nomad", src, nil)
 		if err == nil {

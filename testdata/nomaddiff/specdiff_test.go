@@ -37,6 +37,7 @@ var (
 	specShow  = flag.Int("spec-show", 2, "examples shown per disagreement")
 	specJSON  = flag.Bool("spec-json", false, "give rollout the job as the API's JSON (from Nomad's parser) instead of the file")
 	specDrop  = flag.Bool("spec-drop", false, "remove whole blocks (below a group) instead of changing arguments")
+	specAdd   = flag.Bool("spec-add", false, "add a block to a group or task instead of changing arguments")
 )
 
 // argLine is an argument assignment on one line: indentation, name, value.
@@ -117,6 +118,71 @@ func droppable(src string) (first, last []int, paths []string) {
 	return first, last, paths
 }
 
+// additions are the blocks -spec-add inserts, after the first line of a
+// group or of a task.
+var additions = map[string][]string{
+	"group": {
+		`affinity {
+  attribute = "${node.class}"
+  value     = "large"
+}`,
+		`spread {
+  attribute = "${node.datacenter}"
+}`,
+		`vault {
+  policies = ["extra"]
+}`,
+		`ephemeral_disk {
+  size = 555
+}`,
+		`meta {
+  added = "yes"
+}`,
+	},
+	"task": {
+		`logs {
+  max_files = 3
+}`,
+		`logs {
+  disabled = true
+}`,
+		`affinity {
+  attribute = "${node.class}"
+  value     = "large"
+}`,
+		`identity {
+  env = true
+}`,
+		`template {
+  data        = "added"
+  destination = "local/added"
+}`,
+		`meta {
+  added = "yes"
+}`,
+		`kill_signal = "SIGUSR2"`,
+	},
+}
+
+// insertable lists the lines that open a group or a task, with the kind.
+func insertable(src string) (lines []int, kinds []string) {
+	var stack []string
+	for i, l := range strings.Split(src, "\n") {
+		m := blockLine.FindStringSubmatch(l)
+		if m == nil {
+			if t := strings.TrimSpace(l); strings.HasPrefix(t, "}") && len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		stack = append(stack, m[1])
+		if len(stack) >= 2 && stack[0] == "job" && (m[1] == "group" || m[1] == "task") && strings.TrimSpace(m[2]) != "" {
+			lines, kinds = append(lines, i), append(kinds, m[1])
+		}
+	}
+	return lines, kinds
+}
+
 // change returns a changed literal value: a quoted string with a letter
 // more, a number plus one, a boolean flipped.
 func change(v string) (string, bool) {
@@ -195,19 +261,31 @@ func TestSpecDiff(t *testing.T) {
 		}
 		lines, paths := mutable(string(src))
 		var lasts []int
-		if *specDrop {
+		var kinds []string
+		switch {
+		case *specDrop:
 			lines, lasts, paths = droppable(string(src))
+		case *specAdd:
+			lines, kinds = insertable(string(src))
+			paths = kinds
 		}
 		r := rand.New(rand.NewSource(int64(fi)))
 		all := strings.Split(string(src), "\n")
 		for range min(*specMuts, len(lines)) {
 			k := r.Intn(len(lines))
 			var changed []string
-			what := ""
-			if *specDrop {
+			what, label := "", paths[k]
+			switch {
+			case *specDrop:
 				changed = append(append([]string(nil), all[:lines[k]]...), all[lasts[k]+1:]...)
 				what = strings.TrimSpace(all[lines[k]]) + " ... removed"
-			} else {
+			case *specAdd:
+				choices := additions[kinds[k]]
+				block := choices[r.Intn(len(choices))]
+				changed = append(append(append([]string(nil), all[:lines[k]+1]...), block), all[lines[k]+1:]...)
+				what = strings.TrimSpace(all[lines[k]]) + " + " + strings.SplitN(block, "\n", 2)[0]
+				label = kinds[k] + " + " + strings.Fields(block)[0]
+			default:
 				m := argLine.FindStringSubmatch(all[lines[k]])
 				v, _ := change(m[4])
 				changed = slicesReplace(all, lines[k], m[1]+m[2]+m[3]+v)
@@ -233,7 +311,7 @@ func TestSpecDiff(t *testing.T) {
 					agree++
 					continue
 				}
-				key := fmt.Sprintf("%s: nomad destructive=%v, rollout %v", paths[k], nomadSays, weSay)
+				key := fmt.Sprintf("%s: nomad destructive=%v, rollout %v", label, nomadSays, weSay)
 				disagree[key] = append(disagree[key], example{filepath.Base(f), g.Name, what, why})
 			}
 		}

@@ -81,7 +81,7 @@ func taskBlockFields(block string, fs []Field) []Field {
 // adds to its group's or task's fingerprint: Nomad replaces the
 // allocations when it changes.
 func renderTemplates(w *written) []Field {
-	if on, _ := w.vals["render_templates"].(bool); on {
+	if value(w, "render_templates", false) {
 		return []Field{{Section: "Restart", Key: "render_templates", Value: "true"}}
 	}
 	return nil

@@ -682,9 +682,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		case "scaling":
 			l.unexpectedIn(bl, "scaling", scalingNames)
 			l.record(bl, "scaling", scalingKinds, &gs.scaling)
-			if n, ok := gs.scaling.vals["min"].(int); ok {
-				scalingMin = n
-			}
+			scalingMin = value(&gs.scaling, "min", scalingMin)
 		case "meta":
 			gs.Fields = append(gs.Fields, l.flattenBlock("Group Meta", bl)...)
 		default:
@@ -908,19 +906,12 @@ func ctyJSON(v cty.Value) (json.RawMessage, error) {
 }
 
 // reschedule merges the job's and the group's reschedule blocks (the
-// group's win) into a policy, and records what they wrote in w. With
-// unlimited = true (the service default) attempts do not limit.
+// group's win) into a policy, and records what they wrote in w.
 func (l *loader) reschedule(blocks []*hclsyntax.Block, w *written) rollout.ReschedulePolicy {
 	for _, b := range blocks {
 		l.record(b, "reschedule", rescheduleKinds, w)
 	}
-	var p rollout.ReschedulePolicy
-	p.Delay, _ = w.vals["delay"].(time.Duration)
-	p.MaxDelay, _ = w.vals["max_delay"].(time.Duration)
-	if unlimited, ok := w.vals["unlimited"].(bool); ok && !unlimited {
-		p.Attempts, _ = w.vals["attempts"].(int)
-	}
-	return p
+	return w.reschedulePolicy()
 }
 
 // record reads block b (of kind reschedule, restart, ...) into w: each

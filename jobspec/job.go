@@ -84,8 +84,7 @@ func (g *GroupSpec) connectGateway() bool {
 // lifecycle returns the task's lifecycle hook, and whether it has a
 // lifecycle block.
 func (t *TaskSpec) lifecycle() (hook string, ok bool) {
-	hook, _ = t.life.vals["hook"].(string)
-	return hook, t.life.vals != nil
+	return value(&t.life, "hook", ""), t.life.vals != nil
 }
 
 // field returns the value of the task's field key in section, or "".

@@ -273,16 +273,8 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 		j.policyWritten(m["RestartPolicy"], path+".RestartPolicy", restartKinds, &gs.restart)
 		j.policyWritten(m["Migrate"], path+".Migrate", migrateKinds, &gs.migrate)
 		j.policyWritten(m["Scaling"], path+".Scaling", scalingKinds, &gs.scaling)
-		if rp, ok := m["ReschedulePolicy"].(map[string]any); ok {
-			w := &gs.reschedule
-			j.policyWritten(rp, path+".ReschedulePolicy", rescheduleKinds, w)
-			d, _ := w.vals["delay"].(time.Duration)
-			md, _ := w.vals["max_delay"].(time.Duration)
-			g.Reschedule.Delay, g.Reschedule.MaxDelay = d, md
-			if u, _ := rp["Unlimited"].(bool); !u {
-				g.Reschedule.Attempts, _ = w.vals["attempts"].(int)
-			}
-		}
+		j.policyWritten(m["ReschedulePolicy"], path+".ReschedulePolicy", rescheduleKinds, &gs.reschedule)
+		g.Reschedule = gs.reschedule.reschedulePolicy()
 		gs.Fields = append(gs.Fields, jobFields...)
 		for _, k := range []string{"Meta", "Networks", "EphemeralDisk", "Volumes", "Consul"} {
 			gs.Fields = append(gs.Fields, flattenAny("Group "+k, "", m[k])...)
@@ -418,7 +410,7 @@ func (j *jsonJob) policyWritten(raw any, path string, kinds map[string]valueKind
 	at := Pos{File: j.file}
 	w.given(at)
 	for _, name := range slices.Sorted(maps.Keys(kinds)) {
-		key := apiName(name)
+		key := sectionName(name) // the API's spelling: DelayFunction
 		if m[key] == nil {
 			continue
 		}
@@ -442,7 +434,3 @@ func (j *jsonJob) policyWritten(raw any, path string, kinds map[string]valueKind
 		}
 	}
 }
-
-// apiName is the API's spelling of a job file's argument name:
-// delay_function is DelayFunction.
-func apiName(name string) string { return sectionName(name) }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/rollout-go/rollout"
 )
 
 // written is a policy block as the file wrote it (reschedule, restart,
@@ -56,6 +58,30 @@ func (r *written) set(key string, value any, p Pos) {
 	r.vals[key], r.pos[key] = value, p
 }
 
+// value returns argument key of the block, or def when it is not given.
+func value[T any](r *written, key string, def T) T {
+	if v, ok := r.vals[key].(T); ok {
+		return v
+	}
+	return def
+}
+
+// reporter returns the function a check calls with a bad argument: it
+// passes the argument's position on to add.
+func (r *written) reporter(add func(p Pos, key string, value any, problem string)) func(key string, value any, problem string) {
+	return func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
+}
+
+// reschedulePolicy is the part of the reschedule policy rollout runs. With
+// unlimited = true (Nomad's service default) attempts do not limit.
+func (r *written) reschedulePolicy() rollout.ReschedulePolicy {
+	p := rollout.ReschedulePolicy{Delay: value(r, "delay", time.Duration(0)), MaxDelay: value(r, "max_delay", time.Duration(0))}
+	if !value(r, "unlimited", true) {
+		p.Attempts = value(r, "attempts", 0)
+	}
+	return p
+}
+
 // where returns where argument key was set, else where the block is.
 func (r *written) where(key string) Pos {
 	if p, ok := r.pos[key]; ok {
@@ -91,10 +117,10 @@ const (
 // rescheduleDelayFunctions are the delay functions Nomad accepts.
 var rescheduleDelayFunctions = []string{"constant", "exponential", "fibonacci"}
 
-// problems reports what Nomad refuses in the policy, read over Nomad's
-// defaults for a job of type jobType (service or batch): add gets the attribute, its value
-// and the problem. A policy that reschedules nothing is not checked, as
-// in Nomad.
+// rescheduleProblems reports what Nomad refuses in a reschedule policy,
+// read over Nomad's defaults for a job of type jobType (service or batch):
+// add gets the argument, its value and the problem. A policy that
+// reschedules nothing is not checked, as in Nomad.
 func (r *written) rescheduleProblems(jobType string, add func(p Pos, key string, value any, problem string)) {
 	if r.vals == nil {
 		return
@@ -105,26 +131,12 @@ func (r *written) rescheduleProblems(jobType string, add func(p Pos, key string,
 	if jobType == "batch" {
 		attempts, interval, delay, maxDelay, fn, unlimited = 1, 24*time.Hour, 5*time.Second, 0, "constant", false
 	}
-	for key, v := range r.vals {
-		switch key {
-		case "attempts":
-			attempts = v.(int)
-		case "interval":
-			interval = v.(time.Duration)
-		case "delay":
-			delay = v.(time.Duration)
-		case "max_delay":
-			maxDelay = v.(time.Duration)
-		case "delay_function":
-			fn = v.(string)
-		case "unlimited":
-			unlimited = v.(bool)
-		}
-	}
+	attempts, interval, delay = value(r, "attempts", attempts), value(r, "interval", interval), value(r, "delay", delay)
+	maxDelay, fn, unlimited = value(r, "max_delay", maxDelay), value(r, "delay_function", fn), value(r, "unlimited", unlimited)
 	if attempts <= 0 && !unlimited {
 		return // never rescheduled
 	}
-	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
+	bad := r.reporter(add)
 	if attempts > 0 && unlimited {
 		bad("attempts", attempts, "limits nothing while unlimited is true (Nomad refuses the two together): set unlimited = false")
 	}
@@ -273,19 +285,9 @@ func (r *written) restartProblems(jobType string, add func(p Pos, key string, va
 	if jobType == "batch" {
 		attempts, interval = 3, 24*time.Hour
 	}
-	if v, ok := r.vals["attempts"].(int); ok {
-		attempts = v
-	}
-	if v, ok := r.vals["interval"].(time.Duration); ok {
-		interval = v
-	}
-	if v, ok := r.vals["delay"].(time.Duration); ok {
-		delay = v
-	}
-	if v, ok := r.vals["mode"].(string); ok {
-		mode = v
-	}
-	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
+	attempts, interval = value(r, "attempts", attempts), value(r, "interval", interval)
+	delay, mode = value(r, "delay", delay), value(r, "mode", mode)
+	bad := r.reporter(add)
 	switch mode {
 	case "delay", "fail":
 	default:
@@ -307,20 +309,9 @@ func (r *written) migrateProblems(add func(p Pos, key string, value any, problem
 	if r.vals == nil {
 		return
 	}
-	maxParallel, check, minHealthy, deadline := 1, "checks", 10*time.Second, 5*time.Minute
-	if v, ok := r.vals["max_parallel"].(int); ok {
-		maxParallel = v
-	}
-	if v, ok := r.vals["health_check"].(string); ok {
-		check = v
-	}
-	if v, ok := r.vals["min_healthy_time"].(time.Duration); ok {
-		minHealthy = v
-	}
-	if v, ok := r.vals["healthy_deadline"].(time.Duration); ok {
-		deadline = v
-	}
-	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
+	maxParallel, check := value(r, "max_parallel", 1), value(r, "health_check", "checks")
+	minHealthy, deadline := value(r, "min_healthy_time", 10*time.Second), value(r, "healthy_deadline", 5*time.Minute)
+	bad := r.reporter(add)
 	if maxParallel < 0 {
 		bad("max_parallel", maxParallel, "must not be negative")
 	}
@@ -348,11 +339,8 @@ func (r *written) scalingProblems(count int, add func(p Pos, key string, value a
 	if r.vals == nil {
 		return
 	}
-	bad := func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
-	minimum, ok := r.vals["min"].(int)
-	if !ok {
-		minimum = count
-	}
+	bad := r.reporter(add)
+	minimum := value(r, "min", count)
 	maximum, ok := r.vals["max"].(int)
 	switch {
 	case !ok:

@@ -105,6 +105,12 @@ func TestSubmissionRules(t *testing.T) {
 			want: []problem{{"4:5", `group "agent" migrate`, nil}},
 		},
 		{
+			// Unlimited left out is Nomad's default for a service job: true.
+			name: "API JSON: reschedule attempts without unlimited", file: "j.json",
+			src:  `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}],"ReschedulePolicy":{"Attempts":3}}]}}`,
+			want: []problem{{"", `group "cache" reschedule.attempts`, 3}},
+		},
+		{
 			name: "API JSON: a restart policy of an unknown mode", file: "j.json",
 			src:  `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}],"RestartPolicy":{"Attempts":2,"Interval":1800000000000,"Delay":15000000000,"Mode":"bogus"}}]}}`,
 			want: []problem{{"", `group "cache" restart.mode`, "bogus"}},

@@ -74,9 +74,22 @@ func Parse(r io.Reader, sizeKey string) ([]Result, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
+	// Two benchmark functions may share series names (Step and Stepper
+	// over the same states): then each series is named after its function
+	// too, so that neither the chart nor the table merges them.
+	funcs := map[string]bool{}
+	for _, name := range order {
+		fn, _, _ := strings.Cut(name, "/")
+		funcs[fn] = true
+	}
 	out := make([]Result, 0, len(order))
 	for _, name := range order {
 		a := byName[name]
+		if fn, _, _ := strings.Cut(name, "/"); len(funcs) > 1 {
+			if fn = strings.TrimPrefix(fn, "Benchmark"); a.res.Series != fn {
+				a.res.Series = fn + "/" + a.res.Series
+			}
+		}
 		a.res.Metrics = make(map[string]float64, len(a.samples))
 		for unit, vs := range a.samples {
 			a.res.Metrics[unit] = median(vs)

@@ -136,3 +136,24 @@ func TestSVGMetric(t *testing.T) {
 		t.Error("the y axis does not name the metric")
 	}
 }
+
+// TestParseTwoFunctions checks that two benchmark functions over the same
+// states (Step and Stepper) make distinct series, each named after its
+// function, while a function without parameters keeps its own name.
+func TestParseTwoFunctions(t *testing.T) {
+	in := "BenchmarkStep/tenth-mid/groups=1/allocs=1000-2   100   50000 ns/op\n" +
+		"BenchmarkStepper/tenth-mid/groups=1/allocs=1000-2   100   45000 ns/op\n" +
+		"BenchmarkReadFloor/allocs=1000-2   100   22000 ns/op\n"
+	rs, err := Parse(strings.NewReader(in), "allocs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Series)
+	}
+	want := []string{"Step/tenth-mid/groups=1", "Stepper/tenth-mid/groups=1", "ReadFloor"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("series = %q, want %q", got, want)
+	}
+}

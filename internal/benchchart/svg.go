@@ -32,8 +32,10 @@ var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#
 var dashes = []string{"", "7 4", "2 3", "10 3 2 3"}
 
 const (
-	width, height                      = 860, 540
-	marginL, marginR, marginT, marginB = 80, 230, 50, 60
+	plotWidth, height         = 550, 540
+	marginL, marginT, marginB = 80, 50, 60
+	// legendChar is the width the legend allows a character of a label.
+	legendChar = 7
 )
 
 // SVG writes a log-log chart of ns/op (or opt.Metric) against size, one
@@ -75,7 +77,17 @@ func SVG(w io.Writer, results []Result, opt Options) error {
 	if ly1 == ly0 {
 		ly1++
 	}
-	pw, ph := float64(width-marginL-marginR), float64(height-marginT-marginB)
+	// The legend, right of the plot, is as wide as its longest label.
+	longest := 0
+	for _, name := range names {
+		longest = max(longest, len(name))
+	}
+	for _, ref := range opt.References {
+		longest = max(longest, len(ref.Label))
+	}
+	marginR := max(230, 60+legendChar*longest)
+	width := marginL + plotWidth + marginR
+	pw, ph := float64(plotWidth), float64(height-marginT-marginB)
 	px := func(x float64) float64 { return marginL + (math.Log10(x)-lx0)/(lx1-lx0)*pw }
 	py := func(y float64) float64 { return marginT + ph - (math.Log10(y)-ly0)/(ly1-ly0)*ph }
 

@@ -294,10 +294,13 @@
 //     left fails the deployment at once (Nomad leaves the slot short and
 //     waits for the progress deadline): the outcome is known, so it is
 //     reported now.
-//   - The reschedule policy has a delay, a maximum delay (the delay doubles
-//     per attempt) and a number of attempts (0: unlimited); Nomad's
-//     interval, constant and fibonacci delay functions and "never
-//     reschedule" setting are not modelled.
+//   - A reschedule policy's attempts count the replacements of a slot
+//     within its deployment (Alloc.Attempts), not within Nomad's sliding
+//     interval, and a delay that reached max_delay does not start again
+//     from delay after a long healthy run: rollout keeps no history of
+//     when each replacement happened. Delay functions (exponential,
+//     constant, fibonacci) and turning rescheduling off (Disabled, Nomad's
+//     attempts = 0 with unlimited = false) are as in Nomad.
 //   - A task that finishes before its allocation's verdict makes it
 //     unhealthy (it never was healthy); as in Nomad, the finished
 //     allocation is then left alone and its slot refilled as a missing

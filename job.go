@@ -64,16 +64,43 @@ type Group struct {
 }
 
 // ReschedulePolicy spaces the replacements of an allocation slot that keeps
-// failing: the n-th replacement waits Delay * 2^(n-1), at most MaxDelay.
+// failing, as Nomad's reschedule block does: the first replacement waits
+// Delay, each later one as Function makes it grow, at most MaxDelay.
 type ReschedulePolicy struct {
 	// Delay before the first replacement; 0 means 30s.
 	Delay time.Duration
-	// MaxDelay caps the doubling delay; 0 means 1h.
+	// MaxDelay caps a growing delay (DelayExponential, DelayFibonacci); 0
+	// means 1h.
 	MaxDelay time.Duration
 	// Attempts caps the replacements of one slot within a deployment; 0
 	// means unlimited. A slot out of attempts fails the deployment.
 	Attempts int
+	// Function makes the delay grow from one replacement of a slot to the
+	// next; "" means DelayExponential.
+	Function DelayFunction
+	// Disabled replaces no failed or unhealthy allocation at all (Nomad's
+	// attempts = 0 with unlimited = false): every slot is out of attempts
+	// from the start. Attempts must then be 0.
+	Disabled bool
 }
+
+// DelayFunction is how a reschedule delay grows, as Nomad's
+// delay_function names it.
+type DelayFunction string
+
+// Delay functions. With Delay d, the replacements of a slot wait:
+const (
+	// DelayExponential: d, 2d, 4d, 8d, … (the default).
+	DelayExponential DelayFunction = "exponential"
+	// DelayConstant: d every time; MaxDelay does not apply.
+	DelayConstant DelayFunction = "constant"
+	// DelayFibonacci: d, d, 2d, 3d, 5d, 8d, …, each the sum of the two
+	// before.
+	DelayFibonacci DelayFunction = "fibonacci"
+)
+
+// DelayFunctions lists the delay functions, for validation and help texts.
+var DelayFunctions = []DelayFunction{DelayConstant, DelayExponential, DelayFibonacci}
 
 // Defaults of ReschedulePolicy.
 const (
@@ -91,10 +118,28 @@ func (p ReschedulePolicy) delayFor(attempts int) time.Duration {
 	if capd <= 0 {
 		capd = DefaultRescheduleMaxDelay
 	}
-	for i := 0; i < attempts && d < capd; i++ {
-		d *= 2
+	switch p.Function {
+	case DelayConstant:
+		return d
+	case DelayFibonacci:
+		// prev and d are the delays of the replacements before and at
+		// step i; sums stop at the cap, so they never overflow.
+		prev := d
+		for i := 1; i < attempts && d < capd; i++ {
+			prev, d = d, prev+min(d, capd-prev)
+		}
+	default:
+		for i := 0; i < attempts && d < capd; i++ {
+			d += min(d, capd-d)
+		}
 	}
 	return min(d, capd)
+}
+
+// exhausted reports whether a slot whose allocation has been replaced
+// `attempts` times may not be replaced again.
+func (p ReschedulePolicy) exhausted(attempts int) bool {
+	return p.Disabled || (p.Attempts > 0 && attempts >= p.Attempts)
 }
 
 // Group returns the group with the given name.

@@ -243,6 +243,10 @@ func rescheduleFields(p *ReschedulePolicy) []objectField {
 		{"delay", "Delay", durationField(&p.Delay)},
 		{"max_delay", "MaxDelay", durationField(&p.MaxDelay)},
 		{"attempts", "Attempts", intField(&p.Attempts)},
+		{"delay_function", "DelayFunction", func(d *strictDecoder, path string, s spelling, raw []byte) {
+			d.str((*string)(&p.Function))(d, path, s, raw)
+		}},
+		{"disabled", "Disabled", boolField(&p.Disabled)},
 	}
 }
 
@@ -360,11 +364,13 @@ func (p *ReschedulePolicy) UnmarshalJSON(data []byte) error {
 // `{"delay":"30s","attempts":3}`.
 func (p ReschedulePolicy) MarshalJSON() ([]byte, error) {
 	type jobspec struct {
-		Delay    string `json:"delay,omitempty"`
-		MaxDelay string `json:"max_delay,omitempty"`
-		Attempts int    `json:"attempts,omitempty"`
+		Delay         string `json:"delay,omitempty"`
+		MaxDelay      string `json:"max_delay,omitempty"`
+		Attempts      int    `json:"attempts,omitempty"`
+		DelayFunction string `json:"delay_function,omitempty"`
+		Disabled      bool   `json:"disabled,omitempty"`
 	}
-	out := jobspec{Attempts: p.Attempts}
+	out := jobspec{Attempts: p.Attempts, DelayFunction: string(p.Function), Disabled: p.Disabled}
 	if p.Delay != 0 {
 		out.Delay = p.Delay.String()
 	}

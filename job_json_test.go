@@ -59,14 +59,17 @@ func TestJobVersionJSONRoundTrip(t *testing.T) {
 		Groups: []rollout.Group{{
 			Name: "api", Count: 6, Update: &rollout.UpdateBlock{Canary: &canary},
 			Spec: "img:2", Tasks: []string{"server"}, Checks: []string{"http"},
-			Reschedule: rollout.ReschedulePolicy{Delay: 30 * time.Second, MaxDelay: time.Hour, Attempts: 3},
+			Reschedule: rollout.ReschedulePolicy{Delay: 30 * time.Second, MaxDelay: time.Hour, Attempts: 3, Function: rollout.DelayFibonacci},
+		}, {
+			Name: "worker", Count: 1, Spec: "img:2",
+			Reschedule: rollout.ReschedulePolicy{Disabled: true},
 		}},
 	}
 	data, err := json.Marshal(job)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"id"`, `"groups"`, `"max_parallel"`, `"delay":"30s"`, `"revert_of":1`} {
+	for _, key := range []string{`"id"`, `"groups"`, `"max_parallel"`, `"delay":"30s"`, `"revert_of":1`, `"delay_function":"fibonacci"`, `"disabled":true`} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("job file spelling: %s lacks %s", data, key)
 		}
@@ -88,6 +91,38 @@ func TestJobVersionJSONRoundTrip(t *testing.T) {
 	}
 	if fromAPI.Groups[0].Reschedule.Delay != 30*time.Second || fromAPI.RevertOf != nil {
 		t.Errorf("API spelling decoded to %+v", fromAPI)
+	}
+	var fn rollout.ReschedulePolicy
+	if err := json.Unmarshal([]byte(`{"DelayFunction":"constant","Disabled":false}`), &fn); err != nil || fn.Function != rollout.DelayConstant {
+		t.Errorf("API spelling of the delay function decoded to %+v, %v", fn, err)
+	}
+}
+
+// TestValidateReschedulePolicy checks that Validate names a reschedule
+// policy's bad field and value: an unknown delay function, and attempts
+// with rescheduling disabled.
+func TestValidateReschedulePolicy(t *testing.T) {
+	cases := []struct {
+		p     rollout.ReschedulePolicy
+		field string
+		value any
+	}{
+		{rollout.ReschedulePolicy{Function: "linear"}, `group "web" reschedule.delay_function`, "linear"},
+		{rollout.ReschedulePolicy{Disabled: true, Attempts: 2}, `group "web" reschedule.attempts`, 2},
+	}
+	for _, c := range cases {
+		j := rollout.JobVersion{ID: "example", Groups: []rollout.Group{{Name: "web", Count: 1, Reschedule: c.p}}}
+		err := j.Validate()
+		var fe *rollout.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || fe.Value != c.value || !errors.Is(err, rollout.ErrInvalid) {
+			t.Errorf("Validate() with %+v = %v, want a FieldError for %s = %v", c.p, err, c.field, c.value)
+		}
+	}
+	for _, fn := range append([]rollout.DelayFunction{""}, rollout.DelayFunctions...) {
+		j := rollout.JobVersion{ID: "example", Groups: []rollout.Group{{Name: "web", Count: 1, Reschedule: rollout.ReschedulePolicy{Function: fn}}}}
+		if err := j.Validate(); err != nil {
+			t.Errorf("Validate() with delay function %q = %v, want nil", fn, err)
+		}
 	}
 }
 

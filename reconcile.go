@@ -390,6 +390,8 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 				// Nomad, the allocation neither holds its slot nor counts
 				// as ignored.
 				continue
+			} else if left {
+				s.wake(due.Add(-rescheduleWindow)) // when it is due (see rescheduleWindow)
 			}
 		}
 		if (f&factStopped != 0 || (inCur && status == Unhealthy)) && !(inCur && failed) {
@@ -400,14 +402,17 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 				goto update
 			}
 			later := due.After(s.now.Add(rescheduleWindow))
+			if later {
+				s.wake(due.Add(-rescheduleWindow)) // the step that makes it, within the window
+			}
 			if later && f&factCurrent == 0 {
 				// An older version waiting out its delay still needs the
-				// new version: it is updated like any other (below).
+				// new version: it is updated like any other (below), and
+				// its replacement stays due at the end of the delay.
 				goto update
 			}
 			if later {
 				c.reschedLater = append(c.reschedLater, p)
-				s.wake(due.Add(-rescheduleWindow)) // the step that makes it, within the window
 			} else {
 				c.reschedNow = append(c.reschedNow, p)
 			}
@@ -483,14 +488,18 @@ func (s *stepper) cancelCanary(gs *groupState, f fact, inCur bool, ds *Deploymen
 }
 
 // rescheduleWindow: a replacement due this close to now is made now, as
-// Nomad does, rather than at a step a moment later.
+// Nomad does, rather than at a step a moment later. A step wakes this long
+// before each failed allocation it leaves waiting out its reschedule delay
+// is due, whatever it decides for the allocation (an older version may be
+// updated or replaced meanwhile), as Nomad sets a follow-up evaluation for
+// each.
 const rescheduleWindow = time.Second
 
 // rescheduleDue reports whether allocation p has a reschedule attempt
 // left, and when its replacement is due.
 func (s *stepper) rescheduleDue(p int32, g *Group) (left bool, due time.Time) {
 	a := &s.in.Allocs[p]
-	if g.Reschedule.Attempts > 0 && a.Attempts >= g.Reschedule.Attempts {
+	if g.Reschedule.exhausted(a.Attempts) {
 		return false, time.Time{}
 	}
 	return true, s.rescheduleAt(a, s.healthOf(p), g)

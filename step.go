@@ -85,7 +85,9 @@ type Output struct {
 	// Ignored lists the events that were not applied, and why.
 	Ignored []IgnoredEvent
 	// NextStep is when Step must be called again if no event arrives first:
-	// the earliest timer or deadline after Now. Zero when nothing is timed.
+	// the earliest timer or deadline after Now (a second before a failed
+	// allocation's reschedule delay ends, for each one waiting, as Nomad
+	// sets a follow-up evaluation for each). Zero when nothing is timed.
 	NextStep time.Time
 }
 

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/go-multierror"
 )
@@ -190,6 +191,11 @@ func validateJob(j *JobVersion, field string) error {
 		}
 		if g.Reschedule.Attempts < 0 {
 			gv.bad(" reschedule.attempts", g.Reschedule.Attempts, "must not be negative")
+		} else if g.Reschedule.Disabled && g.Reschedule.Attempts > 0 {
+			gv.bad(" reschedule.attempts", g.Reschedule.Attempts, "must be 0 when rescheduling is disabled")
+		}
+		if fn := g.Reschedule.Function; fn != "" && !slices.Contains(DelayFunctions, fn) {
+			gv.bad(" reschedule.delay_function", string(fn), `must be "constant", "exponential" or "fibonacci"`)
 		}
 		s, ok := Merge(j.Update, g.Update)
 		if !ok {

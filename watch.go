@@ -199,7 +199,7 @@ func (s *stepper) tallyRare(st *groupStats, gs *groupState, p int32, f fact) {
 		st.lastHealthy = later(st.lastHealthy, s.health[p].Time)
 	}
 	if f&(factUnhealthy|factRun|factLost) == factUnhealthy|factRun {
-		if a := &s.in.Allocs[p]; gs.g != nil && gs.g.Reschedule.Attempts > 0 && a.Attempts >= gs.g.Reschedule.Attempts {
+		if a := &s.in.Allocs[p]; gs.g != nil && gs.g.Reschedule.exhausted(a.Attempts) {
 			st.exhausted = true
 		}
 	}

@@ -76,6 +76,10 @@
 // names of its services' checks (group and task services) that gate
 // health: an unnamed check is `service: "<service>" check` as Nomad names
 // it, and a check with on_update = "ignore" does not count. A reschedule
-// block at the job level is merged with the group's; attempts limit only
-// with unlimited = false (Nomad's service default is unlimited).
+// block at the job level is merged with the group's; its delay, max_delay
+// and delay_function are run as written; attempts limit only with
+// unlimited = false (Nomad's service default is unlimited), and
+// unlimited = false with no attempts turns rescheduling off
+// (ReschedulePolicy.Disabled). Its interval is checked, as Nomad checks
+// it, but not run: rollout counts a slot's attempts within its deployment.
 package jobspec

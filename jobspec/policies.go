@@ -72,12 +72,19 @@ func (r *written) reporter(add func(p Pos, key string, value any, problem string
 	return func(key string, value any, problem string) { add(r.where(key), key, value, problem) }
 }
 
-// reschedulePolicy is the part of the reschedule policy rollout runs. With
-// unlimited = true (Nomad's service default) attempts do not limit.
+// reschedulePolicy is the part of the reschedule policy rollout runs: the
+// delays and their function, and the attempts. With unlimited = true
+// (Nomad's service default) attempts do not limit; with unlimited = false
+// and no attempts nothing is rescheduled. The interval is not run: rollout
+// counts a slot's attempts within its deployment.
 func (r *written) reschedulePolicy() rollout.ReschedulePolicy {
-	p := rollout.ReschedulePolicy{Delay: value(r, "delay", time.Duration(0)), MaxDelay: value(r, "max_delay", time.Duration(0))}
+	p := rollout.ReschedulePolicy{
+		Delay: value(r, "delay", time.Duration(0)), MaxDelay: value(r, "max_delay", time.Duration(0)),
+		Function: rollout.DelayFunction(value(r, "delay_function", "")),
+	}
 	if !value(r, "unlimited", true) {
 		p.Attempts = value(r, "attempts", 0)
+		p.Disabled = p.Attempts <= 0
 	}
 	return p
 }

@@ -65,6 +65,9 @@ func (j *Job) Validate() error {
 		if system && errors.As(e, &fe) && strings.HasSuffix(fe.Field, " update.canary") && strings.HasPrefix(fe.Problem, "is more than the group's count") {
 			continue // a system job's canary is a percentage of its nodes
 		}
+		if errors.As(e, &fe) && strings.HasSuffix(fe.Field, " reschedule.delay_function") {
+			continue // the submission rules report it where it is written
+		}
 		p := j.Pos
 		if errors.As(e, &fe) {
 			// The first group of that name, but the later one for a

@@ -441,6 +441,7 @@ func fullState(job string) rollout.State {
 		}
 	}
 	group := func(spec string) rollout.Group {
+		resched := rollout.ReschedulePolicy{Delay: 5 * time.Second, MaxDelay: time.Minute, Attempts: 3, Function: rollout.DelayFibonacci}
 		return rollout.Group{
 			Name:       "api",
 			Count:      3,
@@ -448,13 +449,15 @@ func fullState(job string) rollout.State {
 			Spec:       spec,
 			Tasks:      []string{"server", "sidecar"},
 			Checks:     []string{"http", "tcp"},
-			Reschedule: rollout.ReschedulePolicy{Delay: 5 * time.Second, MaxDelay: time.Minute, Attempts: 3},
+			Reschedule: resched,
 		}
 	}
 	version := func(v uint64, spec string, stable bool) rollout.JobVersion {
 		return rollout.JobVersion{
 			ID: job, Type: rollout.JobSystem, Version: v, Stable: stable, Stop: true, SubmitTime: at(int(v)),
-			Update: block(2), Groups: []rollout.Group{group(spec)}, RevertOf: u64p(v + 7),
+			Update: block(2), Groups: []rollout.Group{group(spec), {
+				Name: "worker", Count: 1, Spec: spec, Reschedule: rollout.ReschedulePolicy{Disabled: true},
+			}}, RevertOf: u64p(v + 7),
 		}
 	}
 	health := func(s int) rollout.AllocHealth {

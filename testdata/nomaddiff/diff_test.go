@@ -42,7 +42,27 @@ var (
 	failed     = flag.Bool("failed", false, "generate failed allocations outside the unhealthy ones of a deployment")
 	delays     = flag.Bool("delays", false, "fail allocations at various times, after earlier reschedules, and compare when their replacements are due")
 	attempts   = flag.Int("attempts", 0, "limit each group's reschedules to this many (in Nomad: within a day); 0 for unlimited")
+	delayFn    = flag.String("delay-function", "exponential", "each group's reschedule delay function: exponential, constant or fibonacci")
+	noResched  = flag.Bool("no-reschedule", false, "turn rescheduling off (Nomad: attempts 0, unlimited false; rollout: Disabled)")
 )
+
+// trackerDelay is the delay of a slot's i-th earlier reschedule (from 0),
+// as Nomad's reschedule tracker records it under -delay-function, from
+// Nomad's default delay of 30s.
+func trackerDelay(i int) time.Duration {
+	const d = 30 * time.Second
+	switch *delayFn {
+	case "constant":
+		return d
+	case "fibonacci":
+		prev, cur := d, d
+		for range i - 1 {
+			prev, cur = cur, prev+cur
+		}
+		return cur
+	}
+	return d << i
+}
 
 var (
 	t0  = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -359,9 +379,13 @@ func nomadJob(s *scenario, v int) *structs.Job {
 		j.TaskGroups = append(j.TaskGroups, tg)
 	}
 	j.Canonicalize()
-	if *attempts > 0 {
-		for _, tg := range j.TaskGroups {
+	for _, tg := range j.TaskGroups {
+		tg.ReschedulePolicy.DelayFunction = *delayFn
+		if *attempts > 0 {
 			tg.ReschedulePolicy.Attempts, tg.ReschedulePolicy.Interval, tg.ReschedulePolicy.Unlimited = *attempts, 24*time.Hour, false
+		}
+		if *noResched {
+			tg.ReschedulePolicy.Attempts, tg.ReschedulePolicy.Unlimited = 0, false
 		}
 	}
 	return j
@@ -417,7 +441,7 @@ func nomadAllocs(s *scenario, jobs []*structs.Job) []*structs.Allocation {
 				for i := range a.attempts {
 					na.RescheduleTracker.Events = append(na.RescheduleTracker.Events, &structs.RescheduleEvent{
 						RescheduleTime: failedAt.Add(-time.Duration(a.attempts-i) * 10 * time.Minute).UnixNano(),
-						PrevAllocID:    fmt.Sprintf("%s-prev%d", a.id, i), Delay: 30 * time.Second << i,
+						PrevAllocID:    fmt.Sprintf("%s-prev%d", a.id, i), Delay: trackerDelay(i),
 					})
 				}
 			}
@@ -562,6 +586,18 @@ func runNomad(s *scenario) result {
 	return out
 }
 
+// sameLater reports whether Nomad's follow-up evaluation (n) and rollout's
+// next step (r) agree: rollout asks to be called up to a second before a
+// replacement is due, since it makes one due within a second at once.
+func sameLater(n, r string) bool {
+	if n == r {
+		return true
+	}
+	dn, errN := time.ParseDuration(strings.TrimPrefix(n, "+"))
+	dr, errR := time.ParseDuration(strings.TrimPrefix(r, "+"))
+	return errN == nil && errR == nil && dr <= dn && dn-dr <= time.Second
+}
+
 // laterString is when a replacement left for later is due, after now: ""
 // for none (rollout's other timers, its deadlines, are minutes away).
 func laterString(t time.Time) string {
@@ -600,7 +636,9 @@ func rolloutJob(s *scenario, v int) rollout.JobVersion {
 		if !g.present[v] {
 			continue
 		}
-		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v], Reschedule: rollout.ReschedulePolicy{Attempts: *attempts}}
+		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v], Reschedule: rollout.ReschedulePolicy{
+			Attempts: *attempts, Function: rollout.DelayFunction(*delayFn), Disabled: *noResched,
+		}}
 		if !g.noUp {
 			rg.Update = &rollout.UpdateBlock{
 				MaxParallel: ptr(g.mp), Canary: ptr(g.canary), HealthCheck: ptr(rollout.HealthManual),
@@ -752,6 +790,9 @@ func signature(n, r result) string {
 	if !slices.Equal(n.updates, r.updates) {
 		parts = append(parts, "updates:"+strings.Join(n.updates, ",")+"|"+strings.Join(r.updates, ","))
 	}
+	if !sameLater(n.later, r.later) { // with -delays
+		parts = append(parts, "later:"+n.later+"|"+r.later)
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -853,8 +894,8 @@ func known(s *scenario, nr, rr result) string {
 		return "Nomad places two allocations of one name"
 	case has(func(a alloc) bool { return a.migrate && a.client != "lost" && a.desired == "run" }):
 		return "migrations: a new deployment counts them; pacing is the drainer's"
-	case current && *attempts > 0 && slices.Contains(rr.updates, s.dep.id+":failed") && has(func(a alloc) bool {
-		return a.dep == s.dep.id && a.health == "unhealthy" && a.attempts >= *attempts
+	case current && (*attempts > 0 || *noResched) && slices.Contains(rr.updates, s.dep.id+":failed") && has(func(a alloc) bool {
+		return a.dep == s.dep.id && a.health == "unhealthy" && (*noResched || a.attempts >= *attempts)
 	}):
 		return "an unhealthy allocation out of reschedule attempts fails the deployment at once"
 	case current && has(func(a alloc) bool { return a.dep == s.dep.id && (a.health == "unhealthy" || a.client == "failed") }):

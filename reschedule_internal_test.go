@@ -1,0 +1,71 @@
+package rollout
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// TestDelayFor checks the delay before each replacement of a slot, per
+// delay function, against Nomad's sequences: exponential doubles,
+// constant stays, fibonacci adds the two delays before; the growing ones
+// stop at MaxDelay, and none overflows when MaxDelay is huge.
+func TestDelayFor(t *testing.T) {
+	const d = 10 * time.Second
+	cases := []struct {
+		name string
+		p    ReschedulePolicy
+		want []time.Duration // for 0, 1, 2, … earlier replacements
+	}{
+		{"exponential by default", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second},
+			[]time.Duration{d, 2 * d, 4 * d, 8 * d, 100 * time.Second, 100 * time.Second}},
+		{"exponential named", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second, Function: DelayExponential},
+			[]time.Duration{d, 2 * d, 4 * d, 8 * d, 100 * time.Second}},
+		{"constant ignores max_delay", ReschedulePolicy{Delay: d, MaxDelay: 5 * time.Second, Function: DelayConstant},
+			[]time.Duration{d, d, d, d}},
+		{"fibonacci", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second, Function: DelayFibonacci},
+			[]time.Duration{d, d, 2 * d, 3 * d, 5 * d, 8 * d, 100 * time.Second, 100 * time.Second}},
+		{"defaults: 30s, doubling, 1h", ReschedulePolicy{},
+			[]time.Duration{30 * time.Second, time.Minute, 2 * time.Minute}},
+		{"fibonacci with the default cap", ReschedulePolicy{Function: DelayFibonacci},
+			[]time.Duration{30 * time.Second, 30 * time.Second, time.Minute, 90 * time.Second}},
+	}
+	for _, c := range cases {
+		for n, want := range c.want {
+			if got := c.p.delayFor(n); got != want {
+				t.Errorf("%s: delayFor(%d) = %v, want %v", c.name, n, got, want)
+			}
+		}
+	}
+	huge := time.Duration(math.MaxInt64)
+	for _, fn := range DelayFunctions {
+		p := ReschedulePolicy{Delay: time.Hour, MaxDelay: huge, Function: fn}
+		prev := time.Duration(0)
+		for n := range 200 {
+			got := p.delayFor(n)
+			if got < prev || got <= 0 {
+				t.Fatalf("%s with max_delay %v: delayFor(%d) = %v after %v: it must grow and stay positive", fn, huge, n, got, prev)
+			}
+			prev = got
+		}
+	}
+}
+
+// TestRescheduleExhausted checks when a slot may not be replaced again.
+func TestRescheduleExhausted(t *testing.T) {
+	cases := []struct {
+		p        ReschedulePolicy
+		attempts int
+		want     bool
+	}{
+		{ReschedulePolicy{}, 100, false},
+		{ReschedulePolicy{Attempts: 2}, 1, false},
+		{ReschedulePolicy{Attempts: 2}, 2, true},
+		{ReschedulePolicy{Disabled: true}, 0, true},
+	}
+	for _, c := range cases {
+		if got := c.p.exhausted(c.attempts); got != c.want {
+			t.Errorf("%+v.exhausted(%d) = %v, want %v", c.p, c.attempts, got, c.want)
+		}
+	}
+}

@@ -300,7 +300,7 @@ func TestCheckerRevertOncePerFailure(t *testing.T) {
 func invBug(t *testing.T, id string, reproduces bool, got string) {
 	t.Helper()
 	if reproduces {
-		t.Skipf("bug: %s still reproduces (see /tmp/rollout-bugs.md): %s", id, got)
+		t.Skipf("bug: %s still reproduces: %s", id, got)
 	}
 }
 

@@ -69,7 +69,7 @@ func newPropWorld() *propWorld {
 }
 
 // propChecker returns a checker that tolerates the known engine bugs still
-// open in /tmp/rollout-bugs.md, each narrowly, so that histories go on to
+// open (propKnownBugs), each narrowly, so that histories go on to
 // find others. Tests log what was tolerated; TestKnownBugs reproduces each.
 //
 // ROLLOUT_STRICT=1 turns the tolerances off, to see the known bugs fail.

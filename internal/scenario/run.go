@@ -10,9 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// BugFile is where engine bugs found by the scripts are reported; a case
-// marked skip=bug names its bug there.
-const BugFile = "/tmp/rollout-bugs.md"
+// BugFile is where engine bugs found by the scripts are reported (the
+// project's issue tracker); a case marked skip=bug names its bug there.
+const BugFile = "the issue tracker"
 
 // Run runs the scenario script at path as subtests of t: one subtest per
 // scenario (the cases from one `reset` to the next), one per case inside

@@ -72,3 +72,28 @@ func TestReschedulePolicyRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestReschedulePolicyMerged checks that a job-level reschedule block
+// reaches the group under the group's own: the function and the switch
+// from the job, the delay from the group.
+func TestReschedulePolicyMerged(t *testing.T) {
+	src := `job "j" {
+  reschedule {
+    delay_function = "fibonacci"
+    unlimited      = false
+    attempts       = 0
+  }
+  group "g" {
+    reschedule { delay = "10s" }
+    task "t" { driver = "exec" }
+  }
+}`
+	j, err := jobspec.Load("j.nomad", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rollout.ReschedulePolicy{Delay: 10 * time.Second, Function: rollout.DelayFibonacci, Disabled: true}
+	if d := cmp.Diff(want, j.Version.Groups[0].Reschedule); d != "" {
+		t.Errorf("merged reschedule policy (-want +got):\n%s", d)
+	}
+}

@@ -296,11 +296,12 @@
 //     reported now.
 //   - A reschedule policy's attempts count the replacements of a slot
 //     within its deployment (Alloc.Attempts), not within Nomad's sliding
-//     interval, and a delay that reached max_delay does not start again
-//     from delay after a long healthy run: rollout keeps no history of
-//     when each replacement happened. Delay functions (exponential,
-//     constant, fibonacci) and turning rescheduling off (Disabled, Nomad's
-//     attempts = 0 with unlimited = false) are as in Nomad.
+//     interval: rollout keeps no history of when each replacement
+//     happened. Delay functions (exponential, constant, fibonacci), the
+//     delay starting over after an allocation ran longer than max_delay
+//     (measured from its CreateTime), and turning rescheduling off
+//     (Disabled, Nomad's attempts = 0 with unlimited = false) are as in
+//     Nomad.
 //   - A task that finishes before its allocation's verdict makes it
 //     unhealthy (it never was healthy); as in Nomad, the finished
 //     allocation is then left alone and its slot refilled as a missing

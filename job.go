@@ -65,7 +65,9 @@ type Group struct {
 
 // ReschedulePolicy spaces the replacements of an allocation slot that keeps
 // failing, as Nomad's reschedule block does: the first replacement waits
-// Delay, each later one as Function makes it grow, at most MaxDelay.
+// Delay, each later one as Function makes it grow, at most MaxDelay. A
+// delay held to MaxDelay starts over from Delay when the failed allocation
+// had run (from its CreateTime to its failure) longer than MaxDelay.
 type ReschedulePolicy struct {
 	// Delay before the first replacement; 0 means 30s.
 	Delay time.Duration
@@ -109,8 +111,9 @@ const (
 )
 
 // delayFor returns how long to wait before the replacement that follows
-// `attempts` earlier replacements of the slot.
-func (p ReschedulePolicy) delayFor(attempts int) time.Duration {
+// `attempts` earlier replacements of the slot, and whether the delay was
+// held to MaxDelay (the function's delay exceeds it).
+func (p ReschedulePolicy) delayFor(attempts int) (time.Duration, bool) {
 	d, capd := p.Delay, p.MaxDelay
 	if d <= 0 {
 		d = DefaultRescheduleDelay
@@ -120,20 +123,38 @@ func (p ReschedulePolicy) delayFor(attempts int) time.Duration {
 	}
 	switch p.Function {
 	case DelayConstant:
-		return d
+		return d, false
 	case DelayFibonacci:
 		// prev and d are the delays of the replacements before and at
-		// step i; sums stop at the cap, so they never overflow.
+		// step i; a sum past the cap stops there, so none overflows.
 		prev := d
-		for i := 1; i < attempts && d < capd; i++ {
-			prev, d = d, prev+min(d, capd-prev)
+		for i := 1; i < attempts && d <= capd; i++ {
+			if prev > capd-d {
+				return capd, true
+			}
+			prev, d = d, prev+d
 		}
 	default:
-		for i := 0; i < attempts && d < capd; i++ {
-			d += min(d, capd-d)
+		for i := 0; i < attempts && d <= capd; i++ {
+			if d > capd-d {
+				return capd, true
+			}
+			d += d
 		}
 	}
-	return min(d, capd)
+	return min(d, capd), d > capd
+}
+
+// delayAfter returns how long to wait before replacing an allocation of a
+// slot replaced `attempts` times, which ran for ranFor before it failed:
+// delayFor's delay, except that a delay held to MaxDelay starts over from
+// Delay once the allocation ran longer than that, as Nomad resets it.
+func (p ReschedulePolicy) delayAfter(attempts int, ranFor time.Duration) time.Duration {
+	d, capped := p.delayFor(attempts)
+	if capped && attempts > 0 && ranFor > d {
+		d, _ = p.delayFor(0)
+	}
+	return d
 }
 
 // exhausted reports whether a slot whose allocation has been replaced

@@ -508,7 +508,8 @@ func (s *stepper) rescheduleDue(p int32, g *Group) (left bool, due time.Time) {
 // rescheduleAt returns when a failed or unhealthy allocation may be
 // replaced: the time its node reported the failure (StatusTime; else its
 // verdict, its last health event, or its creation) plus the group's
-// reschedule delay.
+// reschedule delay, which starts over when the allocation ran, from its
+// creation to that failure, longer than the delay held to max_delay.
 func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
 	base := time.Time{}
 	if a.Client == ClientFailed {
@@ -523,7 +524,11 @@ func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
 	if base.IsZero() {
 		base = a.CreateTime
 	}
-	return base.Add(g.Reschedule.delayFor(a.Attempts))
+	ranFor := time.Duration(0)
+	if !a.CreateTime.IsZero() {
+		ranFor = base.Sub(a.CreateTime)
+	}
+	return base.Add(g.Reschedule.delayAfter(a.Attempts, ranFor))
 }
 
 // promotedCanaryNames returns the indexes held by the live canaries of a

@@ -32,7 +32,7 @@ func TestDelayFor(t *testing.T) {
 	}
 	for _, c := range cases {
 		for n, want := range c.want {
-			if got := c.p.delayFor(n); got != want {
+			if got, _ := c.p.delayFor(n); got != want {
 				t.Errorf("%s: delayFor(%d) = %v, want %v", c.name, n, got, want)
 			}
 		}
@@ -42,11 +42,45 @@ func TestDelayFor(t *testing.T) {
 		p := ReschedulePolicy{Delay: time.Hour, MaxDelay: huge, Function: fn}
 		prev := time.Duration(0)
 		for n := range 200 {
-			got := p.delayFor(n)
+			got, _ := p.delayFor(n)
 			if got < prev || got <= 0 {
 				t.Fatalf("%s with max_delay %v: delayFor(%d) = %v after %v: it must grow and stay positive", fn, huge, n, got, prev)
 			}
 			prev = got
+		}
+	}
+}
+
+// TestDelayAfter checks Nomad's reset: a delay held to max_delay starts
+// over from the first delay when the failed allocation had run longer than
+// max_delay, and only then; a delay that merely reaches max_delay, or the
+// constant function, never resets.
+func TestDelayAfter(t *testing.T) {
+	const d, maxd = 30 * time.Second, 100 * time.Second
+	exp := ReschedulePolicy{Delay: d, MaxDelay: maxd}
+	fib := ReschedulePolicy{Delay: d, MaxDelay: maxd, Function: DelayFibonacci}
+	exact := ReschedulePolicy{Delay: 50 * time.Second, MaxDelay: maxd}
+	con := ReschedulePolicy{Delay: d, MaxDelay: maxd, Function: DelayConstant}
+	cases := []struct {
+		name     string
+		p        ReschedulePolicy
+		attempts int
+		ranFor   time.Duration
+		want     time.Duration
+	}{
+		{"exponential under the cap", exp, 1, time.Hour, 60 * time.Second},
+		{"exponential held, ran briefly", exp, 2, 90 * time.Second, maxd},
+		{"exponential held, ran longer than max_delay", exp, 2, 101 * time.Second, d},
+		{"exponential held, ran exactly max_delay", exp, 5, maxd, maxd},
+		{"fibonacci held, ran long", fib, 4, time.Hour, d},
+		{"fibonacci at 3d, ran long", fib, 3, time.Hour, 90 * time.Second},
+		{"reaching max_delay exactly is not held", exact, 1, time.Hour, maxd},
+		{"constant never resets", con, 9, time.Hour, d},
+		{"no earlier replacement", exp, 0, time.Hour, d},
+	}
+	for _, c := range cases {
+		if got := c.p.delayAfter(c.attempts, c.ranFor); got != c.want {
+			t.Errorf("%s: delayAfter(%d, %v) = %v, want %v", c.name, c.attempts, c.ranFor, got, c.want)
 		}
 	}
 }

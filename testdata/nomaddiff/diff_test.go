@@ -44,6 +44,7 @@ var (
 	attempts   = flag.Int("attempts", 0, "limit each group's reschedules to this many (in Nomad: within a day); 0 for unlimited")
 	delayFn    = flag.String("delay-function", "exponential", "each group's reschedule delay function: exponential, constant or fibonacci")
 	noResched  = flag.Bool("no-reschedule", false, "turn rescheduling off (Nomad: attempts 0, unlimited false; rollout: Disabled)")
+	maxDelay   = flag.Duration("max-delay", time.Hour, "each group's reschedule max_delay (Nomad's default 1h)")
 )
 
 // trackerDelay is the delay of a slot's i-th earlier reschedule (from 0),
@@ -59,9 +60,9 @@ func trackerDelay(i int) time.Duration {
 		for range i - 1 {
 			prev, cur = cur, prev+cur
 		}
-		return cur
+		return min(cur, *maxDelay)
 	}
-	return d << i
+	return min(d<<i, *maxDelay)
 }
 
 var (
@@ -380,7 +381,7 @@ func nomadJob(s *scenario, v int) *structs.Job {
 	}
 	j.Canonicalize()
 	for _, tg := range j.TaskGroups {
-		tg.ReschedulePolicy.DelayFunction = *delayFn
+		tg.ReschedulePolicy.DelayFunction, tg.ReschedulePolicy.MaxDelay = *delayFn, *maxDelay
 		if *attempts > 0 {
 			tg.ReschedulePolicy.Attempts, tg.ReschedulePolicy.Interval, tg.ReschedulePolicy.Unlimited = *attempts, 24*time.Hour, false
 		}
@@ -637,7 +638,7 @@ func rolloutJob(s *scenario, v int) rollout.JobVersion {
 			continue
 		}
 		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v], Reschedule: rollout.ReschedulePolicy{
-			Attempts: *attempts, Function: rollout.DelayFunction(*delayFn), Disabled: *noResched,
+			Attempts: *attempts, Function: rollout.DelayFunction(*delayFn), Disabled: *noResched, MaxDelay: *maxDelay,
 		}}
 		if !g.noUp {
 			rg.Update = &rollout.UpdateBlock{
@@ -698,6 +699,11 @@ func rolloutInput(s *scenario) rollout.Input {
 		if a.client == "failed" {
 			ra.StatusTime = now.Add(-a.failedAgo)
 			ra.Attempts = a.attempts
+			if a.attempts > 0 {
+				// Placed by its slot's last reschedule, 10 minutes before
+				// it failed (Nomad: the tracker's last event).
+				ra.CreateTime = ra.StatusTime.Add(-10 * time.Minute)
+			}
 			if a.health != "" {
 				ra.Health.Time = now.Add(-a.failedAgo)
 			}

@@ -17,8 +17,8 @@ func ExampleReschedulePolicy() {
 	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	for _, p := range []rollout.ReschedulePolicy{
 		{Delay: 10 * time.Second, MaxDelay: time.Minute}, // exponential
-		{Delay: 10 * time.Second, MaxDelay: time.Minute, Function: rollout.DelayConstant},
-		{Delay: 10 * time.Second, MaxDelay: time.Minute, Function: rollout.DelayFibonacci},
+		{Delay: 10 * time.Second, MaxDelay: time.Minute, DelayFunction: rollout.DelayConstant},
+		{Delay: 10 * time.Second, MaxDelay: time.Minute, DelayFunction: rollout.DelayFibonacci},
 		{Disabled: true},
 	} {
 		job := rollout.JobVersion{ID: "api", Groups: []rollout.Group{{
@@ -33,7 +33,7 @@ func ExampleReschedulePolicy() {
 		if err != nil {
 			panic(err)
 		}
-		fn := cmp.Or(string(p.Function), "exponential")
+		fn := cmp.Or(string(p.DelayFunction), "exponential")
 		if p.Disabled {
 			fn = "disabled"
 		}

@@ -65,7 +65,7 @@ type Group struct {
 
 // ReschedulePolicy spaces the replacements of an allocation slot that keeps
 // failing, as Nomad's reschedule block does: the first replacement waits
-// Delay, each later one as Function makes it grow, at most MaxDelay. A
+// Delay, each later one as DelayFunction makes it grow, at most MaxDelay. A
 // delay held to MaxDelay starts over from Delay when the failed allocation
 // had run (from its CreateTime to its failure) longer than MaxDelay.
 type ReschedulePolicy struct {
@@ -77,9 +77,9 @@ type ReschedulePolicy struct {
 	// Attempts caps the replacements of one slot within a deployment; 0
 	// means unlimited. A slot out of attempts fails the deployment.
 	Attempts int
-	// Function makes the delay grow from one replacement of a slot to the
-	// next; "" means DelayExponential.
-	Function DelayFunction
+	// DelayFunction makes the delay grow from one replacement of a slot to
+	// the next; "" means DelayExponential.
+	DelayFunction DelayFunction
 	// Disabled replaces no failed or unhealthy allocation at all (Nomad's
 	// attempts = 0 with unlimited = false): every slot is out of attempts
 	// from the start. Attempts must then be 0.
@@ -121,7 +121,7 @@ func (p ReschedulePolicy) delayFor(attempts int) (time.Duration, bool) {
 	if capd <= 0 {
 		capd = DefaultRescheduleMaxDelay
 	}
-	switch p.Function {
+	switch p.DelayFunction {
 	case DelayConstant:
 		return d, false
 	case DelayFibonacci:

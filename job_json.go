@@ -244,7 +244,7 @@ func rescheduleFields(p *ReschedulePolicy) []objectField {
 		{"max_delay", "MaxDelay", durationField(&p.MaxDelay)},
 		{"attempts", "Attempts", intField(&p.Attempts)},
 		{"delay_function", "DelayFunction", func(d *strictDecoder, path string, s spelling, raw []byte) {
-			d.str((*string)(&p.Function))(d, path, s, raw)
+			d.str((*string)(&p.DelayFunction))(d, path, s, raw)
 		}},
 		{"disabled", "Disabled", boolField(&p.Disabled)},
 	}
@@ -370,7 +370,7 @@ func (p ReschedulePolicy) MarshalJSON() ([]byte, error) {
 		DelayFunction string `json:"delay_function,omitempty"`
 		Disabled      bool   `json:"disabled,omitempty"`
 	}
-	out := jobspec{Attempts: p.Attempts, DelayFunction: string(p.Function), Disabled: p.Disabled}
+	out := jobspec{Attempts: p.Attempts, DelayFunction: string(p.DelayFunction), Disabled: p.Disabled}
 	if p.Delay != 0 {
 		out.Delay = p.Delay.String()
 	}

@@ -59,7 +59,7 @@ func TestJobVersionJSONRoundTrip(t *testing.T) {
 		Groups: []rollout.Group{{
 			Name: "api", Count: 6, Update: &rollout.UpdateBlock{Canary: &canary},
 			Spec: "img:2", Tasks: []string{"server"}, Checks: []string{"http"},
-			Reschedule: rollout.ReschedulePolicy{Delay: 30 * time.Second, MaxDelay: time.Hour, Attempts: 3, Function: rollout.DelayFibonacci},
+			Reschedule: rollout.ReschedulePolicy{Delay: 30 * time.Second, MaxDelay: time.Hour, Attempts: 3, DelayFunction: rollout.DelayFibonacci},
 		}, {
 			Name: "worker", Count: 1, Spec: "img:2",
 			Reschedule: rollout.ReschedulePolicy{Disabled: true},
@@ -93,7 +93,7 @@ func TestJobVersionJSONRoundTrip(t *testing.T) {
 		t.Errorf("API spelling decoded to %+v", fromAPI)
 	}
 	var fn rollout.ReschedulePolicy
-	if err := json.Unmarshal([]byte(`{"DelayFunction":"constant","Disabled":false}`), &fn); err != nil || fn.Function != rollout.DelayConstant {
+	if err := json.Unmarshal([]byte(`{"DelayFunction":"constant","Disabled":false}`), &fn); err != nil || fn.DelayFunction != rollout.DelayConstant {
 		t.Errorf("API spelling of the delay function decoded to %+v, %v", fn, err)
 	}
 }
@@ -107,7 +107,7 @@ func TestValidateReschedulePolicy(t *testing.T) {
 		field string
 		value any
 	}{
-		{rollout.ReschedulePolicy{Function: "linear"}, `group "web" reschedule.delay_function`, "linear"},
+		{rollout.ReschedulePolicy{DelayFunction: "linear"}, `group "web" reschedule.delay_function`, "linear"},
 		{rollout.ReschedulePolicy{Disabled: true, Attempts: 2}, `group "web" reschedule.attempts`, 2},
 	}
 	for _, c := range cases {
@@ -119,7 +119,7 @@ func TestValidateReschedulePolicy(t *testing.T) {
 		}
 	}
 	for _, fn := range append([]rollout.DelayFunction{""}, rollout.DelayFunctions...) {
-		j := rollout.JobVersion{ID: "example", Groups: []rollout.Group{{Name: "web", Count: 1, Reschedule: rollout.ReschedulePolicy{Function: fn}}}}
+		j := rollout.JobVersion{ID: "example", Groups: []rollout.Group{{Name: "web", Count: 1, Reschedule: rollout.ReschedulePolicy{DelayFunction: fn}}}}
 		if err := j.Validate(); err != nil {
 			t.Errorf("Validate() with delay function %q = %v, want nil", fn, err)
 		}

@@ -363,7 +363,7 @@ func propNewGroup(t *rapid.T, name string) rollout.Group {
 	if rapid.IntRange(0, 3).Draw(t, name+".resched") == 0 {
 		g.Reschedule = rollout.ReschedulePolicy{
 			Delay: 10 * time.Second, MaxDelay: time.Minute, Attempts: rapid.IntRange(0, 2).Draw(t, name+".attempts"),
-			Function: rapid.SampledFrom(append([]rollout.DelayFunction{""}, rollout.DelayFunctions...)).Draw(t, name+".delay_function"),
+			DelayFunction: rapid.SampledFrom(append([]rollout.DelayFunction{""}, rollout.DelayFunctions...)).Draw(t, name+".delay_function"),
 		}
 		if g.Reschedule.Attempts == 0 {
 			g.Reschedule.Disabled = rapid.IntRange(0, 3).Draw(t, name+".disabled") == 0

@@ -19,15 +19,15 @@ func TestDelayFor(t *testing.T) {
 	}{
 		{"exponential by default", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second},
 			[]time.Duration{d, 2 * d, 4 * d, 8 * d, 100 * time.Second, 100 * time.Second}},
-		{"exponential named", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second, Function: DelayExponential},
+		{"exponential named", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second, DelayFunction: DelayExponential},
 			[]time.Duration{d, 2 * d, 4 * d, 8 * d, 100 * time.Second}},
-		{"constant ignores max_delay", ReschedulePolicy{Delay: d, MaxDelay: 5 * time.Second, Function: DelayConstant},
+		{"constant ignores max_delay", ReschedulePolicy{Delay: d, MaxDelay: 5 * time.Second, DelayFunction: DelayConstant},
 			[]time.Duration{d, d, d, d}},
-		{"fibonacci", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second, Function: DelayFibonacci},
+		{"fibonacci", ReschedulePolicy{Delay: d, MaxDelay: 100 * time.Second, DelayFunction: DelayFibonacci},
 			[]time.Duration{d, d, 2 * d, 3 * d, 5 * d, 8 * d, 100 * time.Second, 100 * time.Second}},
 		{"defaults: 30s, doubling, 1h", ReschedulePolicy{},
 			[]time.Duration{30 * time.Second, time.Minute, 2 * time.Minute}},
-		{"fibonacci with the default cap", ReschedulePolicy{Function: DelayFibonacci},
+		{"fibonacci with the default cap", ReschedulePolicy{DelayFunction: DelayFibonacci},
 			[]time.Duration{30 * time.Second, 30 * time.Second, time.Minute, 90 * time.Second}},
 	}
 	for _, c := range cases {
@@ -39,7 +39,7 @@ func TestDelayFor(t *testing.T) {
 	}
 	huge := time.Duration(math.MaxInt64)
 	for _, fn := range DelayFunctions {
-		p := ReschedulePolicy{Delay: time.Hour, MaxDelay: huge, Function: fn}
+		p := ReschedulePolicy{Delay: time.Hour, MaxDelay: huge, DelayFunction: fn}
 		prev := time.Duration(0)
 		for n := range 200 {
 			got, _ := p.delayFor(n)
@@ -58,9 +58,9 @@ func TestDelayFor(t *testing.T) {
 func TestDelayAfter(t *testing.T) {
 	const d, maxd = 30 * time.Second, 100 * time.Second
 	exp := ReschedulePolicy{Delay: d, MaxDelay: maxd}
-	fib := ReschedulePolicy{Delay: d, MaxDelay: maxd, Function: DelayFibonacci}
+	fib := ReschedulePolicy{Delay: d, MaxDelay: maxd, DelayFunction: DelayFibonacci}
 	exact := ReschedulePolicy{Delay: 50 * time.Second, MaxDelay: maxd}
-	con := ReschedulePolicy{Delay: d, MaxDelay: maxd, Function: DelayConstant}
+	con := ReschedulePolicy{Delay: d, MaxDelay: maxd, DelayFunction: DelayConstant}
 	cases := []struct {
 		name     string
 		p        ReschedulePolicy

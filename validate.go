@@ -194,7 +194,7 @@ func validateJob(j *JobVersion, field string) error {
 		} else if g.Reschedule.Disabled && g.Reschedule.Attempts > 0 {
 			gv.bad(" reschedule.attempts", g.Reschedule.Attempts, "must be 0 when rescheduling is disabled")
 		}
-		if fn := g.Reschedule.Function; fn != "" && !slices.Contains(DelayFunctions, fn) {
+		if fn := g.Reschedule.DelayFunction; fn != "" && !slices.Contains(DelayFunctions, fn) {
 			gv.bad(" reschedule.delay_function", string(fn), `must be "constant", "exponential" or "fibonacci"`)
 		}
 		s, ok := Merge(j.Update, g.Update)

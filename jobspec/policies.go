@@ -80,7 +80,7 @@ func (r *written) reporter(add func(p Pos, key string, value any, problem string
 func (r *written) reschedulePolicy() rollout.ReschedulePolicy {
 	p := rollout.ReschedulePolicy{
 		Delay: value(r, "delay", time.Duration(0)), MaxDelay: value(r, "max_delay", time.Duration(0)),
-		Function: rollout.DelayFunction(value(r, "delay_function", "")),
+		DelayFunction: rollout.DelayFunction(value(r, "delay_function", "")),
 	}
 	if !value(r, "unlimited", true) {
 		p.Attempts = value(r, "attempts", 0)

@@ -25,14 +25,14 @@ func TestReschedulePolicyRuns(t *testing.T) {
 			 max_delay = "2m"
 			 delay_function = "fibonacci"`,
 			`"Delay":10000000000,"MaxDelay":120000000000,"DelayFunction":"fibonacci"`,
-			rollout.ReschedulePolicy{Delay: 10 * time.Second, MaxDelay: 2 * time.Minute, Function: rollout.DelayFibonacci}},
+			rollout.ReschedulePolicy{Delay: 10 * time.Second, MaxDelay: 2 * time.Minute, DelayFunction: rollout.DelayFibonacci}},
 		{"constant, limited",
 			`delay_function = "constant"
 			 unlimited = false
 			 attempts = 2
 			 interval = "1h"`,
 			`"DelayFunction":"constant","Unlimited":false,"Attempts":2,"Interval":3600000000000`,
-			rollout.ReschedulePolicy{Function: rollout.DelayConstant, Attempts: 2}},
+			rollout.ReschedulePolicy{DelayFunction: rollout.DelayConstant, Attempts: 2}},
 		{"turned off",
 			`unlimited = false
 			 attempts = 0`,
@@ -92,7 +92,7 @@ func TestReschedulePolicyMerged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := rollout.ReschedulePolicy{Delay: 10 * time.Second, Function: rollout.DelayFibonacci, Disabled: true}
+	want := rollout.ReschedulePolicy{Delay: 10 * time.Second, DelayFunction: rollout.DelayFibonacci, Disabled: true}
 	if d := cmp.Diff(want, j.Version.Groups[0].Reschedule); d != "" {
 		t.Errorf("merged reschedule policy (-want +got):\n%s", d)
 	}

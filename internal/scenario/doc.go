@@ -36,7 +36,7 @@
 //	job [id=ID] [type=system] [job-level update keys]
 //	    group NAME count=N spec=S [tasks=a,b] [checks=c,d] [reschedule_delay=D]
 //	          [reschedule_max_delay=D] [reschedule_attempts=N]
-//	          [reschedule_function=exponential|constant|fibonacci]
+//	          [reschedule_delay_function=exponential|constant|fibonacci]
 //	          [reschedule_disabled=true] [group update keys]
 //	                                 submit the next job version (the first is v0);
 //	                                 update keys: max_parallel canary health_check

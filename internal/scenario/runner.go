@@ -55,7 +55,7 @@ func (r *runner) reset(start time.Time) {
 // Keys each verb accepts (skip= is accepted everywhere).
 var (
 	updateKeys   = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote", "max_surge", "max_unavailable", "pause_after", "gate_timeout", "on_gate_timeout"}
-	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_function", "reschedule_disabled"}, updateKeys...)
+	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_delay_function", "reschedule_disabled"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
 		"reset": {"name", "start"}, "nodes": {"add", "remove", "drain", "ineligible", "eligible"}, "job": append([]string{"id", "type", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
@@ -151,7 +151,7 @@ func (r *runner) job() (*rollout.JobVersion, error) {
 //
 //	job [id=example] [job-level update keys]
 //	group <name> count=N spec=S [tasks=a,b] [checks=c,d] [reschedule_delay=30s]
-//	      [reschedule_max_delay=1h] [reschedule_attempts=N] [reschedule_function=F]
+//	      [reschedule_max_delay=1h] [reschedule_attempts=N] [reschedule_delay_function=F]
 //	      [reschedule_disabled=true] [group update keys]
 func (r *runner) doJob(a *args, input []string) ([]string, error) {
 	if id, ok := a.get("id"); ok {
@@ -204,8 +204,8 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 		if g.Reschedule.Attempts, err = intArg(ga, "reschedule_attempts", 0); err != nil {
 			return nil, err
 		}
-		if v, ok := ga.get("reschedule_function"); ok {
-			g.Reschedule.Function = rollout.DelayFunction(v)
+		if v, ok := ga.get("reschedule_delay_function"); ok {
+			g.Reschedule.DelayFunction = rollout.DelayFunction(v)
 		}
 		if v, ok := ga.get("reschedule_disabled"); ok {
 			if g.Reschedule.Disabled, err = strconv.ParseBool(v); err != nil {
@@ -238,8 +238,8 @@ func (r *runner) describeSubmitted(jv rollout.JobVersion) []string {
 		if rp := g.Reschedule; rp != (rollout.ReschedulePolicy{}) {
 			line += fmt.Sprintf("; reschedule delay=%s max_delay=%s attempts=%d",
 				fmtDur(cmp.Or(rp.Delay, rollout.DefaultRescheduleDelay)), fmtDur(cmp.Or(rp.MaxDelay, rollout.DefaultRescheduleMaxDelay)), rp.Attempts)
-			if rp.Function != "" {
-				line += " function=" + string(rp.Function)
+			if rp.DelayFunction != "" {
+				line += " delay_function=" + string(rp.DelayFunction)
 			}
 			if rp.Disabled {
 				line += " disabled"

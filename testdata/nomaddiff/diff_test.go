@@ -638,7 +638,7 @@ func rolloutJob(s *scenario, v int) rollout.JobVersion {
 			continue
 		}
 		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v], Reschedule: rollout.ReschedulePolicy{
-			Attempts: *attempts, Function: rollout.DelayFunction(*delayFn), Disabled: *noResched, MaxDelay: *maxDelay,
+			Attempts: *attempts, DelayFunction: rollout.DelayFunction(*delayFn), Disabled: *noResched, MaxDelay: *maxDelay,
 		}}
 		if !g.noUp {
 			rg.Update = &rollout.UpdateBlock{

@@ -294,14 +294,15 @@
 //     left fails the deployment at once (Nomad leaves the slot short and
 //     waits for the progress deadline): the outcome is known, so it is
 //     reported now.
-//   - A reschedule policy's attempts count the replacements of a slot
-//     within its deployment (Alloc.Attempts), not within Nomad's sliding
-//     interval: rollout keeps no history of when each replacement
-//     happened. Delay functions (exponential, constant, fibonacci), the
-//     delay starting over after an allocation ran longer than max_delay
-//     (measured from its CreateTime), and turning rescheduling off
-//     (Disabled, Nomad's attempts = 0 with unlimited = false) are as in
-//     Nomad.
+//   - A reschedule policy's interval frees a slot's attempts once its
+//     failed allocation had run the whole interval (from its CreateTime,
+//     its slot's last replacement, to its failure); one that failed sooner
+//     counts every earlier replacement (Alloc.Attempts), where Nomad counts
+//     only those within the interval: rollout keeps no time of the earlier
+//     ones. Delay functions (exponential, constant, fibonacci), the delay
+//     starting over after an allocation ran longer than max_delay, and
+//     turning rescheduling off (Disabled, Nomad's attempts = 0 with
+//     unlimited = false) are as in Nomad.
 //   - A task that finishes before its allocation's verdict makes it
 //     unhealthy (it never was healthy); as in Nomad, the finished
 //     allocation is then left alone and its slot refilled as a missing

@@ -74,8 +74,10 @@ type ReschedulePolicy struct {
 	// MaxDelay caps a growing delay (DelayExponential, DelayFibonacci); 0
 	// means 1h.
 	MaxDelay time.Duration
-	// Attempts caps the replacements of one slot within a deployment; 0
-	// means unlimited. A slot out of attempts fails the deployment.
+	// Attempts caps the replacements of one slot (Alloc.Attempts counts
+	// them; a new version's replacement starts again from 0), within
+	// Interval when it is set; 0 means unlimited. A slot out of attempts in
+	// a deployment fails it.
 	Attempts int
 	// DelayFunction makes the delay grow from one replacement of a slot to
 	// the next; "" means DelayExponential.
@@ -84,6 +86,14 @@ type ReschedulePolicy struct {
 	// attempts = 0 with unlimited = false): every slot is out of attempts
 	// from the start. Attempts must then be 0.
 	Disabled bool
+	// Interval, when set, is the window Attempts counts in, as Nomad's
+	// interval: a failed allocation that had run at least Interval (from
+	// its CreateTime, when its slot was last replaced, to its failure) has
+	// every earlier replacement outside the window, and its slot all its
+	// attempts again. One that failed sooner counts all of them (Nomad
+	// counts only those in the window; rollout keeps no time of the
+	// earlier ones). 0 means the slot's whole life.
+	Interval time.Duration
 }
 
 // DelayFunction is how a reschedule delay grows, as Nomad's
@@ -158,8 +168,12 @@ func (p ReschedulePolicy) delayAfter(attempts int, ranFor time.Duration) time.Du
 }
 
 // exhausted reports whether a slot whose allocation has been replaced
-// `attempts` times may not be replaced again.
-func (p ReschedulePolicy) exhausted(attempts int) bool {
+// `attempts` times, and ran for ranFor before it failed, may not be
+// replaced again.
+func (p ReschedulePolicy) exhausted(attempts int, ranFor time.Duration) bool {
+	if p.Interval > 0 && ranFor >= p.Interval {
+		attempts = 0 // every earlier replacement is outside the window
+	}
 	return p.Disabled || (p.Attempts > 0 && attempts >= p.Attempts)
 }
 

@@ -247,6 +247,7 @@ func rescheduleFields(p *ReschedulePolicy) []objectField {
 			d.str((*string)(&p.DelayFunction))(d, path, s, raw)
 		}},
 		{"disabled", "Disabled", boolField(&p.Disabled)},
+		{"interval", "Interval", durationField(&p.Interval)},
 	}
 }
 
@@ -369,6 +370,7 @@ func (p ReschedulePolicy) MarshalJSON() ([]byte, error) {
 		Attempts      int    `json:"attempts,omitempty"`
 		DelayFunction string `json:"delay_function,omitempty"`
 		Disabled      bool   `json:"disabled,omitempty"`
+		Interval      string `json:"interval,omitempty"`
 	}
 	out := jobspec{Attempts: p.Attempts, DelayFunction: string(p.DelayFunction), Disabled: p.Disabled}
 	if p.Delay != 0 {
@@ -376,6 +378,9 @@ func (p ReschedulePolicy) MarshalJSON() ([]byte, error) {
 	}
 	if p.MaxDelay != 0 {
 		out.MaxDelay = p.MaxDelay.String()
+	}
+	if p.Interval != 0 {
+		out.Interval = p.Interval.String()
 	}
 	return json.Marshal(out)
 }

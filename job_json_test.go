@@ -59,7 +59,7 @@ func TestJobVersionJSONRoundTrip(t *testing.T) {
 		Groups: []rollout.Group{{
 			Name: "api", Count: 6, Update: &rollout.UpdateBlock{Canary: &canary},
 			Spec: "img:2", Tasks: []string{"server"}, Checks: []string{"http"},
-			Reschedule: rollout.ReschedulePolicy{Delay: 30 * time.Second, MaxDelay: time.Hour, Attempts: 3, DelayFunction: rollout.DelayFibonacci},
+			Reschedule: rollout.ReschedulePolicy{Delay: 30 * time.Second, MaxDelay: time.Hour, Attempts: 3, DelayFunction: rollout.DelayFibonacci, Interval: 2 * time.Hour},
 		}, {
 			Name: "worker", Count: 1, Spec: "img:2",
 			Reschedule: rollout.ReschedulePolicy{Disabled: true},
@@ -69,7 +69,7 @@ func TestJobVersionJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"id"`, `"groups"`, `"max_parallel"`, `"delay":"30s"`, `"revert_of":1`, `"delay_function":"fibonacci"`, `"disabled":true`} {
+	for _, key := range []string{`"id"`, `"groups"`, `"max_parallel"`, `"delay":"30s"`, `"revert_of":1`, `"delay_function":"fibonacci"`, `"disabled":true`, `"interval":"2h0m0s"`} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("job file spelling: %s lacks %s", data, key)
 		}
@@ -109,6 +109,7 @@ func TestValidateReschedulePolicy(t *testing.T) {
 	}{
 		{rollout.ReschedulePolicy{DelayFunction: "linear"}, `group "web" reschedule.delay_function`, "linear"},
 		{rollout.ReschedulePolicy{Disabled: true, Attempts: 2}, `group "web" reschedule.attempts`, 2},
+		{rollout.ReschedulePolicy{Attempts: 2, Interval: -time.Minute}, `group "web" reschedule.interval`, -time.Minute},
 	}
 	for _, c := range cases {
 		j := rollout.JobVersion{ID: "example", Groups: []rollout.Group{{Name: "web", Count: 1, Reschedule: c.p}}}

@@ -367,6 +367,8 @@ func propNewGroup(t *rapid.T, name string) rollout.Group {
 		}
 		if g.Reschedule.Attempts == 0 {
 			g.Reschedule.Disabled = rapid.IntRange(0, 3).Draw(t, name+".disabled") == 0
+		} else {
+			g.Reschedule.Interval = rapid.SampledFrom([]time.Duration{0, time.Minute, 10 * time.Minute}).Draw(t, name+".interval")
 		}
 	}
 	return g

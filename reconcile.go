@@ -499,36 +499,35 @@ const rescheduleWindow = time.Second
 // left, and when its replacement is due.
 func (s *stepper) rescheduleDue(p int32, g *Group) (left bool, due time.Time) {
 	a := &s.in.Allocs[p]
-	if g.Reschedule.exhausted(a.Attempts) {
+	failed, ranFor := failedAt(a, s.healthOf(p))
+	if g.Reschedule.exhausted(a.Attempts, ranFor) {
 		return false, time.Time{}
 	}
-	return true, s.rescheduleAt(a, s.healthOf(p), g)
+	return true, failed.Add(g.Reschedule.delayAfter(a.Attempts, ranFor))
 }
 
-// rescheduleAt returns when a failed or unhealthy allocation may be
-// replaced: the time its node reported the failure (StatusTime; else its
-// verdict, its last health event, or its creation) plus the group's
-// reschedule delay, which starts over when the allocation ran, from its
-// creation to that failure, longer than the delay held to max_delay.
-func (s *stepper) rescheduleAt(a *Alloc, h *AllocHealth, g *Group) time.Time {
-	base := time.Time{}
+// failedAt returns when a failed or unhealthy allocation failed: when its
+// node reported it (StatusTime; else its verdict, its last health event, or
+// its creation), and how long it had run since its creation (when its slot
+// was last replaced), 0 when that is unknown. The reschedule delay counts
+// from that time, and the policy's reset and interval read the run.
+func failedAt(a *Alloc, h *AllocHealth) (at time.Time, ranFor time.Duration) {
 	if a.Client == ClientFailed {
-		base = a.StatusTime
+		at = a.StatusTime
 	}
-	if base.IsZero() {
-		base = h.Time
+	if at.IsZero() {
+		at = h.Time
 	}
-	if base.IsZero() {
-		base = h.LastEvent
+	if at.IsZero() {
+		at = h.LastEvent
 	}
-	if base.IsZero() {
-		base = a.CreateTime
+	if at.IsZero() {
+		at = a.CreateTime
 	}
-	ranFor := time.Duration(0)
 	if !a.CreateTime.IsZero() {
-		ranFor = base.Sub(a.CreateTime)
+		ranFor = max(0, at.Sub(a.CreateTime))
 	}
-	return base.Add(g.Reschedule.delayAfter(a.Attempts, ranFor))
+	return at, ranFor
 }
 
 // promotedCanaryNames returns the indexes held by the live canaries of a

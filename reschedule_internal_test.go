@@ -85,21 +85,29 @@ func TestDelayAfter(t *testing.T) {
 	}
 }
 
-// TestRescheduleExhausted checks when a slot may not be replaced again.
+// TestRescheduleExhausted checks when a slot may not be replaced again:
+// out of attempts, or disabled; with an interval, an allocation that ran
+// the whole interval since its slot's last replacement has its attempts
+// again.
 func TestRescheduleExhausted(t *testing.T) {
 	cases := []struct {
 		p        ReschedulePolicy
 		attempts int
+		ranFor   time.Duration
 		want     bool
 	}{
-		{ReschedulePolicy{}, 100, false},
-		{ReschedulePolicy{Attempts: 2}, 1, false},
-		{ReschedulePolicy{Attempts: 2}, 2, true},
-		{ReschedulePolicy{Disabled: true}, 0, true},
+		{ReschedulePolicy{}, 100, 0, false},
+		{ReschedulePolicy{Attempts: 2}, 1, 0, false},
+		{ReschedulePolicy{Attempts: 2}, 2, 0, true},
+		{ReschedulePolicy{Attempts: 2}, 2, 48 * time.Hour, true},
+		{ReschedulePolicy{Attempts: 2, Interval: time.Hour}, 2, 59 * time.Minute, true},
+		{ReschedulePolicy{Attempts: 2, Interval: time.Hour}, 2, time.Hour, false},
+		{ReschedulePolicy{Disabled: true}, 0, 0, true},
+		{ReschedulePolicy{Disabled: true, Interval: time.Hour}, 0, 2 * time.Hour, true},
 	}
 	for _, c := range cases {
-		if got := c.p.exhausted(c.attempts); got != c.want {
-			t.Errorf("%+v.exhausted(%d) = %v, want %v", c.p, c.attempts, got, c.want)
+		if got := c.p.exhausted(c.attempts, c.ranFor); got != c.want {
+			t.Errorf("%+v.exhausted(%d, %v) = %v, want %v", c.p, c.attempts, c.ranFor, got, c.want)
 		}
 	}
 }

@@ -189,6 +189,9 @@ func validateJob(j *JobVersion, field string) error {
 		if g.Reschedule.MaxDelay < 0 {
 			gv.bad(" reschedule.max_delay", g.Reschedule.MaxDelay, "must not be negative")
 		}
+		if g.Reschedule.Interval < 0 {
+			gv.bad(" reschedule.interval", g.Reschedule.Interval, "must not be negative")
+		}
 		if g.Reschedule.Attempts < 0 {
 			gv.bad(" reschedule.attempts", g.Reschedule.Attempts, "must not be negative")
 		} else if g.Reschedule.Disabled && g.Reschedule.Attempts > 0 {

@@ -199,8 +199,10 @@ func (s *stepper) tallyRare(st *groupStats, gs *groupState, p int32, f fact) {
 		st.lastHealthy = later(st.lastHealthy, s.health[p].Time)
 	}
 	if f&(factUnhealthy|factRun|factLost) == factUnhealthy|factRun {
-		if a := &s.in.Allocs[p]; gs.g != nil && gs.g.Reschedule.exhausted(a.Attempts) {
-			st.exhausted = true
+		if a := &s.in.Allocs[p]; gs.g != nil {
+			if _, ranFor := failedAt(a, s.healthOf(p)); gs.g.Reschedule.exhausted(a.Attempts, ranFor) {
+				st.exhausted = true
+			}
 		}
 	}
 }

@@ -80,6 +80,6 @@
 // and delay_function are run as written; attempts limit only with
 // unlimited = false (Nomad's service default is unlimited), and
 // unlimited = false with no attempts turns rescheduling off
-// (ReschedulePolicy.Disabled). Its interval is checked, as Nomad checks
-// it, but not run: rollout counts a slot's attempts within its deployment.
+// (ReschedulePolicy.Disabled); limited attempts count within its interval
+// (ReschedulePolicy.Interval).
 package jobspec

@@ -71,7 +71,7 @@ func TestVariablesLocalsAndRuntimeInterpolation(t *testing.T) {
 	want := rollout.Group{
 		Name: "web", Count: 2, Spec: g.Spec, Tasks: []string{"nginx-server"},
 		Checks:     []string{`service: "nginx-updater" check`},
-		Reschedule: rollout.ReschedulePolicy{Delay: 15 * time.Second, MaxDelay: 5 * time.Minute, Attempts: 3},
+		Reschedule: rollout.ReschedulePolicy{Delay: 15 * time.Second, MaxDelay: 5 * time.Minute, Attempts: 3, Interval: time.Hour},
 	}
 	if d := cmp.Diff(want, g); d != "" {
 		t.Errorf("group (-want +got):\n%s", d)

@@ -75,8 +75,8 @@ func (r *written) reporter(add func(p Pos, key string, value any, problem string
 // reschedulePolicy is the part of the reschedule policy rollout runs: the
 // delays and their function, and the attempts. With unlimited = true
 // (Nomad's service default) attempts do not limit; with unlimited = false
-// and no attempts nothing is rescheduled. The interval is not run: rollout
-// counts a slot's attempts within its deployment.
+// and no attempts nothing is rescheduled; limited attempts count within
+// the interval (see rollout.ReschedulePolicy.Interval).
 func (r *written) reschedulePolicy() rollout.ReschedulePolicy {
 	p := rollout.ReschedulePolicy{
 		Delay: value(r, "delay", time.Duration(0)), MaxDelay: value(r, "max_delay", time.Duration(0)),
@@ -85,6 +85,9 @@ func (r *written) reschedulePolicy() rollout.ReschedulePolicy {
 	if !value(r, "unlimited", true) {
 		p.Attempts = value(r, "attempts", 0)
 		p.Disabled = p.Attempts <= 0
+		if !p.Disabled {
+			p.Interval = value(r, "interval", time.Duration(0))
+		}
 	}
 	return p
 }

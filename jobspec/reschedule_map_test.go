@@ -32,7 +32,7 @@ func TestReschedulePolicyRuns(t *testing.T) {
 			 attempts = 2
 			 interval = "1h"`,
 			`"DelayFunction":"constant","Unlimited":false,"Attempts":2,"Interval":3600000000000`,
-			rollout.ReschedulePolicy{DelayFunction: rollout.DelayConstant, Attempts: 2}},
+			rollout.ReschedulePolicy{DelayFunction: rollout.DelayConstant, Attempts: 2, Interval: time.Hour}},
 		{"turned off",
 			`unlimited = false
 			 attempts = 0`,

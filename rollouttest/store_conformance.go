@@ -441,7 +441,7 @@ func fullState(job string) rollout.State {
 		}
 	}
 	group := func(spec string) rollout.Group {
-		resched := rollout.ReschedulePolicy{Delay: 5 * time.Second, MaxDelay: time.Minute, Attempts: 3, DelayFunction: rollout.DelayFibonacci}
+		resched := rollout.ReschedulePolicy{Delay: 5 * time.Second, MaxDelay: time.Minute, Attempts: 3, DelayFunction: rollout.DelayFibonacci, Interval: time.Hour}
 		return rollout.Group{
 			Name:       "api",
 			Count:      3,

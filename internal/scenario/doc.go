@@ -37,7 +37,8 @@
 //	    group NAME count=N spec=S [tasks=a,b] [checks=c,d] [reschedule_delay=D]
 //	          [reschedule_max_delay=D] [reschedule_attempts=N]
 //	          [reschedule_delay_function=exponential|constant|fibonacci]
-//	          [reschedule_disabled=true] [group update keys]
+//	          [reschedule_disabled=true] [reschedule_interval=D]
+//	          [group update keys]
 //	                                 submit the next job version (the first is v0);
 //	                                 update keys: max_parallel canary health_check
 //	                                 min_healthy_time healthy_deadline progress_deadline

@@ -55,7 +55,7 @@ func (r *runner) reset(start time.Time) {
 // Keys each verb accepts (skip= is accepted everywhere).
 var (
 	updateKeys   = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote", "max_surge", "max_unavailable", "pause_after", "gate_timeout", "on_gate_timeout"}
-	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_delay_function", "reschedule_disabled"}, updateKeys...)
+	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_delay_function", "reschedule_disabled", "reschedule_interval"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
 		"reset": {"name", "start"}, "nodes": {"add", "remove", "drain", "ineligible", "eligible"}, "job": append([]string{"id", "type", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
@@ -152,7 +152,7 @@ func (r *runner) job() (*rollout.JobVersion, error) {
 //	job [id=example] [job-level update keys]
 //	group <name> count=N spec=S [tasks=a,b] [checks=c,d] [reschedule_delay=30s]
 //	      [reschedule_max_delay=1h] [reschedule_attempts=N] [reschedule_delay_function=F]
-//	      [reschedule_disabled=true] [group update keys]
+//	      [reschedule_disabled=true] [reschedule_interval=1h] [group update keys]
 func (r *runner) doJob(a *args, input []string) ([]string, error) {
 	if id, ok := a.get("id"); ok {
 		if len(r.versions) > 0 && id != r.jobID {
@@ -207,6 +207,9 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 		if v, ok := ga.get("reschedule_delay_function"); ok {
 			g.Reschedule.DelayFunction = rollout.DelayFunction(v)
 		}
+		if g.Reschedule.Interval, err = durArg(ga, "reschedule_interval"); err != nil {
+			return nil, err
+		}
 		if v, ok := ga.get("reschedule_disabled"); ok {
 			if g.Reschedule.Disabled, err = strconv.ParseBool(v); err != nil {
 				return nil, fmt.Errorf("reschedule_disabled=%q: %v", v, err)
@@ -243,6 +246,9 @@ func (r *runner) describeSubmitted(jv rollout.JobVersion) []string {
 			}
 			if rp.Disabled {
 				line += " disabled"
+			}
+			if rp.Interval != 0 {
+				line += " interval=" + fmtDur(rp.Interval)
 			}
 		}
 		out = append(out, line)

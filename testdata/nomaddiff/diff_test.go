@@ -45,7 +45,16 @@ var (
 	delayFn    = flag.String("delay-function", "exponential", "each group's reschedule delay function: exponential, constant or fibonacci")
 	noResched  = flag.Bool("no-reschedule", false, "turn rescheduling off (Nomad: attempts 0, unlimited false; rollout: Disabled)")
 	maxDelay   = flag.Duration("max-delay", time.Hour, "each group's reschedule max_delay (Nomad's default 1h)")
+	interval   = flag.Duration("interval", 24*time.Hour, "with -attempts, the interval the attempts count in")
 )
+
+// ifAttempts returns d when -attempts limits the reschedules, else 0.
+func ifAttempts(d time.Duration) time.Duration {
+	if *attempts > 0 {
+		return d
+	}
+	return 0
+}
 
 // trackerDelay is the delay of a slot's i-th earlier reschedule (from 0),
 // as Nomad's reschedule tracker records it under -delay-function, from
@@ -383,7 +392,7 @@ func nomadJob(s *scenario, v int) *structs.Job {
 	for _, tg := range j.TaskGroups {
 		tg.ReschedulePolicy.DelayFunction, tg.ReschedulePolicy.MaxDelay = *delayFn, *maxDelay
 		if *attempts > 0 {
-			tg.ReschedulePolicy.Attempts, tg.ReschedulePolicy.Interval, tg.ReschedulePolicy.Unlimited = *attempts, 24*time.Hour, false
+			tg.ReschedulePolicy.Attempts, tg.ReschedulePolicy.Interval, tg.ReschedulePolicy.Unlimited = *attempts, *interval, false
 		}
 		if *noResched {
 			tg.ReschedulePolicy.Attempts, tg.ReschedulePolicy.Unlimited = 0, false
@@ -639,6 +648,7 @@ func rolloutJob(s *scenario, v int) rollout.JobVersion {
 		}
 		rg := rollout.Group{Name: g.name, Count: g.counts[v], Spec: g.specs[v], Reschedule: rollout.ReschedulePolicy{
 			Attempts: *attempts, DelayFunction: rollout.DelayFunction(*delayFn), Disabled: *noResched, MaxDelay: *maxDelay,
+			Interval: ifAttempts(*interval),
 		}}
 		if !g.noUp {
 			rg.Update = &rollout.UpdateBlock{
@@ -900,6 +910,13 @@ func known(s *scenario, nr, rr result) string {
 		return "Nomad places two allocations of one name"
 	case has(func(a alloc) bool { return a.migrate && a.client != "lost" && a.desired == "run" }):
 		return "migrations: a new deployment counts them; pacing is the drainer's"
+	case *attempts > 0 && has(func(a alloc) bool {
+		// Placed 10 minutes before it failed, after reschedules 10
+		// minutes apart: Nomad counts those within the interval, rollout
+		// all of them unless the interval passed since the last.
+		return a.client == "failed" && a.attempts >= *attempts && *interval > 10*time.Minute && *interval <= time.Duration(a.attempts)*10*time.Minute
+	}):
+		return "rollout counts every earlier replacement of an allocation that failed within the interval"
 	case current && (*attempts > 0 || *noResched) && slices.Contains(rr.updates, s.dep.id+":failed") && has(func(a alloc) bool {
 		return a.dep == s.dep.id && a.health == "unhealthy" && (*noResched || a.attempts >= *attempts)
 	}):

@@ -88,8 +88,11 @@ type Alloc struct {
 	// counts from its health verdict, or its last health event, or its
 	// creation.
 	StatusTime time.Time `json:",omitzero"`
-	// Attempts counts the earlier replacements of this slot within the
-	// deployment; it spaces and caps further ones (see ReschedulePolicy).
+	// Attempts counts the earlier replacements of this slot (Step sets it
+	// on each placement: one more than the failed allocation's for a
+	// reschedule, the replaced one's for a lost or migrated allocation, 0
+	// for a new slot or a new version); it spaces and caps further ones
+	// (see ReschedulePolicy).
 	Attempts int
 	// Health is the verdict and the tracker state within its deployment.
 	Health AllocHealth

@@ -161,7 +161,7 @@ func (p ReschedulePolicy) delayFor(attempts int) (time.Duration, bool) {
 // Delay once the allocation ran longer than that, as Nomad resets it.
 func (p ReschedulePolicy) delayAfter(attempts int, ranFor time.Duration) time.Duration {
 	d, capped := p.delayFor(attempts)
-	if capped && attempts > 0 && ranFor > d {
+	if capped && ranFor > d {
 		d, _ = p.delayFor(0)
 	}
 	return d

@@ -111,7 +111,8 @@ const (
 	DelayFibonacci DelayFunction = "fibonacci"
 )
 
-// DelayFunctions lists the delay functions, for validation and help texts.
+// DelayFunctions lists the delay functions, for help texts and tests; Step
+// does not read it.
 var DelayFunctions = []DelayFunction{DelayConstant, DelayExponential, DelayFibonacci}
 
 // Defaults of ReschedulePolicy.

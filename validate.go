@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/hashicorp/go-multierror"
 )
@@ -197,7 +196,9 @@ func validateJob(j *JobVersion, field string) error {
 		} else if g.Reschedule.Disabled && g.Reschedule.Attempts > 0 {
 			gv.bad(" reschedule.attempts", g.Reschedule.Attempts, "must be 0 when rescheduling is disabled")
 		}
-		if fn := g.Reschedule.DelayFunction; fn != "" && !slices.Contains(DelayFunctions, fn) {
+		switch fn := g.Reschedule.DelayFunction; fn {
+		case "", DelayConstant, DelayExponential, DelayFibonacci:
+		default:
 			gv.bad(" reschedule.delay_function", string(fn), `must be "constant", "exponential" or "fibonacci"`)
 		}
 		s, ok := Merge(j.Update, g.Update)

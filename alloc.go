@@ -24,8 +24,9 @@ const (
 	ClientLost ClientStatus = "lost"
 )
 
-// terminal reports whether the allocation has stopped running on its node.
-func (c ClientStatus) terminal() bool {
+// Terminal reports whether the allocation has stopped running on its node
+// (complete, failed or lost).
+func (c ClientStatus) Terminal() bool {
 	return c == ClientComplete || c == ClientFailed || c == ClientLost
 }
 
@@ -147,4 +148,19 @@ type CheckHealth struct {
 	Passing bool
 	// Since is when the check last changed between passing and failing.
 	Since time.Time
+}
+
+// Clone returns a deep copy of a: its health lists are copied, not shared.
+func (a *Alloc) Clone() Alloc {
+	c := *a
+	c.Health = a.Health.Clone()
+	return c
+}
+
+// Clone returns a deep copy of h.
+func (h *AllocHealth) Clone() AllocHealth {
+	c := *h
+	c.Tasks = append([]TaskHealth(nil), h.Tasks...)
+	c.Checks = append([]CheckHealth(nil), h.Checks...)
+	return c
 }

@@ -181,8 +181,8 @@ func (d *Deployment) HasAutoPromote() bool {
 	return true
 }
 
-// clone returns a deep copy.
-func (d *Deployment) clone() *Deployment {
+// Clone returns a deep copy: the group list is copied, not shared.
+func (d *Deployment) Clone() *Deployment {
 	c := *d
 	c.Groups = make([]DeploymentGroup, len(d.Groups))
 	copy(c.Groups, d.Groups)

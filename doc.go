@@ -60,25 +60,11 @@
 //		events, commands = waitForEventsOrUntil(out.NextStep)
 //	}
 //
-// The Runner does this loop for you against a Driver, a HealthSource and a
-// clock.Clock, and package rollouttest simulates a cluster for tests.
-//
-// # The runtime model
-//
-// Desired state lives in the Store, actual state comes from the Driver. A
-// step loads the job's State (versions, deployments, allocation records,
-// revision), merges in what Driver.Allocs observes (client status and
-// times), runs Step, and saves the new records with the decisions as
-// State.Pending by compare-and-set; then Driver.Apply carries the
-// decisions out (idempotently) and a second save clears Pending. A
-// conflict reloads and steps again; a Runner that starts re-applies
-// Pending first, so a crash between save and apply loses nothing. A
-// record the driver no longer reports is lost (or complete, if stopped);
-// an allocation the driver reports that no record knows is adopted as
-// reported, and Step keeps or stops it like any other, so a slot never
-// keeps two. A Manager runs one Runner per
-// job, restarts failed ones with backoff, and, given a Leaser, runs a job
-// only while it holds the job's lease.
+// Package controller runs this loop for you against a Driver, a
+// HealthSource, a Store and a clock.Clock (its Runner and Manager), and
+// package rollouttest simulates a cluster for tests. This package does no
+// I/O of its own: it imports no context, os, net or slog and starts no
+// goroutine.
 //
 // # What the caller owns
 //
@@ -174,6 +160,7 @@
 // History.SubmitChecked adds the submit checks: a version planned against
 // an older one is refused (check-index), and, when asked, a spec that just
 // failed and was auto-reverted is refused unless forced.
+//
 // # System jobs
 //
 // A job whose Type is JobSystem runs one allocation of each group on every
@@ -227,8 +214,8 @@
 //   - A second live allocation of a group on one node is stopped
 //     (KindScaleDown), keeping the lowest index.
 //   - stagger is validated and otherwise ignored: Nomad 1.11 deprecated it.
-//   - A Runner asks its Driver for the nodes when the Driver is a
-//     NodeLister, and refuses to step a system job otherwise.
+//   - The caller gives the nodes (Input.Nodes); package controller's
+//     Runner asks its Driver for them when the Driver is a NodeLister.
 //
 // Older Nomad documentation (the update block's text before 1.11) says
 // that for system jobs "only max_parallel and stagger are enforced", the

@@ -138,7 +138,7 @@ func (s *stepper) resolveDeployment() {
 			}
 		}
 		if d.Status.Active() {
-			c := d.clone()
+			c := d.Clone()
 			desc := DescNewerJob
 			if s.job.Stop {
 				desc = DescStoppedJob
@@ -149,7 +149,7 @@ func (s *stepper) resolveDeployment() {
 	case d.Status == StatusSuccessful || d.Status == StatusCancelled:
 		s.old = d
 	default:
-		s.cur = d.clone()
+		s.cur = d.Clone()
 		for k := range s.cur.Groups {
 			if gi, ok := s.groupIdx[s.cur.Groups[k].Name]; ok {
 				s.groups[gi].ds = k

@@ -42,7 +42,7 @@ func (s *stepper) finish() {
 	} else if s.cancelled != nil {
 		s.out.Deployment = s.cancelled
 	} else if s.in.Deployment != nil {
-		s.out.Deployment = s.in.Deployment.clone()
+		s.out.Deployment = s.in.Deployment.Clone()
 	}
 	if s.cancelled != nil {
 		s.recount(s.cancelled)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // historyOf returns a History holding versions 0..n-1 of geoJob.
@@ -198,12 +200,12 @@ func TestFailedSpecsBoundedByKeep(t *testing.T) {
 // The memory survives the store's encoding and State.Clone.
 func TestFailedSpecsStored(t *testing.T) {
 	h, _ := failedHistory(t)
-	st := rollout.State{History: h}
-	data, err := rollout.EncodeState(st)
+	st := controller.State{History: h}
+	data, err := controller.EncodeState(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := rollout.DecodeState(data)
+	got, err := controller.DecodeState(data)
 	if err != nil {
 		t.Fatal(err)
 	}

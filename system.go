@@ -200,7 +200,7 @@ func stepSystem(in Input) (Output, error) {
 				a.Desired = DesiredStop
 			case !n.Eligible:
 				// Kept as it is: not stopped, not updated, not replaced.
-				if !a.Client.terminal() {
+				if !a.Client.Terminal() {
 					addPlan(a.Group).Ignore++
 				}
 				a.Desired = DesiredStop
@@ -408,7 +408,7 @@ func stepSystem(in Input) (Output, error) {
 // yet.
 func awaitingCanary(in *Input, a *Alloc) bool {
 	d := in.Deployment
-	if !a.Canary || a.Client.terminal() || a.Health.Status == Unhealthy || d == nil || !d.Status.Active() || d.JobVersion != in.Job.Version || a.DeploymentID != d.ID {
+	if !a.Canary || a.Client.Terminal() || a.Health.Status == Unhealthy || d == nil || !d.Status.Active() || d.JobVersion != in.Job.Version || a.DeploymentID != d.ID {
 		return false
 	}
 	ds, ok := d.Group(a.Group)

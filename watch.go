@@ -90,7 +90,7 @@ func (s *stepper) trackHealth() {
 		}
 		tr := newTracker(gs.strat, gs.g, a.CreateTime)
 		due := tr.next(&a.Health)
-		if (due.IsZero() || due.After(s.now)) && !a.Client.terminal() {
+		if (due.IsZero() || due.After(s.now)) && !a.Client.Terminal() {
 			continue
 		}
 		h := cloneHealth(a.Health)

@@ -1,18 +1,18 @@
-// Package boltstore is a rollout.Store in one file on disk, on bbolt (the
+// Package boltstore is a controller.Store in one file on disk, on bbolt (the
 // embedded B+tree database etcd itself uses): the default durable store of
 // a controller that runs on one machine.
 //
-// Each job's State is one value (rollout.EncodeState) beside its revision,
+// Each job's State is one value (controller.EncodeState) beside its revision,
 // written in one fsync'd transaction: a crash leaves either the old state or
 // the new one, never half of either. Save is a compare-and-set on the
 // revision. The file records its schema; a file of an unknown schema, or a
-// value that cannot be decoded, fails with rollout.ErrSchema or
-// rollout.ErrCorrupt rather than being read as something else.
+// value that cannot be decoded, fails with controller.ErrSchema or
+// controller.ErrCorrupt rather than being read as something else.
 //
 //	store, err := boltstore.Open("rollout.db", nil)
 //	if err != nil { ... }
 //	defer store.Close()
-//	runner, err := rollout.NewRunner(rollout.RunnerConfig{JobID: "web", Driver: d, Store: store})
+//	runner, err := controller.NewRunner(controller.RunnerConfig{JobID: "web", Driver: d, Store: store})
 //
 // A file is opened by one process at a time (bbolt takes a file lock); a
 // second Open waits up to Options.Timeout and then fails.
@@ -32,7 +32,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
-	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/controller"
 )
 
 // Buckets and keys of the file.
@@ -60,7 +60,7 @@ type Options struct {
 // ErrLocked is returned by Open when another process holds the file.
 var ErrLocked = errors.New("store file is locked by another process")
 
-// Store is a rollout.Store, rollout.JobLister and rollout.Notifier in a
+// Store is a controller.Store, controller.JobLister and controller.Notifier in a
 // bbolt file. It is safe for concurrent use.
 type Store struct {
 	db   *bolt.DB
@@ -71,9 +71,9 @@ type Store struct {
 }
 
 var (
-	_ rollout.Store     = (*Store)(nil)
-	_ rollout.JobLister = (*Store)(nil)
-	_ rollout.Notifier  = (*Store)(nil)
+	_ controller.Store     = (*Store)(nil)
+	_ controller.JobLister = (*Store)(nil)
+	_ controller.Notifier  = (*Store)(nil)
 )
 
 // Open opens the store file at path, creating it (mode 0600) if needed.
@@ -90,7 +90,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("boltstore: open %s: %w", path, ErrLocked)
 		}
-		return nil, fmt.Errorf("boltstore: open %s: %w: %w", path, rollout.ErrCorrupt, err)
+		return nil, fmt.Errorf("boltstore: open %s: %w: %w", path, controller.ErrCorrupt, err)
 	}
 	s := &Store{db: db, path: path}
 	if err := db.Update(s.init); err != nil {
@@ -116,9 +116,9 @@ func (s *Store) init(tx *bolt.Tx) error {
 	n, err := strconv.Atoi(string(v))
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: schema %q", rollout.ErrCorrupt, v)
+		return fmt.Errorf("%w: schema %q", controller.ErrCorrupt, v)
 	case n > fileSchema:
-		return fmt.Errorf("%w: file schema %d, this version reads up to %d", rollout.ErrSchema, n, fileSchema)
+		return fmt.Errorf("%w: file schema %d, this version reads up to %d", controller.ErrSchema, n, fileSchema)
 	}
 	return nil
 }
@@ -129,12 +129,12 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path returns the file's path.
 func (s *Store) Path() string { return s.path }
 
-// Load implements rollout.Store.
-func (s *Store) Load(ctx context.Context, jobID string) (rollout.State, error) {
+// Load implements controller.Store.
+func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error) {
 	if err := ctx.Err(); err != nil {
-		return rollout.State{}, err
+		return controller.State{}, err
 	}
-	var st rollout.State
+	var st controller.State
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(jobsBucket).Get([]byte(jobID))
 		if v == nil {
@@ -144,25 +144,25 @@ func (s *Store) Load(ctx context.Context, jobID string) (rollout.State, error) {
 		if err != nil {
 			return err
 		}
-		if st, err = rollout.DecodeState(body); err != nil {
+		if st, err = controller.DecodeState(body); err != nil {
 			return err
 		}
 		st.Revision = rev
 		return nil
 	})
 	if err != nil {
-		return rollout.State{}, fmt.Errorf("boltstore: load job %q: %w", jobID, err)
+		return controller.State{}, fmt.Errorf("boltstore: load job %q: %w", jobID, err)
 	}
 	return st, nil
 }
 
-// Save implements rollout.Store: a compare-and-set on st.Revision in one
+// Save implements controller.Store: a compare-and-set on st.Revision in one
 // fsync'd transaction.
-func (s *Store) Save(ctx context.Context, jobID string, st rollout.State) (uint64, error) {
+func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	body, err := rollout.EncodeState(st)
+	body, err := controller.EncodeState(st)
 	if err != nil {
 		return 0, fmt.Errorf("boltstore: save job %q: %w", jobID, err)
 	}
@@ -176,7 +176,7 @@ func (s *Store) Save(ctx context.Context, jobID string, st rollout.State) (uint6
 			}
 		}
 		if cur != st.Revision {
-			return &rollout.ConflictError{JobID: jobID, Expected: st.Revision, Actual: cur}
+			return &controller.ConflictError{JobID: jobID, Expected: st.Revision, Actual: cur}
 		}
 		if v := meta.Get(revKey); len(v) == 8 {
 			rev = binary.BigEndian.Uint64(v)
@@ -199,12 +199,12 @@ func (s *Store) Save(ctx context.Context, jobID string, st rollout.State) (uint6
 // split reads a stored value: the revision, then the encoded state.
 func split(v []byte) (uint64, []byte, error) {
 	if len(v) < 8 {
-		return 0, nil, fmt.Errorf("%w: a value of %d bytes", rollout.ErrCorrupt, len(v))
+		return 0, nil, fmt.Errorf("%w: a value of %d bytes", controller.ErrCorrupt, len(v))
 	}
 	return binary.BigEndian.Uint64(v[:8]), bytes.Clone(v[8:]), nil
 }
 
-// Jobs implements rollout.JobLister.
+// Jobs implements controller.JobLister.
 func (s *Store) Jobs(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (s *Store) Jobs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Changes implements rollout.Notifier for the saves made through this
+// Changes implements controller.Notifier for the saves made through this
 // Store (one process holds the file).
 func (s *Store) Changes(ctx context.Context, jobID string) (<-chan uint64, error) {
 	if err := ctx.Err(); err != nil {

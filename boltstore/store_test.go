@@ -13,9 +13,10 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/boltstore"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 func open(t *testing.T, path string) *boltstore.Store {
@@ -29,7 +30,7 @@ func open(t *testing.T, path string) *boltstore.Store {
 }
 
 func TestConformance(t *testing.T) {
-	rollouttest.TestStore(t, func(t *testing.T) rollout.Store {
+	rollouttest.TestStore(t, func(t *testing.T) controller.Store {
 		return open(t, filepath.Join(t.TempDir(), "rollout.db"))
 	})
 }
@@ -73,7 +74,7 @@ func TestBadFiles(t *testing.T) {
 			return b.Put([]byte("schema"), []byte("99"))
 		})
 		db.Close()
-		if _, err := boltstore.Open(path, nil); !errors.Is(err, rollout.ErrSchema) {
+		if _, err := boltstore.Open(path, nil); !errors.Is(err, controller.ErrSchema) {
 			t.Errorf("Open of a schema-99 file = %v, want ErrSchema", err)
 		}
 	})
@@ -90,7 +91,7 @@ func TestBadFiles(t *testing.T) {
 		})
 		db.Close()
 		s = open(t, path)
-		if _, err := s.Load(ctx, "web"); !errors.Is(err, rollout.ErrCorrupt) {
+		if _, err := s.Load(ctx, "web"); !errors.Is(err, controller.ErrCorrupt) {
 			t.Errorf("Load of a corrupt value = %v, want ErrCorrupt", err)
 		}
 	})

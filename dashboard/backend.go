@@ -4,18 +4,20 @@ import (
 	"context"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // Backend is what the dashboard needs of the process that runs rollouts:
 // the jobs, each job's stored state, a way to send an operator command
 // through the same path every other command takes, and a signal when a
-// job's state changes. An adapter over a rollout.Manager or a set of
-// rollout.Runners implements it in a few lines.
+// job's state changes. An adapter over a controller.Manager or a set of
+// controller.Runners implement it in a few lines.
 type Backend interface {
 	// Jobs returns the IDs of the jobs to show, in the order to show them.
 	Jobs(ctx context.Context) ([]string, error)
 	// State returns the job's state as its Store holds it.
-	State(ctx context.Context, job string) (rollout.State, error)
+	State(ctx context.Context, job string) (controller.State, error)
 	// Command sends an operator command to the job's rollout and returns
 	// once it was applied or refused; a refused command returns Step's
 	// error (a *rollout.CommandError), which the page shows.

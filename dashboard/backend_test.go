@@ -10,6 +10,8 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // clusterBackend serves jobs simulated by rollouttest clusters, one per
@@ -104,12 +106,12 @@ func (b *clusterBackend) Jobs(context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (b *clusterBackend) State(_ context.Context, job string) (rollout.State, error) {
+func (b *clusterBackend) State(_ context.Context, job string) (controller.State, error) {
 	c, err := b.cluster(job)
 	if err != nil {
-		return rollout.State{}, err
+		return controller.State{}, err
 	}
-	return rollout.State{History: c.History(), Deployments: c.Deployments(), Allocs: c.Allocations(), Freeze: c.Freeze()}, nil
+	return controller.State{History: c.History(), Deployments: c.Deployments(), Allocs: c.Allocations(), Freeze: c.Freeze()}, nil
 }
 
 func (b *clusterBackend) Command(_ context.Context, job string, cmd rollout.Command) error {

@@ -4,15 +4,17 @@ import (
 	"context"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
-// ManagerBackend serves the jobs a rollout.Manager supervises: their state
+// ManagerBackend serves the jobs a controller.Manager supervises: their state
 // from the Manager's Store, commands through Manager.Command, and changes
-// from the Store when it is a rollout.Notifier (every save), else from
+// from the Store when it is a controller.Notifier (every save), else from
 // Manager.Watch (every change of the deployment).
-func ManagerBackend(m *rollout.Manager) Backend { return managerBackend{m} }
+func ManagerBackend(m *controller.Manager) Backend { return managerBackend{m} }
 
-type managerBackend struct{ m *rollout.Manager }
+type managerBackend struct{ m *controller.Manager }
 
 func (b managerBackend) Jobs(context.Context) ([]string, error) {
 	var out []string
@@ -22,7 +24,7 @@ func (b managerBackend) Jobs(context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (b managerBackend) State(ctx context.Context, job string) (rollout.State, error) {
+func (b managerBackend) State(ctx context.Context, job string) (controller.State, error) {
 	return b.m.Store().Load(ctx, job)
 }
 
@@ -32,7 +34,7 @@ func (b managerBackend) Command(ctx context.Context, job string, cmd rollout.Com
 
 func (b managerBackend) Subscribe(ctx context.Context, job string) (<-chan struct{}, error) {
 	out := make(chan struct{}, 1)
-	if n, ok := b.m.Store().(rollout.Notifier); ok {
+	if n, ok := b.m.Store().(controller.Notifier); ok {
 		revs, err := n.Changes(ctx, job)
 		if err != nil {
 			return nil, err

@@ -7,13 +7,15 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // TestManagerBackend: the adapter lists a Manager's job, reads its state
 // from the Manager's Store, sends a command through the Manager, and
 // signals the change it causes.
 func TestManagerBackend(t *testing.T) {
-	m, err := rollout.NewManager(rollout.ManagerConfig{Driver: rollouttest.NewRecordingDriver(), Store: rollout.NewMemoryStore()})
+	m, err := controller.NewManager(controller.ManagerConfig{Driver: rollouttest.NewRecordingDriver(), Store: controller.NewMemoryStore()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func TestManagerBackend(t *testing.T) {
 	job := rollout.JobVersion{ID: "web", Update: &rollout.UpdateBlock{MaxParallel: &two, HealthCheck: &manual},
 		Groups: []rollout.Group{{Name: "web", Count: 2, Spec: "v1"}}}
 	var dep rollout.Deployment
-	if _, err := m.Submit(ctx, job, rollout.WaitForDeployment(&dep)); err != nil {
+	if _, err := m.Submit(ctx, job, controller.WaitForDeployment(&dep)); err != nil {
 		t.Fatal(err)
 	}
 	b := ManagerBackend(m)

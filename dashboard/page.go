@@ -9,6 +9,8 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/view"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // jobPage is what a job's page shows.
@@ -25,7 +27,7 @@ type jobPage struct {
 	Nodes      bool                 // an allocation names its node: show the column
 }
 
-func newJobPage(title, job string, st rollout.State) *jobPage {
+func newJobPage(title, job string, st controller.State) *jobPage {
 	p := &jobPage{Title: title, Job: job, Allocs: st.Allocs, Deployment: st.Deployment(), Freeze: st.Freeze}
 	for i := len(st.History.Versions) - 1; i >= 0; i-- {
 		p.Versions = append(p.Versions, st.History.Versions[i])

@@ -10,10 +10,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
-	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/controller"
 )
 
-// Leaser is a rollout.Leaser on etcd: each job's lease is an election under
+// Leaser is a controller.Leaser on etcd: each job's lease is an election under
 // <prefix>/leases/<job> held with an etcd session of the given TTL. When
 // the holder dies or is cut off from etcd, its session expires within the
 // TTL and another replica's Acquire returns.
@@ -23,7 +23,7 @@ type Leaser struct {
 	ttl    int
 }
 
-var _ rollout.Leaser = (*Leaser)(nil)
+var _ controller.Leaser = (*Leaser)(nil)
 
 // NewLeaser returns a Leaser whose leases last ttl (rounded up to whole
 // seconds, at least one) without a heartbeat.
@@ -32,9 +32,9 @@ func NewLeaser(cli *clientv3.Client, prefix string, ttl time.Duration) *Leaser {
 	return &Leaser{cli: cli, prefix: strings.TrimSuffix(prefix, "/"), ttl: max(1, secs)}
 }
 
-// Acquire implements rollout.Leaser: it campaigns for the job's election
+// Acquire implements controller.Leaser: it campaigns for the job's election
 // and returns once elected.
-func (l *Leaser) Acquire(ctx context.Context, jobID string) (rollout.Lease, error) {
+func (l *Leaser) Acquire(ctx context.Context, jobID string) (controller.Lease, error) {
 	sess, err := concurrency.NewSession(l.cli, concurrency.WithTTL(l.ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: lease of job %q: %w", jobID, err)
@@ -68,10 +68,10 @@ type lease struct {
 
 func (le *lease) end() { le.once.Do(func() { close(le.done) }) }
 
-// Done implements rollout.Lease.
+// Done implements controller.Lease.
 func (le *lease) Done() <-chan struct{} { return le.done }
 
-// Release implements rollout.Lease: it resigns the election and ends the
+// Release implements controller.Lease: it resigns the election and ends the
 // session, so another replica is elected at once.
 func (le *lease) Release(ctx context.Context) error {
 	var err error

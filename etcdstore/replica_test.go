@@ -13,6 +13,8 @@ import (
 	"github.com/rollout-go/rollout/etcdstore"
 	"github.com/rollout-go/rollout/etcdstore/etcdtest"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // fleetNodes is the machines every replica drives: allocations start
@@ -76,7 +78,7 @@ func (n *fleetNodes) Events(ctx context.Context, jobID string) (<-chan []rollout
 type replica struct {
 	name   string
 	cli    *clientv3.Client
-	m      *rollout.Manager
+	m      *controller.Manager
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -86,7 +88,7 @@ func startReplica(t *testing.T, name, endpoint string, nodes *fleetNodes) *repli
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := rollout.NewManager(rollout.ManagerConfig{
+	m, err := controller.NewManager(controller.ManagerConfig{
 		Store: etcdstore.New(cli, "/fleet"), Leases: etcdstore.NewLeaser(cli, "/fleet", time.Second),
 		Driver: nodes, Health: nodes, CallTimeout: 2 * time.Second, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
 	})

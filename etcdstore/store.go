@@ -1,8 +1,8 @@
 // Package etcdstore keeps rollout's desired state in etcd v3, for
-// controllers that run on more than one machine: a rollout.Store whose
+// controllers that run on more than one machine: a controller.Store whose
 // compare-and-set is an etcd transaction on the key's mod revision, a
-// rollout.JobLister and rollout.Notifier (an etcd watch), and a
-// rollout.Leaser on etcd sessions, so that several controller replicas
+// controller.JobLister and controller.Notifier (an etcd watch), and a
+// controller.Leaser on etcd sessions, so that several controller replicas
 // share a fleet of jobs with each job run by exactly one replica at a time,
 // and another replica takes a job over within the lease TTL when its holder
 // dies.
@@ -10,10 +10,10 @@
 //	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{"10.0.0.1:2379"}})
 //	store := etcdstore.New(cli, "/rollout")
 //	leases := etcdstore.NewLeaser(cli, "/rollout", 10*time.Second)
-//	m, err := rollout.NewManager(rollout.ManagerConfig{Store: store, Leases: leases, Driver: d})
+//	m, err := controller.NewManager(controller.ManagerConfig{Store: store, Leases: leases, Driver: d})
 //
 // A job's state is one key, <prefix>/jobs/<job>, holding
-// rollout.EncodeState; State.Revision is the key's mod revision. Leases
+// controller.EncodeState; State.Revision is the key's mod revision. Leases
 // are etcd elections under <prefix>/leases/<job>.
 package etcdstore
 
@@ -25,10 +25,10 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/controller"
 )
 
-// Store is a rollout.Store, rollout.JobLister and rollout.Notifier in etcd.
+// Store is a controller.Store, controller.JobLister and controller.Notifier in etcd.
 // It is safe for concurrent use, from any number of processes.
 type Store struct {
 	cli    *clientv3.Client
@@ -36,9 +36,9 @@ type Store struct {
 }
 
 var (
-	_ rollout.Store     = (*Store)(nil)
-	_ rollout.JobLister = (*Store)(nil)
-	_ rollout.Notifier  = (*Store)(nil)
+	_ controller.Store     = (*Store)(nil)
+	_ controller.JobLister = (*Store)(nil)
+	_ controller.Notifier  = (*Store)(nil)
 )
 
 // New returns a Store that keeps its keys under prefix (e.g. "/rollout").
@@ -50,29 +50,29 @@ func New(cli *clientv3.Client, prefix string) *Store {
 func (s *Store) jobsPrefix() string      { return s.prefix + "/jobs/" }
 func (s *Store) key(jobID string) string { return s.jobsPrefix() + jobID }
 
-// Load implements rollout.Store.
-func (s *Store) Load(ctx context.Context, jobID string) (rollout.State, error) {
+// Load implements controller.Store.
+func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error) {
 	resp, err := s.cli.Get(ctx, s.key(jobID))
 	if err != nil {
-		return rollout.State{}, fmt.Errorf("etcdstore: load job %q: %w", jobID, err)
+		return controller.State{}, fmt.Errorf("etcdstore: load job %q: %w", jobID, err)
 	}
 	if len(resp.Kvs) == 0 {
-		return rollout.State{}, nil
+		return controller.State{}, nil
 	}
 	kv := resp.Kvs[0]
-	st, err := rollout.DecodeState(kv.Value)
+	st, err := controller.DecodeState(kv.Value)
 	if err != nil {
-		return rollout.State{}, fmt.Errorf("etcdstore: load job %q: %w", jobID, err)
+		return controller.State{}, fmt.Errorf("etcdstore: load job %q: %w", jobID, err)
 	}
 	st.Revision = uint64(kv.ModRevision)
 	return st, nil
 }
 
-// Save implements rollout.Store: a transaction that writes the state only
+// Save implements controller.Store: a transaction that writes the state only
 // if the key's mod revision is still st.Revision (0: the key must not
 // exist).
-func (s *Store) Save(ctx context.Context, jobID string, st rollout.State) (uint64, error) {
-	body, err := rollout.EncodeState(st)
+func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (uint64, error) {
+	body, err := controller.EncodeState(st)
 	if err != nil {
 		return 0, fmt.Errorf("etcdstore: save job %q: %w", jobID, err)
 	}
@@ -92,12 +92,12 @@ func (s *Store) Save(ctx context.Context, jobID string, st rollout.State) (uint6
 				actual = uint64(kvs[0].ModRevision)
 			}
 		}
-		return 0, fmt.Errorf("etcdstore: save: %w", &rollout.ConflictError{JobID: jobID, Expected: st.Revision, Actual: actual})
+		return 0, fmt.Errorf("etcdstore: save: %w", &controller.ConflictError{JobID: jobID, Expected: st.Revision, Actual: actual})
 	}
 	return uint64(resp.Header.Revision), nil
 }
 
-// Jobs implements rollout.JobLister.
+// Jobs implements controller.JobLister.
 func (s *Store) Jobs(ctx context.Context) ([]string, error) {
 	resp, err := s.cli.Get(ctx, s.jobsPrefix(), clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
@@ -111,7 +111,7 @@ func (s *Store) Jobs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Changes implements rollout.Notifier with an etcd watch on the job's key:
+// Changes implements controller.Notifier with an etcd watch on the job's key:
 // it sees the saves of every replica.
 func (s *Store) Changes(ctx context.Context, jobID string) (<-chan uint64, error) {
 	if err := ctx.Err(); err != nil {

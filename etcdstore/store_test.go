@@ -6,17 +6,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/etcdstore"
 	"github.com/rollout-go/rollout/etcdstore/etcdtest"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 func TestConformance(t *testing.T) {
 	endpoint := etcdtest.Start(t)
 	cli := etcdtest.Client(t, endpoint)
 	n := 0
-	rollouttest.TestStore(t, func(t *testing.T) rollout.Store {
+	rollouttest.TestStore(t, func(t *testing.T) controller.Store {
 		n++
 		return etcdstore.New(cli, fmt.Sprintf("/test-%d", n))
 	})
@@ -33,7 +34,7 @@ func TestChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev, err := b.Save(ctx, "web", rollout.State{})
+	rev, err := b.Save(ctx, "web", controller.State{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package healthcheck runs real health checks (HTTP, TCP connect, exec) on
 // the allocations of a job and turns their results, and the lifecycle of
-// their tasks, into rollout health events: a ready rollout.HealthSource.
+// their tasks, into rollout health events: a ready controller.HealthSource.
 //
 // Checks are named like Nomad's service checks, so a Check's Name lines up
 // with the names in rollout.Group.Checks. Every event carries the time the

@@ -12,6 +12,8 @@ import (
 	"github.com/benbjohnson/clock"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // ErrUnknownAlloc is returned by task callbacks for an allocation that is not
@@ -28,7 +30,7 @@ type Result struct {
 }
 
 // Source runs the checks of registered allocations and delivers their check
-// and task events; it implements rollout.HealthSource. Register an
+// and task events; it implements controller.HealthSource. Register an
 // allocation when it starts and Unregister it when it stops. The zero value
 // is not usable; call NewSource. Its methods may be called from any
 // goroutine.
@@ -219,7 +221,7 @@ func (s *Source) publish(allocID string, e rollout.Event) bool {
 	return true
 }
 
-// Events implements rollout.HealthSource: a channel of the job's events,
+// Events implements controller.HealthSource: a channel of the job's events,
 // starting with the latest event of every task and check of its registered
 // allocations (in time order), closed once ctx is done. Events are queued
 // without bound, so a busy Runner never holds up the checks.
@@ -303,4 +305,4 @@ func (sub *subscriber) take() []rollout.Event {
 	return b
 }
 
-var _ rollout.HealthSource = (*Source)(nil)
+var _ controller.HealthSource = (*Source)(nil)

@@ -5,9 +5,10 @@ import (
 
 	"go.opentelemetry.io/otel"
 
-	"github.com/rollout-go/rollout"
 	rolloutotel "github.com/rollout-go/rollout/otel"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // Wire the instruments into a Runner's configuration: decorate its Driver
@@ -21,8 +22,8 @@ func Example() {
 		log.Fatal(err)
 	}
 	cluster := rollouttest.NewCluster(rollouttest.Config{}) // your Driver
-	cfg := rollout.RunnerConfig{
-		Store:  in.WrapStore(rollout.NewMemoryStore()),
+	cfg := controller.RunnerConfig{
+		Store:  in.WrapStore(controller.NewMemoryStore()),
 		Driver: in.WrapDriver(cluster),
 		OnStep: in.OnStep,
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/rollout-go/rollout"
 	rolloutotel "github.com/rollout-go/rollout/otel"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 type harness struct {
@@ -98,7 +100,7 @@ func TestOnStepAfterARollingUpdate(t *testing.T) {
 	health := 0
 	c.Observe(func(c *rollouttest.Cluster, s rollouttest.StepInfo) {
 		health += len(s.Output.Health)
-		h.in.OnStep(rollout.StepReport{JobID: "web", Input: s.Input, Output: s.Output, Start: s.Input.Now, Duration: time.Second})
+		h.in.OnStep(controller.StepReport{JobID: "web", Input: s.Input, Output: s.Output, Start: s.Input.Now, Duration: time.Second})
 	})
 	for _, spec := range []string{"v1", "v2"} {
 		if _, err := c.Submit(web(spec)); err != nil {
@@ -154,7 +156,7 @@ func TestOnStepAfterARollingUpdate(t *testing.T) {
 	}
 }
 
-type failingDriver struct{ rollout.Driver }
+type failingDriver struct{ controller.Driver }
 
 func (failingDriver) Apply(context.Context, rollout.Decisions) error { return errors.New("node down") }
 
@@ -179,9 +181,9 @@ func TestWrapDriverAndStore(t *testing.T) {
 		t.Errorf("driver.errors %v, want apply 1", got)
 	}
 
-	s := h.in.WrapStore(rollout.NewMemoryStore())
-	if _, ok := s.(rollout.Notifier); !ok {
-		t.Error("the wrapped MemoryStore lost rollout.Notifier")
+	s := h.in.WrapStore(controller.NewMemoryStore())
+	if _, ok := s.(controller.Notifier); !ok {
+		t.Error("the wrapped MemoryStore lost controller.Notifier")
 	}
 	st, err := s.Load(ctx, "web")
 	if err != nil {
@@ -190,7 +192,7 @@ func TestWrapDriverAndStore(t *testing.T) {
 	if _, err := s.Save(ctx, "web", st); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Save(ctx, "web", st); !errors.Is(err, rollout.ErrConflict) {
+	if _, err := s.Save(ctx, "web", st); !errors.Is(err, controller.ErrConflict) {
 		t.Fatalf("stale save: %v, want ErrConflict", err)
 	}
 	if got := h.points(t, "rollout.store.duration"); got["op=load"] != 1 || got["op=save"] != 2 {

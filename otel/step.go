@@ -9,11 +9,13 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
-// OnStep records one step; set it as rollout.RunnerConfig.OnStep (or call
+// OnStep records one step; set it as controller.RunnerConfig.OnStep (or call
 // it from yours).
-func (in *Instruments) OnStep(r rollout.StepReport) {
+func (in *Instruments) OnStep(r controller.StepReport) {
 	ctx := context.Background()
 	job := attribute.String("job", r.JobID)
 	in.steps.Add(ctx, 1, metric.WithAttributes(job))

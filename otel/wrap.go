@@ -8,6 +8,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 func (in *Instruments) record(ctx context.Context, h metric.Float64Histogram, errs metric.Int64Counter, op string, start time.Time, err error) {
@@ -19,11 +21,13 @@ func (in *Instruments) record(ctx context.Context, h metric.Float64Histogram, er
 }
 
 // WrapDriver returns d reporting the duration and errors of its calls.
-func (in *Instruments) WrapDriver(d rollout.Driver) rollout.Driver { return &driver{in: in, d: d} }
+func (in *Instruments) WrapDriver(d controller.Driver) controller.Driver {
+	return &driver{in: in, d: d}
+}
 
 type driver struct {
 	in *Instruments
-	d  rollout.Driver
+	d  controller.Driver
 }
 
 func (w *driver) Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, error) {
@@ -41,28 +45,28 @@ func (w *driver) Apply(ctx context.Context, d rollout.Decisions) error {
 }
 
 // WrapStore returns s reporting the duration and errors of Load and Save.
-// The result implements rollout.Notifier and rollout.JobLister exactly when
+// The result implements controller.Notifier and controller.JobLister exactly when
 // s does, so a Runner still learns of saves and a Manager still lists jobs.
-func (in *Instruments) WrapStore(s rollout.Store) rollout.Store {
+func (in *Instruments) WrapStore(s controller.Store) controller.Store {
 	base := &store{in: in, s: s}
-	n, isN := s.(rollout.Notifier)
-	l, isL := s.(rollout.JobLister)
+	n, isN := s.(controller.Notifier)
+	l, isL := s.(controller.JobLister)
 	switch {
 	case isN && isL:
 		return &struct {
 			*store
-			rollout.Notifier
-			rollout.JobLister
+			controller.Notifier
+			controller.JobLister
 		}{base, n, l}
 	case isN:
 		return &struct {
 			*store
-			rollout.Notifier
+			controller.Notifier
 		}{base, n}
 	case isL:
 		return &struct {
 			*store
-			rollout.JobLister
+			controller.JobLister
 		}{base, l}
 	}
 	return base
@@ -70,17 +74,17 @@ func (in *Instruments) WrapStore(s rollout.Store) rollout.Store {
 
 type store struct {
 	in *Instruments
-	s  rollout.Store
+	s  controller.Store
 }
 
-func (w *store) Load(ctx context.Context, jobID string) (rollout.State, error) {
+func (w *store) Load(ctx context.Context, jobID string) (controller.State, error) {
 	start := time.Now()
 	st, err := w.s.Load(ctx, jobID)
 	w.in.record(ctx, w.in.storeDuration, w.in.storeErrors, "load", start, err)
 	return st, err
 }
 
-func (w *store) Save(ctx context.Context, jobID string, s rollout.State) (uint64, error) {
+func (w *store) Save(ctx context.Context, jobID string, s controller.State) (uint64, error) {
 	start := time.Now()
 	rev, err := w.s.Save(ctx, jobID, s)
 	w.in.record(ctx, w.in.storeDuration, w.in.storeErrors, "save", start, err)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // DefaultStart is when a Cluster's simulated time starts unless
@@ -100,7 +102,7 @@ type StepInfo struct {
 //
 // Drive it with Submit, Command, Run, RunFor and RunUntil, and script it
 // with Behavior, At, After, LoseNode and Observe; or use it as the Driver
-// and HealthSource of a rollout.Runner and move its time with Advance. Do
+// and HealthSource of a controller.Runner and move its time with Advance. Do
 // not mix the two ways on one Cluster.
 //
 // Its methods are safe for concurrent use; hooks and observers are called
@@ -117,7 +119,7 @@ type Cluster struct {
 	pos    map[string]int // alloc ID -> index in its job's allocs
 
 	jobID  string // the simulated job, set by the first Submit
-	state  rollout.State
+	state  controller.State
 	allocs map[string][]rollout.Alloc // by job ID
 	groups map[string]groupDef        // by Spec: the tasks and checks events name
 	system map[string]bool            // the IDs of the system jobs it was told of
@@ -169,8 +171,8 @@ type hook struct {
 }
 
 var (
-	_ rollout.Driver       = (*Cluster)(nil)
-	_ rollout.HealthSource = (*Cluster)(nil)
+	_ controller.Driver       = (*Cluster)(nil)
+	_ controller.HealthSource = (*Cluster)(nil)
 )
 
 // NewCluster returns a cluster with no job, at cfg.Start.
@@ -826,7 +828,7 @@ func (c *Cluster) NextEvent() (time.Time, bool) {
 	return c.queue[0].at, true
 }
 
-// Allocs implements rollout.Driver: a copy of the job's allocations.
+// Allocs implements controller.Driver: a copy of the job's allocations.
 func (c *Cluster) Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -836,7 +838,7 @@ func (c *Cluster) Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, er
 	return cloneAllocs(c.allocs[jobID]), nil
 }
 
-// Apply implements rollout.Driver: it carries out the decisions at once,
+// Apply implements controller.Driver: it carries out the decisions at once,
 // idempotently, and sets the new allocations' behaviour going from their
 // CreateTime.
 func (c *Cluster) Apply(ctx context.Context, d rollout.Decisions) error {
@@ -849,7 +851,7 @@ func (c *Cluster) Apply(ctx context.Context, d rollout.Decisions) error {
 	return nil
 }
 
-// Events implements rollout.HealthSource: Advance sends the events of the
+// Events implements controller.HealthSource: Advance sends the events of the
 // job's allocations on the channel, one batch per call, until ctx is done.
 func (c *Cluster) Events(ctx context.Context, jobID string) (<-chan []rollout.Event, error) {
 	s := &subscriber{job: jobID, ch: make(chan []rollout.Event), signal: make(chan struct{}, 1)}
@@ -868,7 +870,7 @@ func (c *Cluster) Events(ctx context.Context, jobID string) (<-chan []rollout.Ev
 // Advance moves the simulated time to t (never back), carries out the
 // scripted happenings due by then, and sends their events, one batch per
 // job, to the subscribers of Events. It returns how many events it sent.
-// Use it when a rollout.Runner drives the cluster.
+// Use it when a controller.Runner drives the cluster.
 func (c *Cluster) Advance(t time.Time) int {
 	c.mu.Lock()
 	if t.After(c.now) {

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 var conformanceRuns atomic.Int64
 
-// TestDriver checks that a rollout.Driver keeps the contract documented on
-// rollout.Driver, the way testing/fstest.TestFS checks a file system. It
+// TestDriver checks that a controller.Driver keeps the contract documented on
+// controller.Driver, the way testing/fstest.TestFS checks a file system. It
 // rolls out a small job of its own, with decisions made by rollout.Step,
 // and checks that:
 //
@@ -35,7 +37,7 @@ var conformanceRuns atomic.Int64
 // It uses jobs whose IDs start with "rollouttest-", which a driver must
 // accept as it would any job, and leaves their allocations behind. It
 // returns every problem found, joined (errors.Join), or nil.
-func TestDriver(d rollout.Driver) error {
+func TestDriver(d controller.Driver) error {
 	t := &conformance{
 		d:     d,
 		ctx:   context.Background(),
@@ -50,7 +52,7 @@ func TestDriver(d rollout.Driver) error {
 // conformance is one run of TestDriver. state is what the driver should
 // hold, as Output.Apply computes it.
 type conformance struct {
-	d     rollout.Driver
+	d     controller.Driver
 	ctx   context.Context
 	job   string
 	now   time.Time

@@ -9,10 +9,12 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 func TestTestDriverAcceptsTheKit(t *testing.T) {
-	for name, d := range map[string]rollout.Driver{
+	for name, d := range map[string]controller.Driver{
 		"RecordingDriver": rollouttest.NewRecordingDriver(),
 		"Cluster":         rollouttest.NewCluster(rollouttest.Config{}),
 	} {

@@ -7,10 +7,10 @@
 //     (Behavior, per group Spec) says, in simulated time: Run replays a
 //     whole rollout, with its health deadlines, in microseconds, and hooks
 //     submit versions, issue commands, lose nodes and observe every step.
-//     A Cluster is also a rollout.Driver and a rollout.HealthSource, for
-//     testing a rollout.Runner end to end (see Cluster.Advance).
-//   - RecordingDriver, a rollout.Driver that records every call, keeps the
+//     A Cluster is also a controller.Driver and a controller.HealthSource, for
+//     testing a controller.Runner end to end (see Cluster.Advance).
+//   - RecordingDriver, a controller.Driver that records every call, keeps the
 //     allocations it is told to make, and fails when told to.
 //   - TestDriver, a conformance check to run against your own
-//     rollout.Driver, and TestStore, one for your own rollout.Store.
+//     controller.Driver, and TestStore, one for your own controller.Store.
 package rollouttest

@@ -4,10 +4,10 @@ import (
 	"context"
 	"sync"
 
-	"github.com/rollout-go/rollout"
+	"github.com/rollout-go/rollout/controller"
 )
 
-// Leaser is a rollout.Leaser in memory, for tests of Managers that share
+// Leaser is a controller.Leaser in memory, for tests of Managers that share
 // jobs: several Managers given the same Leaser run each job on one of them
 // at a time. Revoke takes a lease away, as an expiry would. Its zero value
 // is ready to use, and it is safe for concurrent use.
@@ -18,7 +18,7 @@ type Leaser struct {
 	grants  int
 }
 
-var _ rollout.Leaser = (*Leaser)(nil)
+var _ controller.Leaser = (*Leaser)(nil)
 
 type lease struct {
 	l    *Leaser
@@ -26,9 +26,9 @@ type lease struct {
 	done chan struct{}
 }
 
-// Acquire implements rollout.Leaser: it waits until no one holds the job's
+// Acquire implements controller.Leaser: it waits until no one holds the job's
 // lease.
-func (l *Leaser) Acquire(ctx context.Context, jobID string) (rollout.Lease, error) {
+func (l *Leaser) Acquire(ctx context.Context, jobID string) (controller.Lease, error) {
 	for {
 		l.mu.Lock()
 		if l.holders == nil {

@@ -6,12 +6,14 @@ import (
 	"sync"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // Method names a Driver method, in a Call or a Failure.
 type Method string
 
-// The methods of rollout.Driver.
+// The methods of controller.Driver.
 const (
 	MethodAllocs Method = "Allocs"
 	MethodApply  Method = "Apply"
@@ -41,7 +43,7 @@ type Failure struct {
 	AfterApply bool
 }
 
-// RecordingDriver is a rollout.Driver that records every call, keeps in
+// RecordingDriver is a controller.Driver that records every call, keeps in
 // memory the allocations it is told to make (so Allocs reflects every
 // applied decision), and fails the calls it is told to fail. Its zero
 // value is ready to use, and it is safe for concurrent use.
@@ -55,7 +57,7 @@ type RecordingDriver struct {
 	failures []Failure
 }
 
-var _ rollout.Driver = (*RecordingDriver)(nil)
+var _ controller.Driver = (*RecordingDriver)(nil)
 
 // NewRecordingDriver returns a RecordingDriver holding the allocations.
 func NewRecordingDriver(allocs ...rollout.Alloc) *RecordingDriver {
@@ -149,7 +151,7 @@ func (d *RecordingDriver) failure(m Method) (Failure, bool) {
 	return Failure{}, false
 }
 
-// Allocs implements rollout.Driver.
+// Allocs implements controller.Driver.
 func (d *RecordingDriver) Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -166,8 +168,8 @@ func (d *RecordingDriver) Allocs(ctx context.Context, jobID string) ([]rollout.A
 	return out, call.Err
 }
 
-// Apply implements rollout.Driver: it records the decisions on its
-// allocations idempotently (see rollout.Driver), unless told to fail.
+// Apply implements controller.Driver: it records the decisions on its
+// allocations idempotently (see controller.Driver), unless told to fail.
 func (d *RecordingDriver) Apply(ctx context.Context, dec rollout.Decisions) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

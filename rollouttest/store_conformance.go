@@ -11,10 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
-// TestStore checks that a rollout.Store keeps the contract documented on
-// rollout.Store, the way testing/fstest.TestFS checks a file system. Each
+// TestStore checks that a controller.Store keeps the contract documented on
+// controller.Store, the way testing/fstest.TestFS checks a file system. Each
 // check runs as a subtest with a store of its own from newStore, which
 // must return an empty store (a fresh file, a fresh key prefix) that
 // lives until the subtest ends (use t.Cleanup to close it). It checks that:
@@ -30,7 +32,7 @@ import (
 //     and Load returns the revision of the last Save;
 //   - a Save at a stale revision (or at revision 0 once the job exists, or
 //     at a revision the job never had) fails with an error wrapping a
-//     *rollout.ConflictError (errors.Is rollout.ErrConflict) naming the job
+//     *controller.ConflictError (errors.Is controller.ErrConflict) naming the job
 //     and the expected revision, and stores nothing;
 //   - of concurrent writers saving at one revision exactly one wins, and
 //     writers that reload and retry after a conflict lose no update;
@@ -39,13 +41,13 @@ import (
 //     non-ASCII letters are kept apart;
 //   - Load, Save (and Jobs) return an error wrapping context.Canceled, or
 //     context.DeadlineExceeded, for a context already done;
-//   - a store that implements rollout.JobLister lists exactly the jobs
+//   - a store that implements controller.JobLister lists exactly the jobs
 //     saved, in ascending order, none for an empty store.
-func TestStore(t *testing.T, newStore func(t *testing.T) rollout.Store) {
+func TestStore(t *testing.T, newStore func(t *testing.T) controller.Store) {
 	t.Helper()
 	checks := []struct {
 		name string
-		fn   func(t *testing.T, s rollout.Store)
+		fn   func(t *testing.T, s controller.Store)
 	}{
 		{"UnknownJob", storeUnknownJob},
 		{"RoundTrip", storeRoundTrip},
@@ -75,18 +77,18 @@ const storeJob = "rollouttest-store"
 // storeCmp compares states: a nil slice and an empty one are the same.
 var storeCmp = cmpopts.EquateEmpty()
 
-func storeUnknownJob(t *testing.T, s rollout.Store) {
+func storeUnknownJob(t *testing.T, s controller.Store) {
 	st, err := s.Load(context.Background(), "rollouttest-never-saved")
 	if err != nil {
 		t.Fatalf("Load of a job never saved: %v; want the zero State and no error", err)
 	}
-	if diff := cmp.Diff(rollout.State{}, st, storeCmp); diff != "" {
+	if diff := cmp.Diff(controller.State{}, st, storeCmp); diff != "" {
 		t.Errorf("Load of a job never saved is not the zero State (-want +got):\n%s", diff)
 	}
 }
 
 // save saves st and fails the test on an error.
-func save(t *testing.T, s rollout.Store, job string, st rollout.State) uint64 {
+func save(t *testing.T, s controller.Store, job string, st controller.State) uint64 {
 	t.Helper()
 	rev, err := s.Save(context.Background(), job, st)
 	if err != nil {
@@ -99,7 +101,7 @@ func save(t *testing.T, s rollout.Store, job string, st rollout.State) uint64 {
 }
 
 // load loads a job and fails the test on an error.
-func load(t *testing.T, s rollout.Store, job string) rollout.State {
+func load(t *testing.T, s controller.Store, job string) controller.State {
 	t.Helper()
 	st, err := s.Load(context.Background(), job)
 	if err != nil {
@@ -109,7 +111,7 @@ func load(t *testing.T, s rollout.Store, job string) rollout.State {
 }
 
 // expect checks that the job holds want (Revision included).
-func expect(t *testing.T, s rollout.Store, job string, want rollout.State, what string) {
+func expect(t *testing.T, s controller.Store, job string, want controller.State, what string) {
 	t.Helper()
 	got := load(t, s, job)
 	if diff := cmp.Diff(want, got, storeCmp); diff != "" {
@@ -117,7 +119,7 @@ func expect(t *testing.T, s rollout.Store, job string, want rollout.State, what 
 	}
 }
 
-func storeRoundTrip(t *testing.T, s rollout.Store) {
+func storeRoundTrip(t *testing.T, s controller.Store) {
 	full := fullState(storeJob)
 	rev := save(t, s, storeJob, full)
 	want := full.Clone()
@@ -136,7 +138,7 @@ func storeRoundTrip(t *testing.T, s rollout.Store) {
 	expect(t, s, storeJob, want, "a second save")
 }
 
-func storeNotShared(t *testing.T, s rollout.Store) {
+func storeNotShared(t *testing.T, s controller.Store) {
 	st := fullState(storeJob)
 	rev := save(t, s, storeJob, st)
 	want := fullState(storeJob)
@@ -150,7 +152,7 @@ func storeNotShared(t *testing.T, s rollout.Store) {
 }
 
 // scribble changes st in place, through every kind of shared memory.
-func scribble(st *rollout.State) {
+func scribble(st *controller.State) {
 	st.History.Versions[0].Groups[0].Tasks[0] = "scribbled"
 	st.History.FailedSpecs[0].Groups[0].Spec = "scribbled"
 	*st.History.Versions[0].Update.MaxParallel = 99
@@ -162,7 +164,7 @@ func scribble(st *rollout.State) {
 	st.Pending.Health[0].Health.Checks[0].Name = "scribbled"
 }
 
-func storeRevisions(t *testing.T, s rollout.Store) {
+func storeRevisions(t *testing.T, s controller.Store) {
 	st := fullState(storeJob)
 	var last uint64
 	for i := range 5 {
@@ -181,14 +183,14 @@ func storeRevisions(t *testing.T, s rollout.Store) {
 
 // wantConflict checks that err is a conflict for job at revision expected,
 // and that the job still holds held.
-func wantConflict(t *testing.T, s rollout.Store, err error, job string, expected uint64, held rollout.State, what string) {
+func wantConflict(t *testing.T, s controller.Store, err error, job string, expected uint64, held controller.State, what string) {
 	t.Helper()
-	var ce *rollout.ConflictError
+	var ce *controller.ConflictError
 	switch {
 	case err == nil:
 		t.Errorf("%s: Save succeeded; want a conflict", what)
-	case !errors.Is(err, rollout.ErrConflict) || !errors.As(err, &ce):
-		t.Errorf("%s: Save returned %v; want an error wrapping a *rollout.ConflictError", what, err)
+	case !errors.Is(err, controller.ErrConflict) || !errors.As(err, &ce):
+		t.Errorf("%s: Save returned %v; want an error wrapping a *controller.ConflictError", what, err)
 	default:
 		if ce.JobID != job || ce.Expected != expected {
 			t.Errorf("%s: conflict names job %q at revision %d; want job %q at revision %d", what, ce.JobID, ce.Expected, job, expected)
@@ -200,7 +202,7 @@ func wantConflict(t *testing.T, s rollout.Store, err error, job string, expected
 	expect(t, s, job, held, what+": the conflicting save stored something")
 }
 
-func storeConflict(t *testing.T, s rollout.Store) {
+func storeConflict(t *testing.T, s controller.Store) {
 	first := fullState(storeJob)
 	rev1 := save(t, s, storeJob, first)
 	stale := load(t, s, storeJob)
@@ -230,13 +232,13 @@ func storeConflict(t *testing.T, s rollout.Store) {
 	const other = "rollouttest-store-unsaved"
 	lost.Revision = rev2
 	_, err = s.Save(context.Background(), other, lost)
-	wantConflict(t, s, err, other, rev2, rollout.State{}, "a save at a revision of a job never saved")
+	wantConflict(t, s, err, other, rev2, controller.State{}, "a save at a revision of a job never saved")
 }
 
 // storeWriters is how many goroutines write one job at once.
 const storeWriters = 8
 
-func storeConcurrentWriters(t *testing.T, s rollout.Store) {
+func storeConcurrentWriters(t *testing.T, s controller.Store) {
 	base := fullState(storeJob)
 	save(t, s, storeJob, base)
 	for round := range 5 {
@@ -263,7 +265,7 @@ func storeConcurrentWriters(t *testing.T, s rollout.Store) {
 				case err == nil:
 					winners = append(winners, mine.History.Keep)
 					revs = append(revs, rev)
-				case !errors.Is(err, rollout.ErrConflict):
+				case !errors.Is(err, controller.ErrConflict):
 					errs = append(errs, err)
 				}
 			}()
@@ -284,7 +286,7 @@ func storeConcurrentWriters(t *testing.T, s rollout.Store) {
 	}
 }
 
-func storeNoLostUpdates(t *testing.T, s rollout.Store) {
+func storeNoLostUpdates(t *testing.T, s controller.Store) {
 	const each = 5
 	var (
 		wg   sync.WaitGroup
@@ -306,7 +308,7 @@ func storeNoLostUpdates(t *testing.T, s rollout.Store) {
 				switch {
 				case err == nil:
 					done++
-				case !errors.Is(err, rollout.ErrConflict):
+				case !errors.Is(err, controller.ErrConflict):
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -327,8 +329,8 @@ func storeNoLostUpdates(t *testing.T, s rollout.Store) {
 // storeJobIDs are job IDs a store must keep apart, in ascending order.
 var storeJobIDs = []string{"a", "a b", "a.b", "a/b", "ab", "b", "jöb-ü"}
 
-func storeIndependentJobs(t *testing.T, s rollout.Store) {
-	want := map[string]rollout.State{}
+func storeIndependentJobs(t *testing.T, s controller.Store) {
+	want := map[string]controller.State{}
 	for i, id := range storeJobIDs {
 		st := fullState(id)
 		st.History.Keep = i + 1
@@ -353,7 +355,7 @@ func storeIndependentJobs(t *testing.T, s rollout.Store) {
 	}
 }
 
-func storeDoneContext(t *testing.T, s rollout.Store) {
+func storeDoneContext(t *testing.T, s controller.Store) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
@@ -368,7 +370,7 @@ func storeDoneContext(t *testing.T, s rollout.Store) {
 		if _, err := s.Save(c.ctx, storeJob, fullState(storeJob)); !errors.Is(err, c.want) {
 			t.Errorf("Save with a context done (%v) returned %v; want an error wrapping it", c.want, err)
 		}
-		if l, ok := s.(rollout.JobLister); ok {
+		if l, ok := s.(controller.JobLister); ok {
 			if _, err := l.Jobs(c.ctx); !errors.Is(err, c.want) {
 				t.Errorf("Jobs with a context done (%v) returned %v; want an error wrapping it", c.want, err)
 			}
@@ -378,10 +380,10 @@ func storeDoneContext(t *testing.T, s rollout.Store) {
 	save(t, s, storeJob, fullState(storeJob))
 }
 
-func storeJobs(t *testing.T, s rollout.Store) {
-	l, ok := s.(rollout.JobLister)
+func storeJobs(t *testing.T, s controller.Store) {
+	l, ok := s.(controller.JobLister)
 	if !ok {
-		t.Skipf("%T does not implement rollout.JobLister", s)
+		t.Skipf("%T does not implement controller.JobLister", s)
 	}
 	ctx := context.Background()
 	ids, err := l.Jobs(ctx)
@@ -392,7 +394,7 @@ func storeJobs(t *testing.T, s rollout.Store) {
 	for i := len(storeJobIDs) - 1; i >= 0; i-- {
 		save(t, s, storeJobIDs[i], fullState(storeJobIDs[i]))
 	}
-	if _, err := s.Save(ctx, "rollouttest-conflicted", rollout.State{Revision: 7}); !errors.Is(err, rollout.ErrConflict) {
+	if _, err := s.Save(ctx, "rollouttest-conflicted", controller.State{Revision: 7}); !errors.Is(err, controller.ErrConflict) {
 		t.Errorf("Save of a job never saved at revision 7: %v; want a conflict", err)
 	}
 	ids, err = l.Jobs(ctx)
@@ -411,10 +413,10 @@ func storeJobs(t *testing.T, s rollout.Store) {
 // pending decisions of every kind. TestStore saves it to check a round
 // trip; tests of encodings and stores use it to check that nothing is
 // lost.
-func FullState() rollout.State { return fullState("web") }
+func FullState() controller.State { return fullState("web") }
 
 // fullState is FullState for the given job.
-func fullState(job string) rollout.State {
+func fullState(job string) controller.State {
 	t0 := time.Date(2020, 2, 5, 16, 57, 24, 0, time.UTC)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	intp := func(v int) *int { return &v }
@@ -495,7 +497,7 @@ func fullState(job string) rollout.State {
 		}
 	}
 	name := func(i int) string { return rollout.AllocName(job, "api", i) }
-	return rollout.State{
+	return controller.State{
 		History: rollout.History{
 			Versions:    []rollout.JobVersion{version(0, "image:v1", false), version(1, "image:v2", true)},
 			Keep:        4,

@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // TestFullStateSetsEveryField keeps TestStore's round trip complete: a
@@ -63,13 +64,13 @@ func walkSet(v reflect.Value, path string, set map[string]bool) {
 // fail on each, in the check named.
 var brokenStores = map[string]struct {
 	check string
-	store func() rollout.Store
+	store func() controller.Store
 }{
-	"no compare-and-set": {"Conflict", func() rollout.Store { return lastWriterWins{rollout.NewMemoryStore()} }},
-	"shares memory":      {"NotShared", func() rollout.Store { return &sharingStore{m: map[string]rollout.State{}} }},
-	"drops check health": {"RoundTrip", func() rollout.Store { return dropsChecks{rollout.NewMemoryStore()} }},
-	"ignores contexts":   {"DoneContext", func() rollout.Store { return ignoresContext{rollout.NewMemoryStore()} }},
-	"lists unsorted":     {"Jobs", func() rollout.Store { return unsortedJobs{rollout.NewMemoryStore()} }},
+	"no compare-and-set": {"Conflict", func() controller.Store { return lastWriterWins{controller.NewMemoryStore()} }},
+	"shares memory":      {"NotShared", func() controller.Store { return &sharingStore{m: map[string]controller.State{}} }},
+	"drops check health": {"RoundTrip", func() controller.Store { return dropsChecks{controller.NewMemoryStore()} }},
+	"ignores contexts":   {"DoneContext", func() controller.Store { return ignoresContext{controller.NewMemoryStore()} }},
+	"lists unsorted":     {"Jobs", func() controller.Store { return unsortedJobs{controller.NewMemoryStore()} }},
 }
 
 // TestStoreCatchesBrokenStores runs TestStore on each broken store in a
@@ -77,7 +78,7 @@ var brokenStores = map[string]struct {
 // check named fails.
 func TestStoreCatchesBrokenStores(t *testing.T) {
 	if name := os.Getenv("ROLLOUTTEST_BROKEN_STORE"); name != "" {
-		rollouttest.TestStore(t, func(*testing.T) rollout.Store { return brokenStores[name].store() })
+		rollouttest.TestStore(t, func(*testing.T) controller.Store { return brokenStores[name].store() })
 		return
 	}
 	for name, b := range brokenStores {
@@ -93,9 +94,9 @@ func TestStoreCatchesBrokenStores(t *testing.T) {
 }
 
 // lastWriterWins saves at whatever revision the job holds.
-type lastWriterWins struct{ *rollout.MemoryStore }
+type lastWriterWins struct{ *controller.MemoryStore }
 
-func (s lastWriterWins) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+func (s lastWriterWins) Save(ctx context.Context, job string, st controller.State) (uint64, error) {
 	cur, err := s.MemoryStore.Load(ctx, job)
 	if err != nil {
 		return 0, err
@@ -108,26 +109,26 @@ func (s lastWriterWins) Save(ctx context.Context, job string, st rollout.State) 
 type sharingStore struct {
 	mu  sync.Mutex
 	rev uint64
-	m   map[string]rollout.State
+	m   map[string]controller.State
 }
 
-func (s *sharingStore) Load(ctx context.Context, job string) (rollout.State, error) {
+func (s *sharingStore) Load(ctx context.Context, job string) (controller.State, error) {
 	if err := ctx.Err(); err != nil {
-		return rollout.State{}, err
+		return controller.State{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m[job], nil
 }
 
-func (s *sharingStore) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+func (s *sharingStore) Save(ctx context.Context, job string, st controller.State) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cur := s.m[job].Revision; cur != st.Revision {
-		return 0, &rollout.ConflictError{JobID: job, Expected: st.Revision, Actual: cur}
+		return 0, &controller.ConflictError{JobID: job, Expected: st.Revision, Actual: cur}
 	}
 	s.rev++
 	st.Revision = s.rev
@@ -136,9 +137,9 @@ func (s *sharingStore) Save(ctx context.Context, job string, st rollout.State) (
 }
 
 // dropsChecks loses the allocations' check health.
-type dropsChecks struct{ *rollout.MemoryStore }
+type dropsChecks struct{ *controller.MemoryStore }
 
-func (s dropsChecks) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+func (s dropsChecks) Save(ctx context.Context, job string, st controller.State) (uint64, error) {
 	st = st.Clone()
 	for i := range st.Allocs {
 		st.Allocs[i].Health.Checks = nil
@@ -147,13 +148,13 @@ func (s dropsChecks) Save(ctx context.Context, job string, st rollout.State) (ui
 }
 
 // ignoresContext never looks at its context.
-type ignoresContext struct{ *rollout.MemoryStore }
+type ignoresContext struct{ *controller.MemoryStore }
 
-func (s ignoresContext) Load(_ context.Context, job string) (rollout.State, error) {
+func (s ignoresContext) Load(_ context.Context, job string) (controller.State, error) {
 	return s.MemoryStore.Load(context.Background(), job)
 }
 
-func (s ignoresContext) Save(_ context.Context, job string, st rollout.State) (uint64, error) {
+func (s ignoresContext) Save(_ context.Context, job string, st controller.State) (uint64, error) {
 	return s.MemoryStore.Save(context.Background(), job, st)
 }
 
@@ -162,7 +163,7 @@ func (s ignoresContext) Jobs(context.Context) ([]string, error) {
 }
 
 // unsortedJobs lists its jobs in descending order.
-type unsortedJobs struct{ *rollout.MemoryStore }
+type unsortedJobs struct{ *controller.MemoryStore }
 
 func (s unsortedJobs) Jobs(ctx context.Context) ([]string, error) {
 	ids, err := s.MemoryStore.Jobs(ctx)

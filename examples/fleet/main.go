@@ -1,5 +1,5 @@
 // Command fleet rolls a version out to a fleet of jobs with a
-// rollout.Manager on the embedded bbolt store, the way a PaaS back end
+// controller.Manager on the embedded bbolt store, the way a PaaS back end
 // would: desired state in one file, the machines' state in another (a
 // stand-in for real nodes), a Runner per job under supervision. Kill it at
 // any moment and run it again: it picks up every rollout where the store
@@ -23,6 +23,8 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/boltstore"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 func main() {
@@ -51,11 +53,11 @@ func run(ctx context.Context, dir string, jobs, count int, version string, verbo
 	if verbose {
 		level = slog.LevelInfo
 	}
-	m, err := rollout.NewManager(rollout.ManagerConfig{
+	m, err := controller.NewManager(controller.ManagerConfig{
 		Store: store, Driver: n, Health: n, CallTimeout: 5 * time.Second,
 		MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-		OnStep: func(r rollout.StepReport) {
+		OnStep: func(r controller.StepReport) {
 			for _, p := range r.Output.Place {
 				fmt.Printf("%s: placed %s (%s)\n", r.JobID, p.Name, p.Spec)
 			}
@@ -80,7 +82,7 @@ func run(ctx context.Context, dir string, jobs, count int, version string, verbo
 			Update: &rollout.UpdateBlock{MaxParallel: &mp, MinHealthyTime: &mht, HealthyDeadline: &hd, HealthCheck: &hc},
 		}}}
 		var dep rollout.Deployment
-		_, err := m.Submit(ctx, job, rollout.WaitForDeployment(&dep))
+		_, err := m.Submit(ctx, job, controller.WaitForDeployment(&dep))
 		switch {
 		case errors.Is(err, rollout.ErrNoDeployment):
 			// Nothing changed (a rerun after the rollout ended): the

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // nodes stands in for the machines of a fleet: the allocations they run,
@@ -22,8 +24,8 @@ type nodes struct {
 }
 
 var (
-	_ rollout.Driver       = (*nodes)(nil)
-	_ rollout.HealthSource = (*nodes)(nil)
+	_ controller.Driver       = (*nodes)(nil)
+	_ controller.HealthSource = (*nodes)(nil)
 )
 
 func (n *nodes) read() (map[string][]rollout.Alloc, error) {

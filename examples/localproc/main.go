@@ -1,6 +1,6 @@
 // Command localproc rolls out real OS processes: a tiny HTTP server (./app)
 // built once and run at versions v1, v2 and a broken v3 whose /health
-// fails. A rollout.Manager drives them with the bbolt store, real HTTP
+// fails. A controller.Manager drives them with the bbolt store, real HTTP
 // health checks (package healthcheck) and the live dashboard:
 //
 //  1. v1 rolls out one process at a time, each healthy once its /health
@@ -38,6 +38,8 @@ import (
 	"github.com/rollout-go/rollout/boltstore"
 	"github.com/rollout-go/rollout/dashboard"
 	"github.com/rollout-go/rollout/healthcheck"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 func main() {
@@ -98,7 +100,7 @@ func run(ctx context.Context, listen, dir string, auto bool, out io.Writer) erro
 	d := &procs{bin: bin, health: health, allocs: map[string]*proc{}, log: func(f string, a ...any) { say("  "+f, a...) }}
 	defer func() { d.Close(); last.pids = d.Pids() }()
 
-	m, err := rollout.NewManager(rollout.ManagerConfig{Store: store, Driver: d, Health: health, CallTimeout: 10 * time.Second, Logger: logger,
+	m, err := controller.NewManager(controller.ManagerConfig{Store: store, Driver: d, Health: health, CallTimeout: 10 * time.Second, Logger: logger,
 		MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second})
 	if err != nil {
 		return err
@@ -136,7 +138,7 @@ func run(ctx context.Context, listen, dir string, auto bool, out io.Writer) erro
 	}
 	deploy := func(spec string, canary int) (rollout.Deployment, error) {
 		var dep rollout.Deployment
-		v, err := m.Submit(ctx, job(spec, canary), rollout.WaitForDeployment(&dep))
+		v, err := m.Submit(ctx, job(spec, canary), controller.WaitForDeployment(&dep))
 		if err != nil {
 			return dep, err
 		}

@@ -13,9 +13,11 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/healthcheck"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
-// procs is a rollout.Driver that runs each allocation as an OS process of
+// procs is a controller.Driver that runs each allocation as an OS process of
 // the app binary on a free loopback port, and registers its HTTP check with
 // the health source. A spec is the app's version, "-broken" marking the
 // build whose /health fails.
@@ -36,7 +38,7 @@ type proc struct {
 	err   error
 }
 
-var _ rollout.Driver = (*procs)(nil)
+var _ controller.Driver = (*procs)(nil)
 
 // Allocs reports each allocation with the client status of its process.
 func (d *procs) Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, error) {

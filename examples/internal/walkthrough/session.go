@@ -18,6 +18,8 @@ import (
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
 	"github.com/rollout-go/rollout/view"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // Walkthrough is one tutorial walkthrough.
@@ -68,7 +70,7 @@ type Session struct {
 	start    time.Time
 	job      string
 	timeline *view.Timeline
-	store    rollout.Store // where each step's state is saved; nil for none
+	store    controller.Store // where each step's state is saved; nil for none
 	revs     map[string]uint64
 	steps    int           // steps of the clusters set up before C
 	elapsed  time.Duration // their simulated time
@@ -80,7 +82,7 @@ func Play(wt Walkthrough, w io.Writer) (*Session, error) { return playInto(wt, w
 
 // playInto replays a walkthrough, saving each step's state in store (nil:
 // none).
-func playInto(wt Walkthrough, w io.Writer, store rollout.Store) (*Session, error) {
+func playInto(wt Walkthrough, w io.Writer, store controller.Store) (*Session, error) {
 	s := &Session{w: w, title: wt.Title, store: store}
 	fmt.Fprintf(w, "#### %s\n#### replays %s\n", wt.Title, wt.Seed)
 	wt.Run(s)
@@ -119,7 +121,7 @@ func (s *Session) save(c *rollouttest.Cluster) {
 	if s.revs == nil {
 		s.revs = map[string]uint64{}
 	}
-	st := rollout.State{Revision: s.revs[s.job], History: c.History(), Deployments: c.Deployments(), Allocs: c.Allocations()}
+	st := controller.State{Revision: s.revs[s.job], History: c.History(), Deployments: c.Deployments(), Allocs: c.Allocations()}
 	rev, err := s.store.Save(context.Background(), s.job, st)
 	if err != nil {
 		s.fail(fmt.Errorf("save the state of job %q: %w", s.job, err))
@@ -318,7 +320,7 @@ func Main(name string, args []string, stdout io.Writer) error {
 
 // MainWithStore is Main, saving each job's state after every step in
 // store (nil: none), as a scheduler keeps its desired state.
-func MainWithStore(name string, args []string, stdout io.Writer, store rollout.Store) error {
+func MainWithStore(name string, args []string, stdout io.Writer, store controller.Store) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	svg := fs.String("svg", "", "write an SVG timeline of the rollouts to `FILE`")

@@ -1,4 +1,4 @@
-package rollout
+package controller
 
 import (
 	"cmp"
@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"time"
+
+	"github.com/rollout-go/rollout"
 )
 
 // step makes one step: it loads the desired state, confirms decisions left
@@ -35,7 +37,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 		}
 	}
 
-	observed, _, err := retry(r, ctx, "observe allocations", func(c context.Context) ([]Alloc, error) {
+	observed, _, err := retry(r, ctx, "observe allocations", func(c context.Context) ([]rollout.Alloc, error) {
 		return r.cfg.Driver.Allocs(c, r.cfg.JobID)
 	})
 	if err != nil {
@@ -46,7 +48,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 
 	job, ok := st.History.Latest()
 	if !ok {
-		r.refuseAll(fmt.Errorf("%w: job %q has no version yet", ErrNoDeployment, r.cfg.JobID))
+		r.refuseAll(fmt.Errorf("%w: job %q has no version yet", rollout.ErrNoDeployment, r.cfg.JobID))
 		return time.Time{}, false, nil // nothing submitted yet
 	}
 	dep := st.Deployment()
@@ -61,7 +63,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	for i := range allocs {
 		known[allocs[i].ID] = true
 	}
-	var events, later []Event
+	var events, later []rollout.Event
 	var wakeAt time.Time
 	taken := len(r.events)
 	r.fresh = false
@@ -82,19 +84,19 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	cmds := append([]*pendingCommand(nil), r.cmds...)
 	r.qmu.Unlock()
 
-	var nodes []Node
-	if job.Type == JobSystem {
+	var nodes []rollout.Node
+	if job.Type == rollout.JobSystem {
 		if nodes, err = r.nodes(ctx); err != nil {
 			return time.Time{}, false, stopErr(err)
 		}
 	}
 
-	var out Output
-	var in Input
+	var out rollout.Output
+	var in rollout.Input
 	for {
-		in = Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds), Freeze: st.Freeze, MaxPlacements: r.cfg.MaxPlacements, Nodes: nodes}
-		out, err = Step(in)
-		var ce *CommandError
+		in = rollout.Input{Now: now, Job: job, History: st.History.Versions, Deployment: dep, Allocs: allocs, Events: events, Commands: commandsOf(cmds), Freeze: st.Freeze, MaxPlacements: r.cfg.MaxPlacements, Nodes: nodes}
+		out, err = rollout.Step(in)
+		var ce *rollout.CommandError
 		if err == nil {
 			break
 		}
@@ -131,7 +133,7 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 
 	// Persist first, with the decisions pending, then apply and confirm
 	// (see the package manual).
-	d := DecisionsOf(r.cfg.JobID, &out)
+	d := rollout.DecisionsOf(r.cfg.JobID, &out)
 	if out.Cancelled != nil {
 		st.RecordDeployment(out.Cancelled)
 	}
@@ -229,7 +231,7 @@ func (r *Runner) save(ctx context.Context, st *State) (uint64, error) {
 
 // apply carries out d through the Driver, retried unchanged until it
 // succeeds, and returns how many calls it took.
-func (r *Runner) apply(ctx context.Context, d Decisions) (int, error) {
+func (r *Runner) apply(ctx context.Context, d rollout.Decisions) (int, error) {
 	_, attempts, err := retry(r, ctx, "apply decisions", func(c context.Context) (struct{}, error) {
 		return struct{}{}, r.cfg.Driver.Apply(c, d)
 	})
@@ -243,25 +245,25 @@ func (r *Runner) apply(ctx context.Context, d Decisions) (int, error) {
 // stopped. An allocation of the job the Driver reports and no record knows
 // (made outside this Runner, e.g. before the job was handed to it) is
 // adopted as reported. Allocations of other jobs are ignored.
-func (r *Runner) merge(records, observed []Alloc) []Alloc {
+func (r *Runner) merge(records, observed []rollout.Alloc) []rollout.Alloc {
 	seen := make(map[string]int, len(observed))
 	for i := range observed {
 		if observed[i].JobID == r.cfg.JobID {
 			seen[observed[i].ID] = i
 		}
 	}
-	allocs := make([]Alloc, 0, len(records)+len(observed))
+	allocs := make([]rollout.Alloc, 0, len(records)+len(observed))
 	known := make(map[string]bool, len(records))
 	for i := range records {
-		a := records[i].clone()
+		a := records[i].Clone()
 		known[a.ID] = true
 		if k, ok := seen[a.ID]; ok {
 			a.Client, a.StatusTime, a.Migrate = observed[k].Client, observed[k].StatusTime, observed[k].Migrate
-		} else if !a.Client.terminal() {
-			if a.Desired == DesiredStop {
-				a.Client = ClientComplete
+		} else if !a.Client.Terminal() {
+			if a.Desired == rollout.DesiredStop {
+				a.Client = rollout.ClientComplete
 			} else {
-				a.Client = ClientLost
+				a.Client = rollout.ClientLost
 			}
 		}
 		allocs = append(allocs, a)
@@ -273,7 +275,7 @@ func (r *Runner) merge(records, observed []Alloc) []Alloc {
 		}
 		known[a.ID] = true
 		r.log.Info("adopted an allocation no record knows", "alloc", a.ID, "name", a.Name(), "version", a.JobVersion)
-		allocs = append(allocs, a.clone())
+		allocs = append(allocs, a.Clone())
 	}
 	return allocs
 }
@@ -282,7 +284,7 @@ func (r *Runner) merge(records, observed []Alloc) []Alloc {
 // oldest stopped ones beyond KeepStopped. A stopped record is one stopped
 // by a decision whose allocation is terminal on its node and is not part
 // of the active deployment.
-func (r *Runner) collect(allocs []Alloc, latest *Deployment) []Alloc {
+func (r *Runner) collect(allocs []rollout.Alloc, latest *rollout.Deployment) []rollout.Alloc {
 	if r.cfg.KeepStopped >= 0 {
 		active := ""
 		if latest != nil && !latest.Status.Terminal() {
@@ -291,7 +293,7 @@ func (r *Runner) collect(allocs []Alloc, latest *Deployment) []Alloc {
 		var stopped []int
 		for i := range allocs {
 			a := &allocs[i]
-			if a.Desired == DesiredStop && a.Client.terminal() && (active == "" || a.DeploymentID != active) {
+			if a.Desired == rollout.DesiredStop && a.Client.Terminal() && (active == "" || a.DeploymentID != active) {
 				stopped = append(stopped, i)
 			}
 		}
@@ -312,6 +314,6 @@ func (r *Runner) collect(allocs []Alloc, latest *Deployment) []Alloc {
 			allocs = kept
 		}
 	}
-	slices.SortFunc(allocs, func(a, b Alloc) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(allocs, func(a, b rollout.Alloc) int { return cmp.Compare(a.ID, b.ID) })
 	return allocs
 }

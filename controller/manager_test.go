@@ -1,4 +1,4 @@
-package rollout_test
+package controller_test
 
 import (
 	"context"
@@ -10,12 +10,14 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
-func runManager(t *testing.T, cfg rollout.ManagerConfig) (*rollout.Manager, context.CancelFunc) {
+func runManager(t *testing.T, cfg controller.ManagerConfig) (*controller.Manager, context.CancelFunc) {
 	t.Helper()
 	cfg.MinBackoff, cfg.MaxBackoff = time.Millisecond, 5*time.Millisecond
-	m, err := rollout.NewManager(cfg)
+	m, err := controller.NewManager(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,13 +48,13 @@ func runManager(t *testing.T, cfg rollout.ManagerConfig) (*rollout.Manager, cont
 // its own Runner, and answers for each by its ID.
 func TestManagerRunsAFleet(t *testing.T) {
 	d := rollouttest.NewRecordingDriver()
-	m, _ := runManager(t, rollout.ManagerConfig{Driver: d})
+	m, _ := runManager(t, controller.ManagerConfig{Driver: d})
 	ctx := context.Background()
 	const jobs = 20
 	for i := range jobs {
 		id := fmt.Sprintf("job-%02d", i)
 		var dep rollout.Deployment
-		if _, err := m.Submit(ctx, manualJob(id, 2, "v1"), rollout.WaitForDeployment(&dep)); err != nil {
+		if _, err := m.Submit(ctx, manualJob(id, 2, "v1"), controller.WaitForDeployment(&dep)); err != nil {
 			t.Fatal(err)
 		}
 		if dep.JobID != id {
@@ -71,26 +73,26 @@ func TestManagerRunsAFleet(t *testing.T) {
 			t.Errorf("job %d has %d allocations, want 2", i, n)
 		}
 	}
-	if err := m.Command(ctx, "nope", rollout.Pause()); !errors.Is(err, rollout.ErrNotRunning) {
+	if err := m.Command(ctx, "nope", rollout.Pause()); !errors.Is(err, controller.ErrNotRunning) {
 		t.Errorf("command to an unknown job: %v, want ErrNotRunning", err)
 	}
 	if err := m.Stop(ctx, "job-00"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Done("job-00"); !errors.Is(err, rollout.ErrNotRunning) {
+	if _, err := m.Done("job-00"); !errors.Is(err, controller.ErrNotRunning) {
 		t.Errorf("Done of a stopped job: %v", err)
 	}
 }
 
 // flakyStore refuses the second and third Save as if its file were corrupt.
 type flakyStore struct {
-	*rollout.MemoryStore
+	*controller.MemoryStore
 	saves atomic.Int32
 }
 
-func (s *flakyStore) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+func (s *flakyStore) Save(ctx context.Context, job string, st controller.State) (uint64, error) {
 	if n := s.saves.Add(1); n == 2 || n == 3 {
-		return 0, fmt.Errorf("disk said: %w", rollout.ErrCorrupt)
+		return 0, fmt.Errorf("disk said: %w", controller.ErrCorrupt)
 	}
 	return s.MemoryStore.Save(ctx, job, st)
 }
@@ -98,9 +100,9 @@ func (s *flakyStore) Save(ctx context.Context, job string, st rollout.State) (ui
 // TestManagerRestartsAFailedRunner: a Runner that stops on an error is
 // restarted with backoff, and the job goes on.
 func TestManagerRestartsAFailedRunner(t *testing.T) {
-	store := &flakyStore{MemoryStore: rollout.NewMemoryStore()}
+	store := &flakyStore{MemoryStore: controller.NewMemoryStore()}
 	d := rollouttest.NewRecordingDriver()
-	m, _ := runManager(t, rollout.ManagerConfig{Driver: d, Store: store})
+	m, _ := runManager(t, controller.ManagerConfig{Driver: d, Store: store})
 	if err := m.Start("web"); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +112,7 @@ func TestManagerRestartsAFailedRunner(t *testing.T) {
 	}
 	eventually(t, "allocations placed after restarts", func() bool { return len(d.Allocations("web")) == 2 })
 	js := m.Jobs()[0]
-	if js.Restarts < 1 || !errors.Is(js.Err, rollout.ErrCorrupt) {
+	if js.Restarts < 1 || !errors.Is(js.Err, controller.ErrCorrupt) {
 		t.Errorf("status %+v, want restarts after an ErrCorrupt", js)
 	}
 }
@@ -119,11 +121,11 @@ func TestManagerRestartsAFailedRunner(t *testing.T) {
 // replicas) with one Store, Driver and Leaser run each job on one of them;
 // when one stops, the other takes its jobs over.
 func TestManagersShareJobsThroughLeases(t *testing.T) {
-	store := rollout.NewMemoryStore()
+	store := controller.NewMemoryStore()
 	d := &observingDriver{RecordingDriver: rollouttest.NewRecordingDriver(), t: t}
 	leases := &rollouttest.Leaser{}
-	a, stopA := runManager(t, rollout.ManagerConfig{Driver: d, Store: store, Leases: leases})
-	b, _ := runManager(t, rollout.ManagerConfig{Driver: d, Store: store, Leases: leases})
+	a, stopA := runManager(t, controller.ManagerConfig{Driver: d, Store: store, Leases: leases})
+	b, _ := runManager(t, controller.ManagerConfig{Driver: d, Store: store, Leases: leases})
 	ctx := context.Background()
 	for i := range 6 {
 		id := fmt.Sprint("job-", i)
@@ -140,11 +142,11 @@ func TestManagersShareJobsThroughLeases(t *testing.T) {
 		sub, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := mgr.Submit(sub, manualJob(id, 2, "v1"))
 		cancel()
-		if err != nil && !errors.Is(err, rollout.ErrNotRunning) {
+		if err != nil && !errors.Is(err, controller.ErrNotRunning) {
 			t.Fatal(err)
 		}
 	}
-	running := func(m *rollout.Manager) int {
+	running := func(m *controller.Manager) int {
 		n := 0
 		for _, js := range m.Jobs() {
 			if js.Running {

@@ -1,10 +1,12 @@
-package rollout
+package controller
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rollout-go/rollout"
 )
 
 // SubmitOption changes what Runner.Submit and Manager.Submit do. Options
@@ -13,8 +15,8 @@ type SubmitOption func(*submitOptions)
 
 type submitOptions struct {
 	wait  bool
-	dst   *Deployment
-	check SubmitCheck
+	dst   *rollout.Deployment
+	check rollout.SubmitCheck
 }
 
 // WaitForDeployment makes Submit return only once the step that deploys the
@@ -24,7 +26,7 @@ type submitOptions struct {
 // that needs one, no update strategy, the job is stopped) Submit returns
 // the version with an error wrapping ErrNoDeployment that says so; when ctx
 // ends or the Runner stops first, that error.
-func WaitForDeployment(dst *Deployment) SubmitOption {
+func WaitForDeployment(dst *rollout.Deployment) SubmitOption {
 	return func(o *submitOptions) { o.wait, o.dst = true, dst }
 }
 
@@ -60,35 +62,35 @@ func Force() SubmitOption {
 // It returns the job's latest version. The job's ID must be the Runner's and
 // the job must be valid. Submit of a Runner whose Run has returned fails
 // with ErrStopped. See the options for waiting and for check-index.
-func (r *Runner) Submit(ctx context.Context, job JobVersion, opts ...SubmitOption) (JobVersion, error) {
+func (r *Runner) Submit(ctx context.Context, job rollout.JobVersion, opts ...SubmitOption) (rollout.JobVersion, error) {
 	var o submitOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if job.ID != r.cfg.JobID {
-		return JobVersion{}, fmt.Errorf("rollout: submit: job %q to the runner of job %q: %w", job.ID, r.cfg.JobID, ErrInvalid)
+		return rollout.JobVersion{}, fmt.Errorf("rollout: submit: job %q to the runner of job %q: %w", job.ID, r.cfg.JobID, rollout.ErrInvalid)
 	}
 	if err := job.Validate(); err != nil {
-		return JobVersion{}, err
+		return rollout.JobVersion{}, err
 	}
 	r.qmu.Lock()
 	if r.stopped {
 		err := r.stoppedErr()
 		r.qmu.Unlock()
-		return JobVersion{}, err
+		return rollout.JobVersion{}, err
 	}
 	r.qmu.Unlock()
 	var w *watcher
 	if o.wait {
 		var ok bool
 		if w, ok = r.watch.add(); !ok {
-			return JobVersion{}, ErrStopped
+			return rollout.JobVersion{}, ErrStopped
 		}
 		defer r.watch.remove(w)
 	}
 	v, rev, created, err := submitToStore(ctx, r.store, job, r.clock.Now(), &o)
 	if err != nil {
-		return JobVersion{}, err
+		return rollout.JobVersion{}, err
 	}
 	if created {
 		r.log.Info("version submitted", "version", v.Version)
@@ -108,7 +110,7 @@ func (r *Runner) Submit(ctx context.Context, job JobVersion, opts ...SubmitOptio
 
 // waitStepped waits until a step of version v (or a later one) is saved,
 // and returns the deployment of v.
-func (r *Runner) waitStepped(ctx context.Context, w *watcher, v uint64) (*Deployment, error) {
+func (r *Runner) waitStepped(ctx context.Context, w *watcher, v uint64) (*rollout.Deployment, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -130,15 +132,15 @@ func (r *Runner) waitStepped(ctx context.Context, w *watcher, v uint64) (*Deploy
 // submitToStore records the job in the store's history (a compare-and-set
 // loop), after the checks the options ask for (History.SubmitChecked), and
 // reports whether a version was made, and the revision it was saved at.
-func submitToStore(ctx context.Context, store Store, job JobVersion, now time.Time, o *submitOptions) (JobVersion, uint64, bool, error) {
+func submitToStore(ctx context.Context, store Store, job rollout.JobVersion, now time.Time, o *submitOptions) (rollout.JobVersion, uint64, bool, error) {
 	for {
 		st, err := store.Load(ctx, job.ID)
 		if err != nil {
-			return JobVersion{}, 0, false, fmt.Errorf("rollout: submit: load: %w", err)
+			return rollout.JobVersion{}, 0, false, fmt.Errorf("rollout: submit: load: %w", err)
 		}
 		v, created, err := st.History.SubmitChecked(job, now, o.check)
 		if err != nil {
-			return JobVersion{}, 0, false, fmt.Errorf("rollout: submit job %q: %w", job.ID, err)
+			return rollout.JobVersion{}, 0, false, fmt.Errorf("rollout: submit job %q: %w", job.ID, err)
 		}
 		if !created {
 			return v, st.Revision, false, nil
@@ -148,7 +150,7 @@ func submitToStore(ctx context.Context, store Store, job JobVersion, now time.Ti
 			return v, rev, true, nil
 		}
 		if !errors.Is(err, ErrConflict) {
-			return JobVersion{}, 0, false, fmt.Errorf("rollout: submit: save: %w", err)
+			return rollout.JobVersion{}, 0, false, fmt.Errorf("rollout: submit: save: %w", err)
 		}
 	}
 }
@@ -156,21 +158,21 @@ func submitToStore(ctx context.Context, store Store, job JobVersion, now time.Ti
 // stepOf finds, in a saved state, the outcome of the step of version v:
 // its deployment, or why there is none; done is false while no step of v
 // (or a later version) is saved.
-func stepOf(st *State, jobID string, v uint64) (d *Deployment, done bool, err error) {
+func stepOf(st *State, jobID string, v uint64) (d *rollout.Deployment, done bool, err error) {
 	latest, _ := st.History.Latest()
 	if latest.Version < v {
 		return nil, false, nil
 	}
 	for i := len(st.Deployments) - 1; i >= 0; i-- {
 		if d := &st.Deployments[i]; d.JobVersion == v {
-			return d.clone(), true, nil
+			return d.Clone(), true, nil
 		}
 	}
 	if latest.Version > v {
-		return nil, true, fmt.Errorf("rollout: job %q version %d was superseded by version %d before it was deployed: %w", jobID, v, latest.Version, ErrNoDeployment)
+		return nil, true, fmt.Errorf("rollout: job %q version %d was superseded by version %d before it was deployed: %w", jobID, v, latest.Version, rollout.ErrNoDeployment)
 	}
 	if st.Freeze != nil {
-		return nil, true, fmt.Errorf("rollout: job %q version %d waits for the freeze to end (%s): %w: %w", jobID, v, st.Freeze, ErrFrozen, ErrNoDeployment)
+		return nil, true, fmt.Errorf("rollout: job %q version %d waits for the freeze to end (%s): %w: %w", jobID, v, st.Freeze, rollout.ErrFrozen, rollout.ErrNoDeployment)
 	}
-	return nil, true, fmt.Errorf("rollout: job %q version %d needs no deployment (no group with an update strategy has work, or the job is stopped): %w", jobID, v, ErrNoDeployment)
+	return nil, true, fmt.Errorf("rollout: job %q version %d needs no deployment (no group with an update strategy has work, or the job is stopped): %w", jobID, v, rollout.ErrNoDeployment)
 }

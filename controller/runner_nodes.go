@@ -1,8 +1,10 @@
-package rollout
+package controller
 
 import (
 	"context"
 	"fmt"
+
+	"github.com/rollout-go/rollout"
 )
 
 // NodeLister is an optional interface of a Driver, found by type
@@ -15,11 +17,11 @@ import (
 // refuses to step a system job, rather than see no nodes and stop every
 // allocation.
 type NodeLister interface {
-	Nodes(ctx context.Context) ([]Node, error)
+	Nodes(ctx context.Context) ([]rollout.Node, error)
 }
 
 // nodes lists the nodes for a system job's step.
-func (r *Runner) nodes(ctx context.Context) ([]Node, error) {
+func (r *Runner) nodes(ctx context.Context) ([]rollout.Node, error) {
 	nl, ok := r.cfg.Driver.(NodeLister)
 	if !ok {
 		return nil, fmt.Errorf("rollout: job %q is a system job, and the driver %T is no NodeLister: it cannot list the nodes", r.cfg.JobID, r.cfg.Driver)

@@ -1,4 +1,4 @@
-package rollout_test
+package controller_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // nodeCluster is a simulated cluster that also lists nodes.
@@ -20,7 +22,7 @@ type nodeCluster struct {
 
 func (c nodeCluster) Nodes(context.Context) ([]rollout.Node, error) { return c.nodes, nil }
 
-var _ rollout.NodeLister = nodeCluster{}
+var _ controller.NodeLister = nodeCluster{}
 
 func systemRunnerJob() rollout.JobVersion {
 	return rollout.JobVersion{ID: "agent", Type: rollout.JobSystem, Groups: []rollout.Group{{Name: "agent", Spec: "agent:1"}}}
@@ -31,7 +33,7 @@ func TestRunnerSystemJobOnListedNodes(t *testing.T) {
 		Cluster: rollouttest.NewCluster(rollouttest.Config{Start: runnerT0}),
 		nodes:   []rollout.Node{{ID: "n2", Eligible: true}, {ID: "n1", Eligible: true}, {ID: "n3", Eligible: true, Draining: true}},
 	}
-	h := newRunnerHarness(t, rollout.RunnerConfig{JobID: "agent", Driver: cluster, Health: cluster})
+	h := newRunnerHarness(t, controller.RunnerConfig{JobID: "agent", Driver: cluster, Health: cluster})
 	h.submit(systemRunnerJob())
 	h.wait()
 	allocs, _ := cluster.Allocs(context.Background(), "agent")
@@ -51,7 +53,7 @@ func TestRunnerSystemJobNeedsNodeLister(t *testing.T) {
 	cluster := rollouttest.NewCluster(rollouttest.Config{Start: runnerT0})
 	mock := clock.NewMock()
 	mock.Set(runnerT0)
-	r, err := rollout.NewRunner(rollout.RunnerConfig{JobID: "agent", Driver: cluster, Clock: mock})
+	r, err := controller.NewRunner(controller.RunnerConfig{JobID: "agent", Driver: cluster, Clock: mock})
 	if err != nil {
 		t.Fatal(err)
 	}

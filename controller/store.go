@@ -1,10 +1,12 @@
-package rollout
+package controller
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/rollout-go/rollout"
 )
 
 // Store errors. Stores wrap them, so callers branch with errors.Is.
@@ -103,55 +105,55 @@ type State struct {
 	// set by the Store, not by the caller, and is not part of the encoding.
 	Revision uint64 `json:"-"`
 	// History holds the job's retained versions, oldest first.
-	History History
+	History rollout.History
 	// Deployments holds the job's deployments, oldest first; the last one is
 	// the job's latest deployment, the one Step continues.
-	Deployments []Deployment
+	Deployments []rollout.Deployment
 	// Allocs holds the job's allocation records as Step's decisions define
 	// them (desired status, version, deployment, canary flag, attempts,
 	// health and its tracker state), in ID order. The client status and
 	// times are what the Driver last reported.
-	Allocs []Alloc `json:",omitempty"`
+	Allocs []rollout.Alloc `json:",omitempty"`
 	// Freeze is the job's freeze (see Freeze); nil when its rollouts are
 	// not frozen. It stands with or without a deployment.
-	Freeze *FreezeState `json:",omitempty"`
+	Freeze *rollout.FreezeState `json:",omitempty"`
 	// Pending holds the decisions of the last step that were saved but not
 	// yet confirmed applied; nil when there are none. A Runner that starts
 	// applies them again (Driver.Apply is idempotent) before it steps.
-	Pending *Decisions `json:",omitempty"`
+	Pending *rollout.Decisions `json:",omitempty"`
 }
 
 // Deployment returns a copy of the job's latest deployment, or nil.
-func (s *State) Deployment() *Deployment {
+func (s *State) Deployment() *rollout.Deployment {
 	if len(s.Deployments) == 0 {
 		return nil
 	}
-	return s.Deployments[len(s.Deployments)-1].clone()
+	return s.Deployments[len(s.Deployments)-1].Clone()
 }
 
 // RecordDeployment stores d: it replaces the deployment with the same ID, or
 // is appended as the latest.
-func (s *State) RecordDeployment(d *Deployment) {
+func (s *State) RecordDeployment(d *rollout.Deployment) {
 	for i := range s.Deployments {
 		if s.Deployments[i].ID == d.ID {
-			s.Deployments[i] = *d.clone()
+			s.Deployments[i] = *d.Clone()
 			return
 		}
 	}
-	s.Deployments = append(s.Deployments, *d.clone())
+	s.Deployments = append(s.Deployments, *d.Clone())
 }
 
 // Clone returns a deep copy of s.
 func (s *State) Clone() State {
 	c := State{Revision: s.Revision, History: s.History.Clone()}
 	for i := range s.Deployments {
-		c.Deployments = append(c.Deployments, *s.Deployments[i].clone())
+		c.Deployments = append(c.Deployments, *s.Deployments[i].Clone())
 	}
 	for i := range s.Allocs {
-		c.Allocs = append(c.Allocs, s.Allocs[i].clone())
+		c.Allocs = append(c.Allocs, s.Allocs[i].Clone())
 	}
 	if s.Pending != nil {
-		p := s.Pending.clone()
+		p := s.Pending.Clone()
 		c.Pending = &p
 	}
 	if s.Freeze != nil {
@@ -206,37 +208,6 @@ func DecodeState(data []byte) (State, error) {
 		return State{}, fmt.Errorf("rollout: decode state: %w: %w", ErrCorrupt, err)
 	}
 	return s, nil
-}
-
-// clone returns a deep copy of a.
-func (a *Alloc) clone() Alloc {
-	c := *a
-	c.Health = a.Health.clone()
-	return c
-}
-
-// clone returns a deep copy of h.
-func (h *AllocHealth) clone() AllocHealth {
-	c := *h
-	c.Tasks = append([]TaskHealth(nil), h.Tasks...)
-	c.Checks = append([]CheckHealth(nil), h.Checks...)
-	return c
-}
-
-// clone returns a deep copy of d.
-func (d *Decisions) clone() Decisions {
-	c := Decisions{JobID: d.JobID}
-	c.Stop = append([]StopDecision(nil), d.Stop...)
-	c.Place = append([]Placement(nil), d.Place...)
-	for _, u := range d.InPlace {
-		u.Health = u.Health.clone()
-		c.InPlace = append(c.InPlace, u)
-	}
-	for _, u := range d.Health {
-		u.Health = u.Health.clone()
-		c.Health = append(c.Health, u)
-	}
-	return c
 }
 
 // Leaser grants per-job leases, so that several controller replicas can

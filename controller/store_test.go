@@ -1,4 +1,4 @@
-package rollout_test
+package controller_test
 
 import (
 	"errors"
@@ -7,18 +7,19 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // TestEncodeStateRoundTrip: the stored encoding keeps every field.
 func TestEncodeStateRoundTrip(t *testing.T) {
 	want := rollouttest.FullState()
-	data, err := rollout.EncodeState(want)
+	data, err := controller.EncodeState(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := rollout.DecodeState(data)
+	got, err := controller.DecodeState(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,21 +35,21 @@ func TestDecodeStateRefusesBadBytes(t *testing.T) {
 		in   string
 		want error
 	}{
-		{"", rollout.ErrCorrupt},
-		{"{not json", rollout.ErrCorrupt},
-		{`{"schema": 1}`, rollout.ErrCorrupt},
-		{`{"state": {}}`, rollout.ErrCorrupt},
-		{`{"schema": 1, "state": {"History": 7}}`, rollout.ErrCorrupt},
-		{`{"schema": 3, "state": {}}`, rollout.ErrSchema},
+		{"", controller.ErrCorrupt},
+		{"{not json", controller.ErrCorrupt},
+		{`{"schema": 1}`, controller.ErrCorrupt},
+		{`{"state": {}}`, controller.ErrCorrupt},
+		{`{"schema": 1, "state": {"History": 7}}`, controller.ErrCorrupt},
+		{`{"schema": 3, "state": {}}`, controller.ErrSchema},
 	}
 	for _, tt := range tests {
-		if _, err := rollout.DecodeState([]byte(tt.in)); !errors.Is(err, tt.want) {
+		if _, err := controller.DecodeState([]byte(tt.in)); !errors.Is(err, tt.want) {
 			t.Errorf("DecodeState(%q) = %v, want an error wrapping %v", tt.in, err, tt.want)
 		}
 	}
 	// Schema 1 (the encoding of schema 2, with the older placement IDs) is
 	// read.
-	if st, err := rollout.DecodeState([]byte(`{"schema": 1, "state": {"History": {"Versions": null, "Keep": 3}}}`)); err != nil || st.History.Keep != 3 {
+	if st, err := controller.DecodeState([]byte(`{"schema": 1, "state": {"History": {"Versions": null, "Keep": 3}}}`)); err != nil || st.History.Keep != 3 {
 		t.Errorf("DecodeState of schema 1 = %+v, %v; want it read", st.History, err)
 	}
 }

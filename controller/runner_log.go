@@ -1,15 +1,17 @@
-package rollout
+package controller
 
 import (
 	"errors"
 	"strings"
 
 	"github.com/hashicorp/go-multierror"
+
+	"github.com/rollout-go/rollout"
 )
 
 // logStep writes one record per decision and per deployment transition of
 // a step.
-func (r *Runner) logStep(out *Output) {
+func (r *Runner) logStep(out *rollout.Output) {
 	for _, t := range out.Transitions {
 		r.log.Info("deployment "+string(t.Kind), "deployment", t.DeploymentID, "groups", t.Groups, "reason", t.Reason)
 	}
@@ -45,7 +47,11 @@ func oneLineError(err error) string {
 	s := err.Error()
 	var me *multierror.Error
 	if errors.As(err, &me) && len(me.Errors) > 0 {
-		s = strings.Replace(s, me.Error(), oneLine(me.Errors), 1)
+		parts := make([]string, len(me.Errors))
+		for i, e := range me.Errors {
+			parts[i] = e.Error()
+		}
+		s = strings.Replace(s, me.Error(), strings.Join(parts, "; "), 1)
 	}
 	if strings.ContainsAny(s, "\n\t") {
 		s = strings.Join(strings.Fields(s), " ")

@@ -1,4 +1,4 @@
-package rollout
+package controller
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+
+	"github.com/rollout-go/rollout"
 )
 
 // ErrNotRunning is returned by a Manager for a job it does not run: a job
@@ -170,7 +172,7 @@ func (m *Manager) shutdown() {
 // lease). Starting a job already supervised does nothing.
 func (m *Manager) Start(jobID string) error {
 	if jobID == "" {
-		return &FieldError{Field: "job", Value: jobID, Problem: "must not be empty"}
+		return &rollout.FieldError{Field: "job", Value: jobID, Problem: "must not be empty"}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -402,12 +404,12 @@ func (m *Manager) runner(ctx context.Context, jobID string) (*Runner, error) {
 // submits through the job's Runner; otherwise (another replica holds the
 // job's lease) it records the version in the Store, where the holder finds
 // it, and WaitForDeployment polls the Store every MinBackoff.
-func (m *Manager) Submit(ctx context.Context, job JobVersion, opts ...SubmitOption) (JobVersion, error) {
+func (m *Manager) Submit(ctx context.Context, job rollout.JobVersion, opts ...SubmitOption) (rollout.JobVersion, error) {
 	if err := job.Validate(); err != nil {
-		return JobVersion{}, err
+		return rollout.JobVersion{}, err
 	}
 	if err := m.Start(job.ID); err != nil {
-		return JobVersion{}, err
+		return rollout.JobVersion{}, err
 	}
 	for {
 		if r := m.current(job.ID); r != nil {
@@ -420,7 +422,7 @@ func (m *Manager) Submit(ctx context.Context, job JobVersion, opts ...SubmitOpti
 		if m.cfg.Leases == nil {
 			// No lease to wait for: the Runner starts in a moment.
 			if _, err := m.runner(ctx, job.ID); err != nil {
-				return JobVersion{}, err
+				return rollout.JobVersion{}, err
 			}
 			continue
 		}
@@ -463,7 +465,7 @@ func (m *Manager) current(jobID string) *Runner {
 // Command hands an operator command to the job's Runner and waits for it
 // (see Runner.Command). It returns ErrNotRunning at once for a job not
 // supervised, and waits up to ctx for a Runner of a supervised job.
-func (m *Manager) Command(ctx context.Context, jobID string, cmd Command) error {
+func (m *Manager) Command(ctx context.Context, jobID string, cmd rollout.Command) error {
 	r, err := m.runner(ctx, jobID)
 	if err != nil {
 		return err
@@ -474,11 +476,11 @@ func (m *Manager) Command(ctx context.Context, jobID string, cmd Command) error 
 // WaitDeployment waits until the job's deployment with the given ID ends
 // (an empty id: its latest deployment), across restarts of its Runner, and
 // returns it in its final state.
-func (m *Manager) WaitDeployment(ctx context.Context, jobID, id string) (Deployment, error) {
+func (m *Manager) WaitDeployment(ctx context.Context, jobID, id string) (rollout.Deployment, error) {
 	for {
 		r, err := m.runner(ctx, jobID)
 		if err != nil {
-			return Deployment{}, err
+			return rollout.Deployment{}, err
 		}
 		d, err := r.WaitDeployment(ctx, id)
 		if errors.Is(err, ErrStopped) && ctx.Err() == nil {
@@ -491,8 +493,8 @@ func (m *Manager) WaitDeployment(ctx context.Context, jobID, id string) (Deploym
 // Watch subscribes to the job's deployment across restarts of its Runner
 // (see Runner.Watch). The channel closes when ctx ends or the job's
 // supervision ends.
-func (m *Manager) Watch(ctx context.Context, jobID string) <-chan Deployment {
-	out := make(chan Deployment, 1)
+func (m *Manager) Watch(ctx context.Context, jobID string) <-chan rollout.Deployment {
+	out := make(chan rollout.Deployment, 1)
 	go func() {
 		defer close(out)
 		for {

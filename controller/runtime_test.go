@@ -1,4 +1,4 @@
-package rollout_test
+package controller_test
 
 import (
 	"bytes"
@@ -15,16 +15,18 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 // These tests run Runners and Managers on the real clock with tiny backoffs
 // and manual health, so that nothing waits on a timer: every wait ends on
 // an event the test makes.
 
-func fastRunner(t *testing.T, cfg rollout.RunnerConfig) (*rollout.Runner, func()) {
+func fastRunner(t *testing.T, cfg controller.RunnerConfig) (*controller.Runner, func()) {
 	t.Helper()
 	cfg.MinBackoff, cfg.MaxBackoff = time.Millisecond, 5*time.Millisecond
-	r, err := rollout.NewRunner(cfg)
+	r, err := controller.NewRunner(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +79,10 @@ func liveByName(allocs []rollout.Alloc) map[string]int {
 // Runner applies those very decisions first, confirms them, and places
 // nothing twice.
 func TestRunnerAppliesPendingDecisionsAfterACrash(t *testing.T) {
-	store := rollout.NewMemoryStore()
+	store := controller.NewMemoryStore()
 	broken := rollouttest.NewRecordingDriver()
 	broken.Fail(rollouttest.Failure{Method: rollouttest.MethodApply, Times: 1 << 30, Err: errors.New("node unreachable")})
-	r1, crash := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: broken, Store: store})
+	r1, crash := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: broken, Store: store})
 	if _, err := r1.Submit(context.Background(), manualJob("web", 3, "v1")); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestRunnerAppliesPendingDecisionsAfterACrash(t *testing.T) {
 	}
 
 	d := rollouttest.NewRecordingDriver()
-	fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store})
+	fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Store: store})
 	eventually(t, "pending decisions confirmed", func() bool {
 		st, _ := store.Load(context.Background(), "web")
 		return st.Pending == nil && len(d.CallsOf(rollouttest.MethodApply)) > 0
@@ -113,13 +115,13 @@ func TestRunnerAppliesPendingDecisionsAfterACrash(t *testing.T) {
 // conflictingStore makes another writer win the first Save of a step: it
 // submits a newer version just before it.
 type conflictingStore struct {
-	*rollout.MemoryStore
+	*controller.MemoryStore
 	once  sync.Once
 	newer rollout.JobVersion
 	hits  atomic.Int32
 }
 
-func (s *conflictingStore) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+func (s *conflictingStore) Save(ctx context.Context, job string, st controller.State) (uint64, error) {
 	if st.Deployment() != nil {
 		s.once.Do(func() {
 			other, _ := s.MemoryStore.Load(ctx, job)
@@ -137,11 +139,11 @@ func (s *conflictingStore) Save(ctx context.Context, job string, st rollout.Stat
 // between the Runner's load and save, the Runner's save fails, nothing of
 // its step is applied, and it steps again on the newer state.
 func TestRunnerStepsAgainAfterAConflict(t *testing.T) {
-	store := &conflictingStore{MemoryStore: rollout.NewMemoryStore(), newer: manualJob("web", 2, "v2")}
+	store := &conflictingStore{MemoryStore: controller.NewMemoryStore(), newer: manualJob("web", 2, "v2")}
 	d := rollouttest.NewRecordingDriver()
 	var errs []error
 	var mu sync.Mutex
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store, OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Store: store, OnError: func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }})
 	if _, err := r.Submit(context.Background(), manualJob("web", 2, "v1")); err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +196,10 @@ func (d *observingDriver) Apply(ctx context.Context, dec rollout.Decisions) erro
 // Driver (two controller replicas without a lease); compare-and-set keeps
 // every slot to one live allocation through a rolling update.
 func TestRunnersRacingOnOneJob(t *testing.T) {
-	store := rollout.NewMemoryStore()
+	store := controller.NewMemoryStore()
 	d := &observingDriver{RecordingDriver: rollouttest.NewRecordingDriver(), t: t, job: "web"}
-	a, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store})
-	b, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store})
+	a, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Store: store})
+	b, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Store: store})
 	ctx := context.Background()
 	healAll := func(version uint64) bool {
 		st, _ := store.Load(ctx, "web")
@@ -249,7 +251,7 @@ func (d *hangingDriver) Apply(ctx context.Context, dec rollout.Decisions) error 
 func TestRunnerAbandonsAHangingCall(t *testing.T) {
 	d := &hangingDriver{RecordingDriver: rollouttest.NewRecordingDriver()}
 	var timeouts atomic.Int32
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, CallTimeout: 20 * time.Millisecond, OnError: func(err error) {
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, CallTimeout: 20 * time.Millisecond, OnError: func(err error) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			timeouts.Add(1)
 		}
@@ -264,22 +266,22 @@ func TestRunnerAbandonsAHangingCall(t *testing.T) {
 }
 
 // corruptStore cannot read its state.
-type corruptStore struct{ rollout.MemoryStore }
+type corruptStore struct{ controller.MemoryStore }
 
-func (*corruptStore) Load(context.Context, string) (rollout.State, error) {
-	_, err := rollout.DecodeState([]byte(`{"schema": 99, "state": {}}`))
-	return rollout.State{}, err
+func (*corruptStore) Load(context.Context, string) (controller.State, error) {
+	_, err := controller.DecodeState([]byte(`{"schema": 99, "state": {}}`))
+	return controller.State{}, err
 }
 
 // TestStoppedRunnerRefusesWork: a Runner whose store holds a state of an
 // unknown schema stops with that error; Done closes, and Submit and Command
 // fail at once with ErrStopped.
 func TestStoppedRunnerRefusesWork(t *testing.T) {
-	r, err := rollout.NewRunner(rollout.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver(), Store: &corruptStore{}})
+	r, err := controller.NewRunner(controller.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver(), Store: &corruptStore{}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Run(context.Background()); !errors.Is(err, rollout.ErrSchema) {
+	if err := r.Run(context.Background()); !errors.Is(err, controller.ErrSchema) {
 		t.Fatalf("Run = %v, want an error wrapping ErrSchema", err)
 	}
 	select {
@@ -287,18 +289,18 @@ func TestStoppedRunnerRefusesWork(t *testing.T) {
 	default:
 		t.Fatal("Done is not closed after Run returned")
 	}
-	if !errors.Is(r.Err(), rollout.ErrSchema) {
+	if !errors.Is(r.Err(), controller.ErrSchema) {
 		t.Errorf("Err = %v", r.Err())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := r.Submit(ctx, manualJob("web", 1, "v1")); !errors.Is(err, rollout.ErrStopped) {
+	if _, err := r.Submit(ctx, manualJob("web", 1, "v1")); !errors.Is(err, controller.ErrStopped) {
 		t.Errorf("Submit = %v, want ErrStopped", err)
 	}
-	if err := r.Command(ctx, rollout.Pause()); !errors.Is(err, rollout.ErrStopped) || ctx.Err() != nil {
+	if err := r.Command(ctx, rollout.Pause()); !errors.Is(err, controller.ErrStopped) || ctx.Err() != nil {
 		t.Errorf("Command = %v, want ErrStopped at once", err)
 	}
-	if err := r.Run(ctx); !errors.Is(err, rollout.ErrRunning) {
+	if err := r.Run(ctx); !errors.Is(err, controller.ErrRunning) {
 		t.Errorf("a second Run = %v, want ErrRunning: a Runner runs once", err)
 	}
 }
@@ -307,10 +309,10 @@ func TestStoppedRunnerRefusesWork(t *testing.T) {
 // once the deployment exists, so a command right after finds it; a version
 // that needs no deployment says so.
 func TestSubmitWaitsForTheDeployment(t *testing.T) {
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver()})
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver()})
 	ctx := context.Background()
 	var dep rollout.Deployment
-	v, err := r.Submit(ctx, manualJob("web", 2, "v1"), rollout.WaitForDeployment(&dep))
+	v, err := r.Submit(ctx, manualJob("web", 2, "v1"), controller.WaitForDeployment(&dep))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,18 +325,18 @@ func TestSubmitWaitsForTheDeployment(t *testing.T) {
 	scale := manualJob("web", 2, "v1")
 	scale.Update = nil
 	scale.Groups[0].Spec = "v2"
-	if _, err := r.Submit(ctx, scale, rollout.WaitForDeployment(nil)); !errors.Is(err, rollout.ErrNoDeployment) {
+	if _, err := r.Submit(ctx, scale, controller.WaitForDeployment(nil)); !errors.Is(err, rollout.ErrNoDeployment) {
 		t.Errorf("Submit of a job with no update block = %v, want ErrNoDeployment", err)
 	}
-	if _, err := r.Submit(ctx, manualJob("web", 3, "v3"), rollout.ExpectVersion(0)); !errors.Is(err, rollout.ErrVersionConflict) {
+	if _, err := r.Submit(ctx, manualJob("web", 3, "v3"), controller.ExpectVersion(0)); !errors.Is(err, rollout.ErrVersionConflict) {
 		t.Errorf("Submit planned against version 0 = %v, want ErrVersionConflict", err)
 	}
 	var vc *rollout.VersionConflictError
-	_, err = r.Submit(ctx, manualJob("web", 3, "v3"), rollout.ExpectVersion(0))
+	_, err = r.Submit(ctx, manualJob("web", 3, "v3"), controller.ExpectVersion(0))
 	if !errors.As(err, &vc) || vc.Latest == nil || *vc.Latest != 1 {
 		t.Errorf("error %v, want a *VersionConflictError naming version 1", err)
 	}
-	if _, err := r.Submit(ctx, manualJob("web", 3, "v3"), rollout.ExpectVersion(1)); err != nil {
+	if _, err := r.Submit(ctx, manualJob("web", 3, "v3"), controller.ExpectVersion(1)); err != nil {
 		t.Errorf("Submit planned against the latest version: %v", err)
 	}
 }
@@ -342,12 +344,12 @@ func TestSubmitWaitsForTheDeployment(t *testing.T) {
 // TestWatchAndWaitDeployment: a watcher sees the deployment change, and
 // WaitDeployment returns it once it ends.
 func TestWatchAndWaitDeployment(t *testing.T) {
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver()})
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver()})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	updates := r.Watch(ctx)
 	var dep rollout.Deployment
-	if _, err := r.Submit(ctx, manualJob("web", 2, "v1"), rollout.WaitForDeployment(&dep)); err != nil {
+	if _, err := r.Submit(ctx, manualJob("web", 2, "v1"), controller.WaitForDeployment(&dep)); err != nil {
 		t.Fatal(err)
 	}
 	if got := <-updates; got.ID != dep.ID {
@@ -378,9 +380,9 @@ func TestWatchAndWaitDeployment(t *testing.T) {
 // TestRunnerCollectsStoppedRecords: records of stopped allocations beyond
 // KeepStopped are dropped once their deployment has ended.
 func TestRunnerCollectsStoppedRecords(t *testing.T) {
-	store := rollout.NewMemoryStore()
+	store := controller.NewMemoryStore()
 	d := rollouttest.NewRecordingDriver()
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store, KeepStopped: 1})
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Store: store, KeepStopped: 1})
 	ctx := context.Background()
 	for i := range 3 {
 		job := manualJob("web", 2, fmt.Sprint("v", i))
@@ -422,8 +424,8 @@ func TestRunnerLogs(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	d := rollouttest.NewRecordingDriver()
 	d.Fail(rollouttest.Failure{Method: rollouttest.MethodApply, Err: errors.New("first\nsecond")})
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Logger: log})
-	if _, err := r.Submit(context.Background(), manualJob("web", 2, "v1"), rollout.WaitForDeployment(nil)); err != nil {
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Logger: log})
+	if _, err := r.Submit(context.Background(), manualJob("web", 2, "v1"), controller.WaitForDeployment(nil)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "placements logged", func() bool { return strings.Count(buf.String(), `"msg":"place"`) == 2 })
@@ -470,11 +472,11 @@ func (s *syncBuffer) String() string {
 
 // flakySaves fails the first Saves with a temporary error.
 type flakySaves struct {
-	*rollout.MemoryStore
+	*controller.MemoryStore
 	fails atomic.Int32
 }
 
-func (s *flakySaves) Save(ctx context.Context, job string, st rollout.State) (uint64, error) {
+func (s *flakySaves) Save(ctx context.Context, job string, st controller.State) (uint64, error) {
 	if st.Pending != nil && s.fails.Add(-1) >= 0 {
 		return 0, errors.New("disk busy")
 	}
@@ -485,11 +487,11 @@ func (s *flakySaves) Save(ctx context.Context, job string, st rollout.State) (ui
 // the decisions are applied) is retried with backoff; nothing is applied
 // before the state with its pending decisions is saved, and nothing twice.
 func TestRunnerRetriesTemporaryStoreErrors(t *testing.T) {
-	store := &flakySaves{MemoryStore: rollout.NewMemoryStore()}
+	store := &flakySaves{MemoryStore: controller.NewMemoryStore()}
 	store.fails.Store(3)
 	d := rollouttest.NewRecordingDriver()
 	var errs atomic.Int32
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store, OnError: func(error) { errs.Add(1) }})
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Store: store, OnError: func(error) { errs.Add(1) }})
 	if _, err := r.Submit(context.Background(), manualJob("web", 2, "v1")); err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +512,7 @@ func TestRunnerRetriesTemporaryStoreErrors(t *testing.T) {
 // is placed in steps of 3, one right after the other.
 func TestRunnerCapsPlacements(t *testing.T) {
 	d := rollouttest.NewRecordingDriver()
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, MaxPlacements: 3})
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, MaxPlacements: 3})
 	if _, err := r.Submit(context.Background(), manualJob("web", 10, "v1")); err != nil {
 		t.Fatal(err)
 	}
@@ -526,8 +528,8 @@ func TestRunnerCapsPlacements(t *testing.T) {
 // deployment failed and was auto-reverted is not deployed again when the
 // same job is submitted again, unless forced.
 func TestSubmitRefusesFailedSpecs(t *testing.T) {
-	store := rollout.NewMemoryStore()
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver(), Store: store})
+	store := controller.NewMemoryStore()
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: rollouttest.NewRecordingDriver(), Store: store})
 	ctx := context.Background()
 	job := func(spec string) rollout.JobVersion {
 		j := manualJob("web", 1, spec)
@@ -536,7 +538,7 @@ func TestSubmitRefusesFailedSpecs(t *testing.T) {
 		return j
 	}
 	var dep rollout.Deployment
-	if _, err := r.Submit(ctx, job("good"), rollout.WaitForDeployment(&dep)); err != nil {
+	if _, err := r.Submit(ctx, job("good"), controller.WaitForDeployment(&dep)); err != nil {
 		t.Fatal(err)
 	}
 	healAll := func() {
@@ -551,7 +553,7 @@ func TestSubmitRefusesFailedSpecs(t *testing.T) {
 	if d, err := r.WaitDeployment(ctx, dep.ID); err != nil || d.Status != rollout.StatusSuccessful {
 		t.Fatalf("first deployment: %v %v", d.Status, err)
 	}
-	if _, err := r.Submit(ctx, job("bad"), rollout.WaitForDeployment(&dep)); err != nil {
+	if _, err := r.Submit(ctx, job("bad"), controller.WaitForDeployment(&dep)); err != nil {
 		t.Fatal(err)
 	}
 	st, _ := store.Load(ctx, "web")
@@ -569,7 +571,7 @@ func TestSubmitRefusesFailedSpecs(t *testing.T) {
 		st, _ := store.Load(ctx, "web")
 		return len(st.History.FailedSpecs) == 1
 	})
-	_, err := r.Submit(ctx, job("bad"), rollout.RefuseFailedSpecs())
+	_, err := r.Submit(ctx, job("bad"), controller.RefuseFailedSpecs())
 	var fe *rollout.FailedSpecError
 	if !errors.As(err, &fe) || !errors.Is(err, rollout.ErrFailedSpec) || fe.Version != 1 {
 		t.Errorf("resubmitting the failed spec = %v, want a *FailedSpecError naming version 1", err)
@@ -577,7 +579,7 @@ func TestSubmitRefusesFailedSpecs(t *testing.T) {
 	if _, err := r.Submit(ctx, job("bad")); err != nil {
 		t.Errorf("without RefuseFailedSpecs (Nomad's behaviour) = %v, want accepted", err)
 	}
-	if _, err := r.Submit(ctx, job("bad2"), rollout.RefuseFailedSpecs(), rollout.Force()); err != nil {
+	if _, err := r.Submit(ctx, job("bad2"), controller.RefuseFailedSpecs(), controller.Force()); err != nil {
 		t.Errorf("forced = %v", err)
 	}
 }
@@ -585,8 +587,8 @@ func TestSubmitRefusesFailedSpecs(t *testing.T) {
 // TestRunnerFreeze: a Freeze command is kept with the job's state, holds
 // the next version's deployment, and Unfreeze lets it start.
 func TestRunnerFreeze(t *testing.T) {
-	store := rollout.NewMemoryStore()
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Store: store, Driver: rollouttest.NewRecordingDriver()})
+	store := controller.NewMemoryStore()
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Store: store, Driver: rollouttest.NewRecordingDriver()})
 	ctx := context.Background()
 	if _, err := r.Submit(ctx, manualJob("web", 2, "v1")); err != nil {
 		t.Fatal(err)
@@ -598,7 +600,7 @@ func TestRunnerFreeze(t *testing.T) {
 	if err != nil || st.Freeze == nil || st.Freeze.Reason != "release freeze" {
 		t.Fatalf("stored freeze %+v, %v; want the freeze kept with the job's state", st.Freeze, err)
 	}
-	v, err := r.Submit(ctx, manualJob("web", 2, "v2"), rollout.WaitForDeployment(nil))
+	v, err := r.Submit(ctx, manualJob("web", 2, "v2"), controller.WaitForDeployment(nil))
 	if !errors.Is(err, rollout.ErrFrozen) || !errors.Is(err, rollout.ErrNoDeployment) || !strings.Contains(err.Error(), "release freeze") {
 		t.Fatalf("Submit while frozen = %v; want ErrFrozen and ErrNoDeployment, naming the freeze", err)
 	}
@@ -629,11 +631,11 @@ func TestRunnerFreeze(t *testing.T) {
 // to report (its node drains), like the client status; the Runner passes
 // it to Step, which moves the allocation under its name.
 func TestRunnerMigratesWhatTheDriverMarks(t *testing.T) {
-	store := rollout.NewMemoryStore()
+	store := controller.NewMemoryStore()
 	d := rollouttest.NewRecordingDriver()
 	var mu sync.Mutex
 	var migrated []rollout.Placement
-	r, _ := fastRunner(t, rollout.RunnerConfig{JobID: "web", Driver: d, Store: store, OnStep: func(rep rollout.StepReport) {
+	r, _ := fastRunner(t, controller.RunnerConfig{JobID: "web", Driver: d, Store: store, OnStep: func(rep controller.StepReport) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, p := range rep.Output.Place {

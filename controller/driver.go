@@ -1,38 +1,10 @@
-package rollout
+package controller
 
-import "context"
+import (
+	"context"
 
-// Decisions are the part of one Output that a Driver carries out: what to
-// stop, place and update in place, and the health to record. Runner builds
-// them with DecisionsOf; the slices are in Output's documented order.
-type Decisions struct {
-	// JobID is the job the decisions are for.
-	JobID string
-	// Stop lists the allocations to stop. Record Desired = stop; for a stop
-	// with Lost set, record the client status lost as well.
-	Stop []StopDecision
-	// Place lists the allocations to create, each exactly as Placement.Alloc
-	// returns it. Placement IDs are derived deterministically, so an ID the
-	// driver already has means the placement was already made.
-	Place []Placement
-	// InPlace lists the allocations to move to a new version where they
-	// run: record JobVersion, DeploymentID, CreateTime and Health, and
-	// clear Canary.
-	InPlace []InPlaceUpdate
-	// Health lists health to record on allocations (AllocHealth as a whole).
-	Health []HealthUpdate
-}
-
-// Empty reports whether there is nothing to carry out.
-func (d *Decisions) Empty() bool {
-	return len(d.Stop) == 0 && len(d.Place) == 0 && len(d.InPlace) == 0 && len(d.Health) == 0
-}
-
-// DecisionsOf returns the decisions of one step's output for the job. The
-// slices are shared with out, not copied.
-func DecisionsOf(jobID string, out *Output) Decisions {
-	return Decisions{JobID: jobID, Stop: out.Stop, Place: out.Place, InPlace: out.InPlace, Health: out.Health}
-}
+	"github.com/rollout-go/rollout"
+)
 
 // Driver carries out a rollout's decisions on a real cluster and reports
 // what its nodes observe: Step decides, the Store keeps what was decided
@@ -74,9 +46,9 @@ func DecisionsOf(jobID string, out *Output) Decisions {
 //     that wraps ctx.Err().
 type Driver interface {
 	// Allocs returns every allocation of the job.
-	Allocs(ctx context.Context, jobID string) ([]Alloc, error)
+	Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, error)
 	// Apply carries out one step's decisions, idempotently.
-	Apply(ctx context.Context, d Decisions) error
+	Apply(ctx context.Context, d rollout.Decisions) error
 }
 
 // HealthSource delivers the health events of a job's allocations (tasks
@@ -104,12 +76,5 @@ type Driver interface {
 // and a Runner needs no HealthSource.
 type HealthSource interface {
 	// Events subscribes to the job's health events until ctx is done.
-	Events(ctx context.Context, jobID string) (<-chan []Event, error)
-}
-
-// Apply returns allocs with the decisions applied, as Output.Apply does:
-// the allocation records a Store keeps after the decisions.
-func (d *Decisions) Apply(allocs []Alloc) []Alloc {
-	o := Output{Stop: d.Stop, Place: d.Place, InPlace: d.InPlace, Health: d.Health}
-	return o.Apply(allocs)
+	Events(ctx context.Context, jobID string) (<-chan []rollout.Event, error)
 }

@@ -1,9 +1,11 @@
-package rollout
+package controller
 
 import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/rollout-go/rollout"
 )
 
 // watchers are the subscribers to a Runner's saved states. The Run
@@ -65,8 +67,8 @@ func (ws *watchers) close() {
 // a copy of the job's latest deployment each time a step changes it (its
 // status, description or counts), and is closed when ctx ends or Run
 // returns. A reader that falls behind receives only the latest change.
-func (r *Runner) Watch(ctx context.Context) <-chan Deployment {
-	out := make(chan Deployment, 1)
+func (r *Runner) Watch(ctx context.Context) <-chan rollout.Deployment {
+	out := make(chan rollout.Deployment, 1)
 	w, ok := r.watch.add()
 	if !ok {
 		close(out)
@@ -75,7 +77,7 @@ func (r *Runner) Watch(ctx context.Context) <-chan Deployment {
 	go func() {
 		defer close(out)
 		defer r.watch.remove(w)
-		var last *Deployment
+		var last *rollout.Deployment
 		for {
 			select {
 			case <-ctx.Done():
@@ -93,7 +95,7 @@ func (r *Runner) Watch(ctx context.Context) <-chan Deployment {
 				case <-out:
 				default:
 				}
-				out <- *d.clone()
+				out <- *d.Clone()
 			}
 		}
 	}()
@@ -101,7 +103,7 @@ func (r *Runner) Watch(ctx context.Context) <-chan Deployment {
 }
 
 // sameDeploymentView reports whether a watcher would see no change.
-func sameDeploymentView(a, b *Deployment) bool {
+func sameDeploymentView(a, b *rollout.Deployment) bool {
 	if a.ID != b.ID || a.Status != b.Status || a.Description != b.Description || len(a.Groups) != len(b.Groups) {
 		return false
 	}
@@ -119,20 +121,20 @@ func sameDeploymentView(a, b *Deployment) bool {
 // empty id means the job's latest deployment at the time of the call. It
 // fails when there is no such deployment, when ctx ends, or when Run
 // returns first (ErrStopped).
-func (r *Runner) WaitDeployment(ctx context.Context, id string) (Deployment, error) {
+func (r *Runner) WaitDeployment(ctx context.Context, id string) (rollout.Deployment, error) {
 	w, ok := r.watch.add()
 	if ok {
 		defer r.watch.remove(w)
 	}
 	st, err := r.store.Load(ctx, r.cfg.JobID)
 	if err != nil {
-		return Deployment{}, fmt.Errorf("rollout: wait for deployment: %w", err)
+		return rollout.Deployment{}, fmt.Errorf("rollout: wait for deployment: %w", err)
 	}
 	for {
 		if id == "" {
 			d := st.Deployment()
 			if d == nil {
-				return Deployment{}, fmt.Errorf("rollout: job %q: %w", r.cfg.JobID, ErrNoDeployment)
+				return rollout.Deployment{}, fmt.Errorf("rollout: job %q: %w", r.cfg.JobID, rollout.ErrNoDeployment)
 			}
 			id = d.ID
 		}
@@ -141,22 +143,22 @@ func (r *Runner) WaitDeployment(ctx context.Context, id string) (Deployment, err
 			if d := &st.Deployments[i]; d.ID == id {
 				found = true
 				if d.Status.Terminal() {
-					return *d.clone(), nil
+					return *d.Clone(), nil
 				}
 			}
 		}
 		if !found {
-			return Deployment{}, fmt.Errorf("rollout: job %q has no deployment %q: %w", r.cfg.JobID, id, ErrNoDeployment)
+			return rollout.Deployment{}, fmt.Errorf("rollout: job %q has no deployment %q: %w", r.cfg.JobID, id, rollout.ErrNoDeployment)
 		}
 		if !ok {
-			return Deployment{}, ErrStopped
+			return rollout.Deployment{}, ErrStopped
 		}
 		select {
 		case <-ctx.Done():
-			return Deployment{}, ctx.Err()
+			return rollout.Deployment{}, ctx.Err()
 		case next, open := <-w.ch:
 			if !open {
-				return Deployment{}, fmt.Errorf("rollout: job %q: %w before deployment %q ended", r.cfg.JobID, ErrStopped, id)
+				return rollout.Deployment{}, fmt.Errorf("rollout: job %q: %w before deployment %q ended", r.cfg.JobID, ErrStopped, id)
 			}
 			st = *next
 		}

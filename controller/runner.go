@@ -1,4 +1,4 @@
-package rollout
+package controller
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+
+	"github.com/rollout-go/rollout"
 )
 
 // Defaults of RunnerConfig.
@@ -85,8 +87,8 @@ type StepReport struct {
 	// JobID is the job stepped.
 	JobID string
 	// Input is what Step was given, Output what it decided.
-	Input  Input
-	Output Output
+	Input  rollout.Input
+	Output rollout.Output
 	// Start is when the step began on the Runner's clock, and Duration how
 	// long it took on that clock, from loading the state to confirming the
 	// decisions applied.
@@ -134,16 +136,16 @@ type Runner struct {
 	watch watchers
 
 	// Owned by the Run goroutine.
-	events  []Event        // received, not yet given to Step
-	fresh   bool           // events arrived since the last step took them
-	source  <-chan []Event // nil when none
-	srcErrs int            // consecutive HealthSource failures
-	saves   <-chan uint64  // the Store's Notifier, nil when none
-	known   uint64         // the latest revision this Runner loaded or saved
+	events  []rollout.Event        // received, not yet given to Step
+	fresh   bool                   // events arrived since the last step took them
+	source  <-chan []rollout.Event // nil when none
+	srcErrs int                    // consecutive HealthSource failures
+	saves   <-chan uint64          // the Store's Notifier, nil when none
+	known   uint64                 // the latest revision this Runner loaded or saved
 }
 
 type pendingCommand struct {
-	cmd  Command
+	cmd  rollout.Command
 	done chan error
 }
 
@@ -208,7 +210,7 @@ func (r *Runner) Err() error {
 // ends or Run stops first. A revert the step submits (a Revert command, or
 // a failure with auto_revert) is deployed by the steps that follow. Run
 // must be running for the command to be handled.
-func (r *Runner) Command(ctx context.Context, cmd Command) error {
+func (r *Runner) Command(ctx context.Context, cmd rollout.Command) error {
 	pc := &pendingCommand{cmd: cmd, done: make(chan error, 1)}
 	r.qmu.Lock()
 	if r.stopped {
@@ -326,8 +328,8 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 }
 
 // subscribe asks the health source for events, within the call timeout.
-func (r *Runner) subscribe(ctx context.Context) (<-chan []Event, error) {
-	ch, err := call(r, ctx, func(context.Context) (<-chan []Event, error) {
+func (r *Runner) subscribe(ctx context.Context) (<-chan []rollout.Event, error) {
+	ch, err := call(r, ctx, func(context.Context) (<-chan []rollout.Event, error) {
 		return r.cfg.Health.Events(ctx, r.cfg.JobID) // the subscription lives as long as Run
 	})
 	if err == nil && ch == nil {
@@ -336,11 +338,11 @@ func (r *Runner) subscribe(ctx context.Context) (<-chan []Event, error) {
 	return ch, err
 }
 
-func commandsOf(cmds []*pendingCommand) []Command {
+func commandsOf(cmds []*pendingCommand) []rollout.Command {
 	if len(cmds) == 0 {
 		return nil
 	}
-	out := make([]Command, len(cmds))
+	out := make([]rollout.Command, len(cmds))
 	for i, c := range cmds {
 		out[i] = c.cmd
 	}
@@ -433,7 +435,7 @@ func (r *Runner) idle(ctx context.Context, until time.Time) bool {
 
 // receive takes a batch from the health source; a closed channel is
 // subscribed to again.
-func (r *Runner) receive(batch []Event, ok bool) {
+func (r *Runner) receive(batch []rollout.Event, ok bool) {
 	if !ok {
 		r.source = nil
 		return

@@ -1,4 +1,4 @@
-package rollout_test
+package controller_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/rollouttest"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 var runnerT0 = time.Date(2017, 7, 26, 18, 0, 0, 0, time.UTC)
@@ -24,23 +26,23 @@ var runnerT0 = time.Date(2017, 7, 26, 18, 0, 0, 0, time.UTC)
 type runnerHarness struct {
 	t      *testing.T
 	mock   *clock.Mock
-	r      *rollout.Runner
+	r      *controller.Runner
 	waits  chan time.Time
 	cancel context.CancelFunc
 	done   chan error
 
 	mu      sync.Mutex
-	reports []rollout.StepReport
+	reports []controller.StepReport
 	errs    []error
 }
 
-func newRunnerHarness(t *testing.T, cfg rollout.RunnerConfig) *runnerHarness {
+func newRunnerHarness(t *testing.T, cfg controller.RunnerConfig) *runnerHarness {
 	t.Helper()
 	h := &runnerHarness{t: t, mock: clock.NewMock(), waits: make(chan time.Time, 1000), done: make(chan error, 1)}
 	h.mock.Set(runnerT0)
 	cfg.Clock = h.mock
 	cfg.OnWait = func(until time.Time) { h.waits <- until }
-	cfg.OnStep = func(r rollout.StepReport) {
+	cfg.OnStep = func(r controller.StepReport) {
 		h.mu.Lock()
 		h.reports = append(h.reports, r)
 		h.mu.Unlock()
@@ -50,7 +52,7 @@ func newRunnerHarness(t *testing.T, cfg rollout.RunnerConfig) *runnerHarness {
 		h.errs = append(h.errs, err)
 		h.mu.Unlock()
 	}
-	r, err := rollout.NewRunner(cfg)
+	r, err := controller.NewRunner(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +107,7 @@ func (h *runnerHarness) wait() time.Time {
 	return time.Time{}
 }
 
-func (h *runnerHarness) state() rollout.State {
+func (h *runnerHarness) state() controller.State {
 	h.t.Helper()
 	st, err := h.r.Store().Load(context.Background(), "geo-api-server")
 	if err != nil {
@@ -138,7 +140,7 @@ func hptr(h rollout.HealthCheck) *rollout.HealthCheck { return &h }
 // updates complete.
 func TestRunnerRollsOutOnASimulatedCluster(t *testing.T) {
 	cluster := rollouttest.NewCluster(rollouttest.Config{Start: runnerT0, Default: rollouttest.Behavior{StartAfter: 2 * time.Second}})
-	h := newRunnerHarness(t, rollout.RunnerConfig{JobID: "geo-api-server", Driver: cluster, Health: cluster})
+	h := newRunnerHarness(t, controller.RunnerConfig{JobID: "geo-api-server", Driver: cluster, Health: cluster})
 	up := &rollout.UpdateBlock{MaxParallel: iptr(2), MinHealthyTime: dptr(10 * time.Second)}
 
 	moves := 0
@@ -211,7 +213,7 @@ func TestRunnerRetriesApplyWithBackoff(t *testing.T) {
 			d := rollouttest.NewRecordingDriver()
 			boom := errors.New("connection reset")
 			d.Fail(rollouttest.Failure{Method: rollouttest.MethodApply, Times: 3, Err: boom, AfterApply: after})
-			h := newRunnerHarness(t, rollout.RunnerConfig{JobID: "geo-api-server", Driver: d})
+			h := newRunnerHarness(t, controller.RunnerConfig{JobID: "geo-api-server", Driver: d})
 			h.submit(geo(2, "geo-api-server:0.1", nil))
 			for i, backoff := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
 				until := h.wait()
@@ -242,7 +244,7 @@ func TestRunnerRetriesApplyWithBackoff(t *testing.T) {
 			}
 			// Steps that decide nothing (a wake-up after the rollout) may
 			// follow; the one that decided took 4 attempts.
-			var deciding []rollout.StepReport
+			var deciding []controller.StepReport
 			for _, rep := range h.reports {
 				if d := rollout.DecisionsOf(rep.JobID, &rep.Output); !d.Empty() {
 					deciding = append(deciding, rep)
@@ -260,7 +262,7 @@ func TestRunnerRetriesApplyWithBackoff(t *testing.T) {
 // a failed deployment's auto-revert is submitted and deployed.
 func TestRunnerCommandsAndRevert(t *testing.T) {
 	d := rollouttest.NewRecordingDriver()
-	h := newRunnerHarness(t, rollout.RunnerConfig{JobID: "geo-api-server", Driver: d})
+	h := newRunnerHarness(t, controller.RunnerConfig{JobID: "geo-api-server", Driver: d})
 	ctx := context.Background()
 	// progress_deadline 0: an unhealthy verdict fails the deployment at once.
 	noDeadline := time.Duration(0)
@@ -343,7 +345,7 @@ func TestRunnerStopsCleanly(t *testing.T) {
 	d.Fail(rollouttest.Failure{Method: rollouttest.MethodAllocs, Times: 1000, Err: errors.New("driver down")})
 	mock := clock.NewMock()
 	waits := make(chan time.Time, 100)
-	r, err := rollout.NewRunner(rollout.RunnerConfig{JobID: "geo-api-server", Driver: d, Clock: mock, OnWait: func(u time.Time) { waits <- u }})
+	r, err := controller.NewRunner(controller.RunnerConfig{JobID: "geo-api-server", Driver: d, Clock: mock, OnWait: func(u time.Time) { waits <- u }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +353,7 @@ func TestRunnerStopsCleanly(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
 	<-waits // backing off
-	if err := r.Run(ctx); !errors.Is(err, rollout.ErrRunning) {
+	if err := r.Run(ctx); !errors.Is(err, controller.ErrRunning) {
 		t.Errorf("a second Run: %v, want ErrRunning", err)
 	}
 	cmd := make(chan error, 1)
@@ -377,10 +379,10 @@ func TestRunnerStopsCleanly(t *testing.T) {
 }
 
 func TestRunnerConfig(t *testing.T) {
-	if _, err := rollout.NewRunner(rollout.RunnerConfig{}); err == nil {
+	if _, err := controller.NewRunner(controller.RunnerConfig{}); err == nil {
 		t.Error("NewRunner without JobID and Driver succeeded")
 	}
-	r, err := rollout.NewRunner(rollout.RunnerConfig{JobID: "a", Driver: rollouttest.NewRecordingDriver()})
+	r, err := controller.NewRunner(controller.RunnerConfig{JobID: "a", Driver: rollouttest.NewRecordingDriver()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +401,7 @@ func TestRunnerConfig(t *testing.T) {
 
 func TestMemoryStore(t *testing.T) {
 	ctx := context.Background()
-	m := rollout.NewMemoryStore()
+	m := controller.NewMemoryStore()
 	st, err := m.Load(ctx, "j")
 	if err != nil || len(st.History.Versions) != 0 || st.Deployment() != nil {
 		t.Fatalf("Load of an unknown job: %+v, %v; want the zero State", st, err)
@@ -441,7 +443,7 @@ func TestRunnerDropsRefusedEvents(t *testing.T) {
 	d := rollouttest.NewRecordingDriver(rollout.Alloc{
 		ID: "whatever", JobID: "geo-api-server", Group: "api-server", Desired: "run", Client: "running", CreateTime: runnerT0,
 	})
-	h := newRunnerHarness(t, rollout.RunnerConfig{JobID: "geo-api-server", Driver: d, Health: badSource{}})
+	h := newRunnerHarness(t, controller.RunnerConfig{JobID: "geo-api-server", Driver: d, Health: badSource{}})
 	h.submit(geo(2, "v1", nil))
 	h.stepped(0)
 	h.mu.Lock()
@@ -459,12 +461,12 @@ func TestRunnerDropsRefusedEvents(t *testing.T) {
 // comes from a command.
 func ExampleRunner() {
 	driver := rollouttest.NewRecordingDriver()
-	steps := make(chan rollout.StepReport, 16)
-	r, err := rollout.NewRunner(rollout.RunnerConfig{
+	steps := make(chan controller.StepReport, 16)
+	r, err := controller.NewRunner(controller.RunnerConfig{
 		JobID:  "web",
 		Driver: driver,
 		Clock:  clock.NewMock(), // a real program leaves it nil
-		OnStep: func(s rollout.StepReport) { steps <- s },
+		OnStep: func(s controller.StepReport) { steps <- s },
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -502,5 +504,5 @@ func ExampleRunner() {
 
 // TestMemoryStoreConformance: MemoryStore keeps the Store contract.
 func TestMemoryStoreConformance(t *testing.T) {
-	rollouttest.TestStore(t, func(*testing.T) rollout.Store { return rollout.NewMemoryStore() })
+	rollouttest.TestStore(t, func(*testing.T) controller.Store { return controller.NewMemoryStore() })
 }

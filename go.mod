@@ -1,6 +1,6 @@
 module github.com/rollout-go/rollout
 
-go 1.25
+go 1.26.0
 
 require (
 	github.com/benbjohnson/clock v1.3.5

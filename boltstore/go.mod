@@ -1,9 +1,9 @@
 module github.com/rollout-go/rollout/boltstore
 
-go 1.25
+go 1.26.0
 
 require (
-	github.com/rollout-go/rollout v0.0.0
+	github.com/rollout-go/rollout v0.1.0
 	go.etcd.io/bbolt v1.4.3
 )
 

@@ -1,9 +1,9 @@
 module github.com/rollout-go/rollout/etcdstore
 
-go 1.25
+go 1.26.0
 
 require (
-	github.com/rollout-go/rollout v0.0.0
+	github.com/rollout-go/rollout v0.1.0
 	go.etcd.io/etcd/client/v3 v3.6.5
 	go.etcd.io/etcd/server/v3 v3.6.5
 	go.uber.org/zap v1.27.0

@@ -1,10 +1,10 @@
 module github.com/rollout-go/rollout/examples/fleet
 
-go 1.25
+go 1.26.0
 
 require (
-	github.com/rollout-go/rollout v0.0.0
-	github.com/rollout-go/rollout/boltstore v0.0.0
+	github.com/rollout-go/rollout v0.1.0
+	github.com/rollout-go/rollout/boltstore v0.1.0
 )
 
 require (

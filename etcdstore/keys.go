@@ -11,7 +11,7 @@ import (
 // The keys of a store under prefix P, for a job whose escaped ID is E
 // (see escapeID):
 //
-//	P/jobs/E/state   the job's state (rollout.EncodeState)
+//	P/jobs/E/state   the job's state (controller.EncodeState)
 //	P/leases/E/...   the job's election (one key per candidate)
 //
 // E never holds a '/', and each key puts one after it, so that no job's

@@ -63,7 +63,7 @@ func (s *stepper) scan() (probs []allocProblem) {
 		}
 		var f fact
 		if !index.Equal(a.JobID, jobID) {
-			bad(i, "job_id", a.JobID, "is not the job's ID "+quote(jobID))
+			bad(i, "job_id", idValue(a.JobID), "is not the job's ID "+quoteID(jobID))
 		}
 		switch {
 		case a.JobVersion == version:

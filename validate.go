@@ -48,7 +48,7 @@ func (s *stepper) validate() error {
 	for i := range in.History {
 		h := &in.History[i]
 		if h.ID != in.Job.ID {
-			v.bad(fmt.Sprintf("history[%d].id", i), h.ID, "must be the job's ID "+quote(in.Job.ID))
+			v.bad(fmt.Sprintf("history[%d].id", i), idValue(h.ID), "must be the job's ID "+quoteID(in.Job.ID))
 		}
 		switch {
 		case h.Version > in.Job.Version:
@@ -63,7 +63,7 @@ func (s *stepper) validate() error {
 	}
 	if d := in.Deployment; d != nil {
 		if d.JobID != in.Job.ID {
-			v.bad("deployment.job_id", d.JobID, "is not the job's ID "+quote(in.Job.ID))
+			v.bad("deployment.job_id", idValue(d.JobID), "is not the job's ID "+quoteID(in.Job.ID))
 		}
 		if d.JobVersion > in.Job.Version {
 			v.bad("deployment.job_version", d.JobVersion, fmt.Sprintf("is newer than the job's version %d", in.Job.Version))
@@ -140,9 +140,10 @@ func (s *stepper) validate() error {
 }
 
 // Validate reports every problem of a job version at once, as Step would:
-// no groups, empty or duplicate names, negative or excessive counts, invalid merged
-// update strategies, canary greater than count, too many or duplicate task
-// and check names. It returns a go-multierror of *FieldError values, or nil.
+// an ID that ValidateJobID refuses (empty, over MaxJobIDLength bytes, not
+// UTF-8), no groups, empty or duplicate names, negative or excessive
+// counts, invalid merged update strategies, canary greater than count,
+// too many or duplicate task and check names. It returns a go-multierror of *FieldError values, or nil.
 func (j *JobVersion) Validate() error { return validateJob(j, "job") }
 
 // allocProblem is a problem of allocation at.
@@ -156,8 +157,8 @@ type allocProblem struct {
 // allocation for them.
 func validateJob(j *JobVersion, field string) error {
 	var v validator
-	if j.ID == "" {
-		v.bad(field+".id", "", "must not be empty")
+	if err := validateJobID(field+".id", j.ID); err != nil {
+		v.add(err)
 	}
 	if j.Type != "" && j.Type != JobService && j.Type != JobSystem {
 		v.bad(field+".type", string(j.Type), `must be "service" or "system"`)

@@ -32,6 +32,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/controller"
 )
 
@@ -129,10 +130,15 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path returns the file's path.
 func (s *Store) Path() string { return s.path }
 
-// Load implements controller.Store.
+// Load implements controller.Store. It refuses, as every method does, a job
+// ID that rollout.ValidateJobID refuses (bbolt's keys are limited to 32768
+// bytes, far above rollout.MaxJobIDLength).
 func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error) {
 	if err := ctx.Err(); err != nil {
 		return controller.State{}, err
+	}
+	if err := rollout.ValidateJobID(jobID); err != nil {
+		return controller.State{}, fmt.Errorf("boltstore: load: %w", err)
 	}
 	var st controller.State
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -161,6 +167,9 @@ func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error
 func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	if err := rollout.ValidateJobID(jobID); err != nil {
+		return 0, fmt.Errorf("boltstore: save: %w", err)
 	}
 	body, err := controller.EncodeState(st)
 	if err != nil {
@@ -228,6 +237,9 @@ func (s *Store) Jobs(ctx context.Context) ([]string, error) {
 func (s *Store) Changes(ctx context.Context, jobID string) (<-chan uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if err := rollout.ValidateJobID(jobID); err != nil {
+		return nil, fmt.Errorf("boltstore: watch: %w", err)
 	}
 	ch := make(chan uint64, 1)
 	s.mu.Lock()

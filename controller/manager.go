@@ -169,10 +169,11 @@ func (m *Manager) shutdown() {
 
 // Start puts a job under supervision: once Run runs (at once if it does),
 // a Runner rolls it out (with a Leaser, once this replica holds its
-// lease). Starting a job already supervised does nothing.
+// lease). Starting a job already supervised does nothing. A job ID that
+// rollout.ValidateJobID refuses is refused with its error.
 func (m *Manager) Start(jobID string) error {
-	if jobID == "" {
-		return &rollout.FieldError{Field: "job", Value: jobID, Problem: "must not be empty"}
+	if err := rollout.ValidateJobID(jobID); err != nil {
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

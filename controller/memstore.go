@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+
+	"github.com/rollout-go/rollout"
 )
 
 // MemoryStore is a Store in memory, safe for concurrent use. It keeps deep
@@ -30,6 +32,9 @@ func (m *MemoryStore) Load(ctx context.Context, jobID string) (State, error) {
 	if err := ctx.Err(); err != nil {
 		return State{}, err
 	}
+	if err := rollout.ValidateJobID(jobID); err != nil {
+		return State{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.jobs[jobID]
@@ -39,6 +44,9 @@ func (m *MemoryStore) Load(ctx context.Context, jobID string) (State, error) {
 // Save stores a copy of the job's state if its revision is current.
 func (m *MemoryStore) Save(ctx context.Context, jobID string, s State) (uint64, error) {
 	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := rollout.ValidateJobID(jobID); err != nil {
 		return 0, err
 	}
 	m.mu.Lock()
@@ -79,6 +87,9 @@ func (m *MemoryStore) Jobs(ctx context.Context) ([]string, error) {
 // save of the job until ctx ends.
 func (m *MemoryStore) Changes(ctx context.Context, jobID string) (<-chan uint64, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := rollout.ValidateJobID(jobID); err != nil {
 		return nil, err
 	}
 	ch := make(chan uint64, 1)

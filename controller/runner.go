@@ -150,7 +150,7 @@ type pendingCommand struct {
 }
 
 // NewRunner returns a Runner for the configuration. It fails when JobID or
-// Driver is missing.
+// Driver is missing, or when rollout.ValidateJobID refuses JobID.
 func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	var missing []string
 	if cfg.JobID == "" {
@@ -161,6 +161,9 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("rollout: runner config: missing %v", missing)
+	}
+	if err := rollout.ValidateJobID(cfg.JobID); err != nil {
+		return nil, fmt.Errorf("rollout: runner config: %w", err)
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = DefaultMinBackoff

@@ -64,6 +64,11 @@ func (e *ConflictError) Unwrap() error { return ErrConflict }
 //     *ConflictError (errors.Is(err, ErrConflict)).
 //   - What Load returns is exactly what was saved (every field, including
 //     the allocations' health tracker state), and belongs to the caller.
+//   - Job IDs. Every ID that rollout.ValidateJobID accepts is kept apart
+//     from every other (slashes, spaces and any letters included); Load
+//     and Save refuse one that it refuses with its *rollout.FieldError
+//     (errors.Is rollout.ErrInvalid), which names an over-long ID by its
+//     length.
 //   - Concurrency. Every method may be called concurrently, for the same
 //     job or different ones, from several goroutines or processes.
 //   - Errors other than a conflict are treated as temporary and retried with

@@ -10,13 +10,16 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
+	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/controller"
 )
 
-// Leaser is a controller.Leaser on etcd: each job's lease is an election under
-// <prefix>/leases/<job> held with an etcd session of the given TTL. When
-// the holder dies or is cut off from etcd, its session expires within the
-// TTL and another replica's Acquire returns.
+// Leaser is a controller.Leaser on etcd: each job's lease is an election
+// under <prefix>/leases/<job>/ (the job ID escaped as in Store's keys, so
+// that the election of "a" holds no candidate for "a/b") held with an etcd
+// session of the given TTL. When the holder dies or is cut off from etcd,
+// its session expires within the TTL and another replica's Acquire
+// returns. Acquire refuses a job ID that rollout.ValidateJobID refuses.
 type Leaser struct {
 	cli    *clientv3.Client
 	prefix string
@@ -35,11 +38,16 @@ func NewLeaser(cli *clientv3.Client, prefix string, ttl time.Duration) *Leaser {
 // Acquire implements controller.Leaser: it campaigns for the job's election
 // and returns once elected.
 func (l *Leaser) Acquire(ctx context.Context, jobID string) (controller.Lease, error) {
+	if err := rollout.ValidateJobID(jobID); err != nil {
+		return nil, fmt.Errorf("etcdstore: lease: %w", err)
+	}
 	sess, err := concurrency.NewSession(l.cli, concurrency.WithTTL(l.ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
 	if err != nil {
 		return nil, fmt.Errorf("etcdstore: lease of job %q: %w", jobID, err)
 	}
-	el := concurrency.NewElection(sess, l.prefix+"/leases/"+jobID)
+	// NewElection puts a '/' after the prefix: the election of "a" is
+	// P/leases/a/, which holds no key of "a/b" (P/leases/a%2Fb/).
+	el := concurrency.NewElection(sess, l.prefix+leasesDir+escapeID(jobID))
 	if err := el.Campaign(ctx, jobID); err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("etcdstore: lease of job %q: %w", jobID, err)

@@ -12,9 +12,15 @@
 //	leases := etcdstore.NewLeaser(cli, "/rollout", 10*time.Second)
 //	m, err := controller.NewManager(controller.ManagerConfig{Store: store, Leases: leases, Driver: d})
 //
-// A job's state is one key, <prefix>/jobs/<job>, holding
+// A job's state is one key, <prefix>/jobs/<job>/state, holding
 // controller.EncodeState; State.Revision is the key's mod revision. Leases
-// are etcd elections under <prefix>/leases/<job>.
+// are etcd elections under <prefix>/leases/<job>/. In keys, <job> is the
+// job ID with '/', '%', ' ' and every byte of a character that is not
+// printable written %XX ("a/b" is a%2Fb, "ジョブ" stays as it is), so that
+// no job's keys are under another's: the election of "a" does not hold the
+// candidates of "a/b", and a watch of "a" sees no save of "a/b". Load,
+// Save, Changes and Acquire refuse a job ID that rollout.ValidateJobID
+// refuses, with its error.
 package etcdstore
 
 import (
@@ -25,6 +31,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/controller"
 )
 
@@ -47,12 +54,23 @@ func New(cli *clientv3.Client, prefix string) *Store {
 	return &Store{cli: cli, prefix: strings.TrimSuffix(prefix, "/")}
 }
 
-func (s *Store) jobsPrefix() string      { return s.prefix + "/jobs/" }
-func (s *Store) key(jobID string) string { return s.jobsPrefix() + jobID }
+func (s *Store) jobsPrefix() string { return s.prefix + jobsDir }
+
+// key is the job's state key; it checks the job ID first.
+func (s *Store) key(jobID string) (string, error) {
+	if err := rollout.ValidateJobID(jobID); err != nil {
+		return "", err
+	}
+	return s.jobsPrefix() + escapeID(jobID) + stateName, nil
+}
 
 // Load implements controller.Store.
 func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error) {
-	resp, err := s.cli.Get(ctx, s.key(jobID))
+	key, err := s.key(jobID)
+	if err != nil {
+		return controller.State{}, fmt.Errorf("etcdstore: load: %w", err)
+	}
+	resp, err := s.cli.Get(ctx, key)
 	if err != nil {
 		return controller.State{}, fmt.Errorf("etcdstore: load job %q: %w", jobID, err)
 	}
@@ -68,15 +86,18 @@ func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error
 	return st, nil
 }
 
-// Save implements controller.Store: a transaction that writes the state only
-// if the key's mod revision is still st.Revision (0: the key must not
+// Save implements controller.Store: a transaction that writes the state
+// only if the key's mod revision is still st.Revision (0: the key must not
 // exist).
 func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (uint64, error) {
+	key, err := s.key(jobID)
+	if err != nil {
+		return 0, fmt.Errorf("etcdstore: save: %w", err)
+	}
 	body, err := controller.EncodeState(st)
 	if err != nil {
 		return 0, fmt.Errorf("etcdstore: save job %q: %w", jobID, err)
 	}
-	key := s.key(jobID)
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", int64(st.Revision))).
 		Then(clientv3.OpPut(key, string(body))).
@@ -105,7 +126,11 @@ func (s *Store) Jobs(ctx context.Context) ([]string, error) {
 	}
 	ids := make([]string, 0, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
-		ids = append(ids, strings.TrimPrefix(string(kv.Key), s.jobsPrefix()))
+		id, err := jobFromStateKey(strings.TrimPrefix(string(kv.Key), s.jobsPrefix()))
+		if err != nil {
+			return nil, fmt.Errorf("etcdstore: list jobs: %w: key %s is not a job's state key (%w)", controller.ErrCorrupt, shortKey(string(kv.Key)), err)
+		}
+		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	return ids, nil
@@ -117,8 +142,12 @@ func (s *Store) Changes(ctx context.Context, jobID string) (<-chan uint64, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	key, err := s.key(jobID)
+	if err != nil {
+		return nil, fmt.Errorf("etcdstore: watch: %w", err)
+	}
 	out := make(chan uint64, 1)
-	wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), s.key(jobID))
+	wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), key)
 	go func() {
 		defer close(out)
 		for resp := range wch {

@@ -3,6 +3,7 @@ package jobspec_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,6 +153,11 @@ func TestSubmissionRules(t *testing.T) {
 			src: `{"Job":{"ID":"ex","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}],
 			  "ReschedulePolicy":{"Attempts":3,"Interval":0,"Delay":30000000000,"DelayFunction":"exponential","MaxDelay":3600000000000,"Unlimited":false}}]}}`,
 			want: []problem{{"", `group "cache" reschedule.interval`, time.Duration(0)}},
+		},
+		{
+			name: "API JSON: a job ID with a space, longer than rollout.MaxJobIDLength: named once, by its length", file: "j.json",
+			src:  `{"Job":{"ID":"a ` + strings.Repeat("x", rollout.MaxJobIDLength) + `","TaskGroups":[{"Name":"cache","Tasks":[{"Name":"redis","Driver":"docker"}]}]}}`,
+			want: []problem{{"", "job.id", nil}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,9 +112,13 @@ func (j *Job) submissionProblems() []*Error {
 			r.add(j.Pos, "job.datacenters", dc, "must not hold an empty name")
 		}
 	}
-	if id := j.Version.ID; strings.Contains(id, " ") {
+	switch id := j.Version.ID; {
+	case len(id) > rollout.MaxJobIDLength:
+		// JobVersion.Validate refuses it, named by its length: it is not
+		// quoted here.
+	case strings.Contains(id, " "):
 		r.add(j.Pos, "job.id", id, "must not contain a space")
-	} else if strings.Contains(id, "\x00") {
+	case strings.Contains(id, "\x00"):
 		r.add(j.Pos, "job.id", id, "must not contain a null character")
 	}
 	for i := range j.Groups {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,8 +38,13 @@ import (
 //   - of concurrent writers saving at one revision exactly one wins, and
 //     writers that reload and retry after a conflict lose no update;
 //   - jobs are independent: saving one changes neither the state nor the
-//     revision of another, and job IDs with slashes, spaces, dots or
-//     non-ASCII letters are kept apart;
+//     revision of another, and job IDs with slashes, spaces, dots, percent
+//     signs or non-ASCII letters, IDs that are prefixes of others, and an
+//     ID of rollout.MaxJobIDLength bytes are kept apart;
+//   - Load and Save refuse the job IDs rollout.ValidateJobID refuses
+//     (empty, over MaxJobIDLength bytes, not UTF-8) with an error holding
+//     its message, errors.Is rollout.ErrInvalid, that names an over-long
+//     ID by its length, and store nothing;
 //   - Load, Save (and Jobs) return an error wrapping context.Canceled, or
 //     context.DeadlineExceeded, for a context already done;
 //   - a store that implements controller.JobLister lists exactly the jobs
@@ -57,6 +63,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) controller.Store) {
 		{"ConcurrentWriters", storeConcurrentWriters},
 		{"NoLostUpdates", storeNoLostUpdates},
 		{"IndependentJobs", storeIndependentJobs},
+		{"RefusedIDs", storeRefusedIDs},
 		{"DoneContext", storeDoneContext},
 		{"Jobs", storeJobs},
 	}
@@ -326,8 +333,53 @@ func storeNoLostUpdates(t *testing.T, s controller.Store) {
 	}
 }
 
-// storeJobIDs are job IDs a store must keep apart, in ascending order.
-var storeJobIDs = []string{"a", "a b", "a.b", "a/b", "ab", "b", "jöb-ü"}
+// storeJobIDs are job IDs a store must keep apart, in ascending order:
+// each a prefix of another, with the characters a store might use to
+// build or escape its keys, non-ASCII letters, and the longest ID allowed.
+var storeJobIDs = []string{"a", "a b", "a%2Fb", "a.b", "a/", "a/b", "ab", "b", "jöb-ü",
+	strings.Repeat("x", rollout.MaxJobIDLength), "ジョブ", "🚀"}
+
+// storeRefusedJobIDs are job IDs rollout.ValidateJobID refuses, and every
+// store with it.
+var storeRefusedJobIDs = []struct{ name, id string }{
+	{"empty", ""},
+	{"one byte over MaxJobIDLength", strings.Repeat("x", rollout.MaxJobIDLength+1)},
+	{"40000 bytes", strings.Repeat("ジ", 40000/3) + "x"},
+	{"not UTF-8", "a\xffb"},
+}
+
+// storeRefusedIDs: Load and Save refuse the IDs ValidateJobID refuses
+// with its error (errors.Is rollout.ErrInvalid), which never quotes an
+// over-long ID, and store nothing.
+func storeRefusedIDs(t *testing.T, s controller.Store) {
+	ctx := context.Background()
+	for _, c := range storeRefusedJobIDs {
+		want := rollout.ValidateJobID(c.id)
+		if want == nil {
+			t.Fatalf("ValidateJobID accepts the %s ID", c.name)
+		}
+		_, lerr := s.Load(ctx, c.id)
+		_, serr := s.Save(ctx, c.id, fullState("web"))
+		for _, e := range []struct {
+			op  string
+			err error
+		}{{"Load", lerr}, {"Save", serr}} {
+			switch {
+			case !errors.Is(e.err, rollout.ErrInvalid):
+				t.Errorf("%s of the %s job ID: %v; want an error wrapping rollout.ErrInvalid", e.op, c.name, e.err)
+			case !strings.Contains(e.err.Error(), want.Error()):
+				t.Errorf("%s of the %s job ID: %q; want it to hold ValidateJobID's %q", e.op, c.name, e.err, want)
+			case len(c.id) > rollout.MaxJobIDLength && len(e.err.Error()) > 1000:
+				t.Errorf("%s of the %s job ID: an error of %d bytes; want the ID named by its length, not quoted", e.op, c.name, len(e.err.Error()))
+			}
+		}
+	}
+	if l, ok := s.(controller.JobLister); ok {
+		if ids, err := l.Jobs(ctx); err != nil || len(ids) != 0 {
+			t.Errorf("Jobs after refused saves: %d IDs, %v; want none", len(ids), err)
+		}
+	}
+}
 
 func storeIndependentJobs(t *testing.T, s controller.Store) {
 	want := map[string]controller.State{}

@@ -2,6 +2,7 @@ package rollouttest_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"reflect"
@@ -71,6 +72,8 @@ var brokenStores = map[string]struct {
 	"drops check health": {"RoundTrip", func() controller.Store { return dropsChecks{controller.NewMemoryStore()} }},
 	"ignores contexts":   {"DoneContext", func() controller.Store { return ignoresContext{controller.NewMemoryStore()} }},
 	"lists unsorted":     {"Jobs", func() controller.Store { return unsortedJobs{controller.NewMemoryStore()} }},
+	"accepts any ID":     {"RefusedIDs", func() controller.Store { return &sharingStore{m: map[string]controller.State{}} }},
+	"quotes a long ID":   {"RefusedIDs", func() controller.Store { return quotesID{controller.NewMemoryStore()} }},
 }
 
 // TestStoreCatchesBrokenStores runs TestStore on each broken store in a
@@ -169,4 +172,15 @@ func (s unsortedJobs) Jobs(ctx context.Context) ([]string, error) {
 	ids, err := s.MemoryStore.Jobs(ctx)
 	slices.Reverse(ids)
 	return ids, err
+}
+
+// quotesID refuses the IDs MemoryStore refuses, quoting the ID whole.
+type quotesID struct{ *controller.MemoryStore }
+
+func (s quotesID) Save(ctx context.Context, job string, st controller.State) (uint64, error) {
+	rev, err := s.MemoryStore.Save(ctx, job, st)
+	if err != nil {
+		return 0, fmt.Errorf("save job %q: %w", job, err)
+	}
+	return rev, nil
 }

@@ -1,6 +1,9 @@
 // Package etcdtest starts a real etcd server in the test process
 // (go.etcd.io/etcd/server/v3/embed) on free loopback ports, for the tests
-// of etcdstore and of programs built on it.
+// of etcdstore and of programs built on it. It is a module of its own
+// (github.com/rollout-go/rollout/etcdstore/etcdtest), so that a program
+// that uses etcdstore needs etcd's client only, not its server; this
+// module also holds etcdstore's tests that need a server.
 package etcdtest
 
 import (

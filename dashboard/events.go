@@ -38,10 +38,6 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := http.NewResponseController(w)
-	// The request was read whole: the server's ReadTimeout, meant for
-	// slow requests, must not end a stream (its background read would
-	// cancel the request's context when the deadline passes).
-	_ = rc.SetReadDeadline(time.Time{})
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	changes, err := h.backend.Subscribe(ctx, name)
@@ -53,7 +49,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	send := func(s string) bool {
 		// Per write, so that a server's WriteTimeout, if any, does not
-		// end the stream either.
+		// end the stream (a ReadTimeout does not either: once a request
+		// without a body is read, net/http lifts its read deadline).
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		if _, err := io.WriteString(w, s); err != nil {
 			return false

@@ -59,15 +59,19 @@ func parseOrigin(o string) (string, error) {
 // normOrigin returns scheme://host[:port] in lower case, without the
 // scheme's default port.
 func normOrigin(scheme, host string) (string, error) {
-	if host == "" {
-		return "", errors.New("no host")
-	}
 	host = strings.ToLower(host)
-	if h, port, err := net.SplitHostPort(host); err == nil && (scheme == "http" && port == "80" || scheme == "https" && port == "443") {
-		host = h
-		if strings.Contains(h, ":") {
-			host = "[" + h + "]"
+	name := host
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		name = h
+		if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+			host = h
+			if strings.Contains(h, ":") {
+				host = "[" + h + "]"
+			}
 		}
+	}
+	if strings.Trim(name, "[]") == "" {
+		return "", errors.New("no host")
 	}
 	return scheme + "://" + host, nil
 }

@@ -105,3 +105,20 @@ func TestCSRFKeyIsCopied(t *testing.T) {
 		t.Error("the handler's key changed with the caller's slice")
 	}
 }
+
+// FuzzParseOrigin: any header value is parsed without a panic, and an
+// origin it accepts is normal: parsing it again gives itself.
+func FuzzParseOrigin(f *testing.F) {
+	for _, s := range []string{"http://a.example", "https://A.example:443", "http://[::1]:80", "null", "https://x/y", "http://u@h", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := parseOrigin(s)
+		if err != nil {
+			return
+		}
+		if again, err := parseOrigin(o); err != nil || again != o {
+			t.Errorf("parseOrigin(%q) = %q, which parses as %q, %v", s, o, again, err)
+		}
+	})
+}

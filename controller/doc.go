@@ -28,7 +28,11 @@
 // first, so a crash between save and apply loses nothing. A record the
 // driver no longer reports is lost (or complete, if stopped); an allocation
 // the driver reports that no record knows is adopted as reported, and Step
-// keeps or stops it like any other, so a slot never keeps two.
+// keeps or stops it like any other, so a slot never keeps two. One that is
+// stopped and finished (desired stop, client complete, failed or lost) is
+// not adopted: that is what the records the Runner drops beyond
+// RunnerConfig.KeepStopped look like when the driver still reports them,
+// so a job's records stay bounded however many versions it runs.
 //
 // A Runner steps when health events arrive, when a command or submission
 // comes in, when the Store notifies a change (Notifier), and at the time

@@ -25,7 +25,12 @@ import (
 //     allocation its Store has a record of; the record (desired status,
 //     version, deployment, canary flag, attempts, health) is the Store's.
 //     An allocation no record knows (made before the job was handed to the
-//     Runner) is adopted as reported, every field read. Once Apply has
+//     Runner) is adopted as reported, every field read, unless it is stopped
+//     and finished: desired stop with a client status complete, failed or
+//     lost. Such an allocation is ignored, so the Driver may go on
+//     reporting the allocations whose records the Runner dropped
+//     (RunnerConfig.KeepStopped) without their being adopted again; one
+//     still running or still to run is always adopted. Once Apply has
 //     returned, the allocations it placed are reported. An unknown job has
 //     no allocations: an empty list and no error. The returned slice belongs
 //     to the caller.

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 
@@ -15,7 +16,9 @@ type MemoryStore struct {
 	mu   sync.Mutex
 	rev  uint64
 	jobs map[string]State
-	subs map[string][]chan uint64
+	subs map[string][]chan uint64 // a job's entry only while it has subscribers
+	// subsPeak is the most entries subs held since it was last copied.
+	subsPeak int
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -84,7 +87,9 @@ func (m *MemoryStore) Jobs(ctx context.Context) ([]string, error) {
 }
 
 // Changes implements Notifier: the channel receives the revision of each
-// save of the job until ctx ends.
+// save of the job until ctx ends. A subscription costs nothing once its
+// ctx has ended: a job's entry goes when its last subscriber leaves, so
+// subscribing to many names, known or not, holds no memory afterwards.
 func (m *MemoryStore) Changes(ctx context.Context, jobID string) (<-chan uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -98,11 +103,23 @@ func (m *MemoryStore) Changes(ctx context.Context, jobID string) (<-chan uint64,
 		m.subs = map[string][]chan uint64{}
 	}
 	m.subs[jobID] = append(m.subs[jobID], ch)
+	m.subsPeak = max(m.subsPeak, len(m.subs))
 	m.mu.Unlock()
 	context.AfterFunc(ctx, func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		m.subs[jobID] = slices.DeleteFunc(m.subs[jobID], func(c chan uint64) bool { return c == ch })
+		if left := slices.DeleteFunc(m.subs[jobID], func(c chan uint64) bool { return c == ch }); len(left) > 0 {
+			m.subs[jobID] = left
+			return
+		}
+		delete(m.subs, jobID)
+		// A Go map keeps the room of its most entries (maps.Clone too):
+		// once it holds far fewer, copy it to a map of its size.
+		if len(m.subs) < m.subsPeak/4 {
+			subs := make(map[string][]chan uint64, len(m.subs))
+			maps.Copy(subs, m.subs)
+			m.subs, m.subsPeak = subs, len(subs)
+		}
 	})
 	return ch, nil
 }

@@ -63,7 +63,8 @@ type RunnerConfig struct {
 	// KeepStopped is how many allocation records of stopped allocations
 	// (stopped by a decision and terminal on their node) the Store keeps
 	// besides those of the job's active deployment, the newest first; older
-	// ones are dropped as steps save the state. Zero means
+	// ones are dropped as steps save the state, and stay dropped although
+	// the Driver may go on reporting them (see Driver). Zero means
 	// DefaultKeepStopped; negative keeps every record.
 	KeepStopped int
 	// MaxPlacements caps the placements of one step (Input.MaxPlacements);

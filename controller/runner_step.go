@@ -244,7 +244,12 @@ func (r *Runner) apply(ctx context.Context, d rollout.Decisions) (int, error) {
 // reports is gone from its node: lost if it should run, complete if it was
 // stopped. An allocation of the job the Driver reports and no record knows
 // (made outside this Runner, e.g. before the job was handed to it) is
-// adopted as reported. Allocations of other jobs are ignored.
+// adopted as reported, unless it is stopped and finished on its node:
+// there is nothing left for Step to do with one (it holds no slot and
+// takes no stop), and the records that collect trims are such
+// allocations, which the Driver goes on reporting. Skipping them keeps
+// the trimmed records forgotten without remembering their IDs.
+// Allocations of other jobs are ignored.
 func (r *Runner) merge(records, observed []rollout.Alloc) []rollout.Alloc {
 	seen := make(map[string]int, len(observed))
 	for i := range observed {
@@ -270,7 +275,7 @@ func (r *Runner) merge(records, observed []rollout.Alloc) []rollout.Alloc {
 	}
 	for i := range observed {
 		a := &observed[i]
-		if a.JobID != r.cfg.JobID || known[a.ID] {
+		if a.JobID != r.cfg.JobID || known[a.ID] || done(a) {
 			continue
 		}
 		known[a.ID] = true
@@ -278,6 +283,12 @@ func (r *Runner) merge(records, observed []rollout.Alloc) []rollout.Alloc {
 		allocs = append(allocs, a.Clone())
 	}
 	return allocs
+}
+
+// done reports whether an allocation is stopped and finished on its node:
+// desired stop and a terminal client status.
+func done(a *rollout.Alloc) bool {
+	return a.Desired == rollout.DesiredStop && a.Client.Terminal()
 }
 
 // collect returns the records to keep, in ID order: every record except the
@@ -293,7 +304,7 @@ func (r *Runner) collect(allocs []rollout.Alloc, latest *rollout.Deployment) []r
 		var stopped []int
 		for i := range allocs {
 			a := &allocs[i]
-			if a.Desired == rollout.DesiredStop && a.Client.Terminal() && (active == "" || a.DeploymentID != active) {
+			if done(a) && (active == "" || a.DeploymentID != active) {
 				stopped = append(stopped, i)
 			}
 		}

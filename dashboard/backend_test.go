@@ -79,7 +79,7 @@ func (b *clusterBackend) cluster(job string) (*rollouttest.Cluster, error) {
 	defer b.mu.Unlock()
 	c, ok := b.clusters[job]
 	if !ok {
-		return nil, fmt.Errorf("no job %q", job)
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, job)
 	}
 	return c, nil
 }

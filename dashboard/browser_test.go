@@ -37,7 +37,7 @@ func TestBrowserPromote(t *testing.T) {
 	}
 	b := newClusterBackend()
 	b.addCanaryJob(t, job)
-	srv := httptest.NewServer(New(b, Options{Authorize: allowAll}))
+	srv := httptest.NewServer(mustNew(t, b, Options{Authorize: allowAll}))
 	defer srv.Close()
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.Flag("disable-dev-shm-usage", true))

@@ -10,32 +10,45 @@
 // With Options.Authorize set, it also offers buttons for promote, pause,
 // resume, fail and revert, sent through Backend.Command, so they take the
 // same path as every other command; a refused command shows its error.
-// Commands are accepted only by POST, from the same origin, with the
-// page's CSRF token, and only when Authorize allows them. Without
-// Authorize the dashboard is read-only.
+// Commands are accepted only by POST, from the same origin (scheme, host
+// and port, or one of Options.AllowedOrigins), with the page's CSRF
+// token, and only when Authorize allows them. Without Authorize the
+// dashboard is read-only: anyone who reaches it can read the pages and
+// open event streams of the jobs its Backend knows, and nothing else.
 //
-//	mux.Handle("/rollouts/", http.StripPrefix("/rollouts", dashboard.New(backend, dashboard.Options{
+// What a client can make it hold is bounded: a job name is checked (its
+// length and encoding, as the core checks a job ID) before anything is
+// looked up or rendered, a job the Backend does not know is answered 404
+// without a subscription, and at most Options.MaxStreams event streams
+// are open at once. Serve it with NewServer, whose timeouts close
+// connections that send their requests too slowly or sit idle:
+//
+//	dash, err := dashboard.New(backend, dashboard.Options{
 //		Authorize: func(r *http.Request, job string, cmd rollout.Command) error { ... },
-//	})))
+//		CSRFKey:   key, // the same 32 bytes or more on every replica
+//	})
+//	if err != nil { ... }
+//	mux.Handle("/rollouts/", http.StripPrefix("/rollouts", dash))
+//	srv := dashboard.NewServer(":8080", mux)
+//	err = srv.ListenAndServe()
 package dashboard
 
 import (
-	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/rollout-go/rollout"
+
+	"github.com/rollout-go/rollout/controller"
 )
 
 //go:embed assets
@@ -52,32 +65,81 @@ type Options struct {
 	// Now is the clock a Freeze's duration counts from; nil means
 	// time.Now. Set it to the clock the jobs' rollouts run on.
 	Now func() time.Time
+	// CSRFKey is the key the CSRF tokens of the pages are derived from
+	// (an HMAC of the browser's cookie under it), at least MinCSRFKeyLength
+	// bytes; New refuses a shorter one. Give every replica behind a load
+	// balancer, and every restart, the same key, so that a page one of
+	// them served can send commands to another. Nil means a random key
+	// per Handler: tokens then break when the process restarts and
+	// across replicas (the page must be reloaded).
+	CSRFKey []byte
+	// AllowedOrigins are the origins ("https://rollouts.example.com",
+	// scheme, host and optional port, no path) from which commands are
+	// accepted besides the dashboard's own. The dashboard's own origin is
+	// the request's Host with https when it came over TLS, http otherwise:
+	// behind a proxy that terminates TLS, list the public origin here.
+	AllowedOrigins []string
+	// MaxStreams caps the event streams open at once; past it, a stream
+	// is refused with 503 and a Retry-After (the page retries later, and
+	// still works without live updates). Zero means DefaultMaxStreams.
+	MaxStreams int
 }
+
+// DefaultMaxStreams is how many event streams a dashboard keeps open at
+// once when Options.MaxStreams is zero.
+const DefaultMaxStreams = 256
+
+// MinCSRFKeyLength is the shortest Options.CSRFKey, in bytes.
+const MinCSRFKeyLength = 32
+
+// ErrOptions is wrapped by New's error for options it refuses.
+var ErrOptions = errors.New("dashboard: invalid options")
 
 // Handler serves the dashboard. Mount it under a prefix with
 // http.StripPrefix; every link it makes is relative.
 type Handler struct {
 	backend Backend
 	opts    Options
-	secret  []byte
+	secret  []byte          // the CSRF key
+	origins map[string]bool // AllowedOrigins, normalised
+	streams chan struct{}   // one value per open event stream
 	mux     *http.ServeMux
 	pages   *template.Template
 }
 
-// csrfCookie holds the random value the CSRF token is derived from.
-const csrfCookie = "rollout_dashboard_csrf"
-
-// New returns a dashboard of the backend's jobs.
-func New(b Backend, opts Options) *Handler {
+// New returns a dashboard of the backend's jobs. It refuses, with an error
+// wrapping ErrOptions, a CSRFKey shorter than MinCSRFKeyLength, an allowed
+// origin that is not scheme://host[:port], and a negative MaxStreams.
+func New(b Backend, opts Options) (*Handler, error) {
 	if opts.Title == "" {
 		opts.Title = "Rollouts"
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Handler{backend: b, opts: opts, secret: make([]byte, 32)}
-	if _, err := rand.Read(h.secret); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
+	switch {
+	case opts.MaxStreams < 0:
+		return nil, fmt.Errorf("%w: MaxStreams is %d, want 0 (the default, %d) or more", ErrOptions, opts.MaxStreams, DefaultMaxStreams)
+	case opts.MaxStreams == 0:
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	h := &Handler{backend: b, opts: opts, streams: make(chan struct{}, opts.MaxStreams), origins: map[string]bool{}}
+	switch {
+	case opts.CSRFKey == nil:
+		h.secret = make([]byte, MinCSRFKeyLength)
+		_, _ = rand.Read(h.secret) // never fails (crypto/rand)
+	case len(opts.CSRFKey) < MinCSRFKeyLength:
+		return nil, fmt.Errorf("%w: CSRFKey is %d bytes, want at least %d (random bytes, kept secret)", ErrOptions, len(opts.CSRFKey), MinCSRFKeyLength)
+	default:
+		h.secret = slices.Clone(opts.CSRFKey)
+	}
+	h.opts.CSRFKey = nil
+	for i, o := range opts.AllowedOrigins {
+		n, err := parseOrigin(o)
+		if err != nil {
+			return nil, fmt.Errorf("%w: AllowedOrigins[%d] %q: %v", ErrOptions, i, o, err)
+		}
+		h.origins[n] = true
 	}
 	h.pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
 	static, _ := fs.Sub(assets, "assets")
@@ -89,7 +151,7 @@ func New(b Backend, opts Options) *Handler {
 	h.mux.HandleFunc("GET /timeline.svg", h.timeline)
 	h.mux.HandleFunc("POST /command", h.command)
 	h.mux.Handle("GET /dashboard.js", http.FileServerFS(static))
-	return h
+	return h, nil
 }
 
 // ServeHTTP serves the dashboard's pages, its event stream and its
@@ -129,14 +191,8 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*jobPage, bool) {
-	name := r.URL.Query().Get("name")
-	if name == "" {
-		http.Error(w, "no job name (?name=)", http.StatusBadRequest)
-		return nil, false
-	}
-	st, err := h.backend.State(r.Context(), name)
-	if err != nil {
-		http.Error(w, fmt.Sprintf("job %q: %v", name, err), http.StatusNotFound)
+	name, st, ok := h.state(w, r)
+	if !ok {
 		return nil, false
 	}
 	p := newJobPage(h.opts.Title, name, st)
@@ -144,44 +200,32 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*jobPage, bool) 
 	return p, true
 }
 
+// state reads the state of the job the request names (?name=). It
+// answers 400 for a name no job can have, 404 for a job the Backend does
+// not know, 500 when the Backend fails, and then returns false.
+func (h *Handler) state(w http.ResponseWriter, r *http.Request) (string, controller.State, bool) {
+	name := r.URL.Query().Get("name")
+	if err := checkJobID(name); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return "", controller.State{}, false
+	}
+	st, err := h.backend.State(r.Context(), name)
+	switch {
+	case errors.Is(err, ErrNotFound) || err == nil && st.Revision == 0 && len(st.History.Versions) == 0:
+		http.Error(w, fmt.Sprintf("%v %s", ErrNotFound, clip(name)), http.StatusNotFound)
+		return "", controller.State{}, false
+	case err != nil:
+		http.Error(w, fmt.Sprintf("job %s: reading its state: %v", clip(name), err), http.StatusInternalServerError)
+		return "", controller.State{}, false
+	}
+	return name, st, true
+}
+
 func (h *Handler) render(w http.ResponseWriter, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := h.pages.ExecuteTemplate(w, name, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
-}
-
-// events streams an event "change" after each change of the job's state.
-func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("name")
-	flusher, ok := w.(http.Flusher)
-	if !ok || name == "" {
-		http.Error(w, "streaming unsupported or no job name", http.StatusBadRequest)
-		return
-	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	changes, err := h.backend.Subscribe(ctx, name)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	fmt.Fprint(w, "retry: 1000\n\n")
-	flusher.Flush()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case _, ok := <-changes:
-			if !ok {
-				return
-			}
-			fmt.Fprint(w, "event: change\ndata: {}\n\n")
-			flusher.Flush()
-		}
 	}
 }
 
@@ -193,6 +237,9 @@ var ErrReadOnly = errors.New("dashboard: read-only (no Authorize hook configured
 // from another origin.
 var ErrForbidden = errors.New("dashboard: forged or cross-origin request refused")
 
+// maxFormBytes caps a command's form.
+const maxFormBytes = 64 << 10
+
 // command handles a button: POST job, cmd, version and token.
 func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Authorize == nil {
@@ -203,8 +250,9 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, fmt.Sprintf("bad form (at most %d bytes): %v", maxFormBytes, err), http.StatusBadRequest)
 		return
 	}
 	if !h.validToken(r, r.PostForm.Get("token")) {
@@ -212,8 +260,12 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	job := r.PostForm.Get("job")
+	if err := checkJobID(job); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	cmd, err := parseCommand(r.PostForm, h.opts.Now())
-	if err != nil || job == "" {
+	if err != nil {
 		http.Error(w, fmt.Sprintf("bad command: %v", err), http.StatusBadRequest)
 		return
 	}
@@ -252,7 +304,7 @@ func parseCommand(form url.Values, now time.Time) (rollout.Command, error) {
 		if d := form.Get("for"); d != "" {
 			dur, err := time.ParseDuration(d)
 			if err != nil || dur <= 0 {
-				return rollout.Command{}, fmt.Errorf("freeze: for %q: want a duration such as 2h", d)
+				return rollout.Command{}, fmt.Errorf("freeze: for %s: want a duration such as 2h", clip(d))
 			}
 			until = now.Add(dur)
 		}
@@ -261,55 +313,9 @@ func parseCommand(form url.Values, now time.Time) (rollout.Command, error) {
 		version := form.Get("version")
 		v, err := strconv.ParseUint(version, 10, 64)
 		if err != nil {
-			return rollout.Command{}, fmt.Errorf("revert: version %q: %w", version, err)
+			return rollout.Command{}, fmt.Errorf("revert: version %s: want a version number", clip(version))
 		}
 		return rollout.Revert(v), nil
 	}
-	return rollout.Command{}, fmt.Errorf("unknown command %q", kind)
-}
-
-// checkOrigin refuses a request that a browser marks as coming from
-// another site (Sec-Fetch-Site) or whose Origin is not this host.
-func (h *Handler) checkOrigin(r *http.Request) error {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return fmt.Errorf("%w: Sec-Fetch-Site %q", ErrForbidden, r.Header.Get("Sec-Fetch-Site"))
-	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return fmt.Errorf("%w: Origin %q is not %q", ErrForbidden, o, r.Host)
-		}
-	}
-	return nil
-}
-
-// token returns the CSRF token of the request's browser, setting the
-// cookie it derives from when missing: the token is an HMAC of the cookie
-// under the handler's secret, so another site can neither read nor make
-// one.
-func (h *Handler) token(w http.ResponseWriter, r *http.Request) string {
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || len(c.Value) != 32 {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		c = &http.Cookie{Name: csrfCookie, Value: hex.EncodeToString(b), Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil}
-		http.SetCookie(w, c)
-	}
-	return h.mac(c.Value)
-}
-
-func (h *Handler) mac(v string) string {
-	m := hmac.New(sha256.New, h.secret)
-	m.Write([]byte(v))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-func (h *Handler) validToken(r *http.Request, token string) bool {
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || token == "" {
-		return false
-	}
-	return hmac.Equal([]byte(token), []byte(h.mac(c.Value)))
+	return rollout.Command{}, fmt.Errorf("unknown command %s", clip(kind))
 }

@@ -26,7 +26,7 @@ func site(t *testing.T, opts Options) (*httptest.Server, *http.Client, string, *
 	t.Helper()
 	b := newClusterBackend()
 	b.addCanaryJob(t, job)
-	srv := httptest.NewServer(New(b, opts))
+	srv := httptest.NewServer(mustNew(t, b, opts))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -37,6 +37,15 @@ func site(t *testing.T, opts Options) (*httptest.Server, *http.Client, string, *
 		token = m[1]
 	}
 	return srv, client, token, b
+}
+
+func mustNew(t *testing.T, b Backend, opts Options) *Handler {
+	t.Helper()
+	h, err := New(b, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func get(t *testing.T, c *http.Client, u string) string {
@@ -123,7 +132,7 @@ func TestRefusedRequests(t *testing.T) {
 			if tc.opts.Authorize == nil {
 				// A read-only page carries no form; take a token from a
 				// dashboard that has one, as an attacker might.
-				token = New(b, Options{}).mac("x")
+				token = mustNew(t, b, Options{}).mac("x")
 			}
 			code, body := post(t, c, srv.URL+"/command", url.Values{"job": {job}, "cmd": {"promote"}, "token": {tc.token(token)}}, tc.header)
 			if code != http.StatusForbidden || !strings.Contains(body, tc.want) {
@@ -215,7 +224,7 @@ func TestJobNamesAreEscaped(t *testing.T) {
 	b := newClusterBackend()
 	evil := `<script>alert("x")</script>`
 	b.addCanaryJob(t, evil)
-	srv := httptest.NewServer(New(b, Options{Authorize: allowAll}))
+	srv := httptest.NewServer(mustNew(t, b, Options{Authorize: allowAll}))
 	defer srv.Close()
 	for _, page := range []string{"/", "/job?name=" + url.QueryEscape(evil), "/live?name=" + url.QueryEscape(evil)} {
 		body := get(t, srv.Client(), srv.URL+page)

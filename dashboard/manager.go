@@ -9,7 +9,7 @@ import (
 )
 
 // ManagerBackend serves the jobs a controller.Manager supervises: their state
-// from the Manager's Store, commands through Manager.Command, and changes
+// from the Manager's Store (ErrNotFound for a job it never saved), commands through Manager.Command, and changes
 // from the Store when it is a controller.Notifier (every save), else from
 // Manager.Watch (every change of the deployment).
 func ManagerBackend(m *controller.Manager) Backend { return managerBackend{m} }
@@ -25,7 +25,11 @@ func (b managerBackend) Jobs(context.Context) ([]string, error) {
 }
 
 func (b managerBackend) State(ctx context.Context, job string) (controller.State, error) {
-	return b.m.Store().Load(ctx, job)
+	st, err := b.m.Store().Load(ctx, job)
+	if err == nil && st.Revision == 0 {
+		return st, ErrNotFound
+	}
+	return st, err
 }
 
 func (b managerBackend) Command(ctx context.Context, job string, cmd rollout.Command) error {

@@ -52,10 +52,8 @@ var funcs = template.FuncMap{
 // timeline draws the job's versions and deployments with package view:
 // the submits and the deployments' ends as marks, and what runs now.
 func (h *Handler) timeline(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Query().Get("name")
-	st, err := h.backend.State(r.Context(), name)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+	name, st, ok := h.state(w, r)
+	if !ok {
 		return
 	}
 	var start, last time.Time

@@ -17,8 +17,16 @@
       if (img) { img.src = "timeline.svg" + q + "&t=" + Date.now(); }
     }).catch(function (e) { errorBox.textContent = "refresh: " + e.message; });
   }
-  var events = new EventSource("events" + q);
-  events.addEventListener("change", refresh);
+  // A stream the server refuses (503 at its cap of streams) is not
+  // retried by the browser: listen again later, and refresh then.
+  function listen() {
+    var events = new EventSource("events" + q);
+    events.addEventListener("change", refresh);
+    events.onerror = function () {
+      if (events.readyState === EventSource.CLOSED) { setTimeout(function () { listen(); refresh(); }, 10000); }
+    };
+  }
+  listen();
   var form = document.getElementById("commands");
   if (!form) { return; }
   form.addEventListener("submit", function (ev) {

@@ -114,7 +114,7 @@ func run(ctx context.Context, listen, dir string, auto bool, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: dashboard.New(dashboard.ManagerBackend(m), dashboard.Options{
+	dash, err := dashboard.New(dashboard.ManagerBackend(m), dashboard.Options{
 		Title: "localproc",
 		Authorize: func(r *http.Request, job string, cmd rollout.Command) error {
 			if host, _, _ := net.SplitHostPort(r.RemoteAddr); host != "127.0.0.1" && host != "::1" {
@@ -122,7 +122,12 @@ func run(ctx context.Context, listen, dir string, auto bool, out io.Writer) erro
 			}
 			return nil
 		},
-	})}
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	srv := dashboard.NewServer("", dash) // header, read and idle timeouts
 	go srv.Serve(ln)
 	defer srv.Close()
 	say("dashboard: http://%s/", ln.Addr())

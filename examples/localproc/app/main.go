@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"time"
 )
 
 func main() {
@@ -26,12 +27,15 @@ func main() {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// Timeouts, so that a client that sends its request slowly, or holds
+	// an idle connection, is disconnected.
+	srv := &http.Server{Addr: *addr, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
 	if *fd != 0 {
 		ln, err := net.FileListener(os.NewFile(uintptr(*fd), "listener"))
 		if err != nil {
 			log.Fatal(err)
 		}
-		log.Fatal(http.Serve(ln, nil))
+		log.Fatal(srv.Serve(ln))
 	}
-	log.Fatal(http.ListenAndServe(*addr, nil))
+	log.Fatal(srv.ListenAndServe())
 }

@@ -5,22 +5,21 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/rollout-go/rollout"
 )
 
-// maxJobIDLength is the longest job name the dashboard takes, in bytes:
-// the core's limit on a job ID, past which JobVersion.Validate and the
-// stores refuse it, so no job the dashboard could show has a longer one.
-const maxJobIDLength = 4096
-
 // checkJobID refuses, before anything is looked up or rendered, a job
-// name no job can have: empty, longer than the core allows, or not UTF-8.
+// name no job can have: empty, longer than rollout.MaxJobIDLength, or not UTF-8 (what
+// rollout.ValidateJobID refuses, so no job the dashboard could show has
+// such a name).
 // Its message names the problem and never echoes the name whole.
 func checkJobID(id string) error {
 	switch {
 	case id == "":
 		return errors.New("no job name (?name= or the form's job)")
-	case len(id) > maxJobIDLength:
-		return fmt.Errorf("job name of %d bytes: longer than the %d bytes a job ID may have", len(id), maxJobIDLength)
+	case len(id) > rollout.MaxJobIDLength:
+		return fmt.Errorf("job name of %d bytes: longer than the %d bytes a job ID may have", len(id), rollout.MaxJobIDLength)
 	case !utf8.ValidString(id):
 		return errors.New("job name is not valid UTF-8")
 	}

@@ -17,6 +17,8 @@ import (
 	"github.com/rollout-go/rollout/rollouttest"
 
 	"github.com/rollout-go/rollout/controller"
+
+	"github.com/rollout-go/rollout"
 )
 
 // countingBackend counts the subscriptions its Backend is asked for.
@@ -114,7 +116,7 @@ func TestJobNamesAreChecked(t *testing.T) {
 	}{
 		{"empty", "", "no job name"},
 		{"900 KB", huge, "921600 bytes"},
-		{"one byte too long", strings.Repeat("y", maxJobIDLength+1), "4097 bytes"},
+		{"one byte too long", strings.Repeat("y", rollout.MaxJobIDLength+1), "4097 bytes"},
 		{"not UTF-8", "web\xff", "UTF-8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,9 +140,9 @@ func TestJobNamesAreChecked(t *testing.T) {
 		t.Error("a refused command promoted the deployment")
 	}
 	// The longest name a job can have is looked up.
-	code, _, body := status(t, c, http.MethodGet, srv.URL+"/job?name="+strings.Repeat("z", maxJobIDLength), nil)
+	code, _, body := status(t, c, http.MethodGet, srv.URL+"/job?name="+strings.Repeat("z", rollout.MaxJobIDLength), nil)
 	if code != http.StatusNotFound || len(body) > 200 {
-		t.Errorf("a name of %d bytes: %d %q, want a short 404", maxJobIDLength, code, clip(body))
+		t.Errorf("a name of %d bytes: %d %q, want a short 404", rollout.MaxJobIDLength, code, clip(body))
 	}
 }
 

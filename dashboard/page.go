@@ -49,8 +49,9 @@ var funcs = template.FuncMap{
 	"canaries": func(g rollout.DeploymentGroup) int { return len(g.PlacedCanaries) },
 }
 
-// timeline draws the job's versions and deployments with package view:
-// the submits and the deployments' ends as marks, and what runs now.
+// timeline draws the job's real history with package view: every version
+// with the number the history holds, the deployments' phases, promotions,
+// failures and reverts, and what ran in each group, up to now.
 func (h *Handler) timeline(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
 	st, err := h.backend.State(r.Context(), name)
@@ -58,31 +59,11 @@ func (h *Handler) timeline(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
-	var start, last time.Time
-	for _, v := range st.History.Versions {
-		if start.IsZero() || v.SubmitTime.Before(start) {
-			start = v.SubmitTime
-		}
+	now := h.opts.Now()
+	for _, d := range st.Deployments { // a clock behind the records draws them all
+		now = maxTime(now, d.ModifyTime)
 	}
-	tl := view.NewTimeline("job "+name, start)
-	var newest uint64
-	for _, v := range st.History.Versions {
-		tl.Mark(v.SubmitTime, view.MarkSubmit, "v"+itoa(v.Version))
-		newest = max(newest, v.Version)
-		last = maxTime(last, v.SubmitTime)
-	}
-	for _, d := range st.Deployments {
-		last = maxTime(last, d.ModifyTime)
-		switch d.Status {
-		case rollout.StatusSuccessful:
-			tl.Mark(d.ModifyTime, view.MarkSuccess, "successful")
-		case rollout.StatusFailed:
-			tl.Mark(d.ModifyTime, view.MarkFail, "failed")
-		case rollout.StatusCancelled:
-			tl.Mark(d.ModifyTime, view.MarkCancel, "cancelled")
-		}
-	}
-	tl.Sample(last, newest, st.Allocs)
+	tl := view.Recorded("job "+name, st.History.Versions, st.Deployments, st.Allocs, now)
 	var b bytes.Buffer
 	if err := view.WriteSVG(&b, "job "+name, []*view.Timeline{tl}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -15,7 +15,7 @@
 // Authorize the dashboard is read-only.
 //
 //	mux.Handle("/rollouts/", http.StripPrefix("/rollouts", dashboard.New(backend, dashboard.Options{
-//		Authorize: func(r *http.Request, job string, cmd rollout.Command) error { ... },
+//		Authorize: func(r *http.Request, a dashboard.Action) error { ... },
 //	})))
 package dashboard
 
@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,10 +44,26 @@ var assets embed.FS
 
 // Options configures a dashboard. The zero value is a read-only dashboard.
 type Options struct {
-	// Authorize decides whether the request may send cmd to job; a non-nil
-	// error refuses it (the page shows the error). Nil makes the dashboard
-	// read-only: no buttons, and every command is refused.
-	Authorize func(r *http.Request, job string, cmd rollout.Command) error
+	// Authorize decides whether the request may do what the Action says:
+	// every request of the pages and of the JSON API, reads, event streams,
+	// submits and commands alike, is asked; a non-nil error refuses it
+	// (the page shows it; the API answers 403 with kind "forbidden"). Nil
+	// makes the dashboard read-only: reads are allowed, there are no
+	// buttons, and every submit and command is refused with ErrReadOnly.
+	Authorize func(r *http.Request, a Action) error
+	// Redact is applied to a copy of every job version before it is shown
+	// or served (pages, API, diffs): a version's definition can hold
+	// secrets (environment, template data). Nil shows versions as stored.
+	Redact func(rollout.JobVersion) rollout.JobVersion
+	// Identify names who sent a request, for the log line of each submit
+	// and command (for example the subject of a verified token); nil or ""
+	// logs the remote address.
+	Identify func(r *http.Request) string
+	// Logger receives a line per submit and command, with who asked; nil
+	// means slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes bounds the body of an API request; 0 means 1 MiB.
+	MaxBodyBytes int64
 	// Title heads every page; empty means "Rollouts".
 	Title string
 	// Now is the clock a Freeze's duration counts from; nil means
@@ -89,6 +106,7 @@ func New(b Backend, opts Options) *Handler {
 	h.mux.HandleFunc("GET /timeline.svg", h.timeline)
 	h.mux.HandleFunc("POST /command", h.command)
 	h.mux.Handle("GET /dashboard.js", http.FileServerFS(static))
+	h.routeAPI()
 	return h
 }
 
@@ -217,7 +235,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("bad command: %v", err), http.StatusBadRequest)
 		return
 	}
-	if err := h.opts.Authorize(r, job, cmd); err != nil {
+	if err := h.opts.Authorize(r, Action{Job: job, Verb: VerbCommand, Write: true, Command: &cmd}); err != nil {
 		http.Error(w, "not authorised: "+err.Error(), http.StatusForbidden)
 		return
 	}

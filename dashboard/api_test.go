@@ -149,7 +149,10 @@ func TestAPICommands(t *testing.T) {
 		{"promote a group", "promote", `{"groups": ["web"]}`, func(st controller.State) bool { return st.Deployment().Groups[0].Promoted }},
 		{"pause", "pause", "{}", func(st controller.State) bool { return st.Deployment().Status == rollout.StatusPaused }},
 		{"fail", "fail", "", func(st controller.State) bool { return st.Deployments[1].Status == rollout.StatusFailed }},
-		{"revert", "revert", `{"version": 0}`, func(st controller.State) bool { v, _ := st.History.Latest(); return v.RevertOf != nil && *v.RevertOf == 0 }},
+		{"revert", "revert", `{"version": 0}`, func(st controller.State) bool {
+			v, _ := st.History.Latest()
+			return v.RevertOf != nil && *v.RevertOf == 0
+		}},
 		{"freeze", "freeze", `{"reason": "holidays"}`, func(st controller.State) bool { return st.Freeze != nil && st.Freeze.Reason == "holidays" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -99,13 +99,15 @@ func New(b Backend, opts Options) *Handler {
 	h.pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
 	static, _ := fs.Sub(assets, "assets")
 	h.mux = http.NewServeMux()
-	h.mux.HandleFunc("GET /{$}", h.index)
+	h.mux.HandleFunc("GET /{$}", h.overview)
 	h.mux.HandleFunc("GET /job", h.job)
 	h.mux.HandleFunc("GET /live", h.live)
 	h.mux.HandleFunc("GET /events", h.events)
 	h.mux.HandleFunc("GET /timeline.svg", h.timeline)
 	h.mux.HandleFunc("POST /command", h.command)
 	h.mux.Handle("GET /dashboard.js", http.FileServerFS(static))
+	h.mux.Handle("GET /overview.js", http.FileServerFS(static))
+	h.mux.Handle("GET /style.css", http.FileServerFS(static))
 	h.routeAPI()
 	return h
 }
@@ -117,15 +119,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 	h.mux.ServeHTTP(w, r)
-}
-
-func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
-	jobs, err := h.backend.Jobs(r.Context())
-	if err != nil {
-		http.Error(w, "listing jobs: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	h.render(w, "index.html", map[string]any{"Title": h.opts.Title, "Jobs": jobs})
 }
 
 func (h *Handler) job(w http.ResponseWriter, r *http.Request) {
@@ -152,14 +145,16 @@ func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*jobPage, bool) 
 		http.Error(w, "no job name (?name=)", http.StatusBadRequest)
 		return nil, false
 	}
+	if err := h.authorize(r, readAction(name)); err != nil {
+		http.Error(w, "not authorised: "+err.Error(), http.StatusForbidden)
+		return nil, false
+	}
 	st, err := h.backend.State(r.Context(), name)
 	if err != nil {
 		http.Error(w, fmt.Sprintf("job %q: %v", name, err), http.StatusNotFound)
 		return nil, false
 	}
-	p := newJobPage(h.opts.Title, name, st)
-	p.CanCommand = h.opts.Authorize != nil
-	return p, true
+	return h.jobPage(r, name, st), true
 }
 
 func (h *Handler) render(w http.ResponseWriter, name string, data any) {

@@ -25,13 +25,24 @@ type jobPage struct {
 	Freeze     *rollout.FreezeState // the job's freeze, or nil
 	System     bool                 // the newest version is a system job
 	Nodes      bool                 // an allocation names its node: show the column
+	Commands   []commandButton      // the operator commands, enabled as the state allows
+	Sections   []allocSection       // the allocations by client status
+	Bars       []groupBar           // the latest deployment's groups
+	Phase      string               // where the deployment stands
+	PhaseClass string
+	Diff       *versionDiff // the diff asked for (?from=&to=), or nil
+	DiffError  string
 }
 
-func newJobPage(title, job string, st controller.State) *jobPage {
+func newJobPage(title, job string, st controller.State, now time.Time, redact func(rollout.JobVersion) rollout.JobVersion) *jobPage {
 	p := &jobPage{Title: title, Job: job, Allocs: st.Allocs, Deployment: st.Deployment(), Freeze: st.Freeze}
 	for i := len(st.History.Versions) - 1; i >= 0; i-- {
-		p.Versions = append(p.Versions, st.History.Versions[i])
+		p.Versions = append(p.Versions, redact(st.History.Versions[i]))
 	}
+	p.Commands = commandsFor(p.Deployment, st.Freeze, len(p.Versions))
+	p.Sections = allocSections(st.Allocs, st.History, now)
+	row := newOverviewRow(job, st, now)
+	p.Bars, p.Phase, p.PhaseClass = row.Groups, row.Phase, row.PhaseClass
 	p.Active = p.Deployment != nil && p.Deployment.Status.Active()
 	p.System = len(p.Versions) > 0 && p.Versions[0].Type == rollout.JobSystem
 	p.Nodes = slices.ContainsFunc(st.Allocs, func(a rollout.Alloc) bool { return a.NodeID != "" })

@@ -91,16 +91,3 @@ func maxTime(a, b time.Time) time.Time {
 	}
 	return a
 }
-
-func itoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
-}

@@ -69,12 +69,19 @@ func TestBrowserPromote(t *testing.T) {
 	must("wait for the page to show the promoted deployment", err)
 	after, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("deployment-description").textContent`))
 	must("read the description", err)
-	// Promoting again is refused by the engine: the page shows the error.
-	must("click promote again", chromedp.Do(ctx, chromedp.Click("#btn-promote")))
+	// Promote no longer applies: the button is disabled and says why.
+	why, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("btn-promote").disabled ? document.getElementById("why-promote").textContent : "enabled"`))
+	must("read the promote button", err)
+	if why != "the deployment is successful" {
+		t.Errorf("promote after success: %q, want disabled because the deployment is successful", why)
+	}
+	// A freeze without a reason is refused by the engine: the page shows
+	// the error.
+	must("click freeze", chromedp.Do(ctx, chromedp.Click("#btn-freeze")))
 	refusal, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("error").textContent`, chromedp.WithPollingTimeout(20*time.Second)))
 	must("wait for the refusal", err)
-	if !strings.Contains(refusal, "promote") {
-		t.Errorf("refused promote shows %q, want the engine's error", refusal)
+	if !strings.Contains(refusal, "freeze") {
+		t.Errorf("refused freeze shows %q, want the engine's error", refusal)
 	}
 	marker, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.notReloaded || "reloaded"`))
 	must("read the mark", err)

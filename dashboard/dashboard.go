@@ -24,7 +24,7 @@
 // connections that send their requests too slowly or sit idle:
 //
 //	dash, err := dashboard.New(backend, dashboard.Options{
-//		Authorize: func(r *http.Request, job string, cmd rollout.Command) error { ... },
+//		Authorize: func(r *http.Request, a dashboard.Action) error { ... },
 //		CSRFKey:   key, // the same 32 bytes or more on every replica
 //	})
 //	if err != nil { ... }
@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,10 +57,26 @@ var assets embed.FS
 
 // Options configures a dashboard. The zero value is a read-only dashboard.
 type Options struct {
-	// Authorize decides whether the request may send cmd to job; a non-nil
-	// error refuses it (the page shows the error). Nil makes the dashboard
-	// read-only: no buttons, and every command is refused.
-	Authorize func(r *http.Request, job string, cmd rollout.Command) error
+	// Authorize decides whether the request may do what the Action says:
+	// every request of the pages and of the JSON API, reads, event streams,
+	// submits and commands alike, is asked; a non-nil error refuses it
+	// (the page shows it; the API answers 403 with kind "forbidden"). Nil
+	// makes the dashboard read-only: reads are allowed, there are no
+	// buttons, and every submit and command is refused with ErrReadOnly.
+	Authorize func(r *http.Request, a Action) error
+	// Redact is applied to a copy of every job version before it is shown
+	// or served (pages, API, diffs): a version's definition can hold
+	// secrets (environment, template data). Nil shows versions as stored.
+	Redact func(rollout.JobVersion) rollout.JobVersion
+	// Identify names who sent a request, for the log line of each submit
+	// and command (for example the subject of a verified token); nil or ""
+	// logs the remote address.
+	Identify func(r *http.Request) string
+	// Logger receives a line per submit and command, with who asked; nil
+	// means slog.Default().
+	Logger *slog.Logger
+	// MaxBodyBytes bounds the body of an API request; 0 means 1 MiB.
+	MaxBodyBytes int64
 	// Title heads every page; empty means "Rollouts".
 	Title string
 	// Now is the clock a Freeze's duration counts from; nil means
@@ -144,13 +161,16 @@ func New(b Backend, opts Options) (*Handler, error) {
 	h.pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/*.html"))
 	static, _ := fs.Sub(assets, "assets")
 	h.mux = http.NewServeMux()
-	h.mux.HandleFunc("GET /{$}", h.index)
+	h.mux.HandleFunc("GET /{$}", h.overview)
 	h.mux.HandleFunc("GET /job", h.job)
 	h.mux.HandleFunc("GET /live", h.live)
 	h.mux.HandleFunc("GET /events", h.events)
 	h.mux.HandleFunc("GET /timeline.svg", h.timeline)
 	h.mux.HandleFunc("POST /command", h.command)
 	h.mux.Handle("GET /dashboard.js", http.FileServerFS(static))
+	h.mux.Handle("GET /overview.js", http.FileServerFS(static))
+	h.mux.Handle("GET /style.css", http.FileServerFS(static))
+	h.routeAPI()
 	return h, nil
 }
 
@@ -161,15 +181,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 	h.mux.ServeHTTP(w, r)
-}
-
-func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
-	jobs, err := h.backend.Jobs(r.Context())
-	if err != nil {
-		http.Error(w, "listing jobs: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	h.render(w, "index.html", map[string]any{"Title": h.opts.Title, "Jobs": jobs})
 }
 
 func (h *Handler) job(w http.ResponseWriter, r *http.Request) {
@@ -191,22 +202,26 @@ func (h *Handler) live(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) load(w http.ResponseWriter, r *http.Request) (*jobPage, bool) {
-	name, st, ok := h.state(w, r)
+	name, st, ok := h.state(w, r, VerbRead)
 	if !ok {
 		return nil, false
 	}
-	p := newJobPage(h.opts.Title, name, st)
-	p.CanCommand = h.opts.Authorize != nil
-	return p, true
+	return h.jobPage(r, name, st), true
 }
 
-// state reads the state of the job the request names (?name=). It
-// answers 400 for a name no job can have, 404 for a job the Backend does
-// not know, 500 when the Backend fails, and then returns false.
-func (h *Handler) state(w http.ResponseWriter, r *http.Request) (string, controller.State, bool) {
+// state reads the state of the job the request names (?name=), once
+// Options.Authorize allows the verb on it. It answers 400 for a name no
+// job can have, 403 when not authorised (before the job is looked up, so
+// that nobody learns which jobs exist), 404 for a job the Backend does not
+// know, 500 when the Backend fails, and then returns false.
+func (h *Handler) state(w http.ResponseWriter, r *http.Request, verb Verb) (string, controller.State, bool) {
 	name := r.URL.Query().Get("name")
 	if err := checkJobID(name); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return "", controller.State{}, false
+	}
+	if err := h.authorize(r, Action{Job: name, Verb: verb}); err != nil {
+		http.Error(w, "not authorised: "+err.Error(), http.StatusForbidden)
 		return "", controller.State{}, false
 	}
 	st, err := h.backend.State(r.Context(), name)
@@ -269,7 +284,7 @@ func (h *Handler) command(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("bad command: %v", err), http.StatusBadRequest)
 		return
 	}
-	if err := h.opts.Authorize(r, job, cmd); err != nil {
+	if err := h.opts.Authorize(r, Action{Job: job, Verb: VerbCommand, Write: true, Command: &cmd}); err != nil {
 		http.Error(w, "not authorised: "+err.Error(), http.StatusForbidden)
 		return
 	}

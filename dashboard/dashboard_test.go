@@ -78,7 +78,7 @@ func post(t *testing.T, c *http.Client, u string, form url.Values, header http.H
 	return resp.StatusCode, string(b)
 }
 
-func allowAll(*http.Request, string, rollout.Command) error { return nil }
+func allowAll(*http.Request, Action) error { return nil }
 
 func promoted(t *testing.T, b *clusterBackend) bool {
 	t.Helper()
@@ -112,7 +112,12 @@ func TestPromoteByPOST(t *testing.T) {
 // TestRefusedRequests sends forged, cross-origin and unauthorised
 // commands: each is refused and the deployment stays unpromoted.
 func TestRefusedRequests(t *testing.T) {
-	deny := func(*http.Request, string, rollout.Command) error { return errors.New("operators only") }
+	deny := func(_ *http.Request, a Action) error {
+		if a.Write {
+			return errors.New("operators only")
+		}
+		return nil
+	}
 	for _, tc := range []struct {
 		name   string
 		opts   Options

@@ -25,7 +25,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	name, _, ok := h.state(w, r)
+	name, _, ok := h.state(w, r, VerbWatch)
 	if !ok {
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/controller"
 	"github.com/rollout-go/rollout/rollouttest"
 
@@ -26,9 +25,9 @@ func ExampleNewServer() {
 	key := make([]byte, dashboard.MinCSRFKeyLength)
 	_, _ = rand.Read(key)
 	dash, err := dashboard.New(dashboard.ManagerBackend(m), dashboard.Options{
-		Authorize: func(r *http.Request, job string, cmd rollout.Command) error {
+		Authorize: func(r *http.Request, a dashboard.Action) error {
 			if host, _, _ := net.SplitHostPort(r.RemoteAddr); host != "127.0.0.1" && host != "::1" {
-				return errors.New("commands only from this machine")
+				return errors.New("only from this machine")
 			}
 			return nil
 		},

@@ -69,3 +69,18 @@ func forward[T any](ctx context.Context, in <-chan T, out chan<- struct{}) {
 		}
 	}
 }
+
+var _ Submitter = managerBackend{}
+
+// Submit submits the version through Manager.Submit, with
+// controller.ExpectVersion or controller.ExpectNoJob when asked.
+func (b managerBackend) Submit(ctx context.Context, job rollout.JobVersion, expect *uint64, noJob bool) (rollout.JobVersion, error) {
+	var opts []controller.SubmitOption
+	if expect != nil {
+		opts = append(opts, controller.ExpectVersion(*expect))
+	}
+	if noJob {
+		opts = append(opts, controller.ExpectNoJob())
+	}
+	return b.m.Submit(ctx, job, opts...)
+}

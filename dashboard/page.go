@@ -25,13 +25,24 @@ type jobPage struct {
 	Freeze     *rollout.FreezeState // the job's freeze, or nil
 	System     bool                 // the newest version is a system job
 	Nodes      bool                 // an allocation names its node: show the column
+	Commands   []commandButton      // the operator commands, enabled as the state allows
+	Sections   []allocSection       // the allocations by client status
+	Bars       []groupBar           // the latest deployment's groups
+	Phase      string               // where the deployment stands
+	PhaseClass string
+	Diff       *versionDiff // the diff asked for (?from=&to=), or nil
+	DiffError  string
 }
 
-func newJobPage(title, job string, st controller.State) *jobPage {
+func newJobPage(title, job string, st controller.State, now time.Time, redact func(rollout.JobVersion) rollout.JobVersion) *jobPage {
 	p := &jobPage{Title: title, Job: job, Allocs: st.Allocs, Deployment: st.Deployment(), Freeze: st.Freeze}
 	for i := len(st.History.Versions) - 1; i >= 0; i-- {
-		p.Versions = append(p.Versions, st.History.Versions[i])
+		p.Versions = append(p.Versions, redact(st.History.Versions[i]))
 	}
+	p.Commands = commandsFor(p.Deployment, st.Freeze, len(p.Versions))
+	p.Sections = allocSections(st.Allocs, st.History, now)
+	row := newOverviewRow(job, st, now)
+	p.Bars, p.Phase, p.PhaseClass = row.Groups, row.Phase, row.PhaseClass
 	p.Active = p.Deployment != nil && p.Deployment.Status.Active()
 	p.System = len(p.Versions) > 0 && p.Versions[0].Type == rollout.JobSystem
 	p.Nodes = slices.ContainsFunc(st.Allocs, func(a rollout.Alloc) bool { return a.NodeID != "" })
@@ -49,38 +60,19 @@ var funcs = template.FuncMap{
 	"canaries": func(g rollout.DeploymentGroup) int { return len(g.PlacedCanaries) },
 }
 
-// timeline draws the job's versions and deployments with package view:
-// the submits and the deployments' ends as marks, and what runs now.
+// timeline draws the job's real history with package view: every version
+// with the number the history holds, the deployments' phases, promotions,
+// failures and reverts, and what ran in each group, up to now.
 func (h *Handler) timeline(w http.ResponseWriter, r *http.Request) {
-	name, st, ok := h.state(w, r)
+	name, st, ok := h.state(w, r, VerbRead)
 	if !ok {
 		return
 	}
-	var start, last time.Time
-	for _, v := range st.History.Versions {
-		if start.IsZero() || v.SubmitTime.Before(start) {
-			start = v.SubmitTime
-		}
+	now := h.opts.Now()
+	for _, d := range st.Deployments { // a clock behind the records draws them all
+		now = maxTime(now, d.ModifyTime)
 	}
-	tl := view.NewTimeline("job "+name, start)
-	var newest uint64
-	for _, v := range st.History.Versions {
-		tl.Mark(v.SubmitTime, view.MarkSubmit, "v"+itoa(v.Version))
-		newest = max(newest, v.Version)
-		last = maxTime(last, v.SubmitTime)
-	}
-	for _, d := range st.Deployments {
-		last = maxTime(last, d.ModifyTime)
-		switch d.Status {
-		case rollout.StatusSuccessful:
-			tl.Mark(d.ModifyTime, view.MarkSuccess, "successful")
-		case rollout.StatusFailed:
-			tl.Mark(d.ModifyTime, view.MarkFail, "failed")
-		case rollout.StatusCancelled:
-			tl.Mark(d.ModifyTime, view.MarkCancel, "cancelled")
-		}
-	}
-	tl.Sample(last, newest, st.Allocs)
+	tl := view.Recorded("job "+name, st.History.Versions, st.Deployments, st.Allocs, now)
 	var b bytes.Buffer
 	if err := view.WriteSVG(&b, "job "+name, []*view.Timeline{tl}); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -96,17 +88,4 @@ func maxTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-func itoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
 }

@@ -49,3 +49,18 @@ func ExampleDeployments() {
 	// bbbbbbbb  web     1            failed      Failed due to unhealthy allocations
 	// aaaaaaaa  web     0            successful  Deployment completed successfully
 }
+
+// ExampleDiff compares two versions of a job, as the dashboard and its
+// API show the diff between any two.
+func ExampleDiff() {
+	a := rollout.JobVersion{ID: "web", Version: 1, Groups: []rollout.Group{{Name: "api", Count: 2, Spec: "img:1"}}}
+	b := rollout.JobVersion{ID: "web", Version: 3, Groups: []rollout.Group{{Name: "api", Count: 3, Spec: "img:2"}}}
+	view.Diff(os.Stdout, &a, &b)
+	// Output:
+	// From = v1
+	// To   = v3
+	// +/- Job: "web"
+	// +/- Task Group: "api"
+	//   +/- count: "2" => "3"
+	//   +/- spec: "img:1" => "img:2"
+}

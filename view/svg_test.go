@@ -3,6 +3,7 @@ package view
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,4 +175,126 @@ func TestTimelineRenders(t *testing.T) {
 	}
 	defer f.Close()
 	checkPNG(t, f)
+}
+
+// run returns n allocations of version v in group g, from slot first,
+// with the client status and health verdict given.
+func run(g string, first, n int, v uint64, c rollout.ClientStatus, h rollout.HealthStatus) []rollout.Alloc {
+	out := make([]rollout.Alloc, n)
+	for i := range out {
+		idx := first + i
+		out[i] = rollout.Alloc{ID: fmt.Sprintf("%s-%d-v%d", g, idx, v), Group: g, Index: idx, JobVersion: v, Desired: rollout.DesiredRun, Client: c, Health: rollout.AllocHealth{Status: h}}
+	}
+	return out
+}
+
+// TestSampleCounts checks how allocations are counted, table-driven: each
+// case says why.
+func TestSampleCounts(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		allocs []rollout.Alloc
+		want   Sample
+	}{
+		{"a healthy older version stays green, lighter", run("web", 0, 2, 0, rollout.ClientRunning, rollout.Healthy), Sample{OldHealthy: 2}},
+		{"an older version without a verdict is grey", run("web", 0, 2, 0, rollout.ClientRunning, ""), Sample{Old: 2}},
+		{"a failed allocation not replaced holds its slot, red", run("web", 0, 1, 1, rollout.ClientFailed, ""), Sample{Unhealthy: 1}},
+		{"a failed allocation replaced in its slot no longer counts",
+			append(run("web", 0, 1, 1, rollout.ClientFailed, ""), run("web", 0, 1, 1, rollout.ClientPending, "")...), Sample{NewPending: 1}},
+		{"a completed allocation does not count", run("web", 0, 1, 1, rollout.ClientComplete, ""), Sample{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := NewTimeline("t", t0)
+			tl.Sample(t0, 1, tc.allocs)
+			got := tl.Samples()
+			if tc.want == (Sample{}) && len(got) == 0 {
+				return
+			}
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("samples %+v, want [%+v]", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestNeverStartedIsRed: allocations that wait to start and then fail
+// count unhealthy over the whole span they waited, even when they are
+// replaced at the very moment they fail.
+func TestNeverStartedIsRed(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tl := NewTimeline("t", t0)
+	old := run("web", 0, 2, 0, rollout.ClientRunning, rollout.Healthy)
+	tl.Sample(t0, 1, append(old, run("web", 2, 1, 1, rollout.ClientPending, "")...))
+	tl.Sample(t0.Add(8*time.Second), 2, append(old, append(run("web", 2, 1, 1, rollout.ClientFailed, ""), run("web", 2, 1, 2, rollout.ClientPending, "")...)...))
+	got := tl.GroupSamples("web")
+	if len(got) != 2 || got[0].Unhealthy != 1 || got[0].NewPending != 0 {
+		t.Fatalf("samples %+v: want the waiting allocation red from the start", got)
+	}
+	if got[1].NewPending != 1 || got[1].Unhealthy != 0 {
+		t.Errorf("after the failure %+v: want only its replacement, pending", got[1])
+	}
+	// One that starts is never painted red.
+	tl = NewTimeline("t", t0)
+	tl.Sample(t0, 1, run("web", 0, 1, 1, rollout.ClientPending, ""))
+	tl.Sample(t0.Add(time.Second), 1, run("web", 0, 1, 1, rollout.ClientRunning, ""))
+	tl.Sample(t0.Add(2*time.Second), 1, run("web", 0, 1, 1, rollout.ClientFailed, ""))
+	if got := tl.GroupSamples("web"); got[0].NewPending != 1 {
+		t.Errorf("an allocation that started was painted red while it waited: %+v", got)
+	}
+}
+
+// TestGroupsToldApart: each group gets its own plot, named.
+func TestGroupsToldApart(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tl := NewTimeline("shop", t0)
+	tl.Sample(t0, 0, append(run("api", 0, 3, 0, rollout.ClientRunning, rollout.Healthy), run("cache", 0, 2, 0, rollout.ClientPending, "")...))
+	if g := tl.Groups(); len(g) != 2 || g[0] != "api" || g[1] != "cache" {
+		t.Fatalf("groups %v", g)
+	}
+	var b bytes.Buffer
+	if err := WriteSVG(&b, "shop", []*Timeline{tl}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{`data-group="api"`, `data-group="cache"`, `>api</text>`, `>cache</text>`} {
+		if !bytes.Contains(b.Bytes(), []byte(g)) {
+			t.Errorf("no %s in the picture", g)
+		}
+	}
+}
+
+// TestMarksOnce: an operator's promote and the promotion it makes, at the
+// same moment, are one mark.
+func TestMarksOnce(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	tl := NewTimeline("t", t0)
+	tl.MarkTransitions(t0, &rollout.Output{Transitions: []rollout.Transition{{Kind: rollout.TransitionPromoted}}})
+	tl.Mark(t0, MarkPromote, "promote")
+	tl.Mark(t0.Add(time.Second), MarkPromote, "promote")
+	if m := tl.Marks(); len(m) != 2 || m[0].Label != "promoted" {
+		t.Errorf("marks %+v, want one promotion per moment", m)
+	}
+}
+
+// TestLastLabelRightOfItsLine: the final "successful" reads after the
+// failure before it: its label starts at its line.
+func TestLastLabelRightOfItsLine(t *testing.T) {
+	tl := canaryStory()
+	labels := layoutLabels(tl.marks, tl.xScale())
+	last := labels[len(labels)-1]
+	if last.mark.Label != "successful" || last.alignEnd || last.right > svgWidth {
+		t.Errorf("last label %+v: want %q right of its line, inside the picture", last, "successful")
+	}
+}
+
+func TestPanelTitle(t *testing.T) {
+	for _, tc := range []struct{ title, panel, want string }{
+		{"tour", "tour", ""},
+		{"geo: a rollout", `geo: a rollout — job "geo"`, `job "geo"`},
+		{"all walkthroughs", "nginx — job \"web\"", "nginx — job \"web\""},
+	} {
+		if got := panelTitle(tc.title, tc.panel); got != tc.want {
+			t.Errorf("panelTitle(%q, %q) = %q, want %q", tc.title, tc.panel, got, tc.want)
+		}
+	}
 }

@@ -5,6 +5,12 @@
 //	rollout plan [-nodes N] OLD NEW
 //	rollout simulate [-fail canaries|vN|alloc=N] [-json] [-nodes N] FILE...
 //
+// and commands a running rollout process through its dashboard's JSON API:
+//
+//	rollout run [-check-index N] FILE
+//	rollout status [JOB] | deployments JOB | history JOB
+//	rollout promote|pause|resume|fail|unfreeze JOB | revert JOB VERSION | freeze JOB
+//
 // Exit codes: 0 when all is well, 1 when problems were found (a file that
 // does not load or validate, a failed deployment in a simulation), 2 for a
 // usage error. Every subcommand takes -help.
@@ -39,6 +45,15 @@ Commands:
     plan        Show what submitting NEW over OLD would do (nomad job plan)
     simulate    Run job versions through a simulated cluster
 
+Operator commands, against a running rollout process's dashboard API
+(-address, ROLLOUT_ADDR; ROLLOUT_TOKEN as a bearer token):
+    run         Submit a job file (nomad job run)
+    status      Show the jobs, or one job (nomad job status)
+    deployments Show a job's deployments (nomad job deployments)
+    history     Show a job's versions and diffs (nomad job history -p)
+    promote, pause, resume, fail, revert, freeze, unfreeze
+                Command a job's deployment (nomad deployment ...)
+
 Run "rollout <command> -help" for a command's options.
 
 Exit codes: 0 ok, 1 problems found, 2 usage error.
@@ -64,6 +79,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return planCmd(args[1:], stdout, stderr)
 	case "simulate":
 		return simulateCmd(args[1:], stdout, stderr)
+	case "run":
+		return runCmd(args[1:], stdout, stderr)
+	case "status", "deployments", "history", "promote", "pause", "resume", "fail", "revert", "freeze", "unfreeze":
+		return opsCmd(args[0], args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "rollout: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage

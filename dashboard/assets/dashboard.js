@@ -27,12 +27,14 @@
     };
   }
   listen();
-  var form = document.getElementById("commands");
-  if (!form) { return; }
-  form.addEventListener("submit", function (ev) {
+  // The form is part of the live fragment: listen on the document.
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (form.id !== "commands") { return; }
     ev.preventDefault();
     var data = new URLSearchParams(new FormData(form));
     if (ev.submitter) { data.set("cmd", ev.submitter.value); }
+    data.set("token", document.body.dataset.token); // a refreshed form holds none
     errorBox.textContent = "";
     fetch("command", { method: "POST", body: data, headers: { "X-Dashboard": "1" }, credentials: "same-origin" })
       .then(function (r) {

@@ -116,7 +116,10 @@ func run(ctx context.Context, listen, dir string, auto bool, out io.Writer) erro
 	}
 	dash, err := dashboard.New(dashboard.ManagerBackend(m), dashboard.Options{
 		Title: "localproc",
-		Authorize: func(r *http.Request, job string, cmd rollout.Command) error {
+		Authorize: func(r *http.Request, a dashboard.Action) error {
+			if !a.Write {
+				return nil // anyone who reaches the page may read it
+			}
 			if host, _, _ := net.SplitHostPort(r.RemoteAddr); host != "127.0.0.1" && host != "::1" {
 				return errors.New("commands only from this machine")
 			}

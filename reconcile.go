@@ -91,7 +91,11 @@ func (s *stepper) reconcile(gi int) {
 		c = s.classify(gs, cur, ds, canarying, gs.victims)
 	}
 	for _, p := range c.cancel {
-		s.stop(gs, p, KindCanaryCancelled, ReasonNotNeeded)
+		if s.facts[p]&factLost != 0 {
+			s.stop(gs, p, KindLost, ReasonLost) // cancelled, and stopped as lost
+		} else {
+			s.stop(gs, p, KindCanaryCancelled, ReasonNotNeeded)
+		}
 	}
 	for _, p := range c.shadowed {
 		s.stop(gs, p, KindPromoted, ReasonNotNeeded)
@@ -195,9 +199,15 @@ func (s *stepper) reconcile(gi int) {
 			s.stop(gs, p, KindLost, ReasonLost)
 		}
 	}
-	for _, p := range lostCanaries {
-		s.replaceCanary(gs, p, ReasonPlaceLost)
+	// Lost canaries are placed again as new canaries are named
+	// (canaryIndexes): as in Nomad, the lowest free index of those the
+	// canaries will replace, not their own. Migrating ones keep theirs (a
+	// drain moves an allocation, name and all).
+	canaryIdx := s.canaryIndexes(gs, c, len(lostCanaries)+canaryNeed, migCanaries, c.reschedNow, c.reschedLater)
+	for i, p := range lostCanaries {
+		s.replaceCanary(gs, p, canaryIdx[i], ReasonPlaceLost)
 	}
+	canaryIdx = canaryIdx[len(lostCanaries):]
 	for _, p := range lostRepl {
 		a := &s.in.Allocs[p]
 		s.replace(gs, a, canarying, KindLost, ReasonPlaceLost, a.Attempts)
@@ -221,7 +231,7 @@ func (s *stepper) reconcile(gi int) {
 		}
 	}
 	if canaryNeed > 0 {
-		for _, idx := range s.canaryIndexes(gs, c, canaryNeed, lostCanaries, migCanaries, c.reschedNow, c.reschedLater) {
+		for _, idx := range canaryIdx {
 			s.place(gs, idx, true, s.job.Version, g.Spec, gs.depID, "", 0, KindCanary, ReasonPlaceCanary)
 		}
 	}

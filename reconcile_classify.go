@@ -82,12 +82,14 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			continue // stopped, finished, or stopped as excess
 		}
 		inCur = curMember.has(p)
-		if f&factLost != 0 {
-			c.lost = append(c.lost, p)
-			continue
-		}
+		// A canary cancelled in this step is only stopped, lost or not:
+		// as in Nomad, it is neither replaced nor holds its name.
 		if f&factCanary != 0 && s.cancelCanary(gs, f, inCur, ds, failed) {
 			c.cancel = append(c.cancel, p)
+			continue
+		}
+		if f&factLost != 0 {
+			c.lost = append(c.lost, p)
 			continue
 		}
 		if gs.shadow != nil && gs.shadow.has(s.indexOf(p)) && !(inCur && f&factCanary != 0) {

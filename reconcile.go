@@ -150,7 +150,9 @@ func (s *stepper) reconcile(gi int) {
 	canaryRequired := canarying && (ds == nil || liveCanaries < ds.DesiredCanaries)
 
 	// The deployment this group's decisions belong to.
-	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + missing + len(c.migrate)
+	// As Nomad's: what is updated and what is placed now, not the failed
+	// allocations waiting out their reschedule delay.
+	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(lostRepl) + missing + len(c.migrate)
 	switch {
 	case ds != nil:
 		gs.depID = cur.ID

@@ -83,6 +83,11 @@ func (s *stepper) reconcile(gi int) {
 	paused := cur != nil && cur.Status == StatusPaused
 	canarying := ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
 
+	// Reconnected allocations and stand-ins that Disconnect.Reconcile does
+	// not keep (see disconnects).
+	for _, p := range gs.reconnected {
+		s.stop(gs, p, KindReconnected, ReasonReconnected)
+	}
 	gs.shadow = s.promotedCanaryNames(gs, cur, ds)
 	gs.surge = s.surgePairs(gs, cur)
 	c := s.classify(gs, cur, ds, canarying, nil)
@@ -193,6 +198,9 @@ func (s *stepper) reconcile(gi int) {
 		placed++
 	}
 	for _, p := range c.lost {
+		if s.facts[p]&factUnknown != 0 {
+			continue // away, not stopped: its replacement stands in for it
+		}
 		if s.deploymentCanary(p, cur, ds, failed) {
 			// As in Nomad's plan, a lost canary of the deployment is not
 			// counted as destroyed: its slot stays the deployment's.
@@ -212,7 +220,11 @@ func (s *stepper) reconcile(gi int) {
 	canaryIdx = canaryIdx[len(lostCanaries):]
 	for _, p := range lostRepl {
 		a := &s.in.Allocs[p]
-		s.replace(gs, a, canarying, KindLost, ReasonPlaceLost, a.Attempts)
+		reason := ReasonPlaceLost
+		if s.facts[p]&factUnknown != 0 {
+			reason = ReasonPlaceStandIn
+		}
+		s.replace(gs, a, canarying, KindLost, reason, a.Attempts)
 		placed++
 	}
 	s.migrate(gs, &c, migCanaries, canarying)

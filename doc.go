@@ -224,6 +224,22 @@
 // gates each set rather than a fixed stagger, and canary, auto_revert and
 // auto_promote apply.
 //
+// # Disconnected clients
+//
+// An allocation whose node stops heartbeating is reported with client
+// status ClientUnknown, StatusTime the time it went unknown. The group's
+// Disconnect block (Nomad 1.8's disconnect block; its older
+// max_client_disconnect and prevent_reschedule_on_lost load into it) says
+// what follows: without it, or with lost_after 0, the allocation is lost at
+// once; within lost_after it is left running, and with replace (the
+// default) a stand-in is placed under its name (Placement.StandsInFor);
+// past lost_after it is lost, and replaced only if no stand-in holds its
+// slot. When it reconnects beside its stand-in, reconcile keeps one and
+// KindReconnected stops the other. Unlike Nomad, an unknown allocation is
+// neither updated in place nor replaced by a rolling update while away (it
+// cannot be reached), and best_score keeps the original: rollout has no
+// placement scores (Nomad keeps it too when neither has one).
+//
 // # Batch jobs
 //
 // Batch jobs are out of scope: Nomad's update block does not apply to

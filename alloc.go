@@ -22,6 +22,10 @@ const (
 	ClientFailed   ClientStatus = "failed"
 	// ClientLost: the allocation's node is down. Step stops and replaces it.
 	ClientLost ClientStatus = "lost"
+	// ClientUnknown: the allocation's node stopped heartbeating and may
+	// come back (Nomad's unknown); StatusTime is when it went unknown. The
+	// group's Disconnect block says what Step does with it.
+	ClientUnknown ClientStatus = "unknown"
 )
 
 // Terminal reports whether the allocation has stopped running on its node
@@ -97,6 +101,10 @@ type Alloc struct {
 	Attempts int
 	// Health is the verdict and the tracker state within its deployment.
 	Health AllocHealth
+	// StandsInFor is the ID of the unknown allocation this one was placed
+	// to stand in for (Placement.StandsInFor); "" for none. When that one
+	// reconnects, the group's Disconnect.Reconcile keeps one of the two.
+	StandsInFor string `json:",omitempty"`
 }
 
 // Name returns `<job>.<group>[<index>]`.

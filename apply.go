@@ -58,6 +58,6 @@ func (p *Placement) Alloc() Alloc {
 	return Alloc{
 		ID: p.ID, JobID: p.JobID, Group: p.Group, Index: p.Index, NodeID: p.NodeID, JobVersion: p.JobVersion, Spec: p.Spec,
 		Desired: DesiredRun, Client: ClientPending, Canary: p.Canary, DeploymentID: p.DeploymentID,
-		CreateTime: p.CreateTime, Attempts: p.Attempts,
+		CreateTime: p.CreateTime, Attempts: p.Attempts, StandsInFor: p.StandsInFor,
 	}
 }

@@ -224,10 +224,35 @@
 // gates each set rather than a fixed stagger, and canary, auto_revert and
 // auto_promote apply.
 //
+// # Disconnected clients
+//
+// An allocation whose node stops heartbeating is reported with client
+// status ClientUnknown, StatusTime the time it went unknown. The group's
+// Disconnect block (Nomad 1.8's disconnect block; its older
+// max_client_disconnect and prevent_reschedule_on_lost load into it) says
+// what follows: without it, or with lost_after 0, the allocation is lost at
+// once; within lost_after it is left running, and with replace (the
+// default) a stand-in is placed under its name (Placement.StandsInFor);
+// past lost_after it is lost, and replaced only if no stand-in holds its
+// slot. When it reconnects beside its stand-in, reconcile keeps one and
+// KindReconnected stops the other. Unlike Nomad, an unknown allocation is
+// neither updated in place nor replaced by a rolling update while away (it
+// cannot be reached), and best_score keeps the original: rollout has no
+// placement scores (Nomad keeps it too when neither has one).
+//
+// # Batch jobs
+//
+// Batch jobs are out of scope: Nomad's update block does not apply to
+// them (they have no deployments), so rollout deploys service and system
+// jobs only, and Nomad's batch reconciler tests have no counterpart here.
+//
 // # Where rollout differs from Nomad, on purpose
 //
 // Every decision matches Nomad's service-job reconciler and deployment
-// watcher except these, each kept for the reason given:
+// watcher except these, each kept for the reason given. (As in Nomad's
+// deployment watcher, an unhealthy allocation of a deployment with no
+// reschedule attempts left fails the deployment at once, progress
+// deadline or not: no other allocation can take its place.)
 //
 //   - A group with no update block, at job or group level, has no
 //     deployment and a changed spec replaces its allocations at once: there
@@ -277,10 +302,30 @@
 //   - A scale-down that stops a failed allocation places no replacement
 //     for it (Nomad also reschedules it, running one allocation over the
 //     count): the group never runs more than its count.
-//   - An unhealthy allocation of a deployment with no reschedule attempts
-//     left fails the deployment at once (Nomad leaves the slot short and
-//     waits for the progress deadline): the outcome is known, so it is
-//     reported now.
+//   - A canary that finished by itself (client complete) is unhealthy and
+//     no longer one of the group's canaries: a new canary is placed (Nomad
+//     still counts it among the canaries and places none in its stead, so
+//     the group can be neither promoted nor given a working canary until
+//     the progress deadline): a canary that cannot turn healthy gates
+//     nothing.
+//   - A lost canary of a promoted group is replaced even while the
+//     deployment is paused or failed (Nomad places no replacement then,
+//     the canary having left its set of allocations): as for any lost
+//     allocation, the group never runs short.
+//   - A scale-down that must stop running allocations stops those with the
+//     highest indexes among them. Nomad picks the highest names among all
+//     the group's, lost ones included: when a lost allocation holds the
+//     highest name, the running allocation it stops instead is picked in
+//     map order. rollout's choice is the same on every run.
+//   - While a deployment is paused, the slot of an allocation that
+//     finished (client complete) waits for Resume with the rest of the
+//     rollout: a pause holds every placement but the replacements of lost
+//     and failed allocations, and a finished allocation is neither.
+//   - auto_promote promotes once each group has at least its desired
+//     number of healthy canaries (Nomad wants exactly that number, and
+//     waits, for a manual promotion or the progress deadline, when a
+//     replaced canary makes one more healthy): more healthy canaries than
+//     asked for are as good a verdict.
 //   - A reschedule policy's interval frees a slot's attempts once its
 //     failed allocation had run the whole interval (from its CreateTime,
 //     its slot's last replacement, to its failure); one that failed sooner

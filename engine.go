@@ -97,6 +97,11 @@ type groupState struct {
 	// that are healthy in the input deployment (a verdict is final, so it
 	// stands for them in every tally).
 	inputHealthy time.Time
+	// hasUnknown: an allocation of the group is unknown; hasStandIns: one
+	// stands in for an unknown one; reconnected are the allocations
+	// stopped because their namesake reconnected (see disconnects).
+	hasUnknown, hasStandIns bool
+	reconnected             []int32
 }
 
 // run makes the step's decisions, in the order the package documentation describes.
@@ -108,6 +113,7 @@ func (s *stepper) run() error {
 		s.finish()
 		return nil
 	}
+	s.disconnects()
 	s.trackHealth()
 	s.expireFreeze()
 	if err := s.applyCommands(); err != nil {

@@ -35,6 +35,9 @@ const (
 	// factMigrate: Migrate is set and Client is pending or running (see
 	// Alloc.Migrate).
 	factMigrate
+	// factUnknown: Client is unknown (see Disconnect; stepper.disconnects
+	// turns it into what the step makes of it).
+	factUnknown
 )
 
 // health returns the verdict the fact records.

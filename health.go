@@ -206,7 +206,8 @@ func cloneHealth(h AllocHealth) AllocHealth {
 // now: no verdict, its running tasks and passing checks counted from now.
 // A running allocation whose tracker knows none of its tasks (it ran
 // outside any deployment, or its caller kept only the verdict) has its
-// group's tasks counted as running from now; and when its verdict was
+// group's tasks (or, when the group names none, one unnamed task) counted
+// as running from now; and when its verdict was
 // healthy, its group's checks as passing, since a check that keeps passing
 // sends no new event.
 func restartHealth(h AllocHealth, now time.Time, running bool, g *Group) AllocHealth {
@@ -224,6 +225,11 @@ func restartHealth(h AllocHealth, now time.Time, running bool, g *Group) AllocHe
 	if running && len(h.Tasks) == 0 && g != nil {
 		for _, t := range g.Tasks {
 			n.Tasks = append(n.Tasks, TaskHealth{Name: t, State: TaskStateRunning, Since: now})
+		}
+		if len(g.Tasks) == 0 {
+			// A group that names no tasks: its one unnamed task, as events
+			// without a task name report it.
+			n.Tasks = append(n.Tasks, TaskHealth{State: TaskStateRunning, Since: now})
 		}
 		if h.Status == Healthy && len(h.Checks) == 0 {
 			for _, c := range g.Checks {

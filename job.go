@@ -61,6 +61,9 @@ type Group struct {
 	// Reschedule spaces and limits the replacements of unhealthy or failed
 	// allocations; the zero value means Nomad's service defaults.
 	Reschedule ReschedulePolicy `json:"reschedule,omitzero"`
+	// Disconnect says what becomes of allocations whose node stops
+	// heartbeating (ClientUnknown); nil means they are lost at once.
+	Disconnect *Disconnect `json:"disconnect,omitempty"`
 }
 
 // ReschedulePolicy spaces the replacements of an allocation slot that keeps

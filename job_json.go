@@ -262,7 +262,62 @@ func (d *strictDecoder) group(path string, raw []byte, g *Group) {
 		{"reschedule", "Reschedule", func(d *strictDecoder, path string, _ spelling, raw []byte) {
 			d.object(path, "reschedule policy", raw, rescheduleFields(&g.Reschedule))
 		}},
+		{"disconnect", "Disconnect", func(d *strictDecoder, path string, _ spelling, raw []byte) {
+			d.object(path, "disconnect block", raw, disconnectFields(g.disconnect()))
+		}},
+		// Nomad's older spellings of the block's lost_after and replace.
+		{"max_client_disconnect", "MaxClientDisconnect", func(d *strictDecoder, path string, s spelling, raw []byte) {
+			durationField(&g.disconnect().LostAfter)(d, path, s, raw)
+		}},
+		{"prevent_reschedule_on_lost", "PreventRescheduleOnLost", func(d *strictDecoder, path string, s spelling, raw []byte) {
+			var prevent bool
+			boolField(&prevent)(d, path, s, raw)
+			replace := !prevent
+			g.disconnect().Replace = &replace
+		}},
 	})
+}
+
+// disconnect returns the group's disconnect block, adding an empty one.
+func (g *Group) disconnect() *Disconnect {
+	if g.Disconnect == nil {
+		g.Disconnect = new(Disconnect)
+	}
+	return g.Disconnect
+}
+
+func disconnectFields(p *Disconnect) []objectField {
+	return []objectField{
+		{"lost_after", "LostAfter", durationField(&p.LostAfter)},
+		{"replace", "Replace", func(d *strictDecoder, path string, s spelling, raw []byte) {
+			b := new(bool)
+			boolField(b)(d, path, s, raw)
+			p.Replace = b
+		}},
+		{"reconcile", "Reconcile", func(d *strictDecoder, path string, s spelling, raw []byte) {
+			d.str((*string)(&p.Reconcile))(d, path, s, raw)
+		}},
+		{"stop_on_client_after", "StopOnClientAfter", durationField(&p.StopOnClientAfter)},
+	}
+}
+
+// MarshalJSON writes d in the job file's spelling, omitting zero fields:
+// `{"lost_after":"1h","replace":false}`.
+func (d Disconnect) MarshalJSON() ([]byte, error) {
+	type jobspec struct {
+		LostAfter         string `json:"lost_after,omitempty"`
+		Replace           *bool  `json:"replace,omitempty"`
+		Reconcile         string `json:"reconcile,omitempty"`
+		StopOnClientAfter string `json:"stop_on_client_after,omitempty"`
+	}
+	out := jobspec{Replace: d.Replace, Reconcile: string(d.Reconcile)}
+	if d.LostAfter != 0 {
+		out.LostAfter = d.LostAfter.String()
+	}
+	if d.StopOnClientAfter != 0 {
+		out.StopOnClientAfter = d.StopOnClientAfter.String()
+	}
+	return json.Marshal(out)
 }
 
 func (d *strictDecoder) job(raw []byte, j *JobVersion) {

@@ -165,3 +165,50 @@ func FuzzJobVersionJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestGroupDisconnectJSON: the disconnect block and Nomad's older group
+// fields read in both spellings, and the block is written back in the job
+// file's spelling.
+func TestGroupDisconnectJSON(t *testing.T) {
+	f := false
+	tests := []struct {
+		name, in string
+		want     *rollout.Disconnect
+	}{
+		{"jobspec", `{"name":"web","disconnect":{"lost_after":"1h","replace":false,"reconcile":"keep_original"}}`,
+			&rollout.Disconnect{LostAfter: time.Hour, Replace: &f, Reconcile: rollout.ReconcileKeepOriginal}},
+		{"api", `{"Name":"web","Disconnect":{"LostAfter":60000000000,"StopOnClientAfter":0}}`,
+			&rollout.Disconnect{LostAfter: time.Minute}},
+		{"older fields", `{"name":"web","max_client_disconnect":"30m","prevent_reschedule_on_lost":true}`,
+			&rollout.Disconnect{LostAfter: 30 * time.Minute, Replace: &f}},
+		{"none", `{"name":"web"}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var g rollout.Group
+			if err := json.Unmarshal([]byte(tt.in), &g); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, g.Disconnect); diff != "" {
+				t.Fatalf("decoded (-want +got):\n%s", diff)
+			}
+			out, err := json.Marshal(g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back rollout.Group
+			if err := json.Unmarshal(out, &back); err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+			if diff := cmp.Diff(tt.want, back.Disconnect); diff != "" {
+				t.Fatalf("round trip through %s (-want +got):\n%s", out, diff)
+			}
+		})
+	}
+	var g rollout.Group
+	err := json.Unmarshal([]byte(`{"name":"web","disconnect":{"lost_after":"soon"}}`), &g)
+	var fe *rollout.FieldError
+	if !errors.As(err, &fe) || fe.Field != "disconnect.lost_after" {
+		t.Fatalf("bad lost_after: %v, want a FieldError naming disconnect.lost_after", err)
+	}
+}

@@ -49,6 +49,10 @@ const (
 	// not healthy when its deployment fails or is superseded: its old
 	// namesake stays.
 	KindSurgeCancelled DecisionKind = "surge-cancelled"
+	// KindReconnected stops, of an allocation back from an unknown node and
+	// the stand-in placed for it, the one the group's Disconnect.Reconcile
+	// does not keep.
+	KindReconnected DecisionKind = "reconnected"
 )
 
 // Reasons carried by decisions.
@@ -64,6 +68,8 @@ const (
 	ReasonPlaceNew        = "alloc placed for the job's count"
 	ReasonPlaceCanary     = "canary placed for job update"
 	ReasonPlaceLost       = "alloc replaces an alloc whose node is down"
+	ReasonReconnected     = "alloc not needed as its namesake reconnected"
+	ReasonPlaceStandIn    = "alloc stands in for an alloc whose node is disconnected"
 	ReasonMigrating       = "alloc is being migrated"
 	ReasonPlaceMigrate    = "alloc replaces an alloc that is being migrated"
 	ReasonPlaceReschedule = "alloc replaces a failed or unhealthy alloc"
@@ -96,6 +102,10 @@ type Placement struct {
 	// Replaces is the ID of the allocation it replaces (stopped in the same
 	// Output); "" for none. Apply both or neither.
 	Replaces string `json:",omitempty"`
+	// StandsInFor is the ID of the unknown allocation this one stands in
+	// for while its node is away (see Disconnect), which is not stopped;
+	// record it on the allocation (Alloc.StandsInFor).
+	StandsInFor string `json:",omitempty"`
 	// Attempts counts the earlier replacements of this slot.
 	Attempts int `json:",omitempty"`
 	// CreateTime is the step's Now: record it as the allocation's CreateTime.

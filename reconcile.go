@@ -83,6 +83,11 @@ func (s *stepper) reconcile(gi int) {
 	paused := cur != nil && cur.Status == StatusPaused
 	canarying := ds != nil && ds.DesiredCanaries > 0 && !ds.Promoted
 
+	// Reconnected allocations and stand-ins that Disconnect.Reconcile does
+	// not keep (see disconnects).
+	for _, p := range gs.reconnected {
+		s.stop(gs, p, KindReconnected, ReasonReconnected)
+	}
 	gs.shadow = s.promotedCanaryNames(gs, cur, ds)
 	gs.surge = s.surgePairs(gs, cur)
 	c := s.classify(gs, cur, ds, canarying, nil)
@@ -91,7 +96,11 @@ func (s *stepper) reconcile(gi int) {
 		c = s.classify(gs, cur, ds, canarying, gs.victims)
 	}
 	for _, p := range c.cancel {
-		s.stop(gs, p, KindCanaryCancelled, ReasonNotNeeded)
+		if s.facts[p]&factLost != 0 {
+			s.stop(gs, p, KindLost, ReasonLost) // cancelled, and stopped as lost
+		} else {
+			s.stop(gs, p, KindCanaryCancelled, ReasonNotNeeded)
+		}
 	}
 	for _, p := range c.shadowed {
 		s.stop(gs, p, KindPromoted, ReasonNotNeeded)
@@ -146,7 +155,9 @@ func (s *stepper) reconcile(gi int) {
 	canaryRequired := canarying && (ds == nil || liveCanaries < ds.DesiredCanaries)
 
 	// The deployment this group's decisions belong to.
-	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(c.reschedLater) + len(lostRepl) + missing + len(c.migrate)
+	// As Nomad's: what is updated and what is placed now, not the failed
+	// allocations waiting out their reschedule delay.
+	desiredTotal := len(c.destructive) + len(c.inplace) + len(c.reschedNow) + len(lostRepl) + missing + len(c.migrate)
 	switch {
 	case ds != nil:
 		gs.depID = cur.ID
@@ -187,6 +198,9 @@ func (s *stepper) reconcile(gi int) {
 		placed++
 	}
 	for _, p := range c.lost {
+		if s.facts[p]&factUnknown != 0 {
+			continue // away, not stopped: its replacement stands in for it
+		}
 		if s.deploymentCanary(p, cur, ds, failed) {
 			// As in Nomad's plan, a lost canary of the deployment is not
 			// counted as destroyed: its slot stays the deployment's.
@@ -195,12 +209,22 @@ func (s *stepper) reconcile(gi int) {
 			s.stop(gs, p, KindLost, ReasonLost)
 		}
 	}
-	for _, p := range lostCanaries {
-		s.replaceCanary(gs, p, ReasonPlaceLost)
+	// Lost canaries are placed again as new canaries are named
+	// (canaryIndexes): as in Nomad, the lowest free index of those the
+	// canaries will replace, not their own. Migrating ones keep theirs (a
+	// drain moves an allocation, name and all).
+	canaryIdx := s.canaryIndexes(gs, c, len(lostCanaries)+canaryNeed, migCanaries, c.reschedNow, c.reschedLater)
+	for i, p := range lostCanaries {
+		s.replaceCanary(gs, p, canaryIdx[i], ReasonPlaceLost)
 	}
+	canaryIdx = canaryIdx[len(lostCanaries):]
 	for _, p := range lostRepl {
 		a := &s.in.Allocs[p]
-		s.replace(gs, a, canarying, KindLost, ReasonPlaceLost, a.Attempts)
+		reason := ReasonPlaceLost
+		if s.facts[p]&factUnknown != 0 {
+			reason = ReasonPlaceStandIn
+		}
+		s.replace(gs, a, canarying, KindLost, reason, a.Attempts)
 		placed++
 	}
 	s.migrate(gs, &c, migCanaries, canarying)
@@ -221,7 +245,7 @@ func (s *stepper) reconcile(gi int) {
 		}
 	}
 	if canaryNeed > 0 {
-		for _, idx := range s.canaryIndexes(gs, c, canaryNeed, lostCanaries, migCanaries, c.reschedNow, c.reschedLater) {
+		for _, idx := range canaryIdx {
 			s.place(gs, idx, true, s.job.Version, g.Spec, gs.depID, "", 0, KindCanary, ReasonPlaceCanary)
 		}
 	}

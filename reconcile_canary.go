@@ -67,8 +67,8 @@ func (s *stepper) cancelCanary(gs *groupState, f fact, inCur bool, ds *Deploymen
 // that no canary holds (nor an allocation placed again, now or later,
 // under its own name: replaced);
 // then indexes below the count that no allocation of
-// the group holds (live, pending, failed or lost); then indexes from the
-// count up.
+// the group holds (live, pending, failed or lost, but not a canary this
+// step stops: freesName); then indexes from the count up.
 func (s *stepper) canaryIndexes(gs *groupState, c classes, n int, replaced ...[]int32) []int {
 	taken := make(map[int]bool, len(c.canaries)+n)
 	out := make([]int, 0, n)
@@ -104,7 +104,7 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int, replaced ...[]
 	held := make([]bool, gs.g.Count)
 	for _, p := range gs.allocs {
 		f, idx := s.facts[p], s.indexOf(p)
-		if f&(factRun|factComplete) == factRun && idx < len(held) && !gs.victims[p] {
+		if f&(factRun|factComplete) == factRun && idx < len(held) && !gs.victims[p] && !s.freesName(p, c) {
 			held[idx] = true
 		}
 	}
@@ -118,4 +118,19 @@ func (s *stepper) canaryIndexes(gs *groupState, c classes, n int, replaced ...[]
 		out = append(out, idx)
 	}
 	return out
+}
+
+// freesName reports whether allocation p gives up its name in this step as
+// Nomad's name index sees it: a canary cancelled now, or a lost canary of
+// the current deployment (stopped, and placed again, if at all, as a new
+// canary).
+func (s *stepper) freesName(p int32, c classes) bool {
+	f := s.facts[p]
+	if f&factCanary == 0 {
+		return false
+	}
+	if slices.Contains(c.cancel, p) {
+		return true
+	}
+	return f&factLost != 0 && s.cur != nil && !s.created && s.in.Allocs[p].DeploymentID == s.cur.ID
 }

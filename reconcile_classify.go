@@ -78,16 +78,25 @@ func (s *stepper) classify(gs *groupState, cur *Deployment, ds *DeploymentGroup,
 			// Nomad): no new deployment for repairs.
 			c.anyCurrent = true
 		}
+		inCur = curMember.has(p)
+		if f&(factRun|factComplete|factCanary) == factRun|factComplete|factCanary && s.cancelCanary(gs, f, inCur, ds, failed) {
+			// A finished canary of a cancelled or failed deployment is
+			// stopped as the others are, as Nomad stops every placed
+			// canary of such a deployment that is still desired to run.
+			c.cancel = append(c.cancel, p)
+			continue
+		}
 		if f&(factRun|factComplete) != factRun || (victims != nil && victims[p]) {
 			continue // stopped, finished, or stopped as excess
 		}
-		inCur = curMember.has(p)
-		if f&factLost != 0 {
-			c.lost = append(c.lost, p)
-			continue
-		}
+		// A canary cancelled in this step is only stopped, lost or not:
+		// as in Nomad, it is neither replaced nor holds its name.
 		if f&factCanary != 0 && s.cancelCanary(gs, f, inCur, ds, failed) {
 			c.cancel = append(c.cancel, p)
+			continue
+		}
+		if f&factLost != 0 {
+			c.lost = append(c.lost, p)
 			continue
 		}
 		if gs.shadow != nil && gs.shadow.has(s.indexOf(p)) && !(inCur && f&factCanary != 0) {

@@ -30,6 +30,12 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	s.out.Place = append(s.out.Place, Placement{})
 	pl := &s.out.Place[len(s.out.Place)-1]
 	s.fillPlacement(pl, gs, idx, s.allocName(gs.name, idx), canary, version, spec, dep, replaces, attempts, kind, reason)
+	if replaces != "" && gs.hasUnknown {
+		if p := s.ids.Find(replaces); p >= 0 && s.facts[p]&factUnknown != 0 {
+			// The unknown allocation is not stopped: this one stands in.
+			pl.Replaces, pl.StandsInFor = "", replaces
+		}
+	}
 	s.countPlacements(gs, kind, dep, 1)
 	if canary && s.inCurrent(dep) {
 		gs.newCanaries = append(gs.newCanaries, *pl)
@@ -41,7 +47,7 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 func (s *stepper) fillPlacement(pl *Placement, gs *groupState, idx int, name string, canary bool, version uint64, spec, dep, replaces string, attempts int, kind DecisionKind, reason string) {
 	pl.ID, pl.JobID, pl.Group, pl.Index, pl.Name, pl.NodeID = s.newAllocID(), s.job.ID, gs.name, idx, name, ""
 	pl.JobVersion, pl.Spec, pl.Canary, pl.DeploymentID, pl.Replaces = version, spec, canary, dep, replaces
-	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason = attempts, s.now, kind, reason
+	pl.Attempts, pl.CreateTime, pl.Kind, pl.Reason, pl.StandsInFor = attempts, s.now, kind, reason, ""
 }
 
 // inCurrent reports whether dep is the current deployment's ID.

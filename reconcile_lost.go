@@ -75,11 +75,13 @@ func (s *stepper) replace(gs *groupState, a *Alloc, canarying bool, kind Decisio
 	s.place(gs, a.Index, isCanary, version, spec, dep, a.ID, attempts, kind, reason)
 }
 
-// replaceCanary places again, as a canary of the job's version under its
-// name, canary p that leaves its node (lost or migrating).
-func (s *stepper) replaceCanary(gs *groupState, p int32, reason string) {
+// replaceCanary places again, as a canary of the job's version at index
+// idx, canary p that leaves its node (lost or migrating): a lost one is
+// named as a new canary is (canaryIndexes), as in Nomad; a migrating one
+// keeps its name.
+func (s *stepper) replaceCanary(gs *groupState, p int32, idx int, reason string) {
 	a := &s.in.Allocs[p]
-	s.place(gs, a.Index, true, s.job.Version, gs.g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, reason)
+	s.place(gs, idx, true, s.job.Version, gs.g.Spec, gs.depID, a.ID, a.Attempts, KindCanary, reason)
 }
 
 // migrate makes the group's migrations: each allocation moving off its
@@ -104,6 +106,6 @@ func (s *stepper) migrate(gs *groupState, c *classes, replaced []int32, canaryin
 		s.stop(gs, p, KindMigrate, ReasonMigrating)
 	}
 	for _, p := range replaced {
-		s.replaceCanary(gs, p, ReasonPlaceMigrate)
+		s.replaceCanary(gs, p, s.indexOf(p), ReasonPlaceMigrate)
 	}
 }

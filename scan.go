@@ -98,8 +98,10 @@ func (s *stepper) scan() (probs []allocProblem) {
 			f |= factStopped
 		case ClientLost:
 			f |= factLost
+		case ClientUnknown:
+			f |= factUnknown
 		default:
-			bad(i, "client", string(a.Client), `must be one of "pending", "running", "complete", "failed", "lost"`)
+			bad(i, "client", string(a.Client), `must be one of "pending", "running", "complete", "failed", "lost", "unknown"`)
 		}
 		switch a.Health.Status {
 		case "":
@@ -147,6 +149,15 @@ func (s *stepper) scan() (probs []allocProblem) {
 			f |= factSameSpec
 		}
 		facts[i] = f
+		if f&factUnknown != 0 {
+			s.groups[gi].hasUnknown = true
+			if job.Type == JobSystem {
+				bad(i, "client", string(a.Client), "is for service jobs: a system job's allocation on a node gone from Input.Nodes is lost")
+			}
+		}
+		if a.StandsInFor != "" {
+			s.groups[gi].hasStandIns = true
+		}
 	}
 	return probs
 }

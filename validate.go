@@ -202,6 +202,9 @@ func validateJob(j *JobVersion, field string) error {
 		default:
 			gv.bad(" reschedule.delay_function", string(fn), `must be "constant", "exponential" or "fibonacci"`)
 		}
+		if g.Disconnect != nil {
+			g.Disconnect.check(func(f string, value any, problem string) { gv.bad(" disconnect."+f, value, problem) })
+		}
 		s, ok := Merge(j.Update, g.Update)
 		if !ok {
 			continue

@@ -495,6 +495,7 @@ func fullState(job string) controller.State {
 		}
 	}
 	group := func(spec string) rollout.Group {
+		replace := true
 		resched := rollout.ReschedulePolicy{Delay: 5 * time.Second, MaxDelay: time.Minute, Attempts: 3, DelayFunction: rollout.DelayFibonacci, Interval: time.Hour}
 		return rollout.Group{
 			Name:       "api",
@@ -504,6 +505,7 @@ func fullState(job string) controller.State {
 			Tasks:      []string{"server", "sidecar"},
 			Checks:     []string{"http", "tcp"},
 			Reschedule: resched,
+			Disconnect: &rollout.Disconnect{LostAfter: time.Hour, Replace: &replace, Reconcile: rollout.ReconcileKeepOriginal},
 		}
 	}
 	version := func(v uint64, spec string, stable bool) rollout.JobVersion {
@@ -511,6 +513,7 @@ func fullState(job string) controller.State {
 			ID: job, Type: rollout.JobSystem, Version: v, Stable: stable, Stop: true, SubmitTime: at(int(v)),
 			Update: block(2), Groups: []rollout.Group{group(spec), {
 				Name: "worker", Count: 1, Spec: spec, Reschedule: rollout.ReschedulePolicy{Disabled: true},
+				Disconnect: &rollout.Disconnect{StopOnClientAfter: 10 * time.Minute},
 			}}, RevertOf: u64p(v + 7),
 		}
 	}
@@ -546,6 +549,7 @@ func fullState(job string) controller.State {
 			ID: id, JobID: job, Group: "api", Index: index, NodeID: "node-" + id, JobVersion: 1, Spec: "image:v2",
 			Desired: rollout.DesiredRun, Client: client, Canary: true, Migrate: true, DeploymentID: "dep-2",
 			CreateTime: at(200 + index), StatusTime: at(205 + index), Attempts: index + 1, Health: health(200 + index),
+			StandsInFor: "alloc-0",
 		}
 	}
 	name := func(i int) string { return rollout.AllocName(job, "api", i) }
@@ -569,7 +573,7 @@ func fullState(job string) controller.State {
 			}},
 			Place: []rollout.Placement{{
 				ID: "alloc-2", JobID: job, Group: "api", Index: 1, Name: name(1), NodeID: "node-2", JobVersion: 1, Spec: "image:v2",
-				Canary: true, DeploymentID: "dep-2", Replaces: "alloc-1", Attempts: 2, CreateTime: at(300),
+				Canary: true, DeploymentID: "dep-2", Replaces: "alloc-1", StandsInFor: "alloc-0", Attempts: 2, CreateTime: at(300),
 				Kind: rollout.KindReschedule, Reason: rollout.ReasonPlaceReschedule,
 			}},
 			InPlace: []rollout.InPlaceUpdate{{

@@ -38,6 +38,8 @@
 //	          [reschedule_max_delay=D] [reschedule_attempts=N]
 //	          [reschedule_delay_function=exponential|constant|fibonacci]
 //	          [reschedule_disabled=true] [reschedule_interval=D]
+//	          [disconnect_lost_after=D] [disconnect_replace=B]
+//	          [disconnect_reconcile=R] [disconnect_stop_on_client_after=D]
 //	          [group update keys]
 //	                                 submit the next job version (the first is v0);
 //	                                 update keys: max_parallel canary health_check
@@ -74,6 +76,9 @@
 //	                                 task finished by itself)
 //	stop-alloc [selector]            stopped outside the engine: desired stop,
 //	                                 client complete (its slot is now missing)
+//	disconnect [selector]            the allocations' node stops heartbeating:
+//	                                 client unknown, status_time now
+//	reconnect [selector]             it comes back: client running, status_time now
 //	promote [groups=a,b]             queue a command for the next step; a refused
 //	pause | resume | fail            command makes that step print the error
 //	set-health ids=a,b healthy=B

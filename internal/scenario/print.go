@@ -43,6 +43,9 @@ func (r *runner) printOutput(out *rollout.Output) []string {
 		if p.Canary && p.Kind != rollout.KindCanary {
 			s += " canary"
 		}
+		if p.StandsInFor != "" {
+			s += " stands in for " + r.aliasOf(p.StandsInFor)
+		}
 		if p.Replaces != "" {
 			s += " replaces " + r.aliasOf(p.Replaces)
 		}

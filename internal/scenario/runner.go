@@ -54,13 +54,15 @@ func (r *runner) reset(start time.Time) {
 
 // Keys each verb accepts (skip= is accepted everywhere).
 var (
-	updateKeys   = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote", "max_surge", "max_unavailable", "pause_after", "gate_timeout", "on_gate_timeout"}
-	groupKeys    = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_delay_function", "reschedule_disabled", "reschedule_interval"}, updateKeys...)
+	updateKeys = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote", "max_surge", "max_unavailable", "pause_after", "gate_timeout", "on_gate_timeout"}
+	groupKeys  = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_delay_function", "reschedule_disabled", "reschedule_interval",
+		"disconnect_lost_after", "disconnect_replace", "disconnect_reconcile", "disconnect_stop_on_client_after"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
 		"reset": {"name", "start"}, "nodes": {"add", "remove", "drain", "ineligible", "eligible"}, "job": append([]string{"id", "type", "expect", "create_only", "refuse_failed", "force"}, updateKeys...), "stop-job": nil, "allocs": nil,
 		"step": {"at"}, "apply": nil, "advance": nil,
 		"healthy": selectorKeys, "unhealthy": selectorKeys, "lost": selectorKeys, "migrate": selectorKeys, "failed": selectorKeys, "complete": selectorKeys, "stop-alloc": selectorKeys,
+		"disconnect": selectorKeys, "reconnect": selectorKeys,
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
 		"promote": {"groups"}, "pause": nil, "resume": nil, "fail": nil, "set-health": {"ids", "healthy"}, "revert": {"version"},
 		"freeze": {"reason", "until"}, "unfreeze": nil,
@@ -117,7 +119,7 @@ func (r *runner) exec(c *tcase) ([]string, error) {
 		return r.doApply()
 	case "advance":
 		return r.doAdvance(c.pos)
-	case "healthy", "unhealthy", "start", "lost", "migrate", "failed", "complete", "stop-alloc", "event":
+	case "healthy", "unhealthy", "start", "lost", "migrate", "failed", "complete", "stop-alloc", "event", "disconnect", "reconnect":
 		return r.doAllocVerb(c.verb, a)
 	case "promote", "pause", "resume", "fail", "set-health", "revert", "freeze", "unfreeze":
 		return r.doCommand(c.verb, a)
@@ -215,6 +217,9 @@ func (r *runner) doJob(a *args, input []string) ([]string, error) {
 				return nil, fmt.Errorf("reschedule_disabled=%q: %v", v, err)
 			}
 		}
+		if g.Disconnect, err = parseDisconnect(ga); err != nil {
+			return nil, err
+		}
 		if g.Update, err = parseUpdate(ga); err != nil {
 			return nil, err
 		}
@@ -249,6 +254,18 @@ func (r *runner) describeSubmitted(jv rollout.JobVersion) []string {
 			}
 			if rp.Interval != 0 {
 				line += " interval=" + fmtDur(rp.Interval)
+			}
+		}
+		if d := g.Disconnect; d != nil {
+			line += "; disconnect lost_after=" + fmtDur(d.LostAfter)
+			if d.Replace != nil {
+				line += fmt.Sprintf(" replace=%t", *d.Replace)
+			}
+			if d.Reconcile != "" {
+				line += " reconcile=" + string(d.Reconcile)
+			}
+			if d.StopOnClientAfter != 0 {
+				line += " stop_on_client_after=" + fmtDur(d.StopOnClientAfter)
 			}
 		}
 		out = append(out, line)
@@ -563,6 +580,10 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 			al.Client, al.StatusTime = rollout.ClientComplete, r.now
 		case "stop-alloc":
 			al.Desired, al.Client = rollout.DesiredStop, rollout.ClientComplete
+		case "disconnect":
+			al.Client, al.StatusTime = rollout.ClientUnknown, r.now
+		case "reconnect":
+			al.Client, al.StatusTime = rollout.ClientRunning, r.now
 		case "start":
 			al.Client = rollout.ClientRunning
 			tasks, checks := r.tasksOf(al)
@@ -581,6 +602,7 @@ func (r *runner) doAllocVerb(verb string, a *args) ([]string, error) {
 	}
 	what := map[string]string{
 		"healthy": "healthy", "unhealthy": "unhealthy", "lost": "lost", "migrate": "migrating", "failed": "failed", "complete": "completed", "stop-alloc": "stopped",
+		"disconnect": "disconnected (client unknown)", "reconnect": "reconnected (client running)",
 		"start": "started (events queued)", "event": string(kind) + " (events queued)",
 	}[verb]
 	return []string{what + ": " + strings.Join(names, " ")}, nil
@@ -1031,4 +1053,36 @@ func cloneInput(in rollout.Input) rollout.Input {
 		c.Commands[i].Allocs = slices.Clone(c.Commands[i].Allocs)
 	}
 	return c
+}
+
+// parseDisconnect reads a group's disconnect keys: nil when none is given.
+func parseDisconnect(ga *args) (*rollout.Disconnect, error) {
+	var d rollout.Disconnect
+	set := false
+	var err error
+	for _, k := range []string{"disconnect_lost_after", "disconnect_replace", "disconnect_reconcile", "disconnect_stop_on_client_after"} {
+		if _, ok := ga.get(k); ok {
+			set = true
+		}
+	}
+	if !set {
+		return nil, nil
+	}
+	if d.LostAfter, err = durArg(ga, "disconnect_lost_after"); err != nil {
+		return nil, err
+	}
+	if d.StopOnClientAfter, err = durArg(ga, "disconnect_stop_on_client_after"); err != nil {
+		return nil, err
+	}
+	if v, ok := ga.get("disconnect_replace"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("disconnect_replace=%q: %v", v, err)
+		}
+		d.Replace = &b
+	}
+	if v, ok := ga.get("disconnect_reconcile"); ok {
+		d.Reconcile = rollout.ReconcileStrategy(v)
+	}
+	return &d, nil
 }

@@ -1,7 +1,7 @@
 // Tour replays every walkthrough in simulated time, in about a second: the
-// four tutorial walkthroughs (nginx, geo-api-server, demo-webapp, blue-
-// green) and rollout's own controls beyond Nomad (controls). It prints at
-// each moment what a user of the tutorials looks at: job status,
+// four tutorial walkthroughs (nginx, geo-api-server, demo-webapp,
+// blue-green) and rollout's own controls beyond Nomad (controls). It prints
+// at each moment what a user of the tutorials looks at: job status,
 // deployments, history and plans. Each job's desired state is saved after
 // every step in the embedded default store, a bbolt file, as a scheduler
 // built on rollout keeps it; the file's path is printed on stderr at the

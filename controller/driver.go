@@ -52,7 +52,11 @@ import (
 type Driver interface {
 	// Allocs returns every allocation of the job.
 	Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, error)
-	// Apply carries out one step's decisions, idempotently.
+	// Apply carries out one step's decisions, idempotently. d.Versions
+	// holds every version its placements and in-place updates name, with
+	// the job's and the groups' definitions (d.Definition): what to run,
+	// so that a driver needs nothing outside the store to start or update
+	// an allocation.
 	Apply(ctx context.Context, d rollout.Decisions) error
 }
 

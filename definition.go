@@ -30,8 +30,9 @@ import (
 // JobDefinition is the job-level part of a job file that Step does not
 // read: where and how the job runs.
 type JobDefinition struct {
-	// Type is the job file's type as written ("service", "system",
-	// "batch", "sysbatch"); JobVersion.Type is what Step deploys.
+	// Type is the job file's type ("service", "system", "batch",
+	// "sysbatch"; "service" when it writes none); JobVersion.Type is what
+	// Step deploys.
 	Type string `json:"type,omitempty"`
 	// Datacenters, NodePool, Region and Namespace place the job.
 	Datacenters []string `json:"datacenters,omitempty"`

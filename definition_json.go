@@ -27,11 +27,10 @@ func marshalDefinition(v reflect.Value) ([]byte, error) {
 	t := v.Type()
 	for i := range t.NumField() {
 		f, fv := t.Field(i), v.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if fv.IsZero() || (fv.Kind() == reflect.Map || fv.Kind() == reflect.Slice) && fv.Len() == 0 {
-			if name != "name" && name != "label" {
-				continue
-			}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		empty := fv.IsZero() || (fv.Kind() == reflect.Map || fv.Kind() == reflect.Slice) && fv.Len() == 0
+		if empty && opts == "omitempty" {
+			continue
 		}
 		var raw []byte
 		var err error

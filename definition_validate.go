@@ -6,7 +6,7 @@ import (
 )
 
 // validateDefinitions checks the definitions of a job version lightly, for
-// JobVersion.Validate: every task named, once, and one of the group's Tasks
+// JobVersion.Validate: every task named once, and one of the group's Tasks
 // when it lists them; check types known; durations and counts not
 // negative. It returns a *multierror.Error of *FieldError values, or nil.
 func validateDefinitions(j *JobVersion) error {
@@ -23,8 +23,6 @@ func validateDefinitions(j *JobVersion) error {
 			t := &d.Tasks[ti]
 			tat := fmt.Sprintf("%s.tasks[%d]", at, ti)
 			switch {
-			case t.Name == "":
-				v.bad(tat+".name", "", "must not be empty")
 			case seen[t.Name]:
 				v.bad(tat+".name", t.Name, "duplicates another task of the group")
 			case len(g.Tasks) > 0 && !slices.Contains(g.Tasks, t.Name):
@@ -56,9 +54,6 @@ func validateRestart(v *validator, at string, p *RestartPolicy) {
 	nonNegative(v, at+".attempts", p.Attempts)
 	nonNegative(v, at+".interval", p.Interval)
 	nonNegative(v, at+".delay", p.Delay)
-	if p.Mode != "" && p.Mode != "fail" && p.Mode != "delay" {
-		v.bad(at+".mode", p.Mode, `must be "fail" or "delay"`)
-	}
 }
 
 func validateServices(v *validator, at string, svcs []Service) {

@@ -471,6 +471,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 			job.Version.Groups = append(job.Version.Groups, grp)
 		}
 	}
+	job.Version.Definition = l.jobDefinition(b, job.Type)
 	return job
 }
 
@@ -703,6 +704,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	finishRestart(&gs)
 	sortFields(gs.Fields)
 	g.Spec = fingerprint(&gs)
+	g.Definition = l.groupDefinition(b, gs.Name)
 	return gs, g, true
 }
 

@@ -140,3 +140,40 @@ func TestStateRetainsLiveVersions(t *testing.T) {
 		t.Errorf("State.Version(0) = %+v, %v; want version 0 with its definition", v, ok)
 	}
 }
+
+// notifyingDriver is a recordingDriver that implements DriverNotifier.
+type notifyingDriver struct {
+	recordingDriver
+	changes chan struct{}
+}
+
+func (d *notifyingDriver) AllocChanges(context.Context, string) (<-chan struct{}, error) {
+	return d.changes, nil
+}
+
+// TestDriverNotifierWakesTheRunner: an allocation that fails on its node
+// is stepped on as soon as the driver says so, with no event or timer.
+func TestDriverNotifierWakesTheRunner(t *testing.T) {
+	drv := &notifyingDriver{changes: make(chan struct{}, 1)}
+	var _ controller.DriverNotifier = drv
+	h := newRunnerHarness(t, controller.RunnerConfig{JobID: "geo-api-server", Driver: drv})
+	h.submit(tagged("blue"))
+	h.stepped(0)
+	h.wait()
+	drv.mu.Lock()
+	drv.allocs[0].Client = rollout.ClientFailed
+	failed := drv.allocs[0].ID
+	drv.mu.Unlock()
+	drv.changes <- struct{}{}
+	h.wait() // the runner stepped, and waits again
+	h.mu.Lock()
+	last := h.reports[len(h.reports)-1]
+	h.mu.Unlock()
+	seen := false
+	for _, a := range last.Input.Allocs {
+		seen = seen || (a.ID == failed && a.Client == rollout.ClientFailed)
+	}
+	if !seen {
+		t.Errorf("the step after the notice did not observe allocation %s failed", failed)
+	}
+}

@@ -36,9 +36,18 @@ func (l *loader) defBuilder(b *hclsyntax.Block) *defBuilder {
 // quietTree is bodyTree with the problems of its expressions dropped: the
 // first reading of the block reported them.
 func (l *loader) quietTree(body *hclsyntax.Body) tree {
-	errs, ctx := l.errs, l.ctx
+	// multierror.Append appends in place: keep the length, not the value.
+	had, n, ctx := l.errs != nil, 0, l.ctx
+	if had {
+		n = len(l.errs.Errors)
+	}
 	t := l.bodyTree(body)
-	l.errs, l.ctx = errs, ctx
+	if had {
+		l.errs.Errors = l.errs.Errors[:n]
+	} else {
+		l.errs = nil
+	}
+	l.ctx = ctx
 	return t
 }
 

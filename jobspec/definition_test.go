@@ -187,3 +187,14 @@ func TestDefinitionWrongTypes(t *testing.T) {
 		})
 	}
 }
+
+func TestUndeclaredVarRefused(t *testing.T) {
+	src := "variable \"image\" {\n  default = \"a\"\n}\njob \"w\" {\ngroup \"g\" {\ntask \"t\" {\ndriver = \"exec\"\n}\n}\n}\n"
+	if _, err := jobspec.Load("w.nomad", []byte(src), &jobspec.Options{Vars: map[string]string{"image": "b"}}); err != nil {
+		t.Fatalf("a declared -var: %v", err)
+	}
+	_, err := jobspec.Load("w.nomad", []byte(src), &jobspec.Options{Vars: map[string]string{"nosuch": "1"}})
+	if err == nil || !strings.Contains(err.Error(), `declares no variable "nosuch"`) {
+		t.Errorf("an undeclared -var: %v, want it refused by name", err)
+	}
+}

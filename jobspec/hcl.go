@@ -174,6 +174,7 @@ func (l *loader) load() *Job {
 			l.fail(b.TypeRange, "unsupported block %q at the top level", b.Type)
 		}
 	}
+	l.undeclared(vars)
 	l.ctx.Variables = map[string]cty.Value{"var": cty.ObjectVal(vars)}
 	l.locals(locals)
 	if jobBlock == nil {

@@ -157,7 +157,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{[]string{"plan", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad", jobs + "geo-api-server-v2.nomad"}, 255, "want [OLD] NEW"},
 		{[]string{"plan"}, 255, "want [OLD] NEW"},
 		{[]string{"simulate", "-fail", "v9", jobs + "geo-api-server-v0.nomad"}, 2, "want v0 to v0"},
-		{[]string{"simulate", "-fail", "node", jobs + "geo-api-server-v0.nomad"}, 2, "want vN, canaries or alloc=N"},
+		{[]string{"simulate", "-fail", "node", jobs + "geo-api-server-v0.nomad"}, 2, "want vN, vN:GROUP, canaries or alloc=N"},
 		{[]string{"simulate", "-fail", "alloc=0", jobs + "geo-api-server-v0.nomad"}, 2, "want alloc=N with N from 1"},
 		{[]string{"simulate", "-nodes", "0", jobs + "geo-api-server-v0.nomad"}, 2, "-nodes 0: want at least 1"},
 		{[]string{"plan", "-nodes", "-1", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad"}, 255, "-nodes -1: want at least 1"},

@@ -57,4 +57,21 @@ var planAndSimulateCases = []struct {
 	{"plan-sysbatch", []string{"plan", "testdata/sysbatch.nomad"}, 255, nil},
 	{"plan-periodic", []string{"plan", "testdata/periodic.nomad"}, 255, nil},
 	{"plan-parameterized", []string{"plan", "testdata/parameterized.nomad"}, 255, nil},
+	{"simulate-short-deadline", []string{"simulate", "testdata/short-deadline-v1.nomad", "testdata/short-deadline-v2.nomad"}, 0, []string{
+		"Description = Deployment completed successfully",
+	}},
+	{"simulate-fail-version-group", []string{"simulate", "-fail", "v1:api", "testdata/two-groups-v1.nomad", "testdata/two-groups-v2.nomad"}, 1, []string{
+		"Failed due to progress deadline - rolling back to job version 0",
+	}},
+	// Version 2 has version 0's spec: only version 2's allocations fail.
+	{"simulate-fail-version-only", []string{"simulate", "-fail", "v2", "testdata/two-groups-v1.nomad", "testdata/two-groups-v2.nomad", "testdata/two-groups-v1.nomad"}, 1, []string{
+		"3f1e41b5  shop    0            successful  Deployment completed successfully",
+	}},
+	{"simulate-no-update-block", []string{"simulate", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad"}, 0, nil},
+	{"simulate-batch", []string{"simulate", "testdata/batch.nomad"}, 1, []string{
+		`rollout simulate: testdata/batch.nomad: job "report" is a batch job: the update block does not apply to it, and rollout simulates service and system jobs only`,
+	}},
+	{"validate-out-of-scope", []string{"validate", "testdata/periodic.nomad"}, 0, []string{
+		`testdata/periodic.nomad: job "nightly" is a periodic job: out of scope, the update block does not apply to it (rollout plan and simulate refuse it)`,
+	}},
 }

@@ -26,14 +26,16 @@ type History struct {
 	FailedSpecs []JobVersion `json:",omitempty"`
 }
 
-// Submit records a submitted job. When its specification differs from the
-// latest version's, it becomes the next version (numbered from 0, with
+// Submit records a submitted job. When it differs from the latest version
+// in any field but the version's number, stability, submit time and revert
+// origin (see JobVersion.Same: a change to a definition alone counts, and is
+// updated in place), it becomes the next version (numbered from 0, with
 // Stable cleared and SubmitTime set to now), is appended and returned with
 // true. An identical resubmission creates no version: it returns the
 // latest version and false.
 func (h *History) Submit(j JobVersion, now time.Time) (JobVersion, bool) {
 	if latest, ok := h.Latest(); ok {
-		if latest.SameSpec(&j) {
+		if latest.Same(&j) {
 			return latest, false
 		}
 		j.Version = latest.Version + 1

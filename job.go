@@ -36,6 +36,10 @@ type JobVersion struct {
 	// when it was made by a revert; nil otherwise. A revert to a Stable
 	// version rolls out without canaries.
 	RevertOf *uint64 `json:"revert_of,omitempty"`
+	// Definition holds the job-level fields of the job file that Step
+	// does not read (datacenters, priority, meta, ...); nil when the
+	// version was not loaded from a job file. See GroupDefinition.
+	Definition *JobDefinition `json:"definition,omitempty"`
 }
 
 // Group is a task group of a job version.
@@ -64,6 +68,11 @@ type Group struct {
 	// Disconnect says what becomes of allocations whose node stops
 	// heartbeating (ClientUnknown); nil means they are lost at once.
 	Disconnect *Disconnect `json:"disconnect,omitempty"`
+	// Definition is the group as the job file defines it: what a driver
+	// runs (tasks, driver config, services and checks, ...). Step never
+	// reads it; a change to it with the same Spec is an in-place update.
+	// Nil when the version was not loaded from a job file.
+	Definition *GroupDefinition `json:"definition,omitempty"`
 }
 
 // ReschedulePolicy spaces the replacements of an allocation slot that keeps

@@ -275,6 +275,7 @@ func (d *strictDecoder) group(path string, raw []byte, g *Group) {
 			replace := !prevent
 			g.disconnect().Replace = &replace
 		}},
+		{"definition", "Definition", definitionField(&g.Definition)},
 	})
 }
 
@@ -353,6 +354,7 @@ func (d *strictDecoder) job(raw []byte, j *JobVersion) {
 			}
 			uintField(v)(d, path, s, raw)
 		}},
+		{"definition", "Definition", definitionField(&j.Definition)},
 	})
 }
 

@@ -35,7 +35,9 @@ func (j JobVersion) Clone() JobVersion {
 		g.Update = g.Update.clone()
 		g.Tasks = slices.Clone(g.Tasks)
 		g.Checks = slices.Clone(g.Checks)
+		g.Definition = cloneDefinition(g.Definition)
 	}
+	c.Definition = cloneDefinition(j.Definition)
 	if j.RevertOf != nil {
 		v := *j.RevertOf
 		c.RevertOf = &v

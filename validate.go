@@ -144,7 +144,16 @@ func (s *stepper) validate() error {
 // UTF-8), no groups, empty or duplicate names, negative or excessive
 // counts, invalid merged update strategies, canary greater than count,
 // too many or duplicate task and check names. It returns a go-multierror of *FieldError values, or nil.
-func (j *JobVersion) Validate() error { return validateJob(j, "job") }
+//
+// It also checks the definitions lightly (see validateDefinitions), which
+// Step does not read.
+func (j *JobVersion) Validate() error {
+	err := validateJob(j, "job")
+	if derr := validateDefinitions(j); derr != nil {
+		err = multierror.Append(err, derr.(*multierror.Error).Errors...)
+	}
+	return err
+}
 
 // allocProblem is a problem of allocation at.
 type allocProblem struct {

@@ -52,7 +52,11 @@ import (
 type Driver interface {
 	// Allocs returns every allocation of the job.
 	Allocs(ctx context.Context, jobID string) ([]rollout.Alloc, error)
-	// Apply carries out one step's decisions, idempotently.
+	// Apply carries out one step's decisions, idempotently. d.Versions
+	// holds every version its placements and in-place updates name, with
+	// the job's and the groups' definitions (d.Definition): what to run,
+	// so that a driver needs nothing outside the store to start or update
+	// an allocation.
 	Apply(ctx context.Context, d rollout.Decisions) error
 }
 
@@ -82,4 +86,20 @@ type Driver interface {
 type HealthSource interface {
 	// Events subscribes to the job's health events until ctx is done.
 	Events(ctx context.Context, jobID string) (<-chan []rollout.Event, error)
+}
+
+// DriverNotifier is implemented by a Driver that can tell when an
+// allocation of a job changes on its node (a process exits, restarts or is
+// killed for memory): a Runner whose Driver implements it steps at once on
+// each notice, observing the allocations anew (Allocs), instead of at its
+// next health event or timer.
+//
+// AllocChanges returns a channel that receives a value after such a change
+// (a notice may stand for several changes; a reader that falls behind may
+// miss some, but always gets one after the latest), until ctx ends; then
+// the channel may close. An error is reported and not retried: the Runner
+// then runs as with a Driver that does not notify.
+type DriverNotifier interface {
+	// AllocChanges subscribes to changes of the job's allocations.
+	AllocChanges(ctx context.Context, jobID string) (<-chan struct{}, error)
 }

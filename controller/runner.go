@@ -142,6 +142,7 @@ type Runner struct {
 	source  <-chan []rollout.Event // nil when none
 	srcErrs int                    // consecutive HealthSource failures
 	saves   <-chan uint64          // the Store's Notifier, nil when none
+	allocCh <-chan struct{}        // the Driver's DriverNotifier, nil when none
 	known   uint64                 // the latest revision this Runner loaded or saved
 }
 
@@ -299,6 +300,14 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 			r.report("subscribe to store changes", 1, err)
 		}
 	}
+	r.allocCh = nil
+	if n, ok := r.cfg.Driver.(DriverNotifier); ok {
+		if ch, err := call(r, srcCtx, func(context.Context) (<-chan struct{}, error) { return n.AllocChanges(srcCtx, r.cfg.JobID) }); err == nil {
+			r.allocCh = ch
+		} else {
+			r.report("subscribe to allocation changes", 1, err)
+		}
+	}
 	var retrySource time.Time // when to subscribe again; zero: now
 
 	for {
@@ -418,6 +427,11 @@ func (r *Runner) idle(ctx context.Context, until time.Time) bool {
 				r.saves = nil
 			}
 			woken = ok && rev > r.known // not this Runner's own save
+		case _, ok := <-r.allocCh:
+			if !ok {
+				r.allocCh = nil
+			}
+			woken = ok
 		}
 	}
 	// The step that follows loads the latest state and reads the command

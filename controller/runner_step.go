@@ -26,7 +26,11 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	r.known = max(r.known, st.Revision)
 	if st.Pending != nil {
 		// A step saved these decisions and did not confirm them (a crash, a
-		// failed Apply, another replica): carry them out first.
+		// failed Apply, another replica): carry them out first. (Decisions
+		// saved by a schema older than 3 carry no versions: add them.)
+		if len(st.Pending.Versions) == 0 {
+			st.Pending.Versions = st.versionsOf(st.Pending.VersionsNamed())
+		}
 		if _, err := r.apply(ctx, *st.Pending); err != nil {
 			return time.Time{}, false, stopErr(err)
 		}
@@ -143,9 +147,11 @@ func (r *Runner) step(ctx context.Context) (next time.Time, again bool, err erro
 	st.History.RecordStep(&job, &out) // versions made Stable or reverted to, and failed specs
 	st.Freeze = out.Freeze
 	st.Allocs = r.collect(d.Apply(allocs), st.Deployment())
+	d.Versions = st.versionsOf(d.VersionsNamed()) // what the driver runs
 	if !d.Empty() {
 		st.Pending = &d
 	}
+	st.keepLive(loaded.History.Versions)
 	rev := st.Revision
 	if !d.Empty() || !reflect.DeepEqual(&st, &loaded) {
 		rev, err = r.save(ctx, &st)

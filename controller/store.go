@@ -126,6 +126,11 @@ type State struct {
 	// yet confirmed applied; nil when there are none. A Runner that starts
 	// applies them again (Driver.Apply is idempotent) before it steps.
 	Pending *rollout.Decisions `json:",omitempty"`
+	// Retained holds, in version order, the versions History no longer
+	// retains (beyond its Keep) that a live allocation or Pending still
+	// names, with their definitions: a driver restarting or placing such an
+	// allocation needs nothing outside the store. See State.Version.
+	Retained []rollout.JobVersion `json:",omitempty"`
 }
 
 // Deployment returns a copy of the job's latest deployment, or nil.
@@ -165,6 +170,9 @@ func (s *State) Clone() State {
 		f := *s.Freeze
 		c.Freeze = &f
 	}
+	for i := range s.Retained {
+		c.Retained = append(c.Retained, s.Retained[i].Clone())
+	}
 	return c
 }
 
@@ -175,7 +183,11 @@ func (s *State) Clone() State {
 // Schema 2 has the encoding of schema 1; it marks states written by Steps
 // that derive placement IDs from one seed per step (see Placement.ID),
 // so that a binary of the older derivation refuses to step them.
-const StateSchema = 2
+//
+// Schema 3 adds the job definitions: JobVersion.Definition and
+// Group.Definition in every stored version, Decisions.Versions in Pending,
+// and State.Retained. A state of schema 2 reads as one without them.
+const StateSchema = 3
 
 // stateEnvelope is the stored form of a State: the schema beside it.
 type stateEnvelope struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rollout-go/rollout"
@@ -138,6 +139,7 @@ func submitToStore(ctx context.Context, store Store, job rollout.JobVersion, now
 		if err != nil {
 			return rollout.JobVersion{}, 0, false, fmt.Errorf("rollout: submit: load: %w", err)
 		}
+		before := slices.Clone(st.History.Versions) // Submit trims in place
 		v, created, err := st.History.SubmitChecked(job, now, o.check)
 		if err != nil {
 			return rollout.JobVersion{}, 0, false, fmt.Errorf("rollout: submit job %q: %w", job.ID, err)
@@ -145,6 +147,7 @@ func submitToStore(ctx context.Context, store Store, job rollout.JobVersion, now
 		if !created {
 			return v, st.Revision, false, nil
 		}
+		st.keepLive(before)
 		rev, err := store.Save(ctx, job.ID, st)
 		if err == nil {
 			return v, rev, true, nil

@@ -67,12 +67,15 @@ func (c *Check) timeout() time.Duration {
 
 func atLeastOne(n int) int { return max(n, 1) }
 
-// HTTPCheck describes an HTTP check: a GET of URL that passes when the status
+// HTTPCheck describes an HTTP check: a request (GET by default) of URL that passes when the status
 // code is within [MinStatus, MaxStatus] (default 200-299, as Nomad's "http"
 // check) and the body, when Body or BodyRegexp is set, contains Body and
 // matches BodyRegexp.
 type HTTPCheck struct {
-	URL                  string
+	URL string
+	// Method is the request's method (default GET); Header its headers.
+	Method               string
+	Header               http.Header
 	MinStatus, MaxStatus int
 	Body                 string
 	BodyRegexp           *regexp.Regexp
@@ -86,9 +89,18 @@ const maxBody = 64 << 10
 // Probe returns the probe of the check.
 func (h HTTPCheck) Probe() Probe {
 	return func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.URL, nil)
+		method := h.Method
+		if method == "" {
+			method = http.MethodGet
+		}
+		req, err := http.NewRequestWithContext(ctx, method, h.URL, nil)
 		if err != nil {
 			return err
+		}
+		for k, vs := range h.Header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
 		}
 		client := h.Client
 		if client == nil {
@@ -105,7 +117,7 @@ func (h HTTPCheck) Probe() Probe {
 		}
 		if resp.StatusCode < lo || resp.StatusCode > hi {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-			return fmt.Errorf("healthcheck: GET %s: status %d not in %d-%d", h.URL, resp.StatusCode, lo, hi)
+			return fmt.Errorf("healthcheck: %s %s: status %d not in %d-%d", method, h.URL, resp.StatusCode, lo, hi)
 		}
 		if h.Body == "" && h.BodyRegexp == nil {
 			return nil

@@ -70,6 +70,19 @@
 // Fingerprints compare versions read from the same format: a JSON job as
 // the API prints it carries Nomad's defaults, which an HCL file leaves out.
 //
+// # Definitions
+//
+// Each group's Definition (rollout.GroupDefinition) holds the group as
+// the file defines it, for a driver to run and a plan to show: its tasks
+// with driver, user, config (as JSON values: numbers, lists and maps, not
+// text), env, meta, resources, artifacts, templates, services and checks
+// (type, path, port, method, header, interval, timeout, check_restart,
+// on_update, success_before_passing, failures_before_critical), restart,
+// kill and shutdown settings, its networks, and in Extra whatever else
+// each block says. The version's Definition holds the job-level fields
+// (type, datacenters, priority, ...). They never change the Spec: a
+// change to a definition alone is an in-place update.
+//
 // # Health
 //
 // A group's Tasks are its task names in file order; its Checks are the

@@ -174,6 +174,7 @@ func (l *loader) load() *Job {
 			l.fail(b.TypeRange, "unsupported block %q at the top level", b.Type)
 		}
 	}
+	l.undeclared(vars)
 	l.ctx.Variables = map[string]cty.Value{"var": cty.ObjectVal(vars)}
 	l.locals(locals)
 	if jobBlock == nil {
@@ -471,6 +472,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 			job.Version.Groups = append(job.Version.Groups, grp)
 		}
 	}
+	job.Version.Definition = l.jobDefinition(b, job.Type)
 	return job
 }
 
@@ -703,6 +705,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	finishRestart(&gs)
 	sortFields(gs.Fields)
 	g.Spec = fingerprint(&gs)
+	g.Definition = l.groupDefinition(b, gs.Name)
 	return gs, g, true
 }
 

@@ -333,9 +333,11 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 		finishRestart(&gs)
 		sortFields(gs.Fields)
 		g.Spec = fingerprint(&gs)
+		g.Definition = j.groupDefinition(m, path)
 		job.Groups = append(job.Groups, gs)
 		v.Groups = append(v.Groups, g)
 	}
+	v.Definition = j.jobDefinition(doc, job.Type)
 	return job
 }
 

@@ -69,7 +69,7 @@ func TestVariablesLocalsAndRuntimeInterpolation(t *testing.T) {
 	}
 	g := j.Version.Groups[0]
 	want := rollout.Group{
-		Name: "web", Count: 2, Spec: g.Spec, Tasks: []string{"nginx-server"},
+		Name: "web", Count: 2, Spec: g.Spec, Tasks: []string{"nginx-server"}, Definition: g.Definition,
 		Checks:     []string{`service: "nginx-updater" check`},
 		Reschedule: rollout.ReschedulePolicy{Delay: 15 * time.Second, MaxDelay: 5 * time.Minute, Attempts: 3, Interval: time.Hour},
 	}

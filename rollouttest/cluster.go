@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -82,8 +83,34 @@ type Config struct {
 	Behaviors map[string]Behavior
 	// Default is the behaviour of a Spec missing from Behaviors.
 	Default Behavior
+	// VersionBehaviors scripts the allocations placed for one version of
+	// the job, of one group (Group "" for every group of the version), over
+	// Behaviors: a failure of that version only, whatever its Spec.
+	VersionBehaviors map[VersionGroup]Behavior
 	// MaxSteps bounds each run; zero means DefaultMaxSteps.
 	MaxSteps int
+}
+
+// VersionGroup names the allocations of one version of a job, of one
+// group or ("") of all of them, for Config.VersionBehaviors.
+type VersionGroup struct {
+	Version uint64
+	Group   string
+}
+
+// behaviorOf is the behaviour of an allocation of a version, group and
+// Spec.
+func (c *Cluster) behaviorOf(version uint64, group, spec string) Behavior {
+	if b, ok := c.versioned[VersionGroup{version, group}]; ok {
+		return b
+	}
+	if b, ok := c.versioned[VersionGroup{Version: version}]; ok {
+		return b
+	}
+	if b, ok := c.behaviors[spec]; ok {
+		return b
+	}
+	return c.def
 }
 
 // StepInfo is one step the cluster made, as observers see it. Input and
@@ -111,6 +138,7 @@ type Cluster struct {
 	mu        sync.Mutex
 	now       time.Time
 	behaviors map[string]Behavior
+	versioned map[VersionGroup]Behavior
 	def       Behavior
 	maxSteps  int
 
@@ -197,6 +225,7 @@ func NewCluster(cfg Config) *Cluster {
 	for k, v := range cfg.Behaviors {
 		c.behaviors[k] = v
 	}
+	c.versioned = maps.Clone(cfg.VersionBehaviors)
 	names := cfg.Nodes
 	if len(names) == 0 {
 		names = []string{"node-1", "node-2", "node-3"}
@@ -707,10 +736,7 @@ func (c *Cluster) place(job string, p *rollout.Placement, k int, load []int) {
 	}
 	load[best]++
 	c.nodeOf[p.ID] = best
-	b, ok := c.behaviors[p.Spec]
-	if !ok {
-		b = c.def
-	}
+	b := c.behaviorOf(p.JobVersion, p.Group, p.Spec)
 	if b.FailsAfter > 0 {
 		c.schedule(p.CreateTime.Add(b.FailsAfter), job, p.ID, hFail)
 	}
@@ -750,10 +776,7 @@ func (c *Cluster) fire(t time.Time) (events []rollout.Event, jobs []string) {
 			continue
 		}
 		def := c.groups[a.Spec]
-		b, ok := c.behaviors[a.Spec]
-		if !ok {
-			b = c.def
-		}
+		b := c.behaviorOf(a.JobVersion, a.Group, a.Spec)
 		ev := func(kind rollout.EventKind, task, check string) {
 			events = append(events, rollout.Event{Time: h.at, Alloc: a.ID, Kind: kind, Task: task, Check: check})
 			jobs = append(jobs, h.job)

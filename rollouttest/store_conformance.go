@@ -496,6 +496,15 @@ func fullState(job string) controller.State {
 	}
 	group := func(spec string) rollout.Group {
 		replace := true
+		restart := &rollout.RestartPolicy{Attempts: 2, Interval: time.Minute, Delay: 15 * time.Second, Mode: "fail", RenderTemplates: true}
+		services := []rollout.Service{{Name: "api", Provider: "consul", PortLabel: "http", Tags: []string{spec}, CanaryTags: []string{"canary"},
+			Meta: map[string]string{"v": spec}, Task: "server", Extra: map[string]any{"address_mode": "host"}, Checks: []rollout.ServiceCheck{
+				{Name: "http", Type: rollout.CheckHTTP, Path: "/health", Method: "GET", Protocol: "https", Headers: map[string][]string{"X": {"1"}},
+					PortLabel: "http", Interval: 10 * time.Second, Timeout: 2 * time.Second, OnUpdate: "require_healthy",
+					SuccessBeforePassing: 2, FailuresBeforeCritical: 3, Extra: map[string]any{"tls_skip_verify": true},
+					CheckRestart: &rollout.CheckRestart{Limit: 3, Grace: time.Second, IgnoreWarnings: true}},
+				{Name: "tcp", Type: rollout.CheckScript, Command: "/bin/check", Args: []string{"-q"}, Task: "server", Interval: 5 * time.Second},
+			}}}
 		resched := rollout.ReschedulePolicy{Delay: 5 * time.Second, MaxDelay: time.Minute, Attempts: 3, DelayFunction: rollout.DelayFibonacci, Interval: time.Hour}
 		return rollout.Group{
 			Name:       "api",
@@ -506,6 +515,28 @@ func fullState(job string) controller.State {
 			Checks:     []string{"http", "tcp"},
 			Reschedule: resched,
 			Disconnect: &rollout.Disconnect{LostAfter: time.Hour, Replace: &replace, Reconcile: rollout.ReconcileKeepOriginal},
+			Definition: &rollout.GroupDefinition{
+				Tasks: []rollout.TaskDefinition{{
+					Name: "server", Driver: "exec", User: "nobody",
+					Config: map[string]any{"command": "/bin/api", "args": []any{"-port", float64(8080)}, "mount": []any{map[string]any{"type": "bind"}}},
+					Env:    map[string]string{"IMAGE": spec}, Meta: map[string]string{"owner": "api"},
+					Resources: &rollout.Resources{CPU: 100, Cores: 1, MemoryMB: 64, MemoryMaxMB: 128, Extra: map[string]any{"device": []any{map[string]any{"name": "nvidia/gpu"}}}},
+					Artifacts: []rollout.Artifact{{Source: "https://example.com/api.tgz", Destination: "local/", Mode: "any",
+						Options: map[string]string{"checksum": "sha256:00"}, Headers: map[string]string{"Auth": "x"}, Extra: map[string]any{"chown": true}}},
+					Templates: []rollout.Template{{Data: "a={{ key \"a\" }}", Source: "in.tpl", Destination: "local/a.env", ChangeMode: "signal",
+						ChangeSignal: "SIGHUP", Perms: "0644", Env: true, Extra: map[string]any{"splay": "5s"}}},
+					Services:    services,
+					Restart:     restart,
+					KillTimeout: 5 * time.Second, KillSignal: "SIGINT", ShutdownDelay: time.Second, Leader: true,
+					Extra: map[string]any{"lifecycle": []any{map[string]any{"hook": "prestart", "sidecar": true}}},
+				}, {Name: "sidecar", Driver: "docker"}},
+				Services:      services,
+				Networks:      []rollout.Network{{Mode: "bridge", Ports: []rollout.Port{{Label: "http", Static: 8080, To: 80, HostNetwork: "public"}}, Extra: map[string]any{"hostname": "api"}}},
+				Restart:       restart,
+				ShutdownDelay: 3 * time.Second,
+				Meta:          map[string]string{"team": "api"},
+				Extra:         map[string]any{"ephemeral_disk": []any{map[string]any{"size": float64(300)}}},
+			},
 		}
 	}
 	version := func(v uint64, spec string, stable bool) rollout.JobVersion {
@@ -515,6 +546,8 @@ func fullState(job string) controller.State {
 				Name: "worker", Count: 1, Spec: spec, Reschedule: rollout.ReschedulePolicy{Disabled: true},
 				Disconnect: &rollout.Disconnect{StopOnClientAfter: 10 * time.Minute},
 			}}, RevertOf: u64p(v + 7),
+			Definition: &rollout.JobDefinition{Type: "system", Datacenters: []string{"dc1", "dc2"}, NodePool: "default", Region: "global",
+				Namespace: "prod", Priority: 70, AllAtOnce: true, Meta: map[string]string{"owner": "api"}, Extra: map[string]any{"constraint": []any{map[string]any{"attribute": "${attr.kernel.name}", "value": "linux"}}}},
 		}
 	}
 	health := func(s int) rollout.AllocHealth {
@@ -580,8 +613,10 @@ func fullState(job string) controller.State {
 				ID: "alloc-0", Group: "api", Name: name(0), JobVersion: 1, DeploymentID: "dep-2",
 				Health: health(300), CreateTime: at(300), Kind: rollout.KindInPlace, Reason: rollout.ReasonInPlace,
 			}},
-			Health: []rollout.HealthUpdate{{ID: "alloc-0", Group: "api", Name: name(0), Health: health(310)}},
+			Health:   []rollout.HealthUpdate{{ID: "alloc-0", Group: "api", Name: name(0), Health: health(310)}},
+			Versions: []rollout.JobVersion{version(1, "image:v2", true)},
 		},
+		Retained: []rollout.JobVersion{version(3, "image:v0", true)},
 	}
 }
 

@@ -39,13 +39,13 @@ func TestGolden(t *testing.T) {
 			`testdata/broken.nomad:3:5: count must be a whole number, not two`,
 			`testdata/broken.nomad:12:9: for_each must be a list, a set, a map or an object`,
 		}},
-		{"plan-geo", []string{"plan", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad"}, 0, []string{
+		{"plan-geo", []string{"plan", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad"}, 1, []string{
 			`+/- Job: "geo-api-server"`,
 			`+/- Task Group: "api-server" (2 create/destroy update, 4 ignore)`,
 			`  +/- Task: "server" (forces create/destroy update)`,
 			`      +/- image: "geo-api-server:0.1" => "geo-api-server:0.2"`,
 		}},
-		{"plan-demo-webapp", []string{"plan", jobs + "seeds/my-first-update-v2.nomad", jobs + "seeds/my-first-update-v3.nomad"}, 0, []string{
+		{"plan-demo-webapp", []string{"plan", jobs + "seeds/my-first-update-v2.nomad", jobs + "seeds/my-first-update-v3.nomad"}, 1, []string{
 			`+/- Job: "update-demo-webapp"`,
 			`    +/- MaxParallel:      "1" => "3"`,
 			`      +/- image: "hashicorp/demo-webapp:v2" => "hashicorp/demo-webapp:v1"`,
@@ -58,12 +58,12 @@ func TestGolden(t *testing.T) {
 			"Description = Deployment is running but requires manual promotion",
 			"Description = Failed due to progress deadline",
 		}},
-		{"plan-removed-group", []string{"plan", "testdata/cache-v1.nomad", "testdata/cache-v2.nomad"}, 0, []string{
+		{"plan-removed-group", []string{"plan", "testdata/cache-v1.nomad", "testdata/cache-v2.nomad"}, 1, []string{
 			`    Task Group: "web" (2 in-place update)`,
 			`- Task Group: "cache" (3 destroy)`,
 			`  - Count: "3" (forces destroy)`,
 		}},
-		{"plan-blue-green", []string{"plan", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 0, []string{
+		{"plan-blue-green", []string{"plan", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 1, []string{
 			`+/- Task Group: "api-server" (3 canary, 3 ignore)`,
 		}},
 		{"simulate-blue-green", []string{"simulate", jobs + "blue-green-0.1.nomad", jobs + "blue-green-0.2.nomad"}, 0, []string{
@@ -89,10 +89,11 @@ func TestGolden(t *testing.T) {
 			"agent       false     4        1         1       1        0",
 			"agent       true      4        1         4       4        0",
 		}},
-		{"plan-system", []string{"plan", "-nodes", "4", jobs + "system-agent.nomad", "testdata/system-v2.nomad"}, 0, []string{
+		{"plan-system", []string{"plan", "-nodes", "4", jobs + "system-agent.nomad", "testdata/system-v2.nomad"}, 1, []string{
 			`+/- Task Group: "agent" (1 destroy, 1 canary, 3 ignore)`,
 		}},
 	}
+	tests = append(tests, planAndSimulateCases...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -153,12 +154,13 @@ func TestHelpAndUsage(t *testing.T) {
 		{nil, 2, "Usage: rollout <command>"},
 		{[]string{"deploy"}, 2, `unknown command "deploy"`},
 		{[]string{"validate"}, 2, "no job file given"},
-		{[]string{"plan", jobs + "geo-api-server-v0.nomad"}, 2, "want OLD and NEW"},
+		{[]string{"plan", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad", jobs + "geo-api-server-v2.nomad"}, 255, "want [OLD] NEW"},
+		{[]string{"plan"}, 255, "want [OLD] NEW"},
 		{[]string{"simulate", "-fail", "v9", jobs + "geo-api-server-v0.nomad"}, 2, "want v0 to v0"},
-		{[]string{"simulate", "-fail", "node", jobs + "geo-api-server-v0.nomad"}, 2, "want vN, canaries or alloc=N"},
+		{[]string{"simulate", "-fail", "node", jobs + "geo-api-server-v0.nomad"}, 2, "want vN, vN:GROUP, canaries or alloc=N"},
 		{[]string{"simulate", "-fail", "alloc=0", jobs + "geo-api-server-v0.nomad"}, 2, "want alloc=N with N from 1"},
 		{[]string{"simulate", "-nodes", "0", jobs + "geo-api-server-v0.nomad"}, 2, "-nodes 0: want at least 1"},
-		{[]string{"plan", "-nodes", "-1", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad"}, 2, "-nodes -1: want at least 1"},
+		{[]string{"plan", "-nodes", "-1", jobs + "geo-api-server-v0.nomad", jobs + "geo-api-server-v1.nomad"}, 255, "-nodes -1: want at least 1"},
 		{[]string{"validate", "-nope", "x"}, 2, "flag provided but not defined"},
 		{[]string{"validate", "no-such-file.nomad"}, 1, "no-such-file.nomad"},
 	}

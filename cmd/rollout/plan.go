@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/rollout-go/rollout"
@@ -11,66 +12,142 @@ import (
 	"github.com/rollout-go/rollout/rollouttest"
 )
 
-const planHelp = `Usage: rollout plan [options] OLD NEW
+const planHelp = `Usage: rollout plan [options] [OLD] NEW
 
 Show what submitting the job file NEW over OLD would do, as "nomad job plan"
-does: OLD is deployed in a simulated cluster, then each group of NEW is
-annotated with the counts of what rollout would decide first
-("2 create/destroy update, 4 ignore") and followed by the fields that
-change; a task whose change replaces allocations is marked
-"(forces create/destroy update)". NEW's warnings, if any, follow under
-"Job Warnings:", as in Nomad's plan. The cluster has -nodes nodes (3 by
-default): a system job runs one allocation on each.
+does: OLD is deployed in a simulated cluster (with OLD left out, NEW is a
+new job), then the job is headed "+ Job" (new), "+/- Job" (changed) or
+"Job" (the same), and each group of NEW is annotated with the counts of what
+rollout would decide first ("2 create/destroy update, 4 ignore", "2
+in-place update"), marked "+" when added and "-" when removed, and followed
+by the fields that change (lists by index, maps by key; every field with
+-verbose). A task whose change replaces allocations is marked "(forces
+create/destroy update)", one whose change is made in place "(forces
+in-place update)". NEW's warnings, if any, follow under "Job Warnings:", as
+in Nomad's plan. The cluster has -nodes nodes (3 by default): a system job
+runs one allocation on each. Batch, sysbatch, periodic and parameterized
+jobs are refused: the update block does not apply to them.
 
-Exit codes: 0 plan shown, 1 a file has problems, 2 usage error.
+Exit codes, as nomad job plan's: 0 no allocation would be created or
+destroyed, 1 some would be, 255 an error (a file with problems, a usage
+error, two different jobs, a job type out of scope).
 `
+
+// Exit codes of plan, as nomad job plan's.
+const (
+	planNoChange = 0
+	planChange   = 1
+	planError    = 255
+)
 
 func planCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	vs := vars{}
 	fs.Var(vs, "var", "set a variable, as name=value (repeatable)")
+	verbose := fs.Bool("verbose", false, "show every field of a changed block, not only the changed ones")
 	nodes := nodesFlag(fs)
 	files, code, ok := parse(fs, args, planHelp, stdout, stderr)
 	if !ok {
-		return code
+		if code == exitOK {
+			return code
+		}
+		return planError
 	}
-	if len(files) != 2 {
-		fmt.Fprintf(stderr, "rollout plan: want OLD and NEW, have %d file(s)\n\n%s", len(files), planHelp)
-		return exitUsage
+	if len(files) != 1 && len(files) != 2 {
+		fmt.Fprintf(stderr, "rollout plan: want [OLD] NEW, have %d file(s)\n\n%s", len(files), planHelp)
+		return planError
 	}
-	old, okOld := load(files[0], &jobspec.Options{Vars: vs}, stdout)
-	cur, okNew := load(files[1], &jobspec.Options{Vars: vs}, stdout)
-	if !okOld || !okNew {
-		return exitProblems
+	var old *jobspec.Job
+	if len(files) == 2 {
+		var okOld bool
+		if old, okOld = load(files[0], &jobspec.Options{Vars: vs}, stdout); !okOld {
+			return planError
+		}
+	}
+	cur, okNew := load(files[len(files)-1], &jobspec.Options{Vars: vs}, stdout)
+	if !okNew {
+		return planError
+	}
+	for _, j := range []*jobspec.Job{old, cur} {
+		if j == nil {
+			continue
+		}
+		if kind, out := outOfScope(j); out {
+			fmt.Fprintf(stdout, "rollout plan: job %q is a %s job: the update block does not apply to it, and rollout plans service and system jobs only\n", j.Version.ID, kind)
+			return planError
+		}
+	}
+	if old != nil && old.Version.ID != cur.Version.ID {
+		fmt.Fprintf(stdout, "rollout plan: %s is job %q and %s is job %q: a plan compares two versions of one job\n", files[0], old.Version.ID, files[1], cur.Version.ID)
+		return planError
 	}
 	names, ok := nodeNames(*nodes, stderr, "plan")
 	if !ok {
-		return exitUsage
+		return planError
 	}
 	c := rollouttest.NewCluster(rollouttest.Config{Nodes: names})
-	if _, err := c.Submit(old.Version); err != nil {
-		printErrors(stdout, err)
-		return exitProblems
+	var prev rollout.JobVersion
+	if old != nil {
+		if _, err := c.Submit(old.Version); err != nil {
+			printErrors(stdout, err)
+			return planError
+		}
+		if err := c.Run(); err != nil {
+			fmt.Fprintf(stdout, "deploying %s: %v\n", files[0], err)
+			return planError
+		}
+		prev, _ = c.Job()
 	}
-	if err := c.Run(); err != nil {
-		fmt.Fprintf(stdout, "deploying %s: %v\n", files[0], err)
-		return exitProblems
-	}
-	prev, _ := c.Job()
 	plans, err := c.Plan(cur.Version)
 	if err != nil {
 		printErrors(stdout, err)
-		return exitProblems
+		return planError
 	}
-	printPlan(stdout, old, &prev, cur, plans)
+	printPlan(stdout, old, &prev, cur, plans, *verbose)
 	fmt.Fprint(stdout, "\nScheduler dry-run:\n- All tasks successfully allocated.\n")
 	printJobWarnings(stdout, cur.Warnings())
-	return exitOK
+	for _, p := range plans {
+		if p.Create+p.Destroy+p.Destructive+p.Canary+p.Migrate > 0 {
+			return planChange
+		}
+	}
+	return planNoChange
 }
 
-// printPlan prints the `nomad job plan` view of cur over old.
-func printPlan(w io.Writer, old *jobspec.Job, prev *rollout.JobVersion, cur *jobspec.Job, plans []rollout.GroupPlan) {
-	fmt.Fprintf(w, "+/- Job: %q\n", cur.Version.ID)
+// outOfScope names the type of a job the update block does not apply to:
+// batch, sysbatch, periodic or parameterized.
+func outOfScope(j *jobspec.Job) (string, bool) {
+	if d := j.Version.Definition; d != nil {
+		for _, k := range []string{"periodic", "parameterized"} {
+			if _, ok := d.Extra[k]; ok {
+				return k, true
+			}
+		}
+	}
+	switch j.Type {
+	case "batch", "sysbatch":
+		return j.Type, true
+	}
+	return "", false
+}
+
+// printPlan prints the `nomad job plan` view of cur over old (nil for a
+// new job).
+func printPlan(w io.Writer, old *jobspec.Job, prev *rollout.JobVersion, cur *jobspec.Job, plans []rollout.GroupPlan, verbose bool) {
+	header := "+/- Job:"
+	switch {
+	case old == nil:
+		header = "+ Job:"
+	case prev.Same(&cur.Version):
+		header = "Job:"
+	}
+	fmt.Fprintf(w, "%s %q\n", header, cur.Version.ID)
+	if old != nil {
+		jd := objectDiff("", asTree(prev.Definition), asTree(cur.Version.Definition), verbose)
+		for _, l := range jd {
+			fmt.Fprintln(w, l)
+		}
+	}
 	for _, p := range plans {
 		g, ok := cur.Version.Group(p.Group)
 		og, had := prev.Group(p.Group)
@@ -81,20 +158,25 @@ func printPlan(w io.Writer, old *jobspec.Job, prev *rollout.JobVersion, cur *job
 			}
 			continue
 		}
-		var lines []string
 		if !had {
-			lines = append(lines, fmt.Sprintf("  + Count: %q (forces create)", strconv.Itoa(g.Count)))
-		} else {
-			if og.Count != g.Count {
-				forces := "destroy"
-				if g.Count > og.Count {
-					forces = "create"
-				}
-				lines = append(lines, fmt.Sprintf("  +/- Count: %q => %q (forces %s)", strconv.Itoa(og.Count), strconv.Itoa(g.Count), forces))
+			fmt.Fprintf(w, "+ Task Group: %q (%s)\n", p.Group, p.String())
+			fmt.Fprintf(w, "  + Count: %q (forces create)\n", strconv.Itoa(g.Count))
+			_, tasks := tasksOf(g.Definition)
+			for _, t := range tasks {
+				fmt.Fprintf(w, "  + Task: %q (forces create)\n", t)
 			}
-			lines = append(lines, updateDiff(prev, &cur.Version, p.Group)...)
-			lines = append(lines, specDiff(groupSpec(old, p.Group), groupSpec(cur, p.Group))...)
+			continue
 		}
+		var lines []string
+		if og.Count != g.Count {
+			forces := "destroy"
+			if g.Count > og.Count {
+				forces = "create"
+			}
+			lines = append(lines, fmt.Sprintf("  +/- Count: %q => %q (forces %s)", strconv.Itoa(og.Count), strconv.Itoa(g.Count), forces))
+		}
+		lines = append(lines, updateLines(prev, &cur.Version, p.Group, verbose)...)
+		lines = append(lines, groupLines(groupSpec(old, p.Group), groupSpec(cur, p.Group), og.Definition, g.Definition, verbose)...)
 		mark := "   "
 		if len(lines) > 0 {
 			mark = "+/-"
@@ -106,6 +188,53 @@ func printPlan(w io.Writer, old *jobspec.Job, prev *rollout.JobVersion, cur *job
 	}
 }
 
+// groupLines lists a group's changed definition fields, then each task's,
+// marked by whether the change replaces the allocations (the task's
+// destructive fields differ) or is made in place.
+func groupLines(oldSpec, curSpec *jobspec.GroupSpec, a, b *rollout.GroupDefinition, verbose bool) []string {
+	ga, gb := asTree(a), asTree(b)
+	out := objectDiff("  ", ga, gb, verbose)
+	oldTasks, _ := tasksOf(a)
+	curTasks, names := tasksOf(b)
+	destructive := func(name string) bool {
+		var fa, fb []jobspec.Field
+		for _, t := range oldSpec.Tasks {
+			if t.Name == name {
+				fa = t.Fields
+			}
+		}
+		for _, t := range curSpec.Tasks {
+			if t.Name == name {
+				fb = t.Fields
+			}
+		}
+		return !slices.Equal(fa, fb)
+	}
+	for _, name := range names {
+		ot, ok := oldTasks[name]
+		if !ok {
+			out = append(out, fmt.Sprintf("  + Task: %q (forces create/destroy update)", name))
+			continue
+		}
+		d := objectDiff("    ", ot, curTasks[name], verbose)
+		if len(d) == 0 {
+			continue
+		}
+		forces := "in-place update"
+		if destructive(name) {
+			forces = "create/destroy update"
+		}
+		out = append(out, fmt.Sprintf("  +/- Task: %q (forces %s)", name, forces))
+		out = append(out, d...)
+	}
+	for name := range oldTasks {
+		if _, ok := curTasks[name]; !ok {
+			out = append(out, fmt.Sprintf("  - Task: %q (forces create/destroy update)", name))
+		}
+	}
+	return out
+}
+
 func groupSpec(j *jobspec.Job, name string) *jobspec.GroupSpec {
 	for i := range j.Groups {
 		if j.Groups[i].Name == name {
@@ -113,123 +242,4 @@ func groupSpec(j *jobspec.Job, name string) *jobspec.GroupSpec {
 		}
 	}
 	return &jobspec.GroupSpec{}
-}
-
-// updateDiff lists a group's resolved update strategy when it changes,
-// every field shown as Nomad's API holds it (durations in nanoseconds), the
-// changed ones marked.
-func updateDiff(from, to *rollout.JobVersion, group string) []string {
-	a, okA := from.Strategy(group)
-	b, okB := to.Strategy(group)
-	if okA == okB && a == b {
-		return nil
-	}
-	fields := func(s rollout.UpdateStrategy) []string {
-		return []string{
-			strconv.FormatBool(s.AutoPromote), strconv.FormatBool(s.AutoRevert), strconv.Itoa(s.Canary),
-			string(s.HealthCheck), strconv.FormatInt(int64(s.HealthyDeadline), 10), strconv.Itoa(s.MaxParallel),
-			strconv.FormatInt(int64(s.MinHealthyTime), 10), strconv.FormatInt(int64(s.ProgressDeadline), 10),
-		}
-	}
-	names := []string{"AutoPromote", "AutoRevert", "Canary", "HealthCheck", "HealthyDeadline", "MaxParallel", "MinHealthyTime", "ProgressDeadline"}
-	fa, fb := fields(a), fields(b)
-	out := []string{"  +/- Update {"}
-	for i, n := range names {
-		label := fmt.Sprintf("%-17s", n+":")
-		if fa[i] != fb[i] {
-			out = append(out, fmt.Sprintf("    +/- %s %q => %q", label, fa[i], fb[i]))
-		} else {
-			out = append(out, fmt.Sprintf("        %s %q", label, fa[i]))
-		}
-	}
-	return append(out, "      }")
-}
-
-// specDiff lists the changed destructive fields of a group and its tasks.
-func specDiff(old, cur *jobspec.GroupSpec) []string {
-	var out []string
-	out = append(out, sectionDiff("  ", old.Fields, cur.Fields)...)
-	oldTasks := map[string]*jobspec.TaskSpec{}
-	for i := range old.Tasks {
-		oldTasks[old.Tasks[i].Name] = &old.Tasks[i]
-	}
-	seen := map[string]bool{}
-	for _, t := range cur.Tasks {
-		seen[t.Name] = true
-		ot, ok := oldTasks[t.Name]
-		if !ok {
-			out = append(out, fmt.Sprintf("  + Task: %q (forces create/destroy update)", t.Name))
-			continue
-		}
-		if d := sectionDiff("    ", ot.Fields, t.Fields); len(d) > 0 {
-			out = append(out, fmt.Sprintf("  +/- Task: %q (forces create/destroy update)", t.Name))
-			out = append(out, d...)
-		}
-	}
-	for _, t := range old.Tasks {
-		if !seen[t.Name] {
-			out = append(out, fmt.Sprintf("  - Task: %q (forces create/destroy update)", t.Name))
-		}
-	}
-	return out
-}
-
-// sectionDiff prints changed fields, grouped by section: a plain field as
-// `+/- Driver: "docker" => "exec"`, a block's as `+/- Config { ... }`.
-func sectionDiff(indent string, old, cur []jobspec.Field) []string {
-	type key struct{ section, key string }
-	ov := map[key]string{}
-	for _, f := range old {
-		ov[key{f.Section, f.Key}] = f.Value
-	}
-	cv := map[key]string{}
-	var order []key
-	for _, f := range cur {
-		k := key{f.Section, f.Key}
-		cv[k] = f.Value
-		order = append(order, k)
-	}
-	for _, f := range old {
-		k := key{f.Section, f.Key}
-		if _, ok := cv[k]; !ok {
-			order = append(order, k)
-		}
-	}
-	var out []string
-	open := ""
-	closeSection := func() {
-		if open != "" {
-			out = append(out, indent+"    }")
-			open = ""
-		}
-	}
-	for _, k := range order {
-		o, hadO := ov[k]
-		n, hasN := cv[k]
-		if hadO && hasN && o == n {
-			continue
-		}
-		var line string
-		switch {
-		case !hadO:
-			line = fmt.Sprintf("+ %s: %q", k.key, n)
-		case !hasN:
-			line = fmt.Sprintf("- %s: %q", k.key, o)
-		default:
-			line = fmt.Sprintf("+/- %s: %q => %q", k.key, o, n)
-		}
-		if k.section == "" {
-			closeSection()
-			out = append(out, indent+line)
-			continue
-		}
-		if open != k.section {
-			closeSection()
-			out = append(out, indent+"+/- "+k.section+" {")
-			open = k.section
-		}
-		out = append(out, indent+"  "+line)
-	}
-	closeSection()
-	return out
 }

@@ -28,9 +28,15 @@ promotion are promoted once healthy ("nomad deployment promote"), and a
 deployment paused at a pause_after checkpoint without gate_timeout is
 resumed ("nomad deployment resume").
 
-Allocations start 5s after placement and pass their checks at once,
+Allocations start -start-after after placement (by default 5s, or a
+quarter of the shortest healthy_deadline of the files when that is less,
+so that a healthy job never fails here) and pass their checks at once,
 unless -fail scripts them:
-    -fail vN        allocations of version N fail 8s after placement
+    -fail vN        the allocations placed for version N fail -fail-after
+                    after placement (by default 8s, or half the shortest
+                    healthy_deadline when that is less); those of other
+                    versions with the same spec do not
+    -fail vN:GROUP  the same, for the group GROUP of version N only
     -fail canaries  the allocations of the last version fail (its canaries
                     first, when it has any)
     -fail alloc=N   the N-th allocation placed in the simulation (from 1)
@@ -39,6 +45,10 @@ unless -fail scripts them:
 
 The cluster has -nodes nodes (3 by default): a system job runs one
 allocation on each.
+
+A job without an update block is replaced all at once, and the timeline
+says that no deployment tracks it. Batch, sysbatch, periodic and
+parameterized jobs are refused: the update block does not apply to them.
 
 A line on stderr reports progress through the versions.
 
@@ -60,6 +70,8 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	fail := fs.String("fail", "", "script a failure: vN, canaries or alloc=N")
 	asJSON := fs.Bool("json", false, "print the deployments of each version as JSON instead of the timeline")
 	svg := fs.String("svg", "", "also draw the rollout as an SVG timeline into this file")
+	startAfter := fs.Duration("start-after", 0, "how long after placement allocations start (default: min(5s, healthy_deadline/4))")
+	failAfter := fs.Duration("fail-after", 0, "how long after placement a failing allocation fails (default: min(8s, healthy_deadline/2))")
 	nodes := nodesFlag(fs)
 	files, code, ok := parse(fs, args, simulateHelp, stdout, stderr)
 	if !ok {
@@ -79,18 +91,29 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	if bad {
 		return exitProblems
 	}
-	failing, failAlloc := -1, 0
+	for i, j := range jobs {
+		if kind, out := outOfScope(j); out {
+			fmt.Fprintf(stdout, "rollout simulate: %s: job %q is a %s job: the update block does not apply to it, and rollout simulates service and system jobs only\n", files[i], j.Version.ID, kind)
+			return exitProblems
+		}
+	}
+	failing, failAlloc, failGroup := -1, 0, ""
 	switch {
 	case *fail == "":
 	case *fail == "canaries":
 		failing = len(jobs) - 1
 	case strings.HasPrefix(*fail, "v"):
-		n, err := strconv.Atoi((*fail)[1:])
+		ver, group, _ := strings.Cut((*fail)[1:], ":")
+		n, err := strconv.Atoi(ver)
 		if err != nil || n < 0 || n >= len(jobs) {
 			fmt.Fprintf(stderr, "rollout simulate: -fail %s: want v0 to v%d\n", *fail, len(jobs)-1)
 			return exitUsage
 		}
-		failing = n
+		if _, ok := jobs[n].Version.Group(group); group != "" && !ok {
+			fmt.Fprintf(stderr, "rollout simulate: -fail %s: version %d has no group %q\n", *fail, n, group)
+			return exitUsage
+		}
+		failing, failGroup = n, group
 	case strings.HasPrefix(*fail, "alloc="):
 		n, err := strconv.Atoi(strings.TrimPrefix(*fail, "alloc="))
 		if err != nil || n < 1 {
@@ -99,26 +122,31 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		failAlloc = n
 	default:
-		fmt.Fprintf(stderr, "rollout simulate: -fail %q: want vN, canaries or alloc=N\n", *fail)
+		fmt.Fprintf(stderr, "rollout simulate: -fail %q: want vN, vN:GROUP, canaries or alloc=N\n", *fail)
 		return exitUsage
 	}
 	names, ok := nodeNames(*nodes, stderr, "simulate")
 	if !ok {
 		return exitUsage
 	}
+	start, failIn := delays(jobs)
+	if *startAfter > 0 {
+		start = *startAfter
+	}
+	if *failAfter > 0 {
+		failIn = *failAfter
+	}
 	cfg := rollouttest.Config{
-		Default:   rollouttest.Behavior{StartAfter: 5 * time.Second},
-		Behaviors: map[string]rollouttest.Behavior{},
-		Nodes:     names,
+		Default:          rollouttest.Behavior{StartAfter: start},
+		VersionBehaviors: map[rollouttest.VersionGroup]rollouttest.Behavior{},
+		Nodes:            names,
 	}
 	if failing >= 0 {
-		for _, g := range jobs[failing].Version.Groups {
-			cfg.Behaviors[g.Spec] = rollouttest.Behavior{NeverStarts: true, FailsAfter: 8 * time.Second}
-		}
+		cfg.VersionBehaviors[rollouttest.VersionGroup{Version: uint64(failing), Group: failGroup}] = rollouttest.Behavior{NeverStarts: true, FailsAfter: failIn}
 	}
 	c := rollouttest.NewCluster(cfg)
-	start := c.Now()
-	since := func() string { return "+" + c.Now().Sub(start).String() }
+	t0 := c.Now()
+	since := func() string { return "+" + c.Now().Sub(t0).String() }
 	out := stdout
 	if *asJSON {
 		out = io.Discard
@@ -126,7 +154,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	placed := 0
 	var tl *view.Timeline
 	if *svg != "" {
-		tl = view.NewTimeline(jobs[0].Version.ID, start)
+		tl = view.NewTimeline(jobs[0].Version.ID, t0)
 	}
 	c.Observe(func(c *rollouttest.Cluster, info rollouttest.StepInfo) {
 		if tl != nil {
@@ -196,6 +224,15 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		deps := c.Deployments()[before:]
+		if len(deps) == 0 {
+			running := 0
+			for _, a := range c.Allocations() {
+				if a.JobVersion == v.Version && a.Desired == rollout.DesiredRun && a.Client == rollout.ClientRunning {
+					running++
+				}
+			}
+			fmt.Fprintf(out, "[%s] no deployment tracks version %d (no group with an update strategy has work): its allocations are replaced all at once; %d of them run\n", since(), v.Version, running)
+		}
 		if d := c.Deployment(); d != nil {
 			fmt.Fprintf(out, "\n[%s] $ nomad job status %s\n", since(), v.ID)
 			status(out, d)
@@ -325,4 +362,23 @@ func writeTimeline(path string, tl *view.Timeline) error {
 		return err
 	}
 	return f.Close()
+}
+
+// delays are the default start and failure delays of a simulation: 5s and
+// 8s, or a quarter and a half of the shortest healthy_deadline of the
+// files' groups when that is less, so that a healthy allocation always
+// starts within its deadline and a failing one fails within it.
+func delays(jobs []*jobspec.Job) (start, fail time.Duration) {
+	start, fail = 5*time.Second, 8*time.Second
+	for _, j := range jobs {
+		for _, g := range j.Version.Groups {
+			s, ok := j.Version.Strategy(g.Name)
+			if !ok || s.HealthyDeadline <= 0 {
+				continue
+			}
+			start = min(start, s.HealthyDeadline/4)
+			fail = min(fail, s.HealthyDeadline/2)
+		}
+	}
+	return start, fail
 }

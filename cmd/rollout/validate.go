@@ -14,7 +14,9 @@ Load each job file (HCL2, or the JSON of "nomad job inspect") and check it
 as rollout does before deploying it. Every problem of every file is
 printed, one a line, as FILE:LINE:COLUMN: problem. A valid file's warnings
 (settings that run but are likely mistakes, as Nomad warns of them) follow
-its success line as FILE:LINE:COLUMN: warning: problem.
+its success line as FILE:LINE:COLUMN: warning: problem. A batch,
+sysbatch, periodic or parameterized job is valid but out of scope: the
+update block does not apply to it, and validate says so.
 
 Exit codes: 0 every file is valid, 1 problems found, 2 usage error.
 `
@@ -39,6 +41,9 @@ func validateCmd(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		fmt.Fprintf(stdout, "%s: job validation successful\n", f)
+		if kind, out := outOfScope(job); out {
+			fmt.Fprintf(stdout, "%s: job %q is a %s job: out of scope, the update block does not apply to it (rollout plan and simulate refuse it)\n", f, job.Version.ID, kind)
+		}
 		printWarnings(stdout, job.Warnings())
 	}
 	if bad > 0 {

@@ -31,6 +31,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,7 +98,7 @@ func run(ctx context.Context, listen, dir string, auto bool, out io.Writer) erro
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	health := healthcheck.NewSource(nil)
 	defer health.Close()
-	d := &procs{bin: bin, health: health, allocs: map[string]*proc{}, log: func(f string, a ...any) { say("  "+f, a...) }}
+	d := &procs{health: health, allocs: map[string]*proc{}, log: func(f string, a ...any) { say("  "+f, a...) }}
 	defer func() { d.Close(); last.pids = d.Pids() }()
 
 	m, err := controller.NewManager(controller.ManagerConfig{Store: store, Driver: d, Health: health, CallTimeout: 10 * time.Second, Logger: logger,
@@ -138,10 +139,25 @@ func run(ctx context.Context, listen, dir string, auto bool, out io.Writer) erro
 	job := func(spec string, canary int) rollout.JobVersion {
 		mp, mht, hd, pd := 1, time.Second, 20*time.Second, time.Duration(0)
 		revert := true
+		// What to run, as a job file defines it: the driver starts the
+		// processes and their checks from this alone.
+		version, broken := strings.CutSuffix(spec, "-broken")
+		args := []any{"-listen-fd", "3", "-version", version}
+		if broken {
+			args = append(args, "-broken")
+		}
+		def := &rollout.GroupDefinition{
+			Networks: []rollout.Network{{Ports: []rollout.Port{{Label: "http"}}}},
+			Tasks:    []rollout.TaskDefinition{{Name: "app", Driver: "raw_exec", Config: map[string]any{"command": bin, "args": args}}},
+			Services: []rollout.Service{{Name: "web", PortLabel: "http", Checks: []rollout.ServiceCheck{{
+				Name: "http", Type: rollout.CheckHTTP, Path: "/health", Interval: 200 * time.Millisecond, Timeout: time.Second,
+			}}}},
+		}
 		return rollout.JobVersion{ID: "web", Groups: []rollout.Group{{
 			Name: "app", Count: 3, Spec: spec, Tasks: []string{"app"}, Checks: []string{"http"},
 			Update: &rollout.UpdateBlock{MaxParallel: &mp, MinHealthyTime: &mht, HealthyDeadline: &hd, ProgressDeadline: &pd,
 				AutoRevert: &revert, Canary: &canary},
+			Definition: def,
 		}}}
 	}
 	deploy := func(spec string, canary int) (rollout.Deployment, error) {

@@ -1,0 +1,77 @@
+package main
+
+// planAndSimulateCases are the golden cases of plan's and simulate's
+// behaviours as Nomad's: headers, in-place updates, field diffs, exit
+// codes, refusals. Their job files, in testdata, exercise the features of
+// Nomad's own e2e and demo jobs (canaries, several groups, system jobs,
+// variables, the batch types).
+var planAndSimulateCases = []struct {
+	name string
+	args []string
+	code int
+	must []string
+}{
+	{"plan-identical", []string{"plan", "testdata/inplace-v1.nomad", "testdata/inplace-v1.nomad"}, 0, []string{
+		`Job: "shop"`,
+		`    Task Group: "cache" (2 ignore)`,
+	}},
+	{"plan-new", []string{"plan", "testdata/cache-v1.nomad"}, 1, []string{
+		`+ Job: "shop"`,
+		`+ Task Group: "web" (2 create)`,
+		`+ Task Group: "cache" (3 create)`,
+	}},
+	{"plan-in-place", []string{"plan", "testdata/inplace-v1.nomad", "testdata/inplace-v2.nomad"}, 0, []string{
+		`+/- Job: "shop"`,
+		`+/- Task Group: "cache" (2 in-place update)`,
+		`  +/- RestartPolicy {`,
+		`    +/- Attempts: "2" => "3"`,
+		`    +/- Tags[1]: "v1" => "v2"`,
+		`  +/- Task: "redis" (forces in-place update)`,
+		`    +/- ShutdownDelay: "5s" => "10s"`,
+	}},
+	{"plan-config-arg", []string{"plan", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad"}, 1, []string{
+		`+/- Task Group: "cache" (2 create/destroy update)`,
+		`  +/- Task: "redis" (forces create/destroy update)`,
+		`      +/- args[1]: "yes" => "no"`,
+	}},
+	{"plan-added-group", []string{"plan", "testdata/cache-v1.nomad", "testdata/added-group.nomad"}, 1, []string{
+		`+ Task Group: "worker" (1 create)`,
+		`  + Task: "work" (forces create)`,
+	}},
+	{"plan-verbose", []string{"plan", "-verbose", jobs + "seeds/my-first-update-v2.nomad", jobs + "seeds/my-first-update-v3.nomad"}, 1, []string{
+		`        AutoRevert:       "false"`,
+		`    +/- MaxParallel:      "1" => "3"`,
+	}},
+	{"plan-variables", []string{"plan", "-var", "image=shop:2.0", "testdata/variables.nomad", "testdata/variables.nomad"}, 0, []string{
+		`Job: "shop"`,
+	}},
+	{"plan-undeclared-var", []string{"plan", "-var", "nosuch=1", "testdata/variables.nomad"}, 255, []string{
+		`-var nosuch: the job file declares no variable "nosuch" (declare it in a variable block)`,
+	}},
+	{"plan-two-jobs", []string{"plan", "testdata/cache-v1.nomad", "testdata/other-job.nomad"}, 255, []string{
+		`rollout plan: testdata/cache-v1.nomad is job "shop" and testdata/other-job.nomad is job "other": a plan compares two versions of one job`,
+	}},
+	{"plan-batch", []string{"plan", "testdata/batch.nomad"}, 255, []string{
+		`rollout plan: job "report" is a batch job: the update block does not apply to it, and rollout plans service and system jobs only`,
+	}},
+	{"plan-sysbatch", []string{"plan", "testdata/sysbatch.nomad"}, 255, nil},
+	{"plan-periodic", []string{"plan", "testdata/periodic.nomad"}, 255, nil},
+	{"plan-parameterized", []string{"plan", "testdata/parameterized.nomad"}, 255, nil},
+	{"simulate-short-deadline", []string{"simulate", "testdata/short-deadline-v1.nomad", "testdata/short-deadline-v2.nomad"}, 0, []string{
+		"Description = Deployment completed successfully",
+	}},
+	{"simulate-fail-version-group", []string{"simulate", "-fail", "v1:api", "testdata/two-groups-v1.nomad", "testdata/two-groups-v2.nomad"}, 1, []string{
+		"Failed due to progress deadline - rolling back to job version 0",
+	}},
+	// Version 2 has version 0's spec: only version 2's allocations fail.
+	{"simulate-fail-version-only", []string{"simulate", "-fail", "v2", "testdata/two-groups-v1.nomad", "testdata/two-groups-v2.nomad", "testdata/two-groups-v1.nomad"}, 1, []string{
+		"3f1e41b5  shop    0            successful  Deployment completed successfully",
+	}},
+	{"simulate-no-update-block", []string{"simulate", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad"}, 0, nil},
+	{"simulate-batch", []string{"simulate", "testdata/batch.nomad"}, 1, []string{
+		`rollout simulate: testdata/batch.nomad: job "report" is a batch job: the update block does not apply to it, and rollout simulates service and system jobs only`,
+	}},
+	{"validate-out-of-scope", []string{"validate", "testdata/periodic.nomad"}, 0, []string{
+		`testdata/periodic.nomad: job "nightly" is a periodic job: out of scope, the update block does not apply to it (rollout plan and simulate refuse it)`,
+	}},
+}

@@ -71,8 +71,15 @@ func TestStepperReusesMemory(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		return after.TotalAlloc - before.TotalAlloc
 	}
+	// A garbage collection between two steps may empty the pool of the
+	// step's scratch memory (sync.Pool keeps it through one collection,
+	// not two), and the step then allocates it again: the least of three
+	// steps is what a step allocates with its memory reused.
 	plain := bytes(func() error { _, err := rollout.Step(in); return err })
 	reused := bytes(func() error { _, err := st.Step(in); return err })
+	for range 2 {
+		reused = min(reused, bytes(func() error { _, err := st.Step(in); return err }))
+	}
 	if reused*3 > plain {
 		t.Errorf("Stepper.Step allocated %d bytes, Step %d: want less than a third", reused, plain)
 	}

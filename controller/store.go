@@ -206,23 +206,39 @@ func EncodeState(s State) ([]byte, error) {
 	return json.Marshal(stateEnvelope{Schema: StateSchema, State: body})
 }
 
-// DecodeState reads what EncodeState wrote. Bytes that are not a stored
-// state fail with an error wrapping ErrCorrupt; a schema newer than
-// StateSchema fails with an error wrapping ErrSchema.
+// DecodeState reads what EncodeState wrote, strictly: it never reads stored
+// bytes as less than they hold. Bytes that are not a stored state fail with
+// an error wrapping ErrCorrupt: not JSON, no schema or a schema below 1, a
+// state that is missing, null or empty (`{}`), a value of the wrong type,
+// and a key this version does not know, at any depth (a writer that adds a
+// field bumps StateSchema). A schema newer than StateSchema fails with an
+// error wrapping ErrSchema. The error names the problem and the field, and
+// quotes at most a short excerpt of the stored bytes.
 func DecodeState(data []byte) (State, error) {
-	var env stateEnvelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return State{}, fmt.Errorf("rollout: decode state: %w: %w", ErrCorrupt, err)
+	// The schema first, leniently: a newer writer's envelope may differ in
+	// more than its schema, and that is ErrSchema, not ErrCorrupt.
+	var head struct {
+		Schema int `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return State{}, corruptState("not a stored state", err)
 	}
 	switch {
-	case env.Schema > StateSchema:
-		return State{}, fmt.Errorf("rollout: decode state: %w: schema %d, this version reads up to %d", ErrSchema, env.Schema, StateSchema)
-	case env.Schema < 1 || len(env.State) == 0:
-		return State{}, fmt.Errorf("rollout: decode state: %w: no schema or no state", ErrCorrupt)
+	case head.Schema > StateSchema:
+		return State{}, fmt.Errorf("rollout: decode state: %w: schema %d, this version reads up to %d", ErrSchema, head.Schema, StateSchema)
+	case head.Schema < 1:
+		return State{}, corruptState(fmt.Sprintf("schema %d (no schema, or below 1)", head.Schema), nil)
 	}
-	var s State
-	if err := json.Unmarshal(env.State, &s); err != nil {
-		return State{}, fmt.Errorf("rollout: decode state: %w: %w", ErrCorrupt, err)
+	var env stateEnvelope
+	if err := decodeStrictJSON(data, &env); err != nil {
+		return State{}, corruptState("envelope", err)
+	}
+	if len(env.State) == 0 || string(env.State) == "null" {
+		return State{}, corruptState("no state", nil)
+	}
+	s, err := decodeStateBody(env.State)
+	if err != nil {
+		return State{}, corruptState("state", err)
 	}
 	return s, nil
 }

@@ -9,6 +9,20 @@
 // value that cannot be decoded, fails with controller.ErrSchema or
 // controller.ErrCorrupt rather than being read as something else.
 //
+// # Damaged files
+//
+// Open creates a file only where none exists. An existing file is checked
+// before it is mapped, and is refused with an error wrapping
+// controller.ErrCorrupt when it holds no rollout store: empty, truncated
+// (shorter than its meta pages say), a meta page damaged, no rollout
+// buckets or schema, a schema below 1. A schema above this package's is
+// controller.ErrSchema. Faults on the mapped file and bbolt's panics on
+// damaged pages are turned into a *DamageError (ErrCorrupt) instead of
+// killing the process. A damaged job's value fails that job's Load alone,
+// with ErrCorrupt; the other jobs load. Nothing is written to a file that
+// is refused. Check reads a whole file and lists what is damaged; the
+// rollout command's check subcommand runs it.
+//
 //	store, err := boltstore.Open("rollout.db", nil)
 //	if err != nil { ... }
 //	defer store.Close()
@@ -24,9 +38,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -56,6 +72,10 @@ type Options struct {
 	// NoSync turns fsync off: faster, and a crash may lose the latest
 	// saves. For tests only.
 	NoSync bool
+	// ReadOnly opens an existing file (it is never created) for reading:
+	// Save fails, and other read-only Opens may share the file. Check and
+	// the rollout command's check use it.
+	ReadOnly bool
 }
 
 // ErrLocked is returned by Open when another process holds the file.
@@ -67,8 +87,12 @@ type Store struct {
 	db   *bolt.DB
 	path string
 
+	// broken holds the *DamageError of a write that panicked: bbolt's
+	// state after it is unknown, so later saves fail with it.
+	broken atomic.Pointer[DamageError]
+
 	mu   sync.Mutex
-	subs map[string][]chan uint64
+	subs map[string][]chan uint64 // job ID → subscribers; no empty entries
 }
 
 var (
@@ -77,7 +101,10 @@ var (
 	_ controller.Notifier  = (*Store)(nil)
 )
 
-// Open opens the store file at path, creating it (mode 0600) if needed.
+// Open opens the store file at path. A file is created (mode 0600) only
+// where none exists (and not with Options.ReadOnly); an existing file that
+// holds no rollout store, or a damaged one, is refused with an error
+// wrapping controller.ErrCorrupt, and is left as it was.
 func Open(path string, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -86,40 +113,125 @@ func Open(path string, opts *Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = time.Second
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.Timeout, NoSync: o.NoSync})
+	created, err := createIfMissing(path, o.ReadOnly)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("boltstore: open %s: %w", path, ErrLocked)
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	if !created {
+		if err := checkHeader(path); err != nil {
+			return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("boltstore: open %s: %w: %w", path, controller.ErrCorrupt, err)
+	}
+	db, err := openBolt(path, o)
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := db.Update(s.init); err != nil {
+	if created {
+		err = guard("open", func() error { return db.Update(s.create) })
+	} else {
+		// Again, now that bbolt holds the file's lock: another process
+		// may have written it since.
+		if err = checkHeader(path); err == nil {
+			err = guard("open", func() error { return db.View(s.checkLayout) })
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// init creates the buckets of a new file and checks the schema of an old one.
-func (s *Store) init(tx *bolt.Tx) error {
-	meta, err := tx.CreateBucketIfNotExists(metaBucket)
+// createIfMissing creates an empty file at path if there is none (bbolt
+// lays out a new database in an empty file), and reports whether it did.
+func createIfMissing(path string, readOnly bool) (bool, error) {
+	if readOnly {
+		return false, nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, f.Close()
+}
+
+// openBolt opens the file with bbolt. A panic of bbolt's on a damaged page
+// becomes a *DamageError, and the file bbolt opened is closed (which frees
+// its lock; bbolt's mapping, if any, stays).
+func openBolt(path string, o Options) (*bolt.DB, error) {
+	var file *os.File
+	bo := &bolt.Options{
+		Timeout: o.Timeout, NoSync: o.NoSync, ReadOnly: o.ReadOnly,
+		OpenFile: func(name string, flag int, mode os.FileMode) (*os.File, error) {
+			if o.ReadOnly {
+				flag = os.O_RDONLY
+			}
+			f, err := os.OpenFile(name, flag&^os.O_CREATE, mode)
+			file = f
+			return f, err
+		},
+	}
+	var db *bolt.DB
+	err := guard("open", func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, bo)
+		return err
+	})
+	var damage *DamageError
+	switch {
+	case errors.As(err, &damage):
+		if file != nil {
+			file.Close()
+		}
+		return nil, err
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, ErrLocked
+	case errors.Is(err, os.ErrNotExist):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", controller.ErrCorrupt, err)
+	}
+	return db, nil
+}
+
+// create lays out a new file: the buckets and the schema.
+func (s *Store) create(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucket(metaBucket)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.CreateBucketIfNotExists(jobsBucket); err != nil {
+	if _, err := tx.CreateBucket(jobsBucket); err != nil {
 		return err
+	}
+	return meta.Put(schemaKey, []byte(strconv.Itoa(fileSchema)))
+}
+
+// checkLayout checks that an existing file holds a rollout store this
+// package reads: both buckets, and a schema from 1 to fileSchema.
+func (s *Store) checkLayout(tx *bolt.Tx) error {
+	meta := tx.Bucket(metaBucket)
+	if meta == nil {
+		return fmt.Errorf("%w: no %q bucket: not a rollout store file", controller.ErrCorrupt, metaBucket)
 	}
 	v := meta.Get(schemaKey)
 	if v == nil {
-		return meta.Put(schemaKey, []byte(strconv.Itoa(fileSchema)))
+		return fmt.Errorf("%w: no schema: not a rollout store file", controller.ErrCorrupt)
 	}
 	n, err := strconv.Atoi(string(v))
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: schema %q", controller.ErrCorrupt, v)
+		return fmt.Errorf("%w: schema %q", controller.ErrCorrupt, shorten(string(v), 40))
 	case n > fileSchema:
 		return fmt.Errorf("%w: file schema %d, this version reads up to %d", controller.ErrSchema, n, fileSchema)
+	case n < 1:
+		return fmt.Errorf("%w: file schema %d (schemas start at 1)", controller.ErrCorrupt, n)
+	}
+	if tx.Bucket(jobsBucket) == nil {
+		return fmt.Errorf("%w: no %q bucket: the file has lost its jobs", controller.ErrCorrupt, jobsBucket)
 	}
 	return nil
 }
@@ -130,9 +242,10 @@ func (s *Store) Close() error { return s.db.Close() }
 // Path returns the file's path.
 func (s *Store) Path() string { return s.path }
 
-// Load implements controller.Store. It refuses, as every method does, a job
-// ID that rollout.ValidateJobID refuses (bbolt's keys are limited to 32768
-// bytes, far above rollout.MaxJobIDLength).
+// Load implements controller.Store. A job whose stored value is damaged
+// fails alone, with an error wrapping controller.ErrCorrupt. It refuses, as
+// every method does, a job ID that rollout.ValidateJobID refuses (bbolt's
+// keys are limited to 32768 bytes, far above rollout.MaxJobIDLength).
 func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error) {
 	if err := ctx.Err(); err != nil {
 		return controller.State{}, err
@@ -140,25 +253,37 @@ func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error
 	if err := rollout.ValidateJobID(jobID); err != nil {
 		return controller.State{}, fmt.Errorf("boltstore: load: %w", err)
 	}
-	var st controller.State
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(jobsBucket).Get([]byte(jobID))
-		if v == nil {
-			return nil
-		}
-		rev, body, err := split(v)
-		if err != nil {
+	var (
+		rev   uint64
+		body  []byte
+		found bool
+	)
+	err := guard("load", func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			k, v := tx.Bucket(jobsBucket).Cursor().Seek([]byte(jobID))
+			if !bytes.Equal(k, []byte(jobID)) {
+				return nil
+			}
+			if v == nil {
+				return fmt.Errorf("%w: the job's key holds a bucket, not a state", controller.ErrCorrupt)
+			}
+			var err error
+			rev, body, err = split(v)
+			found = err == nil
 			return err
-		}
-		if st, err = controller.DecodeState(body); err != nil {
-			return err
-		}
-		st.Revision = rev
-		return nil
+		})
 	})
 	if err != nil {
-		return controller.State{}, fmt.Errorf("boltstore: load job %q: %w", jobID, err)
+		return controller.State{}, fmt.Errorf("boltstore: load job %s: %w", jobName(jobID), err)
 	}
+	if !found {
+		return controller.State{}, nil
+	}
+	st, err := controller.DecodeState(body)
+	if err != nil {
+		return controller.State{}, fmt.Errorf("boltstore: load job %s: %w", jobName(jobID), err)
+	}
+	st.Revision = rev
 	return st, nil
 }
 
@@ -173,10 +298,13 @@ func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (ui
 	}
 	body, err := controller.EncodeState(st)
 	if err != nil {
-		return 0, fmt.Errorf("boltstore: save job %q: %w", jobID, err)
+		return 0, fmt.Errorf("boltstore: save job %s: %w", jobName(jobID), err)
+	}
+	if d := s.broken.Load(); d != nil {
+		return 0, fmt.Errorf("boltstore: save job %s: %w", jobName(jobID), d)
 	}
 	var rev uint64
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		jobs, meta := tx.Bucket(jobsBucket), tx.Bucket(metaBucket)
 		var cur uint64
 		if v := jobs.Get([]byte(jobID)); v != nil {
@@ -199,10 +327,20 @@ func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (ui
 		return jobs.Put([]byte(jobID), append(b[:], body...))
 	})
 	if err != nil {
-		return 0, fmt.Errorf("boltstore: save job %q: %w", jobID, err)
+		return 0, fmt.Errorf("boltstore: save job %s: %w", jobName(jobID), err)
 	}
 	s.notify(jobID, rev)
 	return rev, nil
+}
+
+// update runs a write transaction under guard; a write that panicked
+// breaks the store for later saves.
+func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+	err := guard("save", func() error { return s.db.Update(fn) })
+	if d := (*DamageError)(nil); errors.As(err, &d) {
+		s.broken.CompareAndSwap(nil, d)
+	}
+	return err
 }
 
 // split reads a stored value: the revision, then the encoded state.
@@ -219,10 +357,12 @@ func (s *Store) Jobs(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var ids []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(jobsBucket).ForEach(func(k, _ []byte) error {
-			ids = append(ids, string(k))
-			return nil
+	err := guard("list jobs", func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(jobsBucket).ForEach(func(k, _ []byte) error {
+				ids = append(ids, string(k))
+				return nil
+			})
 		})
 	})
 	if err != nil {
@@ -251,7 +391,13 @@ func (s *Store) Changes(ctx context.Context, jobID string) (<-chan uint64, error
 	context.AfterFunc(ctx, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.subs[jobID] = slices.DeleteFunc(s.subs[jobID], func(c chan uint64) bool { return c == ch })
+		// The job's entry goes with its last subscriber: a process that
+		// watches many jobs in turn keeps no entry per name it ever saw.
+		if left := slices.DeleteFunc(s.subs[jobID], func(c chan uint64) bool { return c == ch }); len(left) > 0 {
+			s.subs[jobID] = left
+		} else {
+			delete(s.subs, jobID)
+		}
 	})
 	return ch, nil
 }

@@ -1,9 +1,11 @@
 // Command rollout validates, plans and simulates Nomad job files with the
-// rollout library, in the style of the nomad CLI:
+// rollout library, in the style of the nomad CLI, and checks a
+// controller's store files for damage:
 //
 //	rollout validate FILE...
 //	rollout plan [-nodes N] OLD NEW
 //	rollout simulate [-fail canaries|vN|alloc=N] [-json] [-nodes N] FILE...
+//	rollout check [-timeout D] FILE...
 //
 // and commands a running rollout process through its dashboard's JSON API:
 //
@@ -12,8 +14,8 @@
 //	rollout promote|pause|resume|fail|unfreeze JOB | revert JOB VERSION | freeze JOB
 //
 // Exit codes: 0 when all is well, 1 when problems were found (a file that
-// does not load or validate, a failed deployment in a simulation), 2 for a
-// usage error. Every subcommand takes -help.
+// does not load or validate, a failed deployment in a simulation, a damaged
+// store file), 2 for a usage error. Every subcommand takes -help.
 package main
 
 import (
@@ -38,12 +40,14 @@ const (
 const usage = `Usage: rollout <command> [options] [args]
 
 Validate, plan and simulate Nomad job files with rollout, the deployment
-state machine of Nomad's update block.
+state machine of Nomad's update block, and check a controller's store
+files for damage.
 
 Commands:
     validate    Check job files, reporting every problem with its position
     plan        Show what submitting NEW over OLD would do (nomad job plan)
     simulate    Run job versions through a simulated cluster
+    check       Check controller store files (boltstore) for damage
 
 Operator commands, against a running rollout process's dashboard API
 (-address, ROLLOUT_ADDR; ROLLOUT_TOKEN as a bearer token):
@@ -83,6 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCmd(args[1:], stdout, stderr)
 	case "status", "deployments", "history", "promote", "pause", "resume", "fail", "revert", "freeze", "unfreeze":
 		return opsCmd(args[0], args[1:], stdout, stderr)
+	case "check":
+		return checkCmd(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "rollout: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage

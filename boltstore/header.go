@@ -30,12 +30,14 @@ type boltMeta struct {
 	pageSize       uint32
 	root, freelist uint64 // page ids
 	pgid           uint64 // the high-water mark: pages below it are in use
+	txid           uint64 // the transaction that wrote it; bbolt reads the newer
 }
 
 // checkHeader reads the two meta pages of the existing file at path, without
 // mapping it, and refuses (ErrCorrupt) a file that no bbolt database could
 // be read from whole: empty, too short for its meta pages, a meta page
-// that fails its checksum or names pages past the end of the file. bbolt
+// that fails its checksum or names pages past the end of the file, a page
+// tree or freelist that is damaged (see pageTree). bbolt
 // itself maps the file and faults on pages past its end (the process
 // dies), and falls back to the other meta page when one is damaged, which
 // reads the file as it was one transaction earlier: rollout refuses
@@ -81,6 +83,13 @@ func checkHeader(path string) error {
 			return fmt.Errorf("%w: meta page %d: freelist page %d is outside pages 2 to %d", controller.ErrCorrupt, i, m.freelist, m.pgid-1)
 		}
 	}
+	newer := m0
+	if m1.txid > m0.txid {
+		newer = m1
+	}
+	if err := checkPageTree(f, newer); err != nil {
+		return fmt.Errorf("%w: %w", controller.ErrCorrupt, err)
+	}
 	return nil
 }
 
@@ -114,6 +123,7 @@ func readMeta(f io.ReaderAt, off, size int64) (boltMeta, error) {
 		root:     le.Uint64(m[16:24]),
 		freelist: le.Uint64(m[32:40]),
 		pgid:     le.Uint64(m[40:48]),
+		txid:     le.Uint64(m[48:56]),
 	}
 	if ps := meta.pageSize; ps < minPageSize || ps > maxPageSize || ps&(ps-1) != 0 {
 		return boltMeta{}, fmt.Errorf("page size %d is not a power of two from %d to %d", ps, minPageSize, maxPageSize)

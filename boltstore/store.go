@@ -14,8 +14,8 @@
 // Open creates a file only where none exists. An existing file is checked
 // before it is mapped, and is refused with an error wrapping
 // controller.ErrCorrupt when it holds no rollout store: empty, truncated
-// (shorter than its meta pages say), a meta page damaged, no rollout
-// buckets or schema, a schema below 1. A schema above this package's is
+// (shorter than its meta pages say), a meta page damaged, a damaged page
+// tree or freelist, no rollout buckets or schema, a schema below 1. A schema above this package's is
 // controller.ErrSchema. Faults on the mapped file and bbolt's panics on
 // damaged pages are turned into a *DamageError (ErrCorrupt) instead of
 // killing the process. A damaged job's value fails that job's Load alone,

@@ -37,13 +37,13 @@ type boltMeta struct {
 // mapping it, and refuses (ErrCorrupt) a file that no bbolt database could
 // be read from whole: empty, too short for its meta pages, a meta page
 // that fails its checksum or names pages past the end of the file, a page
-// tree or freelist that is damaged (see pageTree). bbolt
+// tree or freelist that is damaged (see pageTree; only with tree). bbolt
 // itself maps the file and faults on pages past its end (the process
 // dies), and falls back to the other meta page when one is damaged, which
 // reads the file as it was one transaction earlier: rollout refuses
 // instead, since a damaged meta page cannot be told from one rotted after
 // its commit.
-func checkHeader(path string) error {
+func checkHeader(path string, tree bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -82,6 +82,9 @@ func checkHeader(path string) error {
 		if m.freelist < 2 || m.freelist >= m.pgid {
 			return fmt.Errorf("%w: meta page %d: freelist page %d is outside pages 2 to %d", controller.ErrCorrupt, i, m.freelist, m.pgid-1)
 		}
+	}
+	if !tree {
+		return nil
 	}
 	newer := m0
 	if m1.txid > m0.txid {

@@ -118,7 +118,9 @@ func Open(path string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	if !created {
-		if err := checkHeader(path); err != nil {
+		// The meta pages, before bbolt reads them (it would fault on a
+		// file too short for them).
+		if err := checkHeader(path, false); err != nil {
 			return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 		}
 	}
@@ -130,9 +132,10 @@ func Open(path string, opts *Options) (*Store, error) {
 	if created {
 		err = guard("open", func() error { return db.Update(s.create) })
 	} else {
-		// Again, now that bbolt holds the file's lock: another process
-		// may have written it since.
-		if err = checkHeader(path); err == nil {
+		// Again, with the page tree, now that bbolt holds the file's
+		// lock (another process may have written it meanwhile) and
+		// before any transaction reads the tree.
+		if err = checkHeader(path, true); err == nil {
 			err = guard("open", func() error { return db.View(s.checkLayout) })
 		}
 	}

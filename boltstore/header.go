@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -59,11 +60,11 @@ func checkHeader(path string, tree bool) error {
 	}
 	m0, err := readMeta(f, 0, size)
 	if err != nil {
-		return fmt.Errorf("%w: meta page 0: %w", controller.ErrCorrupt, err)
+		return metaError(0, err)
 	}
 	m1, err := readMeta(f, int64(m0.pageSize), size)
 	if err != nil {
-		return fmt.Errorf("%w: meta page 1: %w", controller.ErrCorrupt, err)
+		return metaError(1, err)
 	}
 	if m1.pageSize != m0.pageSize {
 		return fmt.Errorf("%w: the meta pages disagree on the page size (%d and %d)", controller.ErrCorrupt, m0.pageSize, m1.pageSize)
@@ -91,9 +92,28 @@ func checkHeader(path string, tree bool) error {
 		newer = m1
 	}
 	if err := checkPageTree(f, newer); err != nil {
-		return fmt.Errorf("%w: %w", controller.ErrCorrupt, err)
+		if errors.Is(err, errTree) {
+			return fmt.Errorf("%w: %w", controller.ErrCorrupt, err)
+		}
+		return err // the file system's
 	}
 	return nil
+}
+
+// readError is a read of the file that failed: the file system's error
+// (permissions, a directory, I/O), not damage of the file's contents.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// metaError says what is wrong with meta page i.
+func metaError(i int, err error) error {
+	var re *readError
+	if errors.As(err, &re) {
+		return fmt.Errorf("meta page %d: %w", i, re.err)
+	}
+	return fmt.Errorf("%w: meta page %d: %w", controller.ErrCorrupt, i, err)
 }
 
 // readMeta reads and checks the meta page at off.
@@ -103,7 +123,7 @@ func readMeta(f io.ReaderAt, off, size int64) (boltMeta, error) {
 	}
 	var buf [pageHeaderSize + metaSize]byte
 	if _, err := f.ReadAt(buf[:], off); err != nil {
-		return boltMeta{}, err
+		return boltMeta{}, &readError{err}
 	}
 	le := binary.NativeEndian
 	if flags := le.Uint16(buf[8:10]); flags != metaPageFlag {

@@ -193,10 +193,10 @@ func openBolt(path string, o Options) (*bolt.DB, error) {
 		return nil, err
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, ErrLocked
-	case errors.Is(err, os.ErrNotExist):
-		return nil, err
-	case err != nil:
+	case errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrChecksum):
 		return nil, fmt.Errorf("%w: %w", controller.ErrCorrupt, err)
+	case err != nil: // the file system's: permissions, I/O
+		return nil, err
 	}
 	return db, nil
 }

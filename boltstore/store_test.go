@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -193,4 +194,16 @@ func splitFields(s string) []string {
 		cur += string(r)
 	}
 	return out
+}
+
+// TestOpenUnreadable: a path Open cannot read as a file fails with the
+// file system's error, not ErrCorrupt: nothing is damaged.
+func TestOpenUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	for _, ro := range []bool{false, true} {
+		_, err := boltstore.Open(dir, &boltstore.Options{ReadOnly: ro})
+		if err == nil || errors.Is(err, controller.ErrCorrupt) || !strings.Contains(err.Error(), "is a directory") {
+			t.Errorf("Open of a directory (ReadOnly %v) = %v; want the file system's error, not ErrCorrupt", ro, err)
+		}
+	}
 }

@@ -412,7 +412,7 @@ func TestTruncatedWhileOpen(t *testing.T) {
 	path := goodFile(t)
 	s := open(t, path)
 	truncateTo(t, path, func(n int64) int64 { return n / 3 })
-	failed := 0
+	failed, lost := 0, 0
 	for i := range damagedJobs {
 		st, err := s.Load(ctx, jobID(i))
 		switch {
@@ -420,6 +420,7 @@ func TestTruncatedWhileOpen(t *testing.T) {
 			t.Fatalf("Load of job %d = %v; want ErrCorrupt or its state", i, err)
 		case err != nil:
 			failed++
+			lost = i
 		case st.Deployments[0].Description != marker(i):
 			t.Fatalf("Load of job %d read another state", i)
 		}
@@ -433,5 +434,15 @@ func TestTruncatedWhileOpen(t *testing.T) {
 	problems, err := s.Check(ctx)
 	if err != nil || len(problems) == 0 || !errors.Is(problems[0].Err, controller.ErrCorrupt) {
 		t.Errorf("Check = %v, %v; want the damage reported", problems, err)
+	}
+	// A save of a job on a lost page fails with ErrCorrupt, and so does
+	// every save after it: bbolt's state after a write that faulted is
+	// unknown.
+	if _, err := s.Save(ctx, jobID(lost), controller.State{Revision: 1}); !errors.Is(err, controller.ErrCorrupt) {
+		t.Fatalf("Save of a job on a lost page = %v; want ErrCorrupt", err)
+	}
+	var damage *boltstore.DamageError
+	if _, err := s.Save(ctx, "new", rollouttest.FullState()); !errors.As(err, &damage) {
+		t.Errorf("Save after a write that faulted = %v; want the *DamageError", err)
 	}
 }

@@ -47,5 +47,7 @@
 //
 // State is what a Store keeps per job; EncodeState and DecodeState give its
 // versioned encoding (StateSchema), which every Store uses, so that a file
-// written by one store reads in another.
+// written by one store reads in another. DecodeState is strict: stored
+// bytes it cannot read whole, a key it does not know included, fail with
+// ErrCorrupt, so that a state is never read as less than it holds.
 package controller

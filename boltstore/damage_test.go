@@ -234,7 +234,8 @@ var damageCases = []damageCase{
 	{name: "value_empty_state", damage: put(5, `{"schema":2,"state":{}}`), loadErr: controller.ErrCorrupt, badJob: 5, fragment: "no History"},
 	{name: "value_unknown_field", damage: put(5, `{"schema":2,"state":{"History":{},"Deployments":[],"Deployment480":[]}}`),
 		loadErr: controller.ErrCorrupt, badJob: 5, fragment: `unknown field "Deployment480"`},
-	{name: "value_newer_state_schema", damage: put(5, `{"schema":3,"state":{}}`), loadErr: controller.ErrSchema, badJob: 5, fragment: "schema 3"},
+	{name: "value_newer_state_schema", damage: put(5, fmt.Sprintf(`{"schema":%d,"state":{}}`, controller.StateSchema+1)),
+		loadErr: controller.ErrSchema, badJob: 5, fragment: fmt.Sprintf("schema %d", controller.StateSchema+1)},
 	{name: "value_garbled", damage: put(5, `{"schema":2,"sta`), loadErr: controller.ErrCorrupt, badJob: 5, fragment: "not a stored state"},
 	{name: "value_too_short", damage: func(t testing.TB, p string) {
 		withBolt(t, p, func(tx *bolt.Tx) error { return tx.Bucket([]byte("jobs")).Put([]byte(jobID(5)), []byte{1, 2}) })

@@ -3,7 +3,7 @@ module github.com/rollout-go/rollout/dashboard
 go 1.26.0
 
 require (
-	github.com/chromedp/chromedp v0.23.1
+	github.com/chromedp/chromedp v0.24.0
 	github.com/rollout-go/rollout v0.1.0
 )
 

@@ -137,12 +137,14 @@ func (s *stepper) disconnects() {
 	}
 }
 
-// standIns maps the ID of each allocation that a live stand-in of the
-// group stands in for to that stand-in.
+// standIns maps the ID of each allocation that a stand-in of the group
+// stands in for to that stand-in: one still to run that has not finished
+// (a failed or lost one too, which its own replacement takes over, as
+// Nomad skips only replacements the server stopped).
 func (s *stepper) standIns(gs *groupState) map[string]int32 {
 	m := map[string]int32{}
 	for _, p := range gs.allocs {
-		if a := &s.in.Allocs[p]; a.StandsInFor != "" && s.facts[p].live() {
+		if a := &s.in.Allocs[p]; a.StandsInFor != "" && s.facts[p]&(factRun|factComplete) == factRun {
 			m[a.StandsInFor] = p
 		}
 	}

@@ -235,7 +235,11 @@
 // default) a stand-in is placed under its name (Placement.StandsInFor);
 // past lost_after it is lost, and replaced only if no stand-in holds its
 // slot. When it reconnects beside its stand-in, reconcile keeps one and
-// KindReconnected stops the other. Unlike Nomad, an unknown allocation is
+// KindReconnected stops the other; one that comes back failed is stopped.
+// A stand-in that fails or is lost in turn is replaced by one that stands
+// in for the same allocation, as Nomad follows the chain of replacements.
+// As in Nomad, only a running allocation goes unknown: report a pending
+// one on a node that stops heartbeating as lost. Unlike Nomad, an unknown allocation is
 // neither updated in place nor replaced by a rolling update while away (it
 // cannot be reached), and best_score keeps the original: rollout has no
 // placement scores (Nomad keeps it too when neither has one).
@@ -295,10 +299,17 @@
 //     placement Step asks for is one the group needs.
 //   - A paused deployment is not declared successful while a group outside
 //     it still waits to place: success means the whole job is in place.
-//   - A failed allocation of an older version replaced while the group
-//     awaits promotion keeps its own version, outside the deployment (Nomad
-//     places the new version): nothing of the new version runs unpromoted
-//     except canaries.
+//   - A failed or lost allocation of an older version, or the stand-in of
+//     an unknown one, replaced while the group awaits promotion keeps its
+//     own version, outside the deployment (Nomad places the new version):
+//     nothing of the new version runs unpromoted except canaries.
+//   - An unknown allocation within lost_after that has no stand-in gets one
+//     in whichever step sees it so (with replace). Nomad places the
+//     replacement in the evaluation that finds the node disconnected and
+//     ignores an allocation already unknown: Step keeps no memory of
+//     earlier steps, and cannot tell a stand-in it decided that the caller
+//     never applied from one never decided; a slot it left short would stay
+//     short until lost_after.
 //   - A scale-down that stops a failed allocation places no replacement
 //     for it (Nomad also reschedules it, running one allocation over the
 //     count): the group never runs more than its count.

@@ -104,7 +104,9 @@ type Placement struct {
 	Replaces string `json:",omitempty"`
 	// StandsInFor is the ID of the unknown allocation this one stands in
 	// for while its node is away (see Disconnect), which is not stopped;
-	// record it on the allocation (Alloc.StandsInFor).
+	// record it on the allocation (Alloc.StandsInFor). A placement that
+	// replaces a stand-in (a failed or lost one placed again) stands in
+	// for the same allocation while that one is still to run.
 	StandsInFor string `json:",omitempty"`
 	// Attempts counts the earlier replacements of this slot.
 	Attempts int `json:",omitempty"`

@@ -124,8 +124,12 @@ func (s *stepper) reconcile(gi int) {
 		switch {
 		case canarying && a.Canary && cur != nil && a.DeploymentID == cur.ID:
 			// A lost canary is re-placed only while the deployment may
-			// place canaries: not while paused or failed.
-			if !paused && !failed {
+			// place canaries (not while paused or failed), and only while
+			// the canaries left are fewer than the group's: as in Nomad,
+			// the deployment places its canaries, not one per lost one.
+			// An unknown one gets its stand-in whatever the count, as
+			// Nomad replaces a disconnecting canary.
+			if !paused && !failed && (s.facts[p]&factUnknown != 0 || !gs.hasStrat || liveCanaries < gs.strat.Canary) {
 				lostCanaries = append(lostCanaries, p)
 				liveCanaries++
 			}

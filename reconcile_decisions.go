@@ -30,15 +30,35 @@ func (s *stepper) place(gs *groupState, idx int, canary bool, version uint64, sp
 	s.out.Place = append(s.out.Place, Placement{})
 	pl := &s.out.Place[len(s.out.Place)-1]
 	s.fillPlacement(pl, gs, idx, s.allocName(gs.name, idx), canary, version, spec, dep, replaces, attempts, kind, reason)
-	if replaces != "" && gs.hasUnknown {
-		if p := s.ids.Find(replaces); p >= 0 && s.facts[p]&factUnknown != 0 {
-			// The unknown allocation is not stopped: this one stands in.
-			pl.Replaces, pl.StandsInFor = "", replaces
-		}
+	if replaces != "" && (gs.hasUnknown || gs.hasStandIns) {
+		s.standInFor(pl, replaces)
 	}
 	s.countPlacements(gs, kind, dep, 1)
 	if canary && s.inCurrent(dep) {
 		gs.newCanaries = append(gs.newCanaries, *pl)
+	}
+}
+
+// standInFor marks pl, which replaces the allocation replaces, as a
+// stand-in: for replaces itself when it is unknown (it is not stopped, so
+// pl no longer replaces it), or for the allocation that replaces stood in
+// for, when it is a stand-in replaced in turn (a failed stand-in
+// rescheduled, say) while that one is still to run and neither lost nor
+// failed: the new one takes its place, as Nomad follows the chain of
+// replacements at reconnection.
+func (s *stepper) standInFor(pl *Placement, replaces string) {
+	p := s.ids.Find(replaces)
+	if p < 0 {
+		return
+	}
+	if s.facts[p]&factUnknown != 0 {
+		pl.Replaces, pl.StandsInFor = "", replaces
+		return
+	}
+	if orig := s.in.Allocs[p].StandsInFor; orig != "" {
+		if q := s.ids.Find(orig); q >= 0 && s.in.Allocs[q].Desired == DesiredRun && s.facts[q]&(factLost|factStopped) == 0 {
+			pl.StandsInFor = orig
+		}
 	}
 }
 

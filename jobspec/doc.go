@@ -15,7 +15,7 @@
 // space, a group without tasks, a task without a driver, ...). Every error
 // is an *Error carrying file:line:column, all of them reported at once in a
 // *multierror.Error. A name Nomad's job specification does not accept in a
-// job, group, task, update, reschedule, restart or migrate block fails the
+// job, group, task, update, reschedule, restart, migrate or disconnect block fails the
 // load, as in Nomad:
 // a misspelt "cont = 3" is an error, not a group of one. Job.Warnings names what Nomad warns of in a valid job
 // (max_parallel above the count, auto_promote in only some groups with
@@ -95,4 +95,16 @@
 // unlimited = false with no attempts turns rescheduling off
 // (ReschedulePolicy.Disabled); limited attempts count within its interval
 // (ReschedulePolicy.Interval).
+//
+// A group's disconnect block (lost_after, replace, reconcile,
+// stop_on_client_after; the API's Disconnect) is its Disconnect, and the
+// older group arguments max_client_disconnect, stop_after_client_disconnect
+// and prevent_reschedule_on_lost (MaxClientDisconnect,
+// StopAfterClientDisconnect, PreventRescheduleOnLost) fill what the block
+// leaves unset, as Nomad 1.8 merges them. Validate refuses an older
+// argument beside the block's argument that replaced it (lost_after and
+// max_client_disconnect, say), max_client_disconnect with
+// stop_after_client_disconnect, negative durations, stop_on_client_after
+// outside service and batch jobs, and prevent_reschedule_on_lost with
+// max_client_disconnect while reschedule attempts are left, as Nomad does.
 package jobspec

@@ -647,6 +647,8 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 				g.Count, countSet = n, true
 			case "meta":
 				gs.Fields = append(gs.Fields, flattenValue("Group Meta", "", v)...)
+			case "max_client_disconnect", "stop_after_client_disconnect", "prevent_reschedule_on_lost":
+				l.oldDisconnect(a, v, &gs.oldDisconnect)
 			}
 			continue
 		}
@@ -671,6 +673,9 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		case "migrate":
 			l.unexpectedIn(bl, "migrate", migrateNames)
 			l.record(bl, "migrate", migrateKinds, &gs.migrate)
+		case "disconnect":
+			l.unexpectedIn(bl, "disconnect", disconnectNames)
+			l.record(bl, "disconnect", disconnectKinds, &gs.disconnect)
 		case "service":
 			name := jc.id + "-" + gs.Name
 			svcChecks = append(svcChecks, l.service(bl, name)...)
@@ -701,6 +706,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		g.Count = scalingMin
 	}
 	g.Reschedule = l.reschedule(reschedule, &gs.reschedule)
+	g.Disconnect = gs.disconnectBlock()
 	g.Checks = uniqueNames(svcChecks)
 	finishRestart(&gs)
 	sortFields(gs.Fields)

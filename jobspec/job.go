@@ -43,8 +43,9 @@ type GroupSpec struct {
 	// Tasks lists the group's tasks in file order.
 	Tasks []TaskSpec
 	// reschedule, restart, migrate and scaling are the group's policy
-	// blocks as written, which Validate checks.
-	reschedule, restart, migrate, scaling written
+	// blocks as written, which Validate checks; disconnect its disconnect
+	// block, oldDisconnect the older arguments it replaced (disconnect.go).
+	reschedule, restart, migrate, scaling, disconnect, oldDisconnect written
 }
 
 // TaskSpec is one task: its destructive fields, flattened.

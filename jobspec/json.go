@@ -275,6 +275,9 @@ func (j *jsonJob) job(doc map[string]any, opts *Options) *Job {
 		j.policyWritten(m["Scaling"], path+".Scaling", scalingKinds, &gs.scaling)
 		j.policyWritten(m["ReschedulePolicy"], path+".ReschedulePolicy", rescheduleKinds, &gs.reschedule)
 		g.Reschedule = gs.reschedule.reschedulePolicy()
+		j.policyWritten(m["Disconnect"], path+".Disconnect", disconnectKinds, &gs.disconnect)
+		j.policyWritten(m, path, oldDisconnectKinds, &gs.oldDisconnect)
+		g.Disconnect = gs.disconnectBlock()
 		gs.Fields = append(gs.Fields, jobFields...)
 		for _, k := range []string{"Meta", "Networks", "EphemeralDisk", "Volumes", "Consul"} {
 			gs.Fields = append(gs.Fields, flattenAny("Group "+k, "", m[k])...)

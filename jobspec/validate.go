@@ -176,6 +176,7 @@ func (j *Job) groupProblems(r *problems, gs *GroupSpec, g rollout.Group) {
 		gs.migrate.migrateProblems(r.under(group + " migrate."))
 	}
 	gs.scaling.scalingProblems(g.Count, r.under(group+" scaling."))
+	j.disconnectProblems(r, gs)
 	if j.Type == "batch" || j.Type == "sysbatch" {
 		if s, ok := rollout.Merge(j.Version.Update, g.Update); ok && s.Deploys() {
 			r.add(gs.updatePos(), group+" update", nil, "does not apply to a "+j.Type+" job: Nomad allows an update block only in service and system jobs")

@@ -128,7 +128,7 @@ type StepInfo struct {
 // same steps, IDs and output on every run.
 //
 // Drive it with Submit, Command, Run, RunFor and RunUntil, and script it
-// with Behavior, At, After, LoseNode and Observe; or use it as the Driver
+// with Behavior, At, After, LoseNode, DisconnectNode and Observe; or use it as the Driver
 // and HealthSource of a controller.Runner and move its time with Advance. Do
 // not mix the two ways on one Cluster.
 //
@@ -170,6 +170,7 @@ type node struct {
 	name     string
 	down     bool
 	draining bool
+	away     bool // disconnected (DisconnectNode) until ReconnectNode
 }
 
 type groupDef struct {
@@ -674,7 +675,9 @@ func (c *Cluster) apply(d *rollout.Decisions) {
 	c.reindex(d.JobID)
 	for _, st := range d.Stop {
 		if a := c.find(d.JobID, st.ID); a != nil {
-			if !terminal(a.Client) {
+			if a.Client == rollout.ClientUnknown {
+				a.Client = rollout.ClientLost // stopped while away: it never comes back
+			} else if !terminal(a.Client) {
 				a.Client = rollout.ClientComplete
 			}
 			c.cancel(st.ID)
@@ -709,7 +712,7 @@ func (c *Cluster) inputNodes(job rollout.JobVersion) []rollout.Node {
 	}
 	var nodes []rollout.Node
 	for _, n := range c.nodes {
-		if !n.down {
+		if !n.down && !n.away {
 			nodes = append(nodes, rollout.Node{ID: n.name, Eligible: !n.draining, Draining: n.draining})
 		}
 	}
@@ -722,7 +725,7 @@ func (c *Cluster) place(job string, p *rollout.Placement, k int, load []int) {
 	best := -1
 	for n := range c.nodes {
 		switch {
-		case c.nodes[n].down, c.nodes[n].draining:
+		case c.nodes[n].down, c.nodes[n].draining, c.nodes[n].away:
 		case p.NodeID != "":
 			if c.nodes[n].name == p.NodeID {
 				best = n

@@ -81,7 +81,7 @@ func commandsFor(d *rollout.Deployment, freeze *rollout.FreezeState, versions in
 // allocSections groups the allocations by client status, running first,
 // newest first within a status.
 func allocSections(allocs []rollout.Alloc, h rollout.History, now time.Time) []allocSection {
-	order := []rollout.ClientStatus{rollout.ClientRunning, rollout.ClientPending, rollout.ClientFailed, rollout.ClientLost, rollout.ClientComplete}
+	order := []rollout.ClientStatus{rollout.ClientRunning, rollout.ClientPending, rollout.ClientUnknown, rollout.ClientFailed, rollout.ClientLost, rollout.ClientComplete}
 	var out []allocSection
 	for _, st := range order {
 		sec := allocSection{Status: string(st)}

@@ -58,10 +58,11 @@ func keyValues(w io.Writer, kv ...string) {
 }
 
 // Summary counts a group's allocations by client status, as the Summary
-// table of `nomad job status` does.
+// table of `nomad job status` does; Unknown counts those whose node
+// stopped heartbeating (rollout.ClientUnknown).
 type Summary struct {
-	Group                                             string
-	Queued, Starting, Running, Failed, Complete, Lost int
+	Group                                                      string
+	Queued, Starting, Running, Failed, Complete, Lost, Unknown int
 }
 
 // Summarize counts the allocations of each group of the job, in the job's
@@ -88,6 +89,8 @@ func Summarize(job *rollout.JobVersion, allocs []rollout.Alloc) []Summary {
 			s.Complete++
 		case rollout.ClientLost:
 			s.Lost++
+		case rollout.ClientUnknown:
+			s.Unknown++
 		}
 	}
 	return out
@@ -110,9 +113,9 @@ func JobStatus(w io.Writer, now time.Time, job *rollout.JobVersion, deps []rollo
 		"Status", status,
 	)
 	fmt.Fprintln(w, "\nSummary")
-	t := newTable(w, "Task Group", "Queued", "Starting", "Running", "Failed", "Complete", "Lost")
+	t := newTable(w, "Task Group", "Queued", "Starting", "Running", "Failed", "Complete", "Lost", "Unknown")
 	for _, s := range Summarize(job, allocs) {
-		t.row(s.Group, itoa(s.Queued), itoa(s.Starting), itoa(s.Running), itoa(s.Failed), itoa(s.Complete), itoa(s.Lost))
+		t.row(s.Group, itoa(s.Queued), itoa(s.Starting), itoa(s.Running), itoa(s.Failed), itoa(s.Complete), itoa(s.Lost), itoa(s.Unknown))
 	}
 	t.flush()
 	if len(deps) > 0 {

@@ -252,6 +252,9 @@ func (s *stepper) watch() {
 		s.fail(DescProgressDeadline, late)
 		return
 	}
+	if s.analyse() {
+		return
+	}
 	s.autoPromote()
 	s.gates()
 }
@@ -303,7 +306,7 @@ func (s *stepper) autoPromote() {
 		if ds == nil || ds.DesiredCanaries == 0 || ds.Promoted {
 			continue
 		}
-		if s.stats(gi).healthyCanaries < ds.DesiredCanaries {
+		if s.stats(gi).healthyCanaries < ds.DesiredCanaries || s.analysisBlocks(gi, ds) != "" {
 			return
 		}
 	}

@@ -508,6 +508,16 @@ func (s *stepper) analyse() bool {
 	return false
 }
 
+// ignoreAnalysis lists every result of the step as ignored, for reason.
+func (s *stepper) ignoreAnalysis(reason string) {
+	if len(s.in.Analysis) == 0 && len(s.in.Commands) == 0 {
+		return
+	}
+	for _, r := range s.analysisResults() {
+		s.out.IgnoredAnalysis = append(s.out.IgnoredAnalysis, IgnoredAnalysis{Result: r, Reason: reason})
+	}
+}
+
 // checkpointsPassed reports whether every group waiting at a checkpoint
 // has an analysis that passed there.
 func (s *stepper) checkpointsPassed() bool {

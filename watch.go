@@ -223,6 +223,7 @@ func tallyFact(k int) fact { return fact(k&3) | fact(k&0x3c)<<3 }
 func (s *stepper) watch() {
 	cur := s.cur
 	if cur == nil || !cur.Status.Active() {
+		s.ignoreAnalysis("no active deployment")
 		return
 	}
 	var unhealthy, late []string

@@ -582,7 +582,7 @@ func fullState(job string) controller.State {
 				OnGateTimeout: rollout.GateResume, GateOpenedAt: at(650),
 				Analysis: []rollout.AnalysisRun{{
 					Gate: rollout.GateCanaries, Status: rollout.AnalysisPassed, Reason: "3 measurements of 1 checks",
-					StartedAt: at(610), EndedAt: at(640), Version: v, BaselineVersion: v - 1, HasBaseline: true,
+					StartedAt: at(610), EndedAt: at(640), Version: v + 1, BaselineVersion: v, HasBaseline: true,
 					Measurements: []rollout.AnalysisResult{{Time: at(620), Group: "api", Check: "errors", Verdict: rollout.VerdictPass, Value: 0.001, Reason: "0.001 < 0.01"}},
 				}},
 			}},

@@ -454,7 +454,7 @@ func (s *stepper) analyse() bool {
 	cur := s.cur
 	results := s.analysisResults()
 	used := make([]bool, len(results))
-	var failed, why []string
+	var failed []string
 	passedCheckpoint := false
 	for gi := range s.groups {
 		ds := s.dgroup(gi)
@@ -488,7 +488,6 @@ func (s *stepper) analyse() bool {
 		switch {
 		case run.Status == AnalysisFailed && run.EndedAt.Equal(s.now):
 			failed = append(failed, ds.Name)
-			why = append(why, ds.Name+": "+run.Reason)
 		case run.Status == AnalysisPassed && run.Gate != GateCanaries:
 			passedCheckpoint = true
 		}

@@ -17,7 +17,7 @@ func parseAnalysis(a *args) (*rollout.Analysis, error) {
 	if !ok {
 		for _, k := range []string{"analysis_interval", "analysis_measurements", "analysis_failure_limit", "analysis_on_inconclusive"} {
 			if a.has(k) {
-				return nil, fmt.Errorf("%s needs analysis=check,...", k)
+				return nil, fmt.Errorf("%s needs analysis=<checks>", k)
 			}
 		}
 		return nil, nil

@@ -55,6 +55,8 @@ func (s *stepper) command(c *Command) error {
 		s.fail(DescFailedByUser, groups)
 	case CmdPromote:
 		return s.promoteCommand(c.Groups)
+	case CmdAnalysis:
+		return nil // applied with Input.Analysis, in watch
 	case CmdSetHealth:
 		return s.setHealthCommand(c)
 	}
@@ -82,6 +84,8 @@ func (s *stepper) promoteCommand(names []string) error {
 		targets = append(targets, gi)
 		if st := s.stats(gi); st.healthyCanaries < ds.DesiredCanaries {
 			errs = multierror.Append(errs, fmt.Errorf("group %q has %d/%d healthy allocations", ds.Name, st.healthyCanaries, ds.DesiredCanaries))
+		} else if why := s.analysisBlocks(gi, ds); why != "" {
+			errs = multierror.Append(errs, fmt.Errorf("group %q: %s", ds.Name, why))
 		}
 	}
 	if len(targets) == 0 {

@@ -130,6 +130,10 @@ type DeploymentGroup struct {
 	// operator: its canaries all healthy and waiting for a manual
 	// promotion, or a checkpoint reached. Zero when it is not waiting.
 	GateOpenedAt time.Time `json:",omitzero"`
+	// Analysis holds the group's canary analysis runs, one per gate it
+	// reached, oldest first (see AnalysisRun). Empty without an analysis
+	// block.
+	Analysis []AnalysisRun `json:",omitempty"`
 }
 
 // atCheckpoint reports whether the group waits at a checkpoint (rather
@@ -189,6 +193,12 @@ func (d *Deployment) Clone() *Deployment {
 	for i := range c.Groups {
 		c.Groups[i].PlacedCanaries = append([]string(nil), d.Groups[i].PlacedCanaries...)
 		c.Groups[i].PauseAfter = append([]int(nil), d.Groups[i].PauseAfter...)
+		if runs := d.Groups[i].Analysis; runs != nil {
+			c.Groups[i].Analysis = make([]AnalysisRun, len(runs))
+			for k := range runs {
+				c.Groups[i].Analysis[k] = runs[k].clone()
+			}
+		}
 	}
 	return &c
 }

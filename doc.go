@@ -121,7 +121,7 @@
 //
 // # Controls beyond Nomad
 //
-// The update block takes five more fields, each off when unset, so that a
+// The update block takes six more fields, each off when unset, so that a
 // job written for Nomad behaves exactly as in Nomad. Job files and both
 // JSON spellings read them; Validate refuses contradictions, naming the
 // field.
@@ -156,6 +156,24 @@
 //     job's state (Input.Freeze, Output.Freeze, State.Freeze) and may
 //     stand with no deployment; its reason shows in Output's transitions,
 //     never in the deployment's description.
+//   - analysis (see Analysis) judges a gate on metrics: checks measured
+//     every interval, measurements times each, by a provider the core
+//     never calls. A group's analysis starts when all its canaries are
+//     healthy (the canaries are the new version's allocations, the
+//     baseline its older live ones) or when it reaches a pause_after
+//     checkpoint. Step takes the results as data (Input.Analysis, or a
+//     RecordAnalysis command), each timed and applied once it is due;
+//     NextStep wakes at the next one due and DueChecks lists them. Once
+//     every check has its measurements with at most failure_limit
+//     failures, the gate opens: auto_promote promotes, a checkpoint
+//     resumes, and a manual promotion is accepted (it is refused while
+//     the analysis runs, so an operator cannot promote past it; Fail
+//     stays available, and gate_timeout still bounds the wait). One
+//     failure more fails the deployment ("Failed due to canary
+//     analysis"; auto_revert applies). An inconclusive result counts as
+//     a failure, or under on_inconclusive = "retry" is measured again.
+//     The runs and their measurements are kept in DeploymentGroup.Analysis.
+//     Module github.com/rollout-go/rollout/analysis runs the queries.
 //
 // History.SubmitChecked adds the submit checks: a version planned against
 // an older one is refused (check-index), and, when asked, a spec that just

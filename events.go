@@ -66,6 +66,11 @@ const (
 	CmdFreeze CommandKind = "freeze"
 	// CmdUnfreeze ends the job's freeze; without one it does nothing.
 	CmdUnfreeze CommandKind = "unfreeze"
+	// CmdAnalysis hands Command.Analysis to Step, as Input.Analysis does
+	// (rollout's own, for an analysis provider): it needs an active
+	// deployment, and results that do not apply are listed in
+	// Output.IgnoredAnalysis rather than refused.
+	CmdAnalysis CommandKind = "analysis"
 )
 
 // Command is an operator command. Use the constructors (Promote, Pause,
@@ -85,6 +90,14 @@ type Command struct {
 	Reason string `json:",omitempty"`
 	// Until is when a freeze ends by itself; zero means at CmdUnfreeze.
 	Until time.Time `json:",omitzero"`
+	// Analysis are the results a CmdAnalysis command carries.
+	Analysis []AnalysisResult `json:",omitempty"`
+}
+
+// RecordAnalysis hands analysis results to Step as a command (see
+// CmdAnalysis), the way an analysis provider reaches a Runner.
+func RecordAnalysis(results ...AnalysisResult) Command {
+	return Command{Kind: CmdAnalysis, Analysis: slices.Clone(results)}
 }
 
 // Promote promotes the canaries of the named groups, or of all groups.

@@ -60,6 +60,7 @@ func (s *stepper) finish() {
 	}
 	s.nameDecisions()
 	s.wakeGates()
+	s.wakeAnalysis()
 	s.out.Freeze = s.freeze
 	s.out.NextStep = s.next
 }
@@ -168,7 +169,8 @@ func deploymentEqual(a, b *Deployment) bool {
 			!x.RequireProgressBy.Equal(y.RequireProgressBy) || !slices.Equal(x.PlacedCanaries, y.PlacedCanaries) ||
 			x.AutoRevert != y.AutoRevert || x.AutoPromote != y.AutoPromote || x.ProgressDeadline != y.ProgressDeadline ||
 			!slices.Equal(x.PauseAfter, y.PauseAfter) || x.CheckpointsReached != y.CheckpointsReached ||
-			x.GateTimeout != y.GateTimeout || x.OnGateTimeout != y.OnGateTimeout || !x.GateOpenedAt.Equal(y.GateOpenedAt) {
+			x.GateTimeout != y.GateTimeout || x.OnGateTimeout != y.OnGateTimeout || !x.GateOpenedAt.Equal(y.GateOpenedAt) ||
+			!analysisRunsEqual(x.Analysis, y.Analysis) {
 			return false
 		}
 	}

@@ -54,6 +54,7 @@ func (s *stepper) gates() {
 		}
 	}
 	if len(reached) > 0 {
+		s.startCheckpointAnalyses(reached)
 		cur.Status, cur.Description = StatusPaused, DescPaused
 		s.out.Transitions = append(s.out.Transitions, Transition{
 			Kind: TransitionPaused, DeploymentID: cur.ID, Groups: reached,

@@ -211,6 +211,15 @@ func fmtRef(ref any) string {
 		return fmtPtr(*p)
 	case **GateAction:
 		return fmtPtr(*p)
+	case **Analysis:
+		if *p == nil {
+			return ""
+		}
+		b, err := analysisJSON(*p, spellingJobspec)
+		if err != nil {
+			return fmt.Sprintf("%+v", **p)
+		}
+		return string(b)
 	}
 	panic(fmt.Sprintf("rollout: update block field has unexpected type %T", ref))
 }

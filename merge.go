@@ -47,6 +47,8 @@ type UpdateBlock struct {
 	// OnGateTimeout is on_gate_timeout. Any string is kept as written;
 	// UpdateStrategy.Validate rejects one that is not a GateAction.
 	OnGateTimeout *GateAction
+	// Analysis is the analysis block, taken whole (see Analysis).
+	Analysis *Analysis
 }
 
 // Merge resolves a group's update strategy from the job-level block and the
@@ -87,6 +89,9 @@ func Merge(job, group *UpdateBlock) (s UpdateStrategy, ok bool) {
 		setIf(&s.PauseAfter, b.PauseAfter)
 		setIf(&s.GateTimeout, b.GateTimeout)
 		setIf(&s.OnGateTimeout, b.OnGateTimeout)
+		if b.Analysis != nil {
+			s.Analysis = b.Analysis
+		}
 		if b.ProgressDeadline != nil {
 			s.ProgressDeadline = *b.ProgressDeadline
 			progressSet = true

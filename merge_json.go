@@ -96,6 +96,7 @@ var blockFields = [...]blockField{
 	{"pause_after", "PauseAfter", func(b *UpdateBlock) any { return &b.PauseAfter }},
 	{"gate_timeout", "GateTimeout", func(b *UpdateBlock) any { return &b.GateTimeout }},
 	{"on_gate_timeout", "OnGateTimeout", func(b *UpdateBlock) any { return &b.OnGateTimeout }},
+	{"analysis", "Analysis", func(b *UpdateBlock) any { return &b.Analysis }},
 }
 
 // lookupField finds the field a key names exactly, and in which spelling.
@@ -174,6 +175,12 @@ func (b UpdateBlock) marshal(s spelling) ([]byte, error) {
 			if *p != nil {
 				if val, err = textJSON(string(**p)); err != nil {
 					return nil, badText(f.name(s), string(**p))
+				}
+			}
+		case **Analysis:
+			if *p != nil {
+				if val, err = analysisJSON(*p, s); err != nil {
+					return nil, err
 				}
 			}
 		case **time.Duration:
@@ -290,6 +297,10 @@ func decodeUpdateBlock(data []byte) (*UpdateBlock, error) {
 			continue
 		}
 		seen[key] = true
+		if p, ok := f.ref(&out).(**Analysis); ok {
+			decodeAnalysis(p, s, raw, key, bad)
+			continue
+		}
 		if problem := decodeField(f.ref(&out), s, raw); problem != "" {
 			bad(key, raw, problem)
 		}

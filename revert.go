@@ -66,6 +66,12 @@ func (b *UpdateBlock) clone() *UpdateBlock {
 			clonePtr(p)
 		case **GateAction:
 			clonePtr(p)
+		case **Analysis:
+			if *p != nil {
+				a := **p
+				a.Checks = slices.Clone(a.Checks)
+				*p = &a
+			}
 		default:
 			panic(fmt.Sprintf("rollout: update block field %s has unexpected type %T", blockFields[i].jobspec, p))
 		}

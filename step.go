@@ -36,6 +36,9 @@ type Input struct {
 	// JobSystem): each group wants one allocation on every node that is
 	// Eligible and not Draining. Ignored for a service job.
 	Nodes []Node
+	// Analysis are canary analysis results that arrived since the last
+	// step (see Analysis); a CmdAnalysis command carries them too.
+	Analysis []AnalysisResult `json:",omitempty"`
 }
 
 // Output is what one step decided. The caller must persist Deployment
@@ -84,6 +87,9 @@ type Output struct {
 	Capped bool `json:",omitempty"`
 	// Ignored lists the events that were not applied, and why.
 	Ignored []IgnoredEvent
+	// IgnoredAnalysis lists the analysis results that were not applied,
+	// and why.
+	IgnoredAnalysis []IgnoredAnalysis `json:",omitempty"`
 	// NextStep is when Step must be called again if no event arrives first:
 	// the earliest timer or deadline after Now (a second before a failed
 	// allocation's reschedule delay ends, for each one waiting, as Nomad

@@ -43,7 +43,8 @@ const (
 )
 
 // UpdateStrategy is a group's resolved update block: every field concrete,
-// defaults applied (see Merge). It is comparable with ==.
+// defaults applied (see Merge). It is comparable with ==, Analysis by its
+// pointer.
 type UpdateStrategy struct {
 	// MaxParallel is how many allocations may be updated at once, that is
 	// placed and not yet healthy. 0 disables deployments: a changed group
@@ -104,6 +105,10 @@ type UpdateStrategy struct {
 	// when GateTimeout is set), GatePromote (canaries are promoted) or
 	// GateResume (a checkpoint is resumed).
 	OnGateTimeout GateAction
+	// Analysis is the analysis block: checks on metrics that must pass
+	// before a gate (the canaries' promotion, a pause_after checkpoint)
+	// opens. Nil: the gates open as without it. See Analysis.
+	Analysis *Analysis
 }
 
 // DefaultUpdateStrategy returns the strategy of an empty `update {}` block.
@@ -189,6 +194,7 @@ func (s UpdateStrategy) check(bad func(field string, v any, problem string)) {
 		bad("healthy_deadline", s.HealthyDeadline, "must be less than progress_deadline ("+s.ProgressDeadline.String()+")")
 	}
 	s.checkControls(bad)
+	s.checkAnalysis(bad)
 }
 
 // checkControls checks the fields beyond Nomad's update block.

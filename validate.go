@@ -126,8 +126,11 @@ func (s *stepper) validate() error {
 			bad(".kind", string(ev.Kind), "is not an event kind")
 		}
 	}
+	validateAnalysis(in.Analysis, "analysis", in.Now, v.bad)
 	for i := range in.Commands {
 		switch in.Commands[i].Kind {
+		case CmdAnalysis:
+			validateAnalysis(in.Commands[i].Analysis, fmt.Sprintf("commands[%d].analysis", i), in.Now, v.bad)
 		case CmdPromote, CmdPause, CmdResume, CmdFail, CmdSetHealth, CmdRevert, CmdFreeze, CmdUnfreeze:
 		default:
 			v.bad(fmt.Sprintf("commands[%d].kind", i), string(in.Commands[i].Kind), "is not a command")
@@ -232,6 +235,9 @@ func validateJob(j *JobVersion, field string) error {
 				if f.a.IsSet() {
 					gv.bad(" update."+f.name, string(f.a), "does not apply to a system job (one allocation per node: max_parallel paces its updates)")
 				}
+			}
+			if s.Analysis != nil {
+				gv.bad(" update.analysis", "{…}", "does not apply to a system job (it has no baseline beside its canaries)")
 			}
 		} else if s.Canary > g.Count && g.Count >= 0 {
 			gv.bad(" update.canary", s.Canary, fmt.Sprintf("is more than the group's count %d", g.Count))

@@ -223,6 +223,7 @@ func tallyFact(k int) fact { return fact(k&3) | fact(k&0x3c)<<3 }
 func (s *stepper) watch() {
 	cur := s.cur
 	if cur == nil || !cur.Status.Active() {
+		s.ignoreAnalysis("no active deployment")
 		return
 	}
 	var unhealthy, late []string
@@ -250,6 +251,9 @@ func (s *stepper) watch() {
 		return
 	case len(late) > 0:
 		s.fail(DescProgressDeadline, late)
+		return
+	}
+	if s.analyse() {
 		return
 	}
 	s.autoPromote()
@@ -303,7 +307,7 @@ func (s *stepper) autoPromote() {
 		if ds == nil || ds.DesiredCanaries == 0 || ds.Promoted {
 			continue
 		}
-		if s.stats(gi).healthyCanaries < ds.DesiredCanaries {
+		if s.stats(gi).healthyCanaries < ds.DesiredCanaries || s.analysisBlocks(gi, ds) != "" {
 			return
 		}
 	}

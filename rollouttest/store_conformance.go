@@ -492,6 +492,13 @@ func fullState(job string) controller.State {
 			PauseAfter:       ptr(rollout.NewCheckpoints(rollout.Count(1), rollout.Percent(50))),
 			GateTimeout:      durp(time.Hour),
 			OnGateTimeout:    ptr(rollout.GatePromote),
+			Analysis: &rollout.Analysis{
+				Checks: []rollout.AnalysisCheck{{
+					Name: "errors", Provider: "prometheus", Query: `sum(rate(errors_total{version="{{.Version}}"}[1m]))`,
+					Threshold: "< 0.01", Baseline: true,
+				}},
+				Interval: 30 * time.Second, Measurements: 3, FailureLimit: 1, OnInconclusive: rollout.InconclusiveRetry,
+			},
 		}
 	}
 	group := func(spec string) rollout.Group {
@@ -573,6 +580,11 @@ func fullState(job string) controller.State {
 				Placed: 2, Healthy: 1, Unhealthy: 1, Promoted: true, RequireProgressBy: at(600),
 				PauseAfter: []int{1, 2}, CheckpointsReached: 1, GateTimeout: time.Hour,
 				OnGateTimeout: rollout.GateResume, GateOpenedAt: at(650),
+				Analysis: []rollout.AnalysisRun{{
+					Gate: rollout.GateCanaries, Status: rollout.AnalysisPassed, Reason: "3 measurements of 1 checks",
+					StartedAt: at(610), EndedAt: at(640), Version: v + 1, BaselineVersion: v, HasBaseline: true,
+					Measurements: []rollout.AnalysisResult{{Time: at(620), Group: "api", Check: "errors", Verdict: rollout.VerdictPass, Value: 0.001, Reason: "0.001 < 0.01"}},
+				}},
 			}},
 			CreateTime: at(int(v) * 100), ModifyTime: at(int(v)*100 + 50),
 		}

@@ -46,8 +46,10 @@
 //	                                 min_healthy_time healthy_deadline progress_deadline
 //	                                 stagger auto_revert auto_promote max_surge
 //	                                 max_unavailable pause_after (1,50%) gate_timeout
-//	                                 on_gate_timeout, or update={} for an empty block;
-//	                                 no key means no block
+//	                                 on_gate_timeout, analysis=a,b (checks of provider
+//	                                 "script") analysis_interval analysis_measurements
+//	                                 analysis_failure_limit analysis_on_inconclusive,
+//	                                 or update={} for an empty block; no key means no block
 //	stop-job                         submit the next version with the job stopped
 //	allocs                           seed allocations from a table; the header names
 //	    group index version [id node spec desired client canary deployment
@@ -85,6 +87,9 @@
 //	revert version=N
 //	freeze reason=R [until=T]        (underscores in R are spaces)
 //	unfreeze
+//	measure group=G check=C verdict=V [value=X] [reason=R] [at=T] [as=command]
+//	                                 queue an analysis result for the next step, in
+//	                                 Input.Analysis (as=command: a CmdAnalysis command)
 //	status [all=true]                versions, the persisted deployment, and the
 //	                                 live (all: every) allocations
 //

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -81,6 +82,9 @@ func (r *runner) printOutput(out *rollout.Output) []string {
 	}
 	if len(tracking) > 0 {
 		add("tracker state updated: %s", strings.Join(tracking, " "))
+	}
+	for _, ig := range out.IgnoredAnalysis {
+		add("ignored measurement %s %s=%s at %s: %s", ig.Result.Group, ig.Result.Check, ig.Result.Verdict, r.fmtTime(ig.Result.Time), ig.Reason)
 	}
 	for _, ig := range out.Ignored {
 		ev := ig.Event
@@ -177,6 +181,7 @@ func (r *runner) printDeployment(d *rollout.Deployment) []string {
 			s += " gate_opened=" + r.fmtTime(g.GateOpenedAt)
 		}
 		lines = append(lines, s)
+		lines = append(lines, r.printAnalysis(g.Analysis)...)
 	}
 	return lines
 }
@@ -313,6 +318,15 @@ func describeStrategy(job, group *rollout.UpdateBlock) string {
 	}
 	if st.GateTimeout != 0 {
 		f = append(f, "gate_timeout="+fmtDur(st.GateTimeout))
+	}
+	if a := st.Analysis; a != nil {
+		names := make([]string, len(a.Checks))
+		for i, c := range a.Checks {
+			names[i] = c.Name
+		}
+		f = append(f, fmt.Sprintf("analysis=%s(every %s, %d measurements, failure_limit %d, on_inconclusive %s)",
+			strings.Join(names, ","), fmtDur(cmp.Or(a.Interval, rollout.DefaultAnalysisInterval)), cmp.Or(a.Measurements, rollout.DefaultAnalysisMeasurements),
+			a.FailureLimit, cmp.Or(a.OnInconclusive, rollout.InconclusiveFail)))
 	}
 	s := "update defaults"
 	if len(f) > 0 {

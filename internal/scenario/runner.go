@@ -26,10 +26,11 @@ type runner struct {
 	allocs     []rollout.Alloc
 	events     []rollout.Event
 	cmds       []rollout.Command
-	last       *rollout.Output      // the last step's output, until applied
-	failed     []rollout.JobVersion // History.FailedSpecs: versions that failed and were auto-reverted
-	freeze     *rollout.FreezeState // the job's freeze, as persisted
-	nodes      []rollout.Node       // Input.Nodes, for a system job
+	analysis   []rollout.AnalysisResult // measure results queued for the next step
+	last       *rollout.Output          // the last step's output, until applied
+	failed     []rollout.JobVersion     // History.FailedSpecs: versions that failed and were auto-reverted
+	freeze     *rollout.FreezeState     // the job's freeze, as persisted
+	nodes      []rollout.Node           // Input.Nodes, for a system job
 
 	alias      map[string]string // allocation ID → alias
 	byAlias    map[string]string // alias → allocation ID
@@ -54,8 +55,9 @@ func (r *runner) reset(start time.Time) {
 
 // Keys each verb accepts (skip= is accepted everywhere).
 var (
-	updateKeys = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote", "max_surge", "max_unavailable", "pause_after", "gate_timeout", "on_gate_timeout"}
-	groupKeys  = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_delay_function", "reschedule_disabled", "reschedule_interval",
+	updateKeys = []string{"update", "max_parallel", "canary", "health_check", "min_healthy_time", "healthy_deadline", "progress_deadline", "stagger", "auto_revert", "auto_promote", "max_surge", "max_unavailable", "pause_after", "gate_timeout", "on_gate_timeout",
+		"analysis", "analysis_interval", "analysis_measurements", "analysis_failure_limit", "analysis_on_inconclusive"}
+	groupKeys = append([]string{"count", "spec", "tasks", "checks", "reschedule_delay", "reschedule_max_delay", "reschedule_attempts", "reschedule_delay_function", "reschedule_disabled", "reschedule_interval",
 		"disconnect_lost_after", "disconnect_replace", "disconnect_reconcile", "disconnect_stop_on_client_after"}, updateKeys...)
 	selectorKeys = []string{"ids", "group", "version", "canary", "n"}
 	verbKeys     = map[string][]string{
@@ -66,7 +68,8 @@ var (
 		"start": append([]string{"at"}, selectorKeys...), "event": append([]string{"kind", "task", "check", "at"}, selectorKeys...),
 		"promote": {"groups"}, "pause": nil, "resume": nil, "fail": nil, "set-health": {"ids", "healthy"}, "revert": {"version"},
 		"freeze": {"reason", "until"}, "unfreeze": nil,
-		"status": {"all"},
+		"measure": {"group", "check", "verdict", "value", "reason", "at", "as"},
+		"status":  {"all"},
 	}
 )
 
@@ -123,6 +126,8 @@ func (r *runner) exec(c *tcase) ([]string, error) {
 		return r.doAllocVerb(c.verb, a)
 	case "promote", "pause", "resume", "fail", "set-health", "revert", "freeze", "unfreeze":
 		return r.doCommand(c.verb, a)
+	case "measure":
+		return r.doMeasure(a)
 	default: // "status"
 		return r.doStatus(a)
 	}
@@ -422,6 +427,7 @@ func (r *runner) doStep(a *args) ([]string, error) {
 	in := rollout.Input{
 		Now: r.now, Job: *j, History: r.versions[:len(r.versions)-1], Deployment: r.dep,
 		Allocs: r.allocs, Events: r.events, Commands: r.cmds, Freeze: r.freeze, Nodes: r.nodes,
+		Analysis: r.analysis,
 	}
 	before := cloneInput(in)
 	out, err := safeStep(in)
@@ -429,7 +435,7 @@ func (r *runner) doStep(a *args) ([]string, error) {
 	if !reflect.DeepEqual(before, in) {
 		lines = append(lines, "BUG: Step changed its input")
 	}
-	r.cmds = nil
+	r.cmds, r.analysis = nil, nil
 	if err != nil {
 		r.last = nil
 		return append(lines, errorLines(r.scrub(err.Error()))...), nil
@@ -1016,6 +1022,13 @@ func parseUpdate(a *args) (*rollout.UpdateBlock, error) {
 		x := rollout.GateAction(v)
 		b.OnGateTimeout, set = &x, true
 	}
+	an, err := parseAnalysis(a)
+	if err != nil {
+		return nil, err
+	}
+	if an != nil {
+		b.Analysis, set = an, true
+	}
 	if !set {
 		return nil, nil
 	}
@@ -1037,6 +1050,10 @@ func cloneInput(in rollout.Input) rollout.Input {
 		d.Groups = slices.Clone(d.Groups)
 		for i := range d.Groups {
 			d.Groups[i].PlacedCanaries = slices.Clone(d.Groups[i].PlacedCanaries)
+			d.Groups[i].Analysis = slices.Clone(d.Groups[i].Analysis)
+			for k := range d.Groups[i].Analysis {
+				d.Groups[i].Analysis[k].Measurements = slices.Clone(d.Groups[i].Analysis[k].Measurements)
+			}
 		}
 		c.Deployment = &d
 	}
@@ -1047,6 +1064,7 @@ func cloneInput(in rollout.Input) rollout.Input {
 	}
 	c.Events = slices.Clone(in.Events)
 	c.Nodes = slices.Clone(in.Nodes)
+	c.Analysis = slices.Clone(in.Analysis)
 	c.Commands = slices.Clone(in.Commands)
 	for i := range c.Commands {
 		c.Commands[i].Groups = slices.Clone(c.Commands[i].Groups)

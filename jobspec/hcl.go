@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,41 +24,125 @@ import (
 )
 
 // Options tunes loading. The zero value loads a file as `nomad job run`
-// would with no flags.
+// would with no flags, with the safe defaults for a file from anyone: no
+// file access for Load (LoadFile grants the job file's directory) and the
+// default Limits.
 type Options struct {
 	// Vars gives variables values, as `-var name=value` does: the text is
 	// the value of a string variable, and an HCL expression for others.
 	Vars map[string]string
 	// Version is the JobVersion's version number.
 	Version uint64
+	// FS is what the file functions (file, filebase64, fileexists) read,
+	// read-only, a job file's relative paths naming files in it. Nil
+	// grants no file access to Load, and the job file's own directory to
+	// LoadFile (through os.Root: no escape by "..", a symbolic link or an
+	// absolute path; abspath and pathexpand of "~" work only under that
+	// grant). NoFiles grants none to either. Only regular files of at most
+	// Limits.FileBytes are read.
+	FS fs.FS
+	// Limits bound what loading may cost; the zero value holds the
+	// defaults (4 MiB of source, nesting depth 128, 10,000 elements,
+	// 1 MiB of strings, 1 MiB files, 2,000,000 units of work).
+	Limits Limits
 }
 
 // LoadFile reads a job file: HCL2, or JSON as `nomad job inspect` and the
-// HTTP API print it (a file whose first character is '{').
+// HTTP API print it (a file whose first character is '{'). Unless
+// opts.FS says otherwise, its file functions read the job file's own
+// directory and nothing else.
 func LoadFile(path string, opts *Options) (*Job, error) {
-	src, err := os.ReadFile(path)
+	if opts == nil {
+		opts = &Options{}
+	}
+	lim, err := opts.Limits.resolved()
 	if err != nil {
 		return nil, err
 	}
-	return Load(path, src, opts)
+	src, err := readSource(path, lim.SourceBytes)
+	if err != nil {
+		return nil, err
+	}
+	if opts.FS != nil {
+		return Load(path, src, opts)
+	}
+	dir := filepath.Dir(path)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return load(path, src, opts, &fileAccess{fsys: root.FS(), hostDir: abs})
 }
 
-// Load reads a job file's content; filename names it in messages and
-// locates the files file() reads. It does not validate the job: call
-// Validate (or rollout's JobVersion.Validate) for that. The error, if any,
-// is a *multierror.Error of *Error values, each with its position.
+// readSource reads a job file of at most max bytes, refusing anything but
+// a regular file.
+func readSource(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	tooBig := &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("the job file is larger than %d bytes (Limits.SourceBytes)", max), Err: ErrLimit}
+	switch {
+	case !info.Mode().IsRegular():
+		return nil, &Error{Pos: Pos{File: path}, Msg: "not a regular file (" + kind(info.Mode()) + ")", Err: ErrFileAccess}
+	case info.Size() > int64(max):
+		return nil, tooBig
+	}
+	src, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > max {
+		return nil, tooBig
+	}
+	return src, nil
+}
+
+// Load reads a job file's content; filename names it in messages. Its file
+// functions read opts.FS, and nothing when that is nil. It does not
+// validate the job: call Validate (or rollout's JobVersion.Validate) for
+// that. The error, if any, is a *multierror.Error of *Error values, each
+// with its position; a refusal for a limit wraps ErrLimit, one of a file
+// function ErrFileAccess.
 func Load(filename string, src []byte, opts *Options) (*Job, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	return load(filename, src, opts, &fileAccess{fsys: opts.FS})
+}
+
+func load(filename string, src []byte, opts *Options, files *fileAccess) (*Job, error) {
+	lim, err := opts.Limits.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > lim.SourceBytes {
+		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: 1, Column: 1},
+			Msg: fmt.Sprintf("the job file is larger than %d bytes (Limits.SourceBytes)", lim.SourceBytes), Err: ErrLimit})
+	}
 	if t := strings.TrimLeft(string(src), " \t\r\n\ufeff"); strings.HasPrefix(t, "{") {
-		return LoadJSON(filename, src, opts)
+		return loadJSON(filename, src, opts, lim)
 	}
 	// A job file printed inside a shell heredoc escapes ${ as \${; the
 	// file the shell writes has ${. Read both alike (same length, so
 	// positions hold): in HCL, $${ is a literal ${.
 	src = bytes.ReplaceAll(src, []byte(`\${`), []byte(`$${`))
-	l := &loader{file: filename, src: src, opts: opts}
+	if ne := hclNesting(src, lim.Depth); ne != nil {
+		line, col := lineCol(src, int64(ne.off))
+		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: ne.message(lim), Err: ErrLimit})
+	}
+	files.max = lim.FileBytes
+	l := &loader{file: filename, src: src, opts: opts, files: files, budget: &budget{lim: lim}}
 	job := l.load()
 	if err := l.errs.ErrorOrNil(); err != nil {
 		return nil, err
@@ -64,18 +150,48 @@ func Load(filename string, src []byte, opts *Options) (*Job, error) {
 	return job, nil
 }
 
-type loader struct {
-	file string
-	src  []byte
-	opts *Options
-	ctx  *hcl.EvalContext
-	errs *multierror.Error
+func (e *nestingError) message(lim Limits) string {
+	if e.what == "number" {
+		return "a number literal with an exponent beyond 1000 is refused"
+	}
+	return fmt.Sprintf("the job file nests deeper than %d levels (Limits.Depth: brackets, braces, parentheses, strings, interpolations, template directives and operators count)", lim.Depth)
 }
+
+type loader struct {
+	file   string
+	src    []byte
+	opts   *Options
+	ctx    *hcl.EvalContext
+	errs   *multierror.Error
+	files  *fileAccess
+	budget *budget
+	// limited is set once a limit refusal is reported: it stops the load.
+	limited bool
+	// fromFile reports whether the value last evaluated holds what a file
+	// read; such a value is never shown in a message.
+	fromFile bool
+}
+
+// maxErrors is the most errors a load reports.
+const maxErrors = 100
 
 func pos(r hcl.Range) Pos { return Pos{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column} }
 
 func (l *loader) fail(r hcl.Range, format string, args ...any) {
-	l.errs = multierror.Append(l.errs, &Error{Pos: pos(r), Msg: fmt.Sprintf(format, args...)})
+	l.add(&Error{Pos: pos(r), Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) add(e *Error) {
+	n := 0
+	if l.errs != nil {
+		n = len(l.errs.Errors)
+	}
+	switch {
+	case n == maxErrors:
+		l.errs = multierror.Append(l.errs, &Error{Pos: e.Pos, Msg: fmt.Sprintf("more than %d errors; the others are not reported", maxErrors), Err: ErrLimit})
+	case n < maxErrors:
+		l.errs = multierror.Append(l.errs, e)
+	}
 }
 
 func (l *loader) diags(ds hcl.Diagnostics) bool {
@@ -93,29 +209,109 @@ func (l *loader) diags(ds hcl.Diagnostics) bool {
 		if d.Detail != "" {
 			msg += ": " + d.Detail
 		}
-		l.fail(r, "%s", msg)
+		var err error
+		if fe, isCall := hcl.DiagnosticExtra[hclsyntax.FunctionCallDiagExtra](d); isCall && ours(fe.FunctionCallError()) {
+			err = fe.FunctionCallError()
+		} else if e, isErr := d.Extra.(error); isErr && ours(e) {
+			err = e
+		}
+		if err != nil {
+			// A refusal of this package: its own message, once.
+			msg = err.Error()
+			if errors.Is(err, ErrLimit) {
+				if l.limited {
+					continue
+				}
+				l.limited = true
+			}
+		}
+		l.add(&Error{Pos: pos(r), Msg: msg, Err: err})
 	}
 	return ok
 }
 
 // eval evaluates an expression; run-time interpolations stay as written.
 func (l *loader) eval(e hclsyntax.Expression) (cty.Value, bool) {
-	v, ds := e.Value(runtimeScope(l.ctx, e, l.src))
+	return l.evalIn(l.ctx, e, l.src)
+}
+
+// evalIn evaluates an expression of src in ctx, within the load's budget.
+// The value returned is unmarked; l.fromFile says whether it holds what a
+// file read.
+func (l *loader) evalIn(ctx *hcl.EvalContext, e hclsyntax.Expression, src []byte) (cty.Value, bool) {
+	l.fromFile = false
+	if l.limited {
+		return cty.NilVal, false
+	}
+	if err := l.budget.charge(itemCost); err != nil {
+		l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: e.Range().Ptr(), Extra: err}})
+		return cty.NilVal, false
+	}
+	l.budget.instrument(e)
+	reads := l.files.reads
+	scope := runtimeScope(ctx, e, src)
+	v, ds := e.Value(scope)
 	if ds.HasErrors() {
 		// Nomad keeps a string made only of run-time interpolations as
 		// written, even when HCL would read it as arithmetic:
 		// "${attr.unique.network.ip-address}".
 		if t, ok := e.(*hclsyntax.TemplateExpr); ok && runtimeOnly(e) {
 			r := t.SrcRange
-			if r.End.Byte-r.Start.Byte >= 2 && r.End.Byte <= len(l.src) && l.src[r.Start.Byte] == '"' {
-				return cty.StringVal(string(l.src[r.Start.Byte+1 : r.End.Byte-1])), true
+			if r.End.Byte-r.Start.Byte >= 2 && r.End.Byte <= len(src) && src[r.Start.Byte] == '"' {
+				return cty.StringVal(string(src[r.Start.Byte+1 : r.End.Byte-1])), true
 			}
+		}
+		if l.files.reads != reads || usesFile(e, scope) {
+			withholdDetails(ds)
 		}
 	}
 	if !l.diags(ds) {
 		return cty.NilVal, false
 	}
+	if err := l.budget.check(v, "the value"); err != nil {
+		l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: e.Range().Ptr(), Extra: err}})
+		return cty.NilVal, false
+	}
+	l.fromFile = v.ContainsMarked()
+	v, _ = v.UnmarkDeep()
 	return v, true
+}
+
+// usesFile reports whether an expression refers to a value that holds what
+// a file read.
+func usesFile(e hclsyntax.Expression, ctx *hcl.EvalContext) bool {
+	for _, tr := range e.Variables() {
+		if v, ds := tr.TraverseAbs(ctx); !ds.HasErrors() && v.ContainsMarked() {
+			return true
+		}
+	}
+	return false
+}
+
+// withholdDetails removes the details of the errors of an expression that
+// used what a file holds: HCL's and cty's details may quote values.
+func withholdDetails(ds hcl.Diagnostics) {
+	for _, d := range ds {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if e, ok := d.Extra.(error); ok && ours(e) {
+			continue
+		}
+		if fe, ok := hcl.DiagnosticExtra[hclsyntax.FunctionCallDiagExtra](d); ok && ours(fe.FunctionCallError()) {
+			continue
+		}
+		d.Detail = "the details are withheld, as the expression uses a value read from a file"
+	}
+}
+
+// shown is how a message shows the value last evaluated: never what a
+// file holds.
+func (l *loader) shown(v cty.Value) string {
+	if l.fromFile {
+		return "a value read from a file"
+	}
+	return render(v)
 }
 
 // as converts a value as Nomad's decoder does ("3" is a number, "true" a
@@ -145,7 +341,7 @@ func (l *loader) load() *Job {
 		return nil
 	}
 	body := f.Body.(*hclsyntax.Body)
-	l.ctx = &hcl.EvalContext{Functions: functions(filepath.Dir(l.file))}
+	l.ctx = &hcl.EvalContext{Functions: bounded(l.budget, functions(l.files))}
 	for _, a := range sortedAttrs(body) {
 		l.fail(a.SrcRange, "unsupported argument %q at the top level (a job file holds job, variable, variables and locals blocks)", a.Name)
 	}
@@ -225,12 +421,8 @@ func (l *loader) override(name string, val cty.Value, ty cty.Type, r hcl.Range) 
 		if ty == cty.String || (ty == cty.DynamicPseudoType && (val == cty.NilVal || val.IsNull() || val.Type() == cty.String)) {
 			val = cty.StringVal(text)
 		} else {
-			e, ds := hclsyntax.ParseExpression([]byte(text), "-var "+name, hcl.Pos{Line: 1, Column: 1})
-			if !l.diags(ds) {
-				return val
-			}
-			v, ds := e.Value(l.ctx)
-			if !l.diags(ds) {
+			v, ok := l.varValue(name, text)
+			if !ok {
 				return val
 			}
 			val = v
@@ -245,6 +437,28 @@ func (l *loader) override(name string, val cty.Value, ty cty.Type, r hcl.Range) 
 		val = v
 	}
 	return val
+}
+
+// varValue evaluates the expression of a value given in Options.Vars,
+// within the limits of a job file's expressions.
+func (l *loader) varValue(name, text string) (cty.Value, bool) {
+	file := "-var " + name
+	start := hcl.Range{Filename: file, Start: hcl.Pos{Line: 1, Column: 1}}
+	if len(text) > l.budget.lim.SourceBytes {
+		l.add(&Error{Pos: pos(start), Msg: fmt.Sprintf("the value is larger than %d bytes (Limits.SourceBytes)", l.budget.lim.SourceBytes), Err: ErrLimit})
+		return cty.NilVal, false
+	}
+	src := []byte(text)
+	if ne := hclNesting(src, l.budget.lim.Depth); ne != nil {
+		line, col := lineCol(src, int64(ne.off))
+		l.add(&Error{Pos: Pos{File: file, Line: line, Column: col}, Msg: ne.message(l.budget.lim), Err: ErrLimit})
+		return cty.NilVal, false
+	}
+	e, ds := hclsyntax.ParseExpression(src, file, start.Start)
+	if !l.diags(ds) {
+		return cty.NilVal, false
+	}
+	return l.evalIn(l.ctx, e, src)
 }
 
 // locals evaluates locals in dependency order, reporting the ones that
@@ -363,6 +577,10 @@ func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
 	}
 	var out []item
 	for it := coll.ElementIterator(); it.Next(); {
+		if err := l.budget.charge(itemCost); err != nil {
+			l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: bl.TypeRange.Ptr(), Extra: err}})
+			break
+		}
 		k, v := it.Element()
 		child := base.NewChild()
 		child.Variables = map[string]cty.Value{iter: cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})}
@@ -641,7 +859,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 			case "count":
 				n, ok := asInt(as(v, cty.Number))
 				if !ok {
-					l.fail(a.SrcRange, "count must be a whole number, not %s", render(v))
+					l.fail(a.SrcRange, "count must be a whole number, not %s", l.shown(v))
 					continue
 				}
 				g.Count, countSet = n, true
@@ -833,11 +1051,13 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 	var doc bytes.Buffer // the attributes in file order, so problems are
 	doc.WriteByte('{')
 	at := map[string]hcl.Range{}
+	fromFile := map[string]bool{}
 	for _, a := range sortedAttrs(b.Body) {
 		v, ok := l.eval(a.Expr)
 		if !ok {
 			continue
 		}
+		fromFile[a.Name] = l.fromFile
 		switch a.Name {
 		case "max_parallel", "canary":
 			v = as(v, cty.Number)
@@ -874,12 +1094,17 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 			for _, e := range me.Errors {
 				var fe *rollout.FieldError
 				r := b.TypeRange
+				msg := "update." + e.Error()
 				if errors.As(e, &fe) {
 					if ar, ok := at[fe.Field]; ok {
 						r = ar
 					}
+					if fromFile[fe.Field] {
+						// Its message shows the value: not this one.
+						msg, e = fmt.Sprintf("update.%s (a value read from a file): %s", fe.Field, fe.Problem), nil
+					}
 				}
-				l.errs = multierror.Append(l.errs, &Error{Pos: pos(r), Msg: "update." + e.Error(), Err: e})
+				l.add(&Error{Pos: pos(r), Msg: msg, Err: e})
 			}
 		}
 		return nil
@@ -946,6 +1171,10 @@ func (l *loader) record(b *hclsyntax.Block, kind string, kinds map[string]valueK
 			}
 			d, err := time.ParseDuration(v.AsString())
 			if err != nil {
+				if l.fromFile {
+					l.fail(a.SrcRange, "%s.%s (a value read from a file): must be a duration such as \"30s\"", kind, a.Name)
+					continue
+				}
 				l.fail(a.SrcRange, "%s.%s = %q: must be a duration such as \"30s\"", kind, a.Name, v.AsString())
 				continue
 			}

@@ -19,13 +19,38 @@ import (
 // or as the HTTP API returns it (the job object itself). Fields rollout
 // does not use are ignored, as Nomad ignores them on submit; the fields it
 // uses must have the right types.
+// Its source size and nesting are bounded by opts.Limits (SourceBytes,
+// Depth), checked before it is decoded.
 func LoadJSON(filename string, src []byte, opts *Options) (*Job, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	lim, err := opts.Limits.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > lim.SourceBytes {
+		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: 1, Column: 1},
+			Msg: fmt.Sprintf("the job file is larger than %d bytes (Limits.SourceBytes)", lim.SourceBytes), Err: ErrLimit})
+	}
+	return loadJSON(filename, src, opts, lim)
+}
+
+// jsonValues × Limits.Elements is the most values a JSON job file holds.
+const jsonValues = 10
+
+func loadJSON(filename string, src []byte, opts *Options, lim Limits) (*Job, error) {
 	fail := func(off int64, format string, args ...any) error {
 		line, col := lineCol(src, off)
 		return multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: fmt.Sprintf(format, args...)})
+	}
+	if off, deep := jsonShape(src, lim.Depth, jsonValues*lim.Elements); off >= 0 {
+		msg := fmt.Sprintf("the job file nests deeper than %d levels (Limits.Depth)", lim.Depth)
+		if !deep {
+			msg = fmt.Sprintf("the job file holds more than %d values (%d × Limits.Elements)", jsonValues*lim.Elements, jsonValues)
+		}
+		line, col := lineCol(src, int64(off))
+		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: msg, Err: ErrLimit})
 	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()

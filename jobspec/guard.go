@@ -98,7 +98,13 @@ func (b *budget) instrument(e hclsyntax.Expression) {
 	case *hclsyntax.ParenthesesExpr:
 		wrap(&n.Expression)
 	case *hclsyntax.TemplateExpr:
-		for i := range n.Parts {
+		// A template concatenates its parts without a function: each is
+		// measured, a variable's value too, wrapped in parentheses so that
+		// HCL's walks still find the variable.
+		for i, p := range n.Parts {
+			if tr, ok := p.(*hclsyntax.ScopeTraversalExpr); ok {
+				n.Parts[i] = &hclsyntax.ParenthesesExpr{Expression: tr, SrcRange: tr.SrcRange}
+			}
 			wrap(&n.Parts[i])
 		}
 	case *hclsyntax.TemplateWrapExpr:

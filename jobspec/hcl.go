@@ -43,7 +43,7 @@ type Options struct {
 	FS fs.FS
 	// Limits bound what loading may cost; the zero value holds the
 	// defaults (4 MiB of source, nesting depth 128, 10,000 elements,
-	// 1 MiB of strings, 1 MiB files, 2,000,000 units of work).
+	// 1 MiB of strings, 1 MiB files, 250,000 units of work).
 	Limits Limits
 }
 
@@ -231,15 +231,26 @@ func (l *loader) diags(ds hcl.Diagnostics) bool {
 }
 
 // eval evaluates an expression; run-time interpolations stay as written.
+// The value returned is unmarked; l.fromFile says whether it holds what a
+// file read.
 func (l *loader) eval(e hclsyntax.Expression) (cty.Value, bool) {
+	v, ok := l.evalIn(l.ctx, e, l.src)
+	l.fromFile = ok && v.ContainsMarked()
+	if ok {
+		v, _ = v.UnmarkDeep()
+	}
+	return v, ok
+}
+
+// evalMarked evaluates an expression whose value other expressions use (a
+// variable, a local, a dynamic block's for_each): what a file read stays
+// marked in it.
+func (l *loader) evalMarked(e hclsyntax.Expression) (cty.Value, bool) {
 	return l.evalIn(l.ctx, e, l.src)
 }
 
 // evalIn evaluates an expression of src in ctx, within the load's budget.
-// The value returned is unmarked; l.fromFile says whether it holds what a
-// file read.
 func (l *loader) evalIn(ctx *hcl.EvalContext, e hclsyntax.Expression, src []byte) (cty.Value, bool) {
-	l.fromFile = false
 	if l.limited {
 		return cty.NilVal, false
 	}
@@ -272,8 +283,6 @@ func (l *loader) evalIn(ctx *hcl.EvalContext, e hclsyntax.Expression, src []byte
 		l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: e.Range().Ptr(), Extra: err}})
 		return cty.NilVal, false
 	}
-	l.fromFile = v.ContainsMarked()
-	v, _ = v.UnmarkDeep()
 	return v, true
 }
 
@@ -354,7 +363,7 @@ func (l *loader) load() *Job {
 			l.variable(b, vars)
 		case "variables":
 			for _, a := range sortedAttrs(b.Body) {
-				if v, ok := l.eval(a.Expr); ok {
+				if v, ok := l.evalMarked(a.Expr); ok {
 					vars[a.Name] = l.override(a.Name, v, cty.DynamicPseudoType, a.SrcRange)
 				}
 			}
@@ -398,7 +407,7 @@ func (l *loader) variable(b *hclsyntax.Block, vars map[string]cty.Value) {
 	}
 	val := cty.NilVal
 	if a, ok := b.Body.Attributes["default"]; ok {
-		v, ok := l.eval(a.Expr)
+		v, ok := l.evalMarked(a.Expr)
 		if !ok {
 			return
 		}
@@ -485,7 +494,7 @@ func (l *loader) locals(attrs []*hclsyntax.Attribute) {
 				continue
 			}
 			l.ctx.Variables["local"] = cty.ObjectVal(vals)
-			if v, ok := l.eval(a.Expr); ok {
+			if v, ok := l.evalMarked(a.Expr); ok {
 				vals[a.Name] = v
 			} else {
 				vals[a.Name] = cty.DynamicVal
@@ -567,10 +576,11 @@ func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
 		return nil
 	}
 	l.ctx = base
-	coll, ok := l.eval(fe.Expr)
+	coll, ok := l.evalMarked(fe.Expr)
 	if !ok {
 		return nil
 	}
+	coll, marks := coll.Unmark()
 	if coll.IsNull() || !coll.IsKnown() || !coll.CanIterateElements() {
 		l.fail(fe.SrcRange, "for_each must be a list, a set, a map or an object")
 		return nil
@@ -582,6 +592,7 @@ func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
 			break
 		}
 		k, v := it.Element()
+		k, v = k.WithMarks(marks), v.WithMarks(marks)
 		child := base.NewChild()
 		child.Variables = map[string]cty.Value{iter: cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})}
 		var labels []string

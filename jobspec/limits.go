@@ -22,8 +22,8 @@ const (
 	// DefaultFileBytes is the largest file a file function reads: 1 MiB.
 	DefaultFileBytes = 1 << 20
 	// DefaultWork is the evaluation budget of a load, in the units of
-	// Limits.Work: about half a second and 50 MB at most.
-	DefaultWork = 500_000
+	// Limits.Work: a few hundred milliseconds and a few tens of MB at most; a typical job file costs under a thousand units.
+	DefaultWork = 250_000
 )
 
 // Limits bound what loading a job file may cost, so that a hostile file is

@@ -1,0 +1,274 @@
+package jobspec_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/hashicorp/go-multierror"
+	"github.com/rollout-go/rollout/jobspec"
+)
+
+// secret is what the granted test file system's secret.txt holds: no
+// error may show it. The "(" makes it an invalid regular expression and
+// the start an invalid number, JSON document and timestamp, so that the
+// functions given it fail with messages that would quote it.
+const secret = "hunter2(secret"
+
+// hostileJob is a job whose group holds attr, at line 3, column 5.
+func hostileJob(attr string) string {
+	return "job \"j\" {\n  group \"g\" {\n    " + attr + "\n    task \"t\" { driver = \"exec\" }\n  }\n}\n"
+}
+
+// splitLocal defines local.x, a list of n one-character strings, built
+// without range (which cty caps at 1024 values).
+func splitLocal(n int) string {
+	return fmt.Sprintf("locals {\n  x = split(\"\", format(\"%%%ds\", \"\"))\n}\n", n)
+}
+
+// recordingFS is a file system that records every file opened.
+type recordingFS struct {
+	fsys fs.FS
+	mu   sync.Mutex
+	open []string
+}
+
+func (r *recordingFS) Open(name string) (fs.File, error) {
+	r.mu.Lock()
+	r.open = append(r.open, name)
+	r.mu.Unlock()
+	return r.fsys.Open(name)
+}
+
+// Stat lets the loader check a file before it opens it; it reads nothing.
+func (r *recordingFS) Stat(name string) (fs.FileInfo, error) { return fs.Stat(r.fsys, name) }
+
+func grantedFS() *recordingFS {
+	return &recordingFS{fsys: fstest.MapFS{
+		"secret.txt": {Data: []byte(secret)},
+		"zero":       {Mode: fs.ModeDevice | fs.ModeCharDevice},
+		"pipe":       {Mode: fs.ModeNamedPipe},
+		"dir/a.txt":  {Data: []byte("a")},
+		"big.txt":    {Data: []byte(strings.Repeat("x", 64))},
+	}}
+}
+
+// hostileCase is a job file that must be refused: quickly, in little
+// memory, with an error at a position, wrapping a sentinel, never quoting
+// a file.
+type hostileCase struct {
+	name string
+	src  func() string
+	// opts returns the options to load with, given the recording file
+	// system (nil: Load's defaults, which grant no file).
+	opts func(fsys fs.FS) *jobspec.Options
+	want string // a fragment of the error
+	at   string // its position, line:column
+	is   error  // the sentinel it wraps, if any
+	// opens is the files opened: none but where a file is read on purpose
+	// to check that its content is not shown.
+	opens int
+}
+
+func withFS(fsys fs.FS) *jobspec.Options { return &jobspec.Options{FS: fsys} }
+
+func deep(open, close string, n int) string {
+	return strings.Repeat(open, n) + "1" + strings.Repeat(close, n)
+}
+
+var hostileCases = []hostileCase{
+	// Item 1: no file access unless granted; no escape from the grant.
+	{name: "file-not-granted", src: func() string { return hostileJob(`count = file("/etc/passwd")`) },
+		want: `file("/etc/passwd"): file access is not granted`, at: "3:13", is: jobspec.ErrFileAccess},
+	{name: "meta-file-not-granted", src: func() string { return hostileJob(`meta { k = file("/etc/passwd") }`) },
+		want: `file("/etc/passwd"): file access is not granted`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "absolute-path", src: func() string { return hostileJob(`meta { k = file("/etc/passwd") }`) }, opts: withFS,
+		want: `file("/etc/passwd"): an absolute path is refused`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "dot-dot", src: func() string { return hostileJob(`meta { k = file("../../../../etc/hostname") }`) }, opts: withFS,
+		want: `file("../../../../etc/hostname"): the path leaves the granted directory`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "dot-dot-inside", src: func() string { return hostileJob(`meta { k = file("dir/../../x") }`) }, opts: withFS,
+		want: `file("dir/../../x"): the path leaves the granted directory`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "proc-environ", src: func() string { return hostileJob(`meta { k = file("/proc/self/environ") }`) }, opts: withFS,
+		want: `file("/proc/self/environ"): an absolute path is refused`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "dev-zero", src: func() string { return hostileJob(`meta { k = file("/dev/zero") }`) }, opts: withFS,
+		want: `file("/dev/zero"): an absolute path is refused`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "device", src: func() string { return hostileJob(`meta { k = file("zero") }`) }, opts: withFS,
+		want: `file("zero"): not a regular file (a device)`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "named-pipe", src: func() string { return hostileJob(`meta { k = filebase64("pipe") }`) }, opts: withFS,
+		want: `filebase64("pipe"): not a regular file (a named pipe)`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "directory", src: func() string { return hostileJob(`meta { k = file("dir") }`) }, opts: withFS,
+		want: `file("dir"): not a regular file (a directory)`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "file-too-big", src: func() string { return hostileJob(`meta { k = file("big.txt") }`) },
+		opts: func(fsys fs.FS) *jobspec.Options {
+			return &jobspec.Options{FS: fsys, Limits: jobspec.Limits{FileBytes: 63}}
+		},
+		want: `file("big.txt"): larger than 63 bytes (Limits.FileBytes)`, at: "3:16", is: jobspec.ErrLimit},
+	{name: "fileexists-not-granted", src: func() string { return hostileJob(`meta { k = fileexists("secret.txt") }`) },
+		want: `fileexists("secret.txt"): file access is not granted`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "abspath-not-granted", src: func() string { return hostileJob(`meta { k = abspath("x") }`) }, opts: withFS,
+		want: `abspath("x"): the host's paths are not granted`, at: "3:16", is: jobspec.ErrFileAccess},
+	{name: "pathexpand-home", src: func() string { return hostileJob(`meta { k = pathexpand("~/.ssh/id_rsa") }`) },
+		want: `pathexpand("~/.ssh/id_rsa"): the host's home directory is not granted`, at: "3:16", is: jobspec.ErrFileAccess},
+
+	// A file's content is never shown, whatever refuses it.
+	{name: "count-from-file", src: func() string { return hostileJob(`count = file("secret.txt")`) }, opts: withFS, opens: 1,
+		want: "count must be a whole number, not a value read from a file", at: "3:5"},
+	{name: "parseint-from-file", src: func() string { return hostileJob(`count = parseint(file("secret.txt"), 10)`) }, opts: withFS, opens: 1,
+		want: "withheld", at: "3:22"},
+	{name: "regex-from-file", src: func() string { return hostileJob(`meta { k = regex(file("secret.txt"), "x") }`) }, opts: withFS, opens: 1,
+		want: "withheld", at: "3:22"},
+	{name: "jsondecode-from-file", src: func() string { return hostileJob(`meta { k = jsondecode(file("secret.txt")) }`) }, opts: withFS, opens: 1,
+		want: "withheld", at: "3:16"},
+	{name: "timeadd-from-file", src: func() string { return hostileJob(`meta { k = timeadd(file("secret.txt"), "1h") }`) }, opts: withFS, opens: 1,
+		want: "withheld", at: "3:16"},
+	{name: "local-from-file", src: func() string {
+		return "locals {\n  s = file(\"secret.txt\")\n}\n" + hostileJob(`meta { k = tonumber(local.s) }`)
+	}, opts: withFS, opens: 1, want: "withheld", at: "6:25"},
+	{name: "duration-from-file", src: func() string { return hostileJob(`reschedule { delay = file("secret.txt") }`) }, opts: withFS, opens: 1,
+		want: "reschedule.delay (a value read from a file): must be a duration", at: "3:18"},
+	{name: "update-from-file", src: func() string { return hostileJob(`update { max_parallel = file("secret.txt") }`) }, opts: withFS, opens: 1,
+		want: "update.max_parallel (a value read from a file)", at: "3:14"},
+
+	// Item 2: bounded cost, refused before the parser recurses.
+	{name: "parens-100k", src: func() string { return hostileJob("count = " + deep("(", ")", 100_000)) },
+		want: "nests deeper than 128 levels (Limits.Depth", at: "3:139", is: jobspec.ErrLimit},
+	{name: "parens-40k", src: func() string { return hostileJob("count = " + deep("(", ")", 40_000)) },
+		want: "nests deeper than 128 levels", at: "3:139", is: jobspec.ErrLimit},
+	{name: "brackets-50k", src: func() string { return hostileJob("meta { k = " + deep("[", "]", 50_000) + " }") },
+		want: "nests deeper than 128 levels", at: "3:141", is: jobspec.ErrLimit},
+	{name: "blocks-100k", src: func() string { return hostileJob(strings.Repeat("meta {\n", 100_000)) },
+		want: "nests deeper than 128 levels", at: "129:6", is: jobspec.ErrLimit},
+	{name: "unary-100k", src: func() string { return hostileJob("count = " + strings.Repeat("-", 100_000) + "1") },
+		want: "nests deeper than 128 levels", at: "3:139", is: jobspec.ErrLimit},
+	{name: "binary-chain-1m", src: func() string { return hostileJob("count = " + strings.Repeat("1+", 1_000_000) + "1") },
+		want: "nests deeper than 128 levels", at: "3:266", is: jobspec.ErrLimit},
+	{name: "binary-chain-lines", src: func() string { return hostileJob("count = " + strings.Repeat("1 +\n", 100_000) + "1") },
+		want: "nests deeper than 128 levels", at: "129:3", is: jobspec.ErrLimit},
+	{name: "ternary-chain", src: func() string { return hostileJob("count = " + strings.Repeat("true ? 1 : ", 100_000) + "1") },
+		want: "nests deeper than 128 levels", at: "3:1404", is: jobspec.ErrLimit},
+	{name: "index-chain", src: func() string { return hostileJob("count = local.x" + strings.Repeat("[local.i]", 100_000)) },
+		want: "nests deeper than 128 levels", at: "3:1145", is: jobspec.ErrLimit},
+	{name: "nested-templates", src: func() string {
+		return hostileJob("meta { k = " + strings.Repeat(`"${`, 50_000) + "1" + strings.Repeat(`}"`, 50_000) + " }")
+	},
+		want: "nests deeper than 128 levels", at: "3:203", is: jobspec.ErrLimit},
+	{name: "nested-directives", src: func() string {
+		return hostileJob("meta { k = <<EOT\n" + strings.Repeat("%{ if true }", 50_000) + strings.Repeat("%{ endif }", 50_000) + "\nEOT\n}")
+	}, want: "nests deeper than 128 levels", at: "4:1477", is: jobspec.ErrLimit},
+	{name: "setproduct", src: func() string { return hostileJob(`count = length(setproduct(range(200), range(200), range(200)))`) },
+		want: "setproduct: would make more than 10000 elements (Limits.Elements)", at: "3:20", is: jobspec.ErrLimit},
+	{name: "range", src: func() string { return hostileJob(`count = length(range(1e9))`) },
+		want: "range: would make 1000000000 elements, more than 10000", at: "3:20", is: jobspec.ErrLimit},
+	{name: "nested-for-range", src: func() string {
+		return hostileJob(`count = length([for a in range(1000): [for b in range(1000): b]])`)
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "nested-for-10k", src: func() string {
+		return splitLocal(9999) + hostileJob(`count = length([for a in local.x: [for b in local.x: b]])`)
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "for-sharing", src: func() string {
+		return "locals {\n  x = split(\"\", format(\"%9999s\", \"\"))\n  y = [for a in range(1000): local.x]\n}\n" + hostileJob("count = 1")
+	}, want: "holds more than 10000 elements (Limits.Elements)", at: "3:7", is: jobspec.ErrLimit},
+	{name: "nested-dynamic", src: func() string {
+		return splitLocal(9999) + hostileJob("dynamic \"meta\" {\n  for_each = local.x\n  content {\n    dynamic \"x\" {\n      for_each = local.x\n      content { a = 1 }\n    }\n  }\n}")
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "string-doubling", src: func() string {
+		s := "locals {\n  a0 = \"xxxxxxxxxxxxxxxx\"\n"
+		for i := 1; i < 40; i++ {
+			s += fmt.Sprintf("  a%d = \"${local.a%d}${local.a%d}\"\n", i, i-1, i-1)
+		}
+		return s + "}\n" + hostileJob("meta { k = local.a39 }")
+	}, want: "holds more than 1048576 bytes of strings (Limits.StringBytes)", at: "19:9", is: jobspec.ErrLimit},
+	{name: "template-parts", src: func() string {
+		return "locals {\n  s = format(\"%1000000s\", \"\")\n}\n" + hostileJob("meta { k = \""+strings.Repeat("${local.s}", 1000)+"\" }")
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "format-width", src: func() string { return hostileJob(`meta { k = format("%999999999d", 1) }`) },
+		want: "format: would make a string of more than 1048576 bytes", at: "3:16", is: jobspec.ErrLimit},
+	{name: "join-separator", src: func() string {
+		return splitLocal(9000) + hostileJob(`meta { k = join(format("%1000s", ""), local.x) }`)
+	}, want: "join: would make a string of more than 1048576 bytes", at: "6:16", is: jobspec.ErrLimit},
+	{name: "replace-empty", src: func() string {
+		return hostileJob(`meta { k = replace(format("%100000s", ""), "", format("%100s", "")) }`)
+	}, want: "replace: would make a string of more than 1048576 bytes", at: "3:16", is: jobspec.ErrLimit},
+	{name: "regexall-empty", src: func() string { return hostileJob(`meta { k = regexall("", format("%1000000s", "")) }`) },
+		want: "regexall: would make more than 10000 elements", at: "3:16", is: jobspec.ErrLimit},
+	{name: "jsondecode-deep", src: func() string { return hostileJob(`meta { k = jsondecode("` + deep("[", "]", 5000) + `") }`) },
+		want: "jsondecode: the document nests deeper than 128 levels", at: "3:16", is: jobspec.ErrLimit},
+	{name: "huge-number", src: func() string { return hostileJob(`meta { k = "${1e999999999}" }`) },
+		want: "a number literal with an exponent beyond 1000 is refused", at: "3:19", is: jobspec.ErrLimit},
+	{name: "huge-product", src: func() string { return hostileJob(`meta { k = "${1e300 * 1e300 * 1e300 * 1e300 * 1e300}" }`) },
+		want: "is a number beyond 2^±4096", at: "3:19", is: jobspec.ErrLimit},
+	{name: "source-too-big", src: func() string { return hostileJob("# " + strings.Repeat("x", 4<<20)) },
+		want: "the job file is larger than 4194304 bytes (Limits.SourceBytes)", at: "1:1", is: jobspec.ErrLimit},
+	{name: "json-deep", src: func() string { return `{"Job": {"ID": "x", "Meta": ` + deep("[", "]", 100_000) + `}}` },
+		want: "the job file nests deeper than 128 levels (Limits.Depth)", at: "1:155", is: jobspec.ErrLimit},
+	{name: "json-values", src: func() string { return `{"Job":{"ID":"x","Meta":[` + strings.Repeat("1,", 2_000_000) + `1]}}` },
+		want: "the job file holds more than 100000 values (10 × Limits.Elements)", at: "1:200011", is: jobspec.ErrLimit},
+	{name: "deep-var", src: func() string { return "variable \"n\" {\n  type = number\n}\n" + hostileJob("count = var.n") },
+		opts: func(fs.FS) *jobspec.Options {
+			return &jobspec.Options{Vars: map[string]string{"n": deep("(", ")", 100_000)}}
+		}, want: "nests deeper than 128 levels", at: "1:129", is: jobspec.ErrLimit},
+}
+
+// loadHostile loads a case the way the tests do.
+func loadHostile(c hostileCase) (*recordingFS, error) {
+	rec := grantedFS()
+	var opts *jobspec.Options
+	if c.opts != nil {
+		opts = c.opts(rec)
+	}
+	_, err := jobspec.Load("hostile.nomad", []byte(c.src()), opts)
+	return rec, err
+}
+
+// TestHostileJobFiles: each hostile job file is refused with the error a
+// user relies on (what, where, which sentinel), having opened no file but
+// those a case reads on purpose, and never showing what a file holds.
+func TestHostileJobFiles(t *testing.T) {
+	for _, c := range hostileCases {
+		t.Run(c.name, func(t *testing.T) {
+			rec, err := loadHostile(c)
+			if err == nil {
+				t.Fatal("loaded; want a refusal")
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error shows the secret file's content:\n%v", err)
+			}
+			var me *multierror.Error
+			if !errors.As(err, &me) {
+				t.Fatalf("error is %T, want a *multierror.Error", err)
+			}
+			var found *jobspec.Error
+			for _, e := range me.Errors {
+				var je *jobspec.Error
+				if !errors.As(e, &je) {
+					t.Errorf("%v is %T, want a *jobspec.Error", e, e)
+					continue
+				}
+				if je.Err != nil && strings.Contains(je.Err.Error(), "hunter2") {
+					t.Errorf("the underlying error shows the secret: %v", je.Err)
+				}
+				if found == nil && strings.Contains(je.Msg, c.want) {
+					found = je
+				}
+			}
+			if found == nil {
+				t.Fatalf("no error says %q:\n%v", c.want, err)
+			}
+			if c.at != "" {
+				if at := fmt.Sprintf("%d:%d", found.Pos.Line, found.Pos.Column); at != c.at || found.Pos.File == "" {
+					t.Errorf("error at %s:%s, want %s: %v", found.Pos.File, at, c.at, found)
+				}
+			}
+			if c.is != nil && !errors.Is(found, c.is) {
+				t.Errorf("errors.Is(%v, %v) is false", found, c.is)
+			}
+			if len(rec.open) != c.opens {
+				t.Errorf("opened %q, want %d file(s)", rec.open, c.opens)
+			}
+		})
+	}
+}

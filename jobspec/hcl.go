@@ -82,12 +82,7 @@ func LoadFile(path string, opts *Options) (*Job, error) {
 // readSource reads a job file of at most max bytes, refusing anything but
 // a regular file.
 func readSource(path string, max int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	info, err := f.Stat()
+	info, err := os.Stat(path) // before opening: opening a FIFO blocks
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +93,11 @@ func readSource(path string, max int) ([]byte, error) {
 	case info.Size() > int64(max):
 		return nil, tooBig
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
 	src, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
 	if err != nil {
 		return nil, err

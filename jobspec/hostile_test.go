@@ -272,3 +272,42 @@ func TestHostileJobFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitsAreSettable: a limit of Options.Limits replaces its default,
+// both ways, and a negative one is refused.
+func TestLimitsAreSettable(t *testing.T) {
+	src := []byte(hostileJob("count = " + deep("(", ")", 200)))
+	if _, err := jobspec.Load("deep.nomad", src, nil); !errors.Is(err, jobspec.ErrLimit) {
+		t.Fatalf("200 parentheses under the default depth: %v, want ErrLimit", err)
+	}
+	j, err := jobspec.Load("deep.nomad", src, &jobspec.Options{Limits: jobspec.Limits{Depth: 300}})
+	if err != nil {
+		t.Fatalf("200 parentheses with Depth 300: %v", err)
+	}
+	if j.Version.Groups[0].Count != 1 {
+		t.Errorf("count = %d, want 1", j.Version.Groups[0].Count)
+	}
+	small := &jobspec.Options{Limits: jobspec.Limits{Elements: 3}}
+	if _, err := jobspec.Load("e.nomad", []byte(hostileJob(`meta { k = [1, 2, 3, 4] }`)), small); err == nil || !strings.Contains(err.Error(), "more than 3 elements (Limits.Elements)") {
+		t.Errorf("4 elements with Elements 3: %v", err)
+	}
+	if _, err := jobspec.Load("n.nomad", src, &jobspec.Options{Limits: jobspec.Limits{Work: -1}}); err == nil || !strings.Contains(err.Error(), "Limits.Work = -1") {
+		t.Errorf("a negative limit: %v, want it refused", err)
+	}
+}
+
+// TestGrantedFileLoads: a file of the granted file system loads, and a
+// caller can tell it from its position.
+func TestGrantedFileLoads(t *testing.T) {
+	rec := &recordingFS{fsys: fstest.MapFS{"tpl/app.conf": {Data: []byte("listen 8080\n")}}}
+	j, err := jobspec.Load("web.nomad", []byte(hostileJob(`meta { conf = file("tpl/app.conf") }`)), &jobspec.Options{FS: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := j.Groups[0].Fields[0].Value; got != "listen 8080\n" {
+		t.Errorf("meta.conf = %q", got)
+	}
+	if len(rec.open) != 1 || rec.open[0] != "tpl/app.conf" {
+		t.Errorf("opened %q, want tpl/app.conf once", rec.open)
+	}
+}

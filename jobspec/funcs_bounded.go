@@ -110,7 +110,7 @@ func ours(err error) bool {
 // withheld replaces the error of a call given a value read from a file:
 // its message may quote the value.
 func withheld(name string, err error) error {
-	msg := "the call failed on a value read from a file; the message is withheld so as not to show the file's content"
+	msg := name + " failed on a value read from a file; the message is withheld so as not to show the file's content"
 	var ae function.ArgError
 	if errors.As(err, &ae) {
 		return function.NewArgErrorf(ae.Index, "%s", msg)

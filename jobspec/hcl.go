@@ -42,7 +42,7 @@ type Options struct {
 	// Limits.FileBytes are read.
 	FS fs.FS
 	// Limits bound what loading may cost; the zero value holds the
-	// defaults (4 MiB of source, nesting depth 128, 10,000 elements,
+	// defaults (4 MiB of source, nesting depth 128, 50,000 tokens, 10,000 elements,
 	// 1 MiB of strings, 1 MiB files, 250,000 units of work).
 	Limits Limits
 }
@@ -137,7 +137,7 @@ func load(filename string, src []byte, opts *Options, files *fileAccess) (*Job, 
 	// file the shell writes has ${. Read both alike (same length, so
 	// positions hold): in HCL, $${ is a literal ${.
 	src = bytes.ReplaceAll(src, []byte(`\${`), []byte(`$${`))
-	if ne := hclNesting(src, lim.Depth); ne != nil {
+	if ne := hclNesting(src, lim); ne != nil {
 		line, col := lineCol(src, int64(ne.off))
 		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: ne.message(lim), Err: ErrLimit})
 	}
@@ -151,8 +151,11 @@ func load(filename string, src []byte, opts *Options, files *fileAccess) (*Job, 
 }
 
 func (e *nestingError) message(lim Limits) string {
-	if e.what == "number" {
+	switch e.what {
+	case "number":
 		return "a number literal with an exponent beyond 1000 is refused"
+	case "tokens":
+		return fmt.Sprintf("the job file holds more than %d tokens (Limits.Tokens)", lim.Tokens)
 	}
 	return fmt.Sprintf("the job file nests deeper than %d levels (Limits.Depth: brackets, braces, parentheses, strings, interpolations, template directives and operators count)", lim.Depth)
 }
@@ -262,6 +265,10 @@ func (l *loader) evalIn(ctx *hcl.EvalContext, e hclsyntax.Expression, src []byte
 	reads := l.files.reads
 	scope := runtimeScope(ctx, e, src)
 	v, ds := e.Value(scope)
+	if err := l.budget.err; err != nil && !ds.HasErrors() {
+		// try or can swallowed a refusal: it still stops the load.
+		ds = append(ds, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: err.Error(), Subject: e.Range().Ptr(), Extra: err})
+	}
 	if ds.HasErrors() {
 		// Nomad keeps a string made only of run-time interpolations as
 		// written, even when HCL would read it as arithmetic:
@@ -458,7 +465,7 @@ func (l *loader) varValue(name, text string) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	src := []byte(text)
-	if ne := hclNesting(src, l.budget.lim.Depth); ne != nil {
+	if ne := hclNesting(src, l.budget.lim); ne != nil {
 		line, col := lineCol(src, int64(ne.off))
 		l.add(&Error{Pos: Pos{File: file, Line: line, Column: col}, Msg: ne.message(l.budget.lim), Err: ErrLimit})
 		return cty.NilVal, false

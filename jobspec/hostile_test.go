@@ -185,6 +185,9 @@ var hostileCases = []hostileCase{
 	{name: "template-parts", src: func() string {
 		return "locals {\n  s = format(\"%1000000s\", \"\")\n}\n" + hostileJob("meta { k = \""+strings.Repeat("${local.s}", 1000)+"\" }")
 	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "try-swallows", src: func() string {
+		return hostileJob(`count = try(length(setproduct(range(200), range(200), range(200))), 1)`)
+	}, want: "setproduct: would make more than 10000 elements", at: "3:13", is: jobspec.ErrLimit},
 	{name: "format-width", src: func() string { return hostileJob(`meta { k = format("%999999999d", 1) }`) },
 		want: "format: would make a string of more than 1048576 bytes", at: "3:16", is: jobspec.ErrLimit},
 	{name: "join-separator", src: func() string {
@@ -201,12 +204,16 @@ var hostileCases = []hostileCase{
 		want: "a number literal with an exponent beyond 1000 is refused", at: "3:19", is: jobspec.ErrLimit},
 	{name: "huge-product", src: func() string { return hostileJob(`meta { k = "${1e300 * 1e300 * 1e300 * 1e300 * 1e300}" }`) },
 		want: "is a number beyond 2^±4096", at: "3:19", is: jobspec.ErrLimit},
+	{name: "tuple-2m", src: func() string { return hostileJob("meta { k = [" + strings.Repeat("1,", 2_000_000) + "1] }") },
+		want: "the job file holds more than 50000 tokens (Limits.Tokens)", at: "3:50006", is: jobspec.ErrLimit},
+	{name: "tuple-20k", src: func() string { return hostileJob("meta { k = [" + strings.Repeat("1,", 20_000) + "1] }") },
+		want: "holds more than 10000 elements (Limits.Elements)", at: "3:16", is: jobspec.ErrLimit},
 	{name: "source-too-big", src: func() string { return hostileJob("# " + strings.Repeat("x", 4<<20)) },
 		want: "the job file is larger than 4194304 bytes (Limits.SourceBytes)", at: "1:1", is: jobspec.ErrLimit},
 	{name: "json-deep", src: func() string { return `{"Job": {"ID": "x", "Meta": ` + deep("[", "]", 100_000) + `}}` },
 		want: "the job file nests deeper than 128 levels (Limits.Depth)", at: "1:155", is: jobspec.ErrLimit},
 	{name: "json-values", src: func() string { return `{"Job":{"ID":"x","Meta":[` + strings.Repeat("1,", 2_000_000) + `1]}}` },
-		want: "the job file holds more than 100000 values (10 × Limits.Elements)", at: "1:200011", is: jobspec.ErrLimit},
+		want: "the job file holds more than 50000 values (Limits.Tokens)", at: "1:100011", is: jobspec.ErrLimit},
 	{name: "deep-var", src: func() string { return "variable \"n\" {\n  type = number\n}\n" + hostileJob("count = var.n") },
 		opts: func(fs.FS) *jobspec.Options {
 			return &jobspec.Options{Vars: map[string]string{"n": deep("(", ")", 100_000)}}

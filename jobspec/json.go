@@ -19,8 +19,8 @@ import (
 // or as the HTTP API returns it (the job object itself). Fields rollout
 // does not use are ignored, as Nomad ignores them on submit; the fields it
 // uses must have the right types.
-// Its source size and nesting are bounded by opts.Limits (SourceBytes,
-// Depth), checked before it is decoded.
+// Its source size, nesting and number of values are bounded by
+// opts.Limits (SourceBytes, Depth, Tokens), checked before it is decoded.
 func LoadJSON(filename string, src []byte, opts *Options) (*Job, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -36,18 +36,15 @@ func LoadJSON(filename string, src []byte, opts *Options) (*Job, error) {
 	return loadJSON(filename, src, opts, lim)
 }
 
-// jsonValues × Limits.Elements is the most values a JSON job file holds.
-const jsonValues = 10
-
 func loadJSON(filename string, src []byte, opts *Options, lim Limits) (*Job, error) {
 	fail := func(off int64, format string, args ...any) error {
 		line, col := lineCol(src, off)
 		return multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: fmt.Sprintf(format, args...)})
 	}
-	if off, deep := jsonShape(src, lim.Depth, jsonValues*lim.Elements); off >= 0 {
+	if off, deep := jsonShape(src, lim.Depth, lim.Tokens); off >= 0 {
 		msg := fmt.Sprintf("the job file nests deeper than %d levels (Limits.Depth)", lim.Depth)
 		if !deep {
-			msg = fmt.Sprintf("the job file holds more than %d values (%d × Limits.Elements)", jsonValues*lim.Elements, jsonValues)
+			msg = fmt.Sprintf("the job file holds more than %d values (Limits.Tokens)", lim.Tokens)
 		}
 		line, col := lineCol(src, int64(off))
 		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: msg, Err: ErrLimit})

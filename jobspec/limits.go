@@ -13,6 +13,8 @@ const (
 	// parentheses, braces, strings and their interpolations, template
 	// directives and operators, counted together.
 	DefaultDepth = 128
+	// DefaultTokens is the most tokens of a job file: 50,000.
+	DefaultTokens = 50_000
 	// DefaultElements is the most elements a value holds, counted through
 	// nested collections.
 	DefaultElements = 10_000
@@ -38,6 +40,12 @@ type Limits struct {
 	// directive and operator opens a level, checked before the file is
 	// parsed; in JSON, every array and object.
 	Depth int
+	// Tokens is the most tokens a job file holds, counted before it is
+	// parsed: in HCL its names, numbers, operators, brackets, separators,
+	// strings and interpolations (not the text of strings, heredocs and
+	// comments), in JSON its values. Parsing takes several hundred bytes
+	// a token; the 50,000 of the default are about 250 KB of dense HCL.
+	Tokens int
 	// Elements is the most elements a value holds (an attribute, a local,
 	// a function's argument or result, the collection a for expression or
 	// a dynamic block iterates), counted through nested collections.
@@ -78,6 +86,7 @@ func (l Limits) resolved() (Limits, error) {
 	}{
 		{"SourceBytes", &l.SourceBytes, DefaultSourceBytes},
 		{"Depth", &l.Depth, DefaultDepth},
+		{"Tokens", &l.Tokens, DefaultTokens},
 		{"Elements", &l.Elements, DefaultElements},
 		{"StringBytes", &l.StringBytes, DefaultStringBytes},
 		{"FileBytes", &l.FileBytes, DefaultFileBytes},

@@ -17,7 +17,10 @@ import "bytes"
 //     comma, an =, or a new line in a body or an object).
 //
 // It also refuses a number literal whose exponent is beyond 1000, which
-// would be written out as that many digits.
+// would be written out as that many digits, and a source of more than
+// Limits.Tokens tokens (the parser's tokens and syntax tree take several
+// hundred bytes each; the text of strings, heredocs and comments does not
+// count).
 
 // frame kinds of the scanner's stack.
 const (
@@ -42,17 +45,19 @@ type nestingError struct {
 	what string
 }
 
-func hclNesting(src []byte, max int) *nestingError {
-	s := &nestScan{src: src, max: max, stack: []frame{{kind: frameBody}}}
+func hclNesting(src []byte, lim Limits) *nestingError {
+	s := &nestScan{src: src, max: lim.Depth, maxTokens: lim.Tokens, stack: []frame{{kind: frameBody}}}
 	return s.run()
 }
 
 type nestScan struct {
-	src     []byte
-	max     int
-	stack   []frame
-	depth   int  // len(stack)-1 plus every frame's ops
-	afterOp bool // the last token was an operator, a separator or an opening: the item goes on
+	src       []byte
+	max       int
+	maxTokens int
+	tokens    int // names, numbers, operators, brackets, separators, strings and interpolations
+	stack     []frame
+	depth     int  // len(stack)-1 plus every frame's ops
+	afterOp   bool // the last token was an operator, a separator or an opening: the item goes on
 }
 
 func (s *nestScan) top() *frame { return &s.stack[len(s.stack)-1] }
@@ -109,6 +114,12 @@ func (s *nestScan) run() *nestingError {
 		}
 		lineStart = false
 		c := src[i]
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '#' && c != '/' {
+			s.tokens++
+			if s.tokens > s.maxTokens {
+				return &nestingError{off: i, what: "tokens"}
+			}
+		}
 		switch {
 		case c == '\n':
 			if k := s.top().kind; k == frameBody && !s.afterOp {
@@ -270,6 +281,7 @@ func (s *nestScan) templateByte(i int, lineStart bool) (int, *nestingError) {
 		return 3, nil // $${ and %%{ are literal
 	case c == '$' && i+1 < len(src) && src[i+1] == '{':
 		s.afterOp = true
+		s.tokens++ // the closing brace is counted in the expression
 		return 2, s.push(frame{kind: frameInterp}, i)
 	case c == '%' && i+1 < len(src) && src[i+1] == '{':
 		j := i + 2

@@ -74,9 +74,9 @@ Job files are read with jobspec.LoadFile: their file functions (file,
 filebase64, fileexists) read the job file's own directory and nothing
 else, read-only (no "..", absolute path or symbolic link leads out of it),
 and only regular files of at most 1 MiB. Loading is bounded: 4 MiB of
-source, nesting depth 128, 10,000 elements and 1 MiB of strings in a
-value, and an evaluation budget; a file beyond them is refused, at the
-position of what exceeds the limit.
+source, 50,000 tokens, nesting depth 128, 10,000 elements and 1 MiB of
+strings in a value, and an evaluation budget; a file beyond them is
+refused, at the position of what exceeds the limit.
 `
 
 func main() {

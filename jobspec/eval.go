@@ -57,11 +57,11 @@ func functions(files *fileAccess) map[string]function.Function {
 // env, ...) is interpolated by Nomad at run time and is kept as written.
 var scopeRoots = map[string]bool{"var": true, "local": true}
 
-// runtimeScope returns ctx extended with the run-time roots expr uses, each
-// leaf standing for itself: "${node.unique.name}".
-func runtimeScope(ctx *hcl.EvalContext, expr hcl.Expression, src []byte) *hcl.EvalContext {
+// runtimeScope returns ctx extended with the run-time roots of vars (an
+// expression's), each leaf standing for itself: "${node.unique.name}".
+func runtimeScope(ctx *hcl.EvalContext, vars []hcl.Traversal, src []byte) *hcl.EvalContext {
 	tree := map[string]any{}
-	for _, tr := range expr.Variables() {
+	for _, tr := range vars {
 		root := tr.RootName()
 		if scopeRoots[root] || defined(ctx, root) {
 			continue

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -173,6 +174,7 @@ type loader struct {
 	// fromFile reports whether the value last evaluated holds what a file
 	// read; such a value is never shown in a message.
 	fromFile bool
+	shapes   map[hclsyntax.Expression]*shape
 }
 
 // maxErrors is the most errors a load reports.
@@ -257,13 +259,16 @@ func (l *loader) evalIn(ctx *hcl.EvalContext, e hclsyntax.Expression, src []byte
 	if l.limited {
 		return cty.NilVal, false
 	}
-	if err := l.budget.charge(itemCost); err != nil {
-		l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: e.Range().Ptr(), Extra: err}})
+	if !l.spend(itemCost, e.Range()) {
 		return cty.NilVal, false
 	}
 	l.budget.instrument(e)
+	sh := l.shape(e)
+	if !l.spend(sh.nodes, e.Range()) {
+		return cty.NilVal, false
+	}
 	reads := l.files.reads
-	scope := runtimeScope(ctx, e, src)
+	scope := runtimeScope(ctx, sh.vars, src)
 	v, ds := e.Value(scope)
 	if err := l.budget.err; err != nil && !ds.HasErrors() {
 		// try or can swallowed a refusal: it still stops the load.
@@ -273,13 +278,13 @@ func (l *loader) evalIn(ctx *hcl.EvalContext, e hclsyntax.Expression, src []byte
 		// Nomad keeps a string made only of run-time interpolations as
 		// written, even when HCL would read it as arithmetic:
 		// "${attr.unique.network.ip-address}".
-		if t, ok := e.(*hclsyntax.TemplateExpr); ok && runtimeOnly(e) {
+		if t, ok := e.(*hclsyntax.TemplateExpr); ok && runtimeOnly(sh.vars) {
 			r := t.SrcRange
 			if r.End.Byte-r.Start.Byte >= 2 && r.End.Byte <= len(src) && src[r.Start.Byte] == '"' {
 				return cty.StringVal(string(src[r.Start.Byte+1 : r.End.Byte-1])), true
 			}
 		}
-		if l.files.reads != reads || usesFile(e, scope) {
+		if l.files.reads != reads || usesFile(sh.vars, scope) {
 			withholdDetails(ds)
 		}
 	}
@@ -293,10 +298,50 @@ func (l *loader) evalIn(ctx *hcl.EvalContext, e hclsyntax.Expression, src []byte
 	return v, true
 }
 
-// usesFile reports whether an expression refers to a value that holds what
-// a file read.
-func usesFile(e hclsyntax.Expression, ctx *hcl.EvalContext) bool {
-	for _, tr := range e.Variables() {
+// spend charges n units of work to the budget, reporting at r the refusal
+// when it runs out.
+func (l *loader) spend(n int, r hcl.Range) bool {
+	if l.limited {
+		return false
+	}
+	if err := l.budget.charge(n); err != nil {
+		l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: r.Ptr(), Extra: err}})
+		return false
+	}
+	return true
+}
+
+// shape is what evaluating an expression walks: its nodes, and the
+// variables it refers to.
+type shape struct {
+	nodes int
+	vars  []hcl.Traversal
+}
+
+// shape returns e's shape, found once: a dynamic block's content is
+// evaluated once per element, and each evaluation is charged for the
+// whole expression, evaluated or not (try's fallback, a conditional's
+// other branch).
+func (l *loader) shape(e hclsyntax.Expression) *shape {
+	if sh, ok := l.shapes[e]; ok {
+		return sh
+	}
+	sh := &shape{vars: e.Variables()}
+	hclsyntax.VisitAll(e, func(hclsyntax.Node) hcl.Diagnostics {
+		sh.nodes++
+		return nil
+	})
+	if l.shapes == nil {
+		l.shapes = map[hclsyntax.Expression]*shape{}
+	}
+	l.shapes[e] = sh
+	return sh
+}
+
+// usesFile reports whether variables refer to a value that holds what a
+// file read.
+func usesFile(vars []hcl.Traversal, ctx *hcl.EvalContext) bool {
+	for _, tr := range vars {
 		if v, ds := tr.TraverseAbs(ctx); !ds.HasErrors() && v.ContainsMarked() {
 			return true
 		}
@@ -340,10 +385,10 @@ func as(v cty.Value, ty cty.Type) cty.Value {
 	return v
 }
 
-// runtimeOnly reports whether an expression refers to no variable or
-// local of the file: only to what Nomad interpolates at run time.
-func runtimeOnly(e hclsyntax.Expression) bool {
-	for _, tr := range e.Variables() {
+// runtimeOnly reports whether an expression's variables are no variable or
+// local of the file: only what Nomad interpolates at run time.
+func runtimeOnly(vars []hcl.Traversal) bool {
+	for _, tr := range vars {
 		if scopeRoots[tr.RootName()] {
 			return false
 		}
@@ -478,42 +523,92 @@ func (l *loader) varValue(name, text string) (cty.Value, bool) {
 }
 
 // locals evaluates locals in dependency order, reporting the ones that
-// never resolve.
+// never resolve. The order is found once (not by passes, which a chain of
+// locals written in reverse would make quadratic), and each local is
+// evaluated with the locals it names only, not an object of all of them.
 func (l *loader) locals(attrs []*hclsyntax.Attribute) {
 	vals := map[string]cty.Value{}
-	pending := attrs
-	for len(pending) > 0 {
-		var next []*hclsyntax.Attribute
-		for _, a := range pending {
-			ready := true
-			for _, tr := range a.Expr.Variables() {
-				if tr.RootName() != "local" || len(tr) < 2 {
-					continue
-				}
-				if s, ok := tr[1].(hcl.TraverseAttr); ok {
-					if _, done := vals[s.Name]; !done {
-						ready = false
-					}
-				}
-			}
-			if !ready {
-				next = append(next, a)
+	declared := map[string]bool{}
+	for _, a := range attrs {
+		declared[a.Name] = true
+	}
+	deps := make([][]string, len(attrs)) // the locals each names
+	whole := make([]bool, len(attrs))    // it uses local otherwise: local["x"], keys(local)
+	waiting := make([]int, len(attrs))   // its dependencies not evaluated yet
+	missing := make([]bool, len(attrs))  // it names a local that is not declared
+	users := map[string][]int{}          // the locals that name each local
+	for i, a := range attrs {
+		seen := map[string]bool{}
+		for _, tr := range a.Expr.Variables() {
+			if tr.RootName() != "local" {
 				continue
 			}
-			l.ctx.Variables["local"] = cty.ObjectVal(vals)
-			if v, ok := l.evalMarked(a.Expr); ok {
-				vals[a.Name] = v
-			} else {
-				vals[a.Name] = cty.DynamicVal
+			s, ok := hcl.TraverseAttr{}, false
+			if len(tr) >= 2 {
+				s, ok = tr[1].(hcl.TraverseAttr)
 			}
+			if !ok {
+				whole[i] = true
+				continue
+			}
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			deps[i] = append(deps[i], s.Name)
+			if !declared[s.Name] {
+				missing[i] = true
+				continue
+			}
+			waiting[i]++
+			users[s.Name] = append(users[s.Name], i)
 		}
-		if len(next) == len(pending) {
-			for _, a := range next {
-				l.fail(a.SrcRange, "local %q refers to a local that is not defined or to itself", a.Name)
-			}
+	}
+	var ready []int
+	for i := range attrs {
+		if waiting[i] == 0 && !missing[i] {
+			ready = append(ready, i)
+		}
+	}
+	done := make([]bool, len(attrs))
+	for len(ready) > 0 {
+		i := ready[0]
+		ready = ready[1:]
+		a := attrs[i]
+		scope := make(map[string]cty.Value, len(deps[i]))
+		if whole[i] {
+			maps.Copy(scope, vals)
+		}
+		for _, d := range deps[i] {
+			scope[d] = vals[d]
+		}
+		if !l.spend(len(scope), a.SrcRange) {
 			break
 		}
-		pending = next
+		l.ctx.Variables["local"] = cty.ObjectVal(scope)
+		if v, ok := l.evalMarked(a.Expr); ok {
+			vals[a.Name] = v
+		} else {
+			vals[a.Name] = cty.DynamicVal
+		}
+		done[i] = true
+		for _, u := range users[a.Name] {
+			// A name declared twice: the first evaluation frees its users.
+			if waiting[u] > 0 {
+				waiting[u]--
+				if waiting[u] == 0 && !missing[u] {
+					ready = append(ready, u)
+				}
+			}
+		}
+		users[a.Name] = nil
+	}
+	if !l.limited && l.budget.err == nil {
+		for i, a := range attrs {
+			if !done[i] {
+				l.fail(a.SrcRange, "local %q refers to a local that is not defined or to itself", a.Name)
+			}
+		}
 	}
 	l.ctx.Variables["local"] = cty.ObjectVal(vals)
 }
@@ -594,8 +689,7 @@ func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
 	}
 	var out []item
 	for it := coll.ElementIterator(); it.Next(); {
-		if err := l.budget.charge(itemCost); err != nil {
-			l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: bl.TypeRange.Ptr(), Extra: err}})
+		if !l.spend(itemCost, bl.TypeRange) {
 			break
 		}
 		k, v := it.Element()
@@ -632,6 +726,7 @@ func (it item) start() int {
 type jobContext struct {
 	id                  string
 	fields              []Field // job meta
+	ix                  indexer // of fields
 	reschedule, migrate *hclsyntax.Block
 }
 
@@ -643,7 +738,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 	job := &Job{Type: "service", Pos: pos(b.TypeRange)}
 	job.Version.ID = b.Labels[0]
 	job.Version.Version = l.opts.Version
-	jc := jobContext{id: b.Labels[0]}
+	jc := jobContext{id: b.Labels[0], ix: indexer{}}
 	var groups []item
 	its, restore := l.items(b.Body)
 	defer restore()
@@ -688,7 +783,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 			jc.migrate = bl
 		case "vault", "secret":
 			// Nomad gives them to the job's tasks.
-			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, &jc.fields)...)
+			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, jc.ix)...)
 		case "meta":
 			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
 		case "task":
@@ -742,21 +837,24 @@ func (l *loader) strings(a *hclsyntax.Attribute, v cty.Value) []string {
 	return out
 }
 
+// indexer holds, by section, the names indexed gave the blocks of one
+// job, group or task.
+type indexer map[string]map[string]bool
+
 // indexed flattens a repeatable block as Section[i], i counting the blocks
-// of its section already in fields.
-func (l *loader) indexed(section string, b *hclsyntax.Block, fields *[]Field) []Field {
-	n := 0
-	seen := map[string]bool{}
-	for _, f := range *fields {
-		if strings.HasPrefix(f.Section, section+"[") && !seen[f.Section] {
-			seen[f.Section] = true
-			n++
-		}
+// of its section ix has already named (by index or label), or
+// Section[label].
+func (l *loader) indexed(section string, b *hclsyntax.Block, ix indexer) []Field {
+	names := ix[section]
+	if names == nil {
+		names = map[string]bool{}
+		ix[section] = names
 	}
-	name := fmt.Sprintf("%s[%d]", section, n)
+	name := fmt.Sprintf("%s[%d]", section, len(names))
 	if len(b.Labels) > 0 {
 		name = fmt.Sprintf("%s[%s]", section, strings.Join(b.Labels, ","))
 	}
+	names[name] = true
 	out := l.flattenBlock(name, b)
 	if len(out) == 0 {
 		out = []Field{{Section: name, Key: "", Value: "{}"}}
@@ -850,7 +948,11 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		l.fail(b.TypeRange, "a group block takes one label, its name")
 		return GroupSpec{}, rollout.Group{}, false
 	}
+	if !l.spend(itemCost+len(jc.fields), b.TypeRange) {
+		return GroupSpec{}, rollout.Group{}, false
+	}
 	gs := GroupSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}
+	gix := indexer{}
 	g := rollout.Group{Name: b.Labels[0], Count: 1}
 	gs.Fields = append(gs.Fields, jc.fields...)
 	countSet := false
@@ -918,7 +1020,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 			for _, c := range bl.Body.Blocks {
 				if c.Type == "connect" {
 					sidecar := slices.ContainsFunc(c.Body.Blocks, func(b *hclsyntax.Block) bool { return b.Type == "sidecar_service" })
-					fs := l.indexed("Connect", c, &gs.Fields)
+					fs := l.indexed("Connect", c, gix)
 					gs.Fields = append(gs.Fields, connectFields(fs, l.attrText(bl, "name"), l.attrText(bl, "port"), l.attrText(bl, "cluster"), sidecar)...)
 				}
 			}
@@ -931,7 +1033,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		default:
 			if destructiveGroupBlocks[bl.Type] {
 				if repeatableBlocks[bl.Type] {
-					gs.Fields = append(gs.Fields, l.indexed(sectionName(bl.Type), bl, &gs.Fields)...)
+					gs.Fields = append(gs.Fields, l.indexed(sectionName(bl.Type), bl, gix)...)
 				} else {
 					gs.Fields = append(gs.Fields, l.flattenBlock(sectionName(bl.Type), bl)...)
 				}
@@ -958,6 +1060,7 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		return TaskSpec{}, nil, false
 	}
 	t := TaskSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}
+	tix := indexer{}
 	var checks []string
 	its, restore := l.items(b.Body)
 	defer restore()
@@ -1005,7 +1108,7 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		case bl.Type == "identity" && len(bl.Labels) == 0 && len(bl.Body.Attributes) == 0 && len(bl.Body.Blocks) == 0:
 			// An empty identity block is Nomad's default identity.
 		case destructiveTaskBlocks[bl.Type] && repeatableBlocks[bl.Type]:
-			t.Fields = append(t.Fields, l.indexed(sectionName(bl.Type), bl, &t.Fields)...)
+			t.Fields = append(t.Fields, l.indexed(sectionName(bl.Type), bl, tix)...)
 		case destructiveTaskBlocks[bl.Type]:
 			fs := l.flattenBlock(sectionName(bl.Type), bl)
 			if len(fs) == 0 {

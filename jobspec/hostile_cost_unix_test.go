@@ -61,7 +61,10 @@ func TestHostileCost(t *testing.T) {
 			rss, _ := strconv.ParseInt(string(m[2]), 10, 64)
 			cpu := time.Duration(cpuUS) * time.Microsecond
 			t.Logf("cpu %v, peak RSS %.1f MB", cpu.Round(time.Millisecond), float64(rss)/(1<<20))
-			if !strings.Contains(string(m[3]), c.want) {
+			switch {
+			case c.loads && string(m[3]) != "nothing":
+				t.Errorf("child refused %q; want it loaded", m[3])
+			case !c.loads && !strings.Contains(string(m[3]), c.want):
 				t.Errorf("child's refusal %q does not say %q", m[3], c.want)
 			}
 			if rss > maxHostileRSS {

@@ -72,6 +72,10 @@ type hostileCase struct {
 	// opens is the files opened: none but where a file is read on purpose
 	// to check that its content is not shown.
 	opens int
+	// loads marks a costly file within the limits, which must load (and
+	// within the cost bounds: 8,000 locals in reverse order took 24 s when
+	// their order was found by passes).
+	loads bool
 }
 
 func withFS(fsys fs.FS) *jobspec.Options { return &jobspec.Options{FS: fsys} }
@@ -188,6 +192,40 @@ var hostileCases = []hostileCase{
 	{name: "try-swallows", src: func() string {
 		return hostileJob(`count = try(length(setproduct(range(200), range(200), range(200))), 1)`)
 	}, want: "setproduct: would make more than 10000 elements", at: "3:13", is: jobspec.ErrLimit},
+	{name: "locals-reversed", src: func() string {
+		var b strings.Builder
+		b.WriteString("locals {\n")
+		for i := 0; i < 8000; i++ {
+			fmt.Fprintf(&b, "  a%d = local.a%d\n", i, i+1)
+		}
+		b.WriteString("  a8000 = 1\n}\n")
+		return b.String() + hostileJob("count = local.a0")
+	}, loads: true},
+	{name: "groups-times-job-meta", src: func() string {
+		return splitLocal(9000) + `job "j" {
+  meta = { for i, v in local.x : "k${i}" => v }
+  dynamic "group" {
+    for_each = local.x
+    labels   = ["g${group.key}"]
+    content {
+      task "t" { driver = "exec" }
+    }
+  }
+}
+`
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "dynamic-artifacts", src: func() string {
+		return splitLocal(9000) + hostileJob(`task "u" {
+      driver = "exec"
+      dynamic "artifact" {
+        for_each = local.x
+        content { source = "s" }
+      }
+    }`)
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "dynamic-big-lazy-expression", src: func() string {
+		return splitLocal(9999) + hostileJob("dynamic \"meta\" {\n  for_each = local.x\n  content { k = try(1, ["+strings.Repeat("1,", 20_000)+"1]) }\n}")
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
 	{name: "format-width", src: func() string { return hostileJob(`meta { k = format("%999999999d", 1) }`) },
 		want: "format: would make a string of more than 1048576 bytes", at: "3:16", is: jobspec.ErrLimit},
 	{name: "join-separator", src: func() string {
@@ -238,6 +276,12 @@ func TestHostileJobFiles(t *testing.T) {
 	for _, c := range hostileCases {
 		t.Run(c.name, func(t *testing.T) {
 			rec, err := loadHostile(c)
+			if c.loads {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
 			if err == nil {
 				t.Fatal("loaded; want a refusal")
 			}

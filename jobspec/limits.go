@@ -57,8 +57,10 @@ type Limits struct {
 	// Work is the evaluation budget of one load, in units: one for every
 	// expression node evaluated and function called, one for every element
 	// and every 64 bytes of string a node or function produces (so one for
-	// each element a for expression iterates), and 16 for every attribute
-	// evaluated and every block a dynamic block generates.
+	// each element a for expression iterates), 16 for every attribute
+	// evaluated and every block a dynamic block generates, plus one for
+	// every node of an attribute's expression (evaluated or not), and one
+	// for each job field copied into a group and each local a local uses.
 	Work int
 }
 

@@ -300,7 +300,7 @@ func fuzzOptions() *jobspec.Options {
 func addHostileSeeds(f *testing.F, json bool) {
 	for _, c := range hostileCases {
 		src := c.src()
-		if len(src) <= 64<<10 && strings.HasPrefix(src, "{") == json {
+		if len(src) <= 64<<10 && strings.HasPrefix(src, "{") == json && !c.loads {
 			f.Add([]byte(src))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,8 @@ var fromFile = fromFileMark{}
 // fileAccess is what the file functions of one load may read.
 type fileAccess struct {
 	fsys fs.FS // nil or NoFiles: none
+	// root is LoadFile's grant, opened without blocking; nil otherwise.
+	root *os.Root
 	// hostDir is the host directory granted, set only by LoadFile's
 	// default grant: abspath and pathexpand may then name host paths.
 	hostDir string
@@ -125,11 +128,20 @@ func (a *fileAccess) read(fn, p string) ([]byte, error) {
 	if info.Size() > int64(a.max) {
 		return nil, tooBig()
 	}
-	f, err := a.fsys.Open(name)
+	var f fs.File
+	if a.root != nil {
+		f, err = openNoBlock(a.root, name)
+	} else {
+		f, err = a.fsys.Open(name)
+	}
 	if err != nil {
 		return nil, &fileError{fn: fn, path: p, reason: reason(err), err: ErrFileAccess}
 	}
 	defer f.Close()
+	// Checked again on what was opened: the file may have changed since.
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, &fileError{fn: fn, path: p, reason: "not a regular file (it changed as it was opened)", err: ErrFileAccess}
+	}
 	b, err := io.ReadAll(io.LimitReader(f, int64(a.max)+1))
 	if err != nil {
 		return nil, &fileError{fn: fn, path: p, reason: reason(err), err: ErrFileAccess}

@@ -40,7 +40,10 @@ type Options struct {
 	// LoadFile (through os.Root: no escape by "..", a symbolic link or an
 	// absolute path; abspath and pathexpand of "~" work only under that
 	// grant). NoFiles grants none to either. Only regular files of at most
-	// Limits.FileBytes are read.
+	// Limits.FileBytes are read. A file system given here is trusted to
+	// confine itself: os.DirFS follows symbolic links out of its
+	// directory, (*os.Root).FS does not; and opening a named pipe through
+	// it may block (LoadFile's own grant opens without blocking).
 	FS fs.FS
 	// Limits bound what loading may cost; the zero value holds the
 	// defaults (4 MiB of source, nesting depth 128, 50,000 tokens, 10,000 elements,
@@ -77,7 +80,7 @@ func LoadFile(path string, opts *Options) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	return load(path, src, opts, &fileAccess{fsys: root.FS(), hostDir: abs})
+	return load(path, src, opts, &fileAccess{fsys: root.FS(), root: root, hostDir: abs})
 }
 
 // readSource reads a job file of at most max bytes, refusing anything but

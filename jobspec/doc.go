@@ -54,7 +54,8 @@
 //     Tokens values; a load reports at most 100 errors.
 //
 // A refusal is an *Error at the position of what was refused, wrapping
-// ErrFileAccess or ErrLimit. The worst cases measured (nested for
+// ErrFileAccess or ErrLimit; the first limit refusal stops the evaluation
+// (try and can do not catch it), so it is the last error reported. The worst cases measured (nested for
 // expressions and dynamic blocks over the largest collections) are
 // refused in about half a second of CPU and under 50 MB. Job.Validate
 // reports the values of the job as loaded; a caller that grants a file

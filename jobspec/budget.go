@@ -2,6 +2,7 @@ package jobspec
 
 import (
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // maxExponent bounds a number's binary exponent: a number's magnitude is
@@ -23,6 +24,9 @@ const itemCost = 16
 type budget struct {
 	lim  Limits
 	work int
+	// fns are the functions of the load, whose parameter types say which
+	// arguments HCL converts.
+	fns map[string]function.Function
 	// err is the first refusal: once set, evaluation stops and every
 	// later evaluation fails at once with it.
 	err error
@@ -110,4 +114,55 @@ func (b *budget) check(v cty.Value, what string) error {
 		return err
 	}
 	return b.charge(s.cost())
+}
+
+// conversion charges converting v to a collection type: cty unifies the
+// element types of a tuple or an object by comparing each with every
+// other, so it costs the square of the elements (bounded here by all the
+// elements v holds).
+func (b *budget) conversion(v cty.Value, what string) error {
+	if b.err != nil {
+		return b.err
+	}
+	if !structural(v.Type()) {
+		return nil
+	}
+	s, err := b.measure(v, what)
+	if err != nil {
+		return err
+	}
+	steps := s.elems * s.elems / 2
+	if steps > stepsPerUnit*b.lim.Work {
+		return b.refuse(overLimit("converting %s, of %d elements, to a collection compares each element's type with the others', %d steps, more than %d (%d × Limits.Work)",
+			what, s.elems, steps, stepsPerUnit*b.lim.Work, stepsPerUnit))
+	}
+	return b.charge(steps / stepsPerUnit)
+}
+
+// structural reports whether t is or holds a tuple or an object type, the
+// types whose conversion to a collection unifies element types.
+func structural(t cty.Type) bool {
+	switch {
+	case t.IsTupleType() || t.IsObjectType():
+		return true
+	case t.IsCollectionType():
+		return structural(t.ElementType())
+	}
+	return false
+}
+
+// converts reports whether HCL converts a function's argument i to a
+// collection type before the call.
+func converts(f function.Function, i int) bool {
+	params := f.Params()
+	var t cty.Type
+	switch {
+	case i < len(params):
+		t = params[i].Type
+	case f.VarParam() != nil:
+		t = f.VarParam().Type
+	default:
+		return false
+	}
+	return t.IsCollectionType()
 }

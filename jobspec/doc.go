@@ -49,7 +49,10 @@
 //     stopped). A function whose result may dwarf its arguments (range,
 //     setproduct, format, formatlist, join, replace, regex_replace,
 //     indent, split, regexall, csvdecode, jsondecode, parseint) is refused
-//     before it builds it. Numbers stay within 2^±4096 and a number
+//     before it builds it; work that grows faster than its input (a
+//     regular expression's match, distinct, cty's conversion of a tuple
+//     or an object to a collection) is charged before it starts, 64 steps
+//     a unit. Numbers stay within 2^±4096 and a number
 //     literal's exponent within 1000; a JSON job file holds at most
 //     Tokens values; a load reports at most 100 errors.
 //

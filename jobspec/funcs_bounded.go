@@ -43,7 +43,15 @@ func (b *budget) wrap(name string, f function.Function) function.Function {
 		Description: f.Description(),
 		Params:      params,
 		VarParam:    varParam,
-		Type:        func(args []cty.Value) (cty.Type, error) { return f.ReturnTypeForValues(args) },
+		Type: func(args []cty.Value) (cty.Type, error) {
+			if name == "tolist" || name == "toset" || name == "tomap" {
+				// They convert to find their type.
+				if err := b.conversion(args[0], "the argument of "+name); err != nil {
+					return cty.NilType, err
+				}
+			}
+			return f.ReturnTypeForValues(args)
+		},
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 			if err := b.charge(1); err != nil {
 				return cty.NilVal, err
@@ -65,13 +73,23 @@ func (b *budget) wrap(name string, f function.Function) function.Function {
 			if err := b.sum(total, "the arguments of "+name); err != nil {
 				return cty.NilVal, err
 			}
-			if pre != nil && known(args) {
+			if known(args) {
 				plain := make([]cty.Value, len(args))
 				for i, a := range args {
 					plain[i], _ = a.UnmarkDeep()
 				}
-				if err := pre(b.lim, plain); err != nil {
-					return cty.NilVal, b.refuse(overLimit("%s: %v", name, err))
+				if steps, why := superlinear(name, plain); steps > 0 {
+					if steps > stepsPerUnit*b.lim.Work {
+						return cty.NilVal, b.refuse(overLimit("%s: %s, %d steps, more than %d (%d × Limits.Work)", name, why, steps, stepsPerUnit*b.lim.Work, stepsPerUnit))
+					}
+					if err := b.charge(steps / stepsPerUnit); err != nil {
+						return cty.NilVal, err
+					}
+				}
+				if pre != nil {
+					if err := pre(b.lim, plain); err != nil {
+						return cty.NilVal, b.refuse(overLimit("%s: %v", name, err))
+					}
 				}
 			}
 			v, err := f.Call(args)
@@ -295,6 +313,41 @@ var prechecks = map[string]func(lim Limits, args []cty.Value) error{
 		}
 		return nil
 	},
+}
+
+// stepsPerUnit is how many steps of a function whose cost grows faster
+// than its arguments cost a unit of Limits.Work.
+const stepsPerUnit = 64
+
+// superlinear bounds the steps of a call whose cost grows faster than its
+// arguments, and says why; 0 for the others. Matching a regular expression
+// (RE2) takes up to its length times the string's steps; distinct compares
+// every element with those it kept.
+func superlinear(name string, args []cty.Value) (int, string) {
+	pattern, subject := -1, -1
+	switch name {
+	case "distinct":
+		if len(args) == 1 && args[0].CanIterateElements() {
+			n := args[0].LengthInt()
+			return n * n / 2, "distinct compares each element with the others"
+		}
+		return 0, ""
+	case "regex", "regexall":
+		pattern, subject = 0, 1
+	case "regex_replace":
+		pattern, subject = 1, 0
+	case "replace":
+		if len(args) == 3 && args[1].Type() == cty.String {
+			if p := args[1].AsString(); len(p) > 1 && p[0] == '/' && p[len(p)-1] == '/' {
+				pattern, subject = 1, 0
+			}
+		}
+	}
+	if pattern < 0 || len(args) <= max(pattern, subject) || args[pattern].Type() != cty.String || args[subject].Type() != cty.String {
+		return 0, ""
+	}
+	return (len(args[pattern].AsString()) + 1) * (len(args[subject].AsString()) + 1),
+		"matching a regular expression takes up to its length times the string's"
 }
 
 func strings3(args []cty.Value) (a, b, c string, ok bool) {

@@ -16,6 +16,9 @@ import (
 type guard struct {
 	hclsyntax.Expression // its walkChildNodes keeps HCL's walks working
 	b                    *budget
+	// converts is set on a function's argument that HCL converts to a
+	// collection type: its conversion is charged too.
+	converts bool
 }
 
 // Value evaluates the node, refusing what exceeds the limits.
@@ -29,6 +32,11 @@ func (g *guard) Value(ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
 	}
 	if err := g.b.check(v, "a value"); err != nil {
 		return cty.DynamicVal, append(ds, g.diag(err)...)
+	}
+	if g.converts {
+		if err := g.b.conversion(v, "an argument"); err != nil {
+			return cty.DynamicVal, append(ds, g.diag(err)...)
+		}
 	}
 	return v, ds
 }
@@ -66,8 +74,21 @@ func (b *budget) instrument(e hclsyntax.Expression) {
 		wrap(&n.TrueResult)
 		wrap(&n.FalseResult)
 	case *hclsyntax.FunctionCallExpr:
-		for i := range n.Args {
+		f, known := b.fns[n.Name]
+		for i, a := range n.Args {
+			if _, g := a.(*guard); g || !known || !(converts(f, i) || (n.ExpandFinal && i == len(n.Args)-1)) {
+				wrap(&n.Args[i])
+				continue
+			}
+			// An argument HCL converts: guarded, a variable too (in
+			// parentheses, which HCL's walks see through).
+			if tr, ok := a.(*hclsyntax.ScopeTraversalExpr); ok {
+				n.Args[i] = &hclsyntax.ParenthesesExpr{Expression: tr, SrcRange: tr.SrcRange}
+			}
 			wrap(&n.Args[i])
+			if g, ok := n.Args[i].(*guard); ok {
+				g.converts = true
+			}
 		}
 	case *hclsyntax.TupleConsExpr:
 		for i := range n.Exprs {

@@ -64,6 +64,7 @@ func (l *loader) load() *Job {
 	}
 	body := f.Body.(*hclsyntax.Body)
 	l.ctx = &hcl.EvalContext{Functions: bounded(l.budget, functions(l.files))}
+	l.budget.fns = l.ctx.Functions
 	for _, a := range sortedAttrs(body) {
 		l.fail(a.SrcRange, "unsupported argument %q at the top level (a job file holds job, variable, variables and locals blocks)", a.Name)
 	}
@@ -151,6 +152,10 @@ func (l *loader) override(name string, val cty.Value, ty cty.Type, r hcl.Range) 
 		}
 	}
 	if ty != cty.DynamicPseudoType {
+		if err := l.budget.conversion(val, "the value of variable "+name); err != nil {
+			l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: r.Ptr(), Extra: err}})
+			return val
+		}
 		v, err := convert.Convert(val, ty)
 		if err != nil {
 			l.fail(r, "variable %q: %v", name, err)
@@ -369,6 +374,10 @@ func (l *loader) attrText(b *hclsyntax.Block, name string) string {
 }
 
 func (l *loader) strings(a *hclsyntax.Attribute, v cty.Value) []string {
+	if err := l.budget.conversion(v, a.Name); err != nil {
+		l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: a.SrcRange.Ptr(), Extra: err}})
+		return nil
+	}
 	lv, err := convert.Convert(v, cty.List(cty.String))
 	if err != nil || lv.IsNull() {
 		l.fail(a.SrcRange, "%s must be a list of strings", a.Name)

@@ -240,6 +240,25 @@ var hostileCases = []hostileCase{
 		want: "jsondecode: the document nests deeper than 128 levels", at: "3:16", is: jobspec.ErrLimit},
 	{name: "huge-number", src: func() string { return hostileJob(`meta { k = "${1e999999999}" }`) },
 		want: "a number literal with an exponent beyond 1000 is refused", at: "3:19", is: jobspec.ErrLimit},
+	{name: "huge-number-string", src: func() string { return hostileJob(`count = "1e999999999"`) },
+		want: "count must be a whole number, not 1e999999999", at: "3:5"},
+	{name: "huge-number-tonumber", src: func() string { return hostileJob(`count = tonumber("1e999999999")`) },
+		want: "count must be a whole number, not +Inf", at: "3:5"},
+	{name: "regex-big-pattern", src: func() string {
+		return hostileJob(`meta { k = regexall(join("", [for i in range(1000): "(a|b)?"]), format("%100000s", "")) }`)
+	}, want: "regexall: matching a regular expression takes up to its length times the string's", at: "3:16", is: jobspec.ErrLimit},
+	{name: "distinct-quadratic", src: func() string {
+		return splitLocal(9999) + hostileJob(`count = length(distinct(local.x))`)
+	}, want: "distinct: distinct compares each element with the others, 49990000 steps, more than 16000000", at: "6:20", is: jobspec.ErrLimit},
+	{name: "tuple-conversion", src: func() string {
+		return splitLocal(9999) + hostileJob(`count = length(sort([for i, v in local.x : "${i}"]))`)
+	}, want: "converting an argument, of 9999 elements, to a collection compares each element's type with the others'", at: "6:25", is: jobspec.ErrLimit},
+	{name: "tolist-conversion", src: func() string {
+		return splitLocal(9999) + hostileJob(`count = length(tolist([for i, v in local.x : "${i}"]))`)
+	}, want: "converting the argument of tolist, of 9999 elements", at: "6:20", is: jobspec.ErrLimit},
+	{name: "variable-conversion", src: func() string {
+		return "variable \"x\" {\n  type = list(string)\n  default = [for i, v in split(\"\", format(\"%9999s\", \"\")) : \"${i}\"]\n}\n" + hostileJob(`count = length(var.x)`)
+	}, want: "converting the value of variable x, of 9999 elements", at: "1:1", is: jobspec.ErrLimit},
 	{name: "huge-product", src: func() string { return hostileJob(`meta { k = "${1e300 * 1e300 * 1e300 * 1e300 * 1e300}" }`) },
 		want: "is a number beyond 2^±4096", at: "3:19", is: jobspec.ErrLimit},
 	{name: "tuple-2m", src: func() string { return hostileJob("meta { k = [" + strings.Repeat("1,", 2_000_000) + "1] }") },

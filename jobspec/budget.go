@@ -1,6 +1,8 @@
 package jobspec
 
 import (
+	"fmt"
+
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 )
@@ -131,12 +133,23 @@ func (b *budget) conversion(v cty.Value, what string) error {
 	if err != nil {
 		return err
 	}
-	steps := s.elems * s.elems / 2
-	if steps > stepsPerUnit*b.lim.Work {
-		return b.refuse(overLimit("converting %s, of %d elements, to a collection compares each element's type with the others', %d steps, more than %d (%d × Limits.Work)",
-			what, s.elems, steps, stepsPerUnit*b.lim.Work, stepsPerUnit))
+	return b.steps(s.elems*s.elems/2, fmt.Sprintf("converting %s, of %d elements, to a collection compares each element's type with the others'", what, s.elems))
+}
+
+// stepsPerUnit is how many steps of work that grows faster than its input
+// cost a unit of Limits.Work.
+const stepsPerUnit = 64
+
+// steps charges work that grows faster than its input before it starts,
+// refusing it, with why, when it would exceed the budget.
+func (b *budget) steps(n int, why string) error {
+	if b.err != nil {
+		return b.err
 	}
-	return b.charge(steps / stepsPerUnit)
+	if n > stepsPerUnit*b.lim.Work {
+		return b.refuse(overLimit("%s, %d steps, more than %d (%d × Limits.Work)", why, n, stepsPerUnit*b.lim.Work, stepsPerUnit))
+	}
+	return b.charge(n / stepsPerUnit)
 }
 
 // structural reports whether t is or holds a tuple or an object type, the

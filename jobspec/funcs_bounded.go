@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -44,6 +45,11 @@ func (b *budget) wrap(name string, f function.Function) function.Function {
 		Params:      params,
 		VarParam:    varParam,
 		Type: func(args []cty.Value) (cty.Type, error) {
+			// Some functions (coalesce, concat, merge, min, max, the set
+			// functions) unify their arguments' types pairwise.
+			if err := b.steps(len(args)*len(args)/2, name+": unifying the types of "+strconv.Itoa(len(args))+" arguments compares each with the others"); err != nil {
+				return cty.NilType, err
+			}
 			if name == "tolist" || name == "toset" || name == "tomap" {
 				// They convert to find their type.
 				if err := b.conversion(args[0], "the argument of "+name); err != nil {
@@ -79,10 +85,7 @@ func (b *budget) wrap(name string, f function.Function) function.Function {
 					plain[i], _ = a.UnmarkDeep()
 				}
 				if steps, why := superlinear(name, plain); steps > 0 {
-					if steps > stepsPerUnit*b.lim.Work {
-						return cty.NilVal, b.refuse(overLimit("%s: %s, %d steps, more than %d (%d × Limits.Work)", name, why, steps, stepsPerUnit*b.lim.Work, stepsPerUnit))
-					}
-					if err := b.charge(steps / stepsPerUnit); err != nil {
+					if err := b.steps(steps, name+": "+why); err != nil {
 						return cty.NilVal, err
 					}
 				}
@@ -314,10 +317,6 @@ var prechecks = map[string]func(lim Limits, args []cty.Value) error{
 		return nil
 	},
 }
-
-// stepsPerUnit is how many steps of a function whose cost grows faster
-// than its arguments cost a unit of Limits.Work.
-const stepsPerUnit = 64
 
 // superlinear bounds the steps of a call whose cost grows faster than its
 // arguments, and says why; 0 for the others. Matching a regular expression

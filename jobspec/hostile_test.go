@@ -259,6 +259,9 @@ var hostileCases = []hostileCase{
 	{name: "variable-conversion", src: func() string {
 		return "variable \"x\" {\n  type = list(string)\n  default = [for i, v in split(\"\", format(\"%9999s\", \"\")) : \"${i}\"]\n}\n" + hostileJob(`count = length(var.x)`)
 	}, want: "converting the value of variable x, of 9999 elements", at: "1:1", is: jobspec.ErrLimit},
+	{name: "many-arguments", src: func() string {
+		return hostileJob("count = coalesce(" + strings.Repeat("1, ", 20_000) + "1)")
+	}, want: "coalesce: unifying the types of 20001 arguments compares each with the others, 200020000 steps", at: "3:13", is: jobspec.ErrLimit},
 	{name: "huge-product", src: func() string { return hostileJob(`meta { k = "${1e300 * 1e300 * 1e300 * 1e300 * 1e300}" }`) },
 		want: "is a number beyond 2^±4096", at: "3:19", is: jobspec.ErrLimit},
 	{name: "tuple-2m", src: func() string { return hostileJob("meta { k = [" + strings.Repeat("1,", 2_000_000) + "1] }") },

@@ -50,9 +50,10 @@
 //     setproduct, format, formatlist, join, replace, regex_replace,
 //     indent, split, regexall, csvdecode, jsondecode, parseint) is refused
 //     before it builds it; work that grows faster than its input (a
-//     regular expression's match, distinct, cty's conversion of a tuple
-//     or an object to a collection) is charged before it starts, 64 steps
-//     a unit. Numbers stay within 2^±4096 and a number
+//     regular expression's match, distinct, the arguments of a call,
+//     cty's conversion of a tuple or an object to a collection, as of a
+//     conditional's results) is charged before it starts, 64 steps a
+//     unit. Numbers stay within 2^±4096 and a number
 //     literal's exponent within 1000; a JSON job file holds at most
 //     Tokens values; a load reports at most 100 errors.
 //

@@ -70,9 +70,11 @@ func (b *budget) instrument(e hclsyntax.Expression) {
 	case *hclsyntax.UnaryOpExpr:
 		wrap(&n.Val)
 	case *hclsyntax.ConditionalExpr:
+		// HCL unifies the types of both results, converting tuples of
+		// different lengths to lists.
 		wrap(&n.Condition)
-		wrap(&n.TrueResult)
-		wrap(&n.FalseResult)
+		b.wrapConverted(&n.TrueResult)
+		b.wrapConverted(&n.FalseResult)
 	case *hclsyntax.FunctionCallExpr:
 		f, known := b.fns[n.Name]
 		for i, a := range n.Args {
@@ -80,15 +82,7 @@ func (b *budget) instrument(e hclsyntax.Expression) {
 				wrap(&n.Args[i])
 				continue
 			}
-			// An argument HCL converts: guarded, a variable too (in
-			// parentheses, which HCL's walks see through).
-			if tr, ok := a.(*hclsyntax.ScopeTraversalExpr); ok {
-				n.Args[i] = &hclsyntax.ParenthesesExpr{Expression: tr, SrcRange: tr.SrcRange}
-			}
-			wrap(&n.Args[i])
-			if g, ok := n.Args[i].(*guard); ok {
-				g.converts = true
-			}
+			b.wrapConverted(&n.Args[i])
 		}
 	case *hclsyntax.TupleConsExpr:
 		for i := range n.Exprs {
@@ -133,4 +127,21 @@ func (b *budget) instrument(e hclsyntax.Expression) {
 	case *hclsyntax.TemplateJoinExpr:
 		wrap(&n.Tuple)
 	}
+}
+
+// wrapConverted guards an expression whose value HCL converts to a
+// collection type, charging the conversion; a variable is guarded too, in
+// parentheses, which HCL's walks see through.
+func (b *budget) wrapConverted(p *hclsyntax.Expression) {
+	switch e := (*p).(type) {
+	case *guard:
+		return
+	case *hclsyntax.ScopeTraversalExpr:
+		*p = &hclsyntax.ParenthesesExpr{Expression: e, SrcRange: e.SrcRange}
+	}
+	b.instrument(*p)
+	if _, lit := (*p).(*hclsyntax.LiteralValueExpr); lit {
+		return
+	}
+	*p = &guard{Expression: *p, b: b, converts: true}
 }

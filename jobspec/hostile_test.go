@@ -262,6 +262,9 @@ var hostileCases = []hostileCase{
 	{name: "many-arguments", src: func() string {
 		return hostileJob("count = coalesce(" + strings.Repeat("1, ", 20_000) + "1)")
 	}, want: "coalesce: unifying the types of 20001 arguments compares each with the others, 200020000 steps", at: "3:13", is: jobspec.ErrLimit},
+	{name: "conditional-unify", src: func() string {
+		return splitLocal(9999) + hostileJob(`count = length(local.x[0] == "" ? [for i, v in local.x : "${i}"] : [1])`)
+	}, want: "converting an argument, of 9999 elements, to a collection", at: "6:20", is: jobspec.ErrLimit},
 	{name: "huge-product", src: func() string { return hostileJob(`meta { k = "${1e300 * 1e300 * 1e300 * 1e300 * 1e300}" }`) },
 		want: "is a number beyond 2^±4096", at: "3:19", is: jobspec.ErrLimit},
 	{name: "tuple-2m", src: func() string { return hostileJob("meta { k = [" + strings.Repeat("1,", 2_000_000) + "1] }") },

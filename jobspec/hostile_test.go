@@ -75,7 +75,8 @@ type hostileCase struct {
 	reads bool
 	// loads marks a costly file within the limits, which must load (and
 	// within the cost bounds: 8,000 locals in reverse order took 24 s when
-	// their order was found by passes).
+	// their order was found by passes; a JSON job with a 1 MiB key over
+	// 40,000 values took gigabytes when every value's path was built).
 	loads bool
 }
 
@@ -278,6 +279,9 @@ var hostileCases = []hostileCase{
 		want: "the job file nests deeper than 128 levels (Limits.Depth)", at: "1:155", is: jobspec.ErrLimit},
 	{name: "json-values", src: func() string { return `{"Job":{"ID":"x","Meta":[` + strings.Repeat("1,", 2_000_000) + `1]}}` },
 		want: "the job file holds more than 50000 values (Limits.Tokens)", at: "1:100011", is: jobspec.ErrLimit},
+	{name: "json-long-key", src: func() string {
+		return `{"Job":{"ID":"x","` + strings.Repeat("k", 1<<20) + `":[` + strings.Repeat("1,", 40_000) + `1]}}`
+	}, loads: true},
 	{name: "deep-var", src: func() string { return "variable \"n\" {\n  type = number\n}\n" + hostileJob("count = var.n") },
 		opts: func(fs.FS) *jobspec.Options {
 			return &jobspec.Options{Vars: map[string]string{"n": deep("(", ")", 100_000)}}

@@ -110,16 +110,21 @@ func (j *jsonJob) bad(path, format string, args ...any) {
 	j.errs = multierror.Append(j.errs, &Error{Pos: p, Msg: rel + ": " + fmt.Sprintf(format, args...)})
 }
 
+// maxJSONPath is the longest path of a value whose offset is recorded; a
+// value deeper or under a longer key is reported at the file alone.
+const maxJSONPath = 1024
+
 // jsonOffsets maps the path of every value in a JSON document
 // (TaskGroups[0].Count) to the offset where it starts.
 func jsonOffsets(src []byte) map[string]int64 {
 	out := map[string]int64{}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	type frame struct {
-		path  string
-		array bool
-		index int
-		key   string
+		path    string
+		array   bool
+		index   int
+		key     string
+		untrack bool // its path is too long to record: so are its values'
 	}
 	var stack []frame
 	expectKey := false
@@ -130,12 +135,17 @@ func jsonOffsets(src []byte) map[string]int64 {
 			return out
 		}
 		// The path of this value, when it is one (not a key, not a close).
-		path := ""
+		// A path longer than maxJSONPath (a hostile key) is not recorded,
+		// nor built, so that paths cost no more than the source.
+		path, untrack := "", false
 		if len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			if top.array {
+			switch {
+			case top.untrack || len(top.path)+len(top.key) > maxJSONPath:
+				untrack = true
+			case top.array:
 				path = fmt.Sprintf("%s[%d]", top.path, top.index)
-			} else {
+			default:
 				path = strings.TrimPrefix(top.path+"."+top.key, ".")
 			}
 		}
@@ -157,9 +167,11 @@ func jsonOffsets(src []byte) map[string]int64 {
 		for off < int64(len(src)) && strings.IndexByte(" \t\r\n:,", src[off]) >= 0 {
 			off++
 		}
-		out[path] = off
+		if !untrack {
+			out[path] = off
+		}
 		if d, ok := tok.(json.Delim); ok {
-			stack = append(stack, frame{path: path, array: d == '['})
+			stack = append(stack, frame{path: path, array: d == '[', untrack: untrack})
 			expectKey = d == '{'
 			continue
 		}

@@ -16,7 +16,28 @@ const maxErrors = 100
 func pos(r hcl.Range) Pos { return Pos{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column} }
 
 func (l *loader) fail(r hcl.Range, format string, args ...any) {
+	if l.errs != nil && len(l.errs.Errors) > maxErrors {
+		return // not even formatted
+	}
 	l.add(&Error{Pos: pos(r), Msg: fmt.Sprintf(format, args...)})
+}
+
+// bodySize is the number of attributes and blocks of a body, nested ones
+// included, found once: what reading a block that is read again (a
+// dynamic block's content, a job's reschedule block in each group) costs.
+func (l *loader) bodySize(b *hclsyntax.Body) int {
+	if n, ok := l.sizes[b]; ok {
+		return n
+	}
+	n := len(b.Attributes)
+	for _, bl := range b.Blocks {
+		n += 1 + l.bodySize(bl.Body)
+	}
+	if l.sizes == nil {
+		l.sizes = map[*hclsyntax.Body]int{}
+	}
+	l.sizes[b] = n
+	return n
 }
 
 func (l *loader) add(e *Error) {

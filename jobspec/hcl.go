@@ -34,6 +34,7 @@ type loader struct {
 	// read; such a value is never shown in a message.
 	fromFile bool
 	shapes   map[hclsyntax.Expression]*shape
+	sizes    map[*hclsyntax.Body]int
 }
 
 // as converts a value as Nomad's decoder does ("3" is a number, "true" a
@@ -188,6 +189,10 @@ type item struct {
 // each item's ctx as it reads it, and calls restore when done.
 func (l *loader) items(b *hclsyntax.Body) (its []item, restore func()) {
 	base := l.ctx
+	// Each item read costs a unit: a dynamic block repeats its content's.
+	if !l.spend(1+len(b.Attributes)+len(b.Blocks), b.SrcRange) {
+		return nil, func() { l.ctx = base }
+	}
 	var out []item
 	for _, a := range sortedAttrs(b) {
 		out = append(out, item{attr: a, ctx: base})
@@ -242,7 +247,7 @@ func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
 	}
 	var out []item
 	for it := coll.ElementIterator(); it.Next(); {
-		if !l.spend(itemCost, bl.TypeRange) {
+		if !l.spend(itemCost+l.bodySize(content.Body), bl.TypeRange) {
 			break
 		}
 		k, v := it.Element()
@@ -505,7 +510,13 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		l.fail(b.TypeRange, "a group block takes one label, its name")
 		return GroupSpec{}, rollout.Group{}, false
 	}
-	if !l.spend(itemCost+len(jc.fields), b.TypeRange) {
+	inherited := len(jc.fields)
+	for _, bl := range []*hclsyntax.Block{jc.reschedule, jc.migrate} {
+		if bl != nil {
+			inherited += l.bodySize(bl.Body)
+		}
+	}
+	if !l.spend(itemCost+inherited, b.TypeRange) {
 		return GroupSpec{}, rollout.Group{}, false
 	}
 	gs := GroupSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}

@@ -228,6 +228,16 @@ var hostileCases = []hostileCase{
 	{name: "dynamic-big-lazy-expression", src: func() string {
 		return splitLocal(9999) + hostileJob("dynamic \"meta\" {\n  for_each = local.x\n  content { k = try(1, ["+strings.Repeat("1,", 20_000)+"1]) }\n}")
 	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "dynamic-many-blocks", src: func() string {
+		return splitLocal(9999) + hostileJob("dynamic \"meta\" {\n  for_each = local.x\n  content {\n"+strings.Repeat("x {}\n", 5000)+"  }\n}")
+	}, want: "costs more than its budget of 250000 units (Limits.Work)", is: jobspec.ErrLimit},
+	{name: "dynamic-reschedule-many-arguments", src: func() string {
+		var attrs strings.Builder
+		for i := range 5000 {
+			fmt.Fprintf(&attrs, "x%d = 1\n", i)
+		}
+		return splitLocal(9999) + hostileJob("dynamic \"reschedule\" {\n  for_each = local.x\n  content {\n"+attrs.String()+"  }\n}")
+	}, want: `unsupported argument "x0" in a reschedule block`, at: "9:1"},
 	{name: "format-width", src: func() string { return hostileJob(`meta { k = format("%999999999d", 1) }`) },
 		want: "format: would make a string of more than 1048576 bytes", at: "3:16", is: jobspec.ErrLimit},
 	{name: "join-separator", src: func() string {

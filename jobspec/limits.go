@@ -59,8 +59,12 @@ type Limits struct {
 	// and every 64 bytes of string a node or function produces (so one for
 	// each element a for expression iterates), 16 for every attribute
 	// evaluated and every block a dynamic block generates, plus one for
-	// every node of an attribute's expression (evaluated or not), and one
-	// for each job field copied into a group and each local a local uses.
+	// every node of an attribute's expression (evaluated or not), one for
+	// every attribute and block read (a dynamic block's content once per
+	// element), and one for each job field copied into a group and each
+	// local a local uses. Work whose cost grows faster than its input (a
+	// regular expression's match, distinct, a call's arguments, cty's
+	// conversion of a tuple to a collection) costs a unit per 64 steps.
 	Work int
 }
 

@@ -16,8 +16,9 @@ import (
 type guard struct {
 	hclsyntax.Expression // its walkChildNodes keeps HCL's walks working
 	b                    *budget
-	// converts is set on a function's argument that HCL converts to a
-	// collection type: its conversion is charged too.
+	// converts is set on a value HCL converts to a collection type (a
+	// function's argument, a conditional's result): its conversion is
+	// charged too.
 	converts bool
 }
 

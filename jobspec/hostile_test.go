@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hashicorp/go-multierror"
 	"github.com/rollout-go/rollout/jobspec"
 )
@@ -403,5 +406,35 @@ func TestGrantedFileLoads(t *testing.T) {
 	}
 	if len(rec.open) == 0 || slices.ContainsFunc(rec.open, func(n string) bool { return n != "tpl/app.conf" }) {
 		t.Errorf("opened %q, want tpl/app.conf only", rec.open)
+	}
+}
+
+// TestLimitNeverTruncates: whatever the budget, a job file either loads
+// whole, as with no limit, or is refused with ErrLimit; no pass of the
+// loader drops the refusal and returns what it read so far.
+func TestLimitNeverTruncates(t *testing.T) {
+	src, err := os.ReadFile("testdata/variables.nomad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := jobspec.Load("variables.nomad", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	for work := 1; work <= 3000; work += 7 {
+		j, err := jobspec.Load("variables.nomad", src, &jobspec.Options{Limits: jobspec.Limits{Work: work}})
+		switch {
+		case err == nil:
+			loaded++
+			if d := cmp.Diff(want, j, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(jobspec.GroupSpec{}, jobspec.TaskSpec{})); d != "" {
+				t.Fatalf("Work %d: loaded a different job (-unlimited +limited):\n%s", work, d)
+			}
+		case !errors.Is(err, jobspec.ErrLimit):
+			t.Fatalf("Work %d: %v, want ErrLimit", work, err)
+		}
+	}
+	if loaded == 0 {
+		t.Fatal("never loaded: the test no longer reaches the file's cost")
 	}
 }

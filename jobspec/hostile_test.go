@@ -409,7 +409,7 @@ func TestGrantedFileLoads(t *testing.T) {
 	}
 }
 
-// TestLimitNeverTruncates: whatever the budget, a job file either loads
+// TestLimitNeverTruncates: whatever a limit, a job file either loads
 // whole, as with no limit, or is refused with ErrLimit; no pass of the
 // loader drops the refusal and returns what it read so far.
 func TestLimitNeverTruncates(t *testing.T) {
@@ -417,24 +417,39 @@ func TestLimitNeverTruncates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	src = append(src, "\nlocals {\n  ports = [for p in range(30) : p]\n}\n"...)
 	want, err := jobspec.Load("variables.nomad", src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded := 0
-	for work := 1; work <= 3000; work += 7 {
-		j, err := jobspec.Load("variables.nomad", src, &jobspec.Options{Limits: jobspec.Limits{Work: work}})
-		switch {
-		case err == nil:
-			loaded++
-			if d := cmp.Diff(want, j, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(jobspec.GroupSpec{}, jobspec.TaskSpec{})); d != "" {
-				t.Fatalf("Work %d: loaded a different job (-unlimited +limited):\n%s", work, d)
+	for _, sweep := range []struct {
+		limit    string
+		to, step int
+		set      func(*jobspec.Limits, int)
+	}{
+		{"Work", 3000, 7, func(l *jobspec.Limits, n int) { l.Work = n }},
+		{"Elements", 40, 1, func(l *jobspec.Limits, n int) { l.Elements = n }},
+		{"StringBytes", 400, 3, func(l *jobspec.Limits, n int) { l.StringBytes = n }},
+		{"Tokens", 600, 5, func(l *jobspec.Limits, n int) { l.Tokens = n }},
+		{"Depth", 12, 1, func(l *jobspec.Limits, n int) { l.Depth = n }},
+	} {
+		loaded := 0
+		for n := 1; n <= sweep.to; n += sweep.step {
+			var lim jobspec.Limits
+			sweep.set(&lim, n)
+			j, err := jobspec.Load("variables.nomad", src, &jobspec.Options{Limits: lim})
+			switch {
+			case err == nil:
+				loaded++
+				if d := cmp.Diff(want, j, cmpopts.EquateEmpty(), cmpopts.IgnoreUnexported(jobspec.GroupSpec{}, jobspec.TaskSpec{})); d != "" {
+					t.Fatalf("%s %d: loaded a different job (-unlimited +limited):\n%s", sweep.limit, n, d)
+				}
+			case !errors.Is(err, jobspec.ErrLimit):
+				t.Fatalf("%s %d: %v, want ErrLimit", sweep.limit, n, err)
 			}
-		case !errors.Is(err, jobspec.ErrLimit):
-			t.Fatalf("Work %d: %v, want ErrLimit", work, err)
 		}
-	}
-	if loaded == 0 {
-		t.Fatal("never loaded: the test no longer reaches the file's cost")
+		if loaded == 0 || loaded == (sweep.to+sweep.step-1)/sweep.step {
+			t.Errorf("%s: loaded %d times: the sweep must cross the file's cost", sweep.limit, loaded)
+		}
 	}
 }

@@ -47,7 +47,7 @@ func (l *loader) add(e *Error) {
 	}
 	switch {
 	case n == maxErrors:
-		l.errs = multierror.Append(l.errs, &Error{Pos: e.Pos, Msg: fmt.Sprintf("more than %d errors; the others are not reported", maxErrors), Err: ErrLimit})
+		l.errs = multierror.Append(l.errs, &Error{Pos: e.Pos, Msg: fmt.Sprintf("more than %d errors; the others are not reported", maxErrors)})
 	case n < maxErrors:
 		l.errs = multierror.Append(l.errs, e)
 	}

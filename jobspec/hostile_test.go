@@ -453,3 +453,33 @@ func TestLimitNeverTruncates(t *testing.T) {
 		}
 	}
 }
+
+// TestNestingCountsOnlyCode: what the HCL parser does not recurse on, the
+// nesting scan does not count: brackets in strings, heredocs and comments,
+// escaped interpolations, items of a list, attributes of a body.
+func TestNestingCountsOnlyCode(t *testing.T) {
+	many := func(s string) string { return strings.Repeat(s, 500) }
+	for _, tc := range []struct{ name, attr string }{
+		{"brackets in a string", `meta { k = "` + many("([{") + `" }`},
+		{"escaped quotes", `meta { k = "` + many(`\"(`) + `" }`},
+		{"escaped interpolations", `meta { k = "` + many("$${(") + `" }`},
+		{"brackets in a heredoc", "meta {\n  k = <<EOT\n" + many("([{") + "\nEOT\n}"},
+		{"brackets in comments", "# " + many("(") + "\n    // " + many("[") + "\n    /* " + many("{") + " */"},
+		{"list items", `meta { k = jsonencode([` + many("-1, ") + `1]) }`},
+		{"body items", "meta {\n" + func() string {
+			var b strings.Builder
+			for i := range 500 {
+				fmt.Fprintf(&b, "  k%d = 1 + 2\n", i)
+			}
+			return b.String()
+		}() + "}"},
+		{"object items", "meta = {\n" + many("  k = 1 + 2,\n") + "}"},
+		{"templates one after another", `meta { k = "` + many("${1}%{ if true }x%{ endif }") + `" }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := jobspec.Load("ok.nomad", []byte(hostileJob(tc.attr)), nil); err != nil {
+				t.Errorf("refused: %v", err)
+			}
+		})
+	}
+}

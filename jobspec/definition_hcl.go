@@ -1,8 +1,10 @@
 package jobspec
 
 import (
+	"errors"
 	"math"
 
+	"github.com/hashicorp/go-multierror"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/rollout-go/rollout"
 	"github.com/zclconf/go-cty/cty"
@@ -42,10 +44,21 @@ func (l *loader) quietTree(body *hclsyntax.Body) tree {
 		n = len(l.errs.Errors)
 	}
 	t := l.bodyTree(body)
+	var kept []error // a limit refusal stops the load: it is kept
+	if l.errs != nil {
+		for _, e := range l.errs.Errors[n:] {
+			if errors.Is(e, ErrLimit) {
+				kept = append(kept, e)
+			}
+		}
+	}
 	if had {
 		l.errs.Errors = l.errs.Errors[:n]
 	} else {
 		l.errs = nil
+	}
+	for _, e := range kept {
+		l.errs = multierror.Append(l.errs, e)
 	}
 	l.ctx = ctx
 	return t

@@ -4,8 +4,8 @@
 // group levels, reschedule, restart, service and check, meta, env, config,
 // resources, network, artifact, template, volume, constraint, affinity,
 // spread, vault, variable blocks with defaults and -var values, a variables
-// block, locals, dynamic blocks, functions such as format, join, file, try
-// and uuidv5) and the JSON that
+// block, locals, dynamic blocks, functions such as format, join, file,
+// fileexists, try and uuidv5) and the JSON that
 // `nomad job inspect` and the HTTP API print. LoadFile and Load pick the
 // format from the first character ('{' is JSON).
 //
@@ -24,6 +24,46 @@
 // as Nomad does. A construct the loader does not support (HCL's JSON
 // syntax, a function it lacks) fails with a message naming it and its
 // position.
+//
+// # Untrusted job files
+//
+// The defaults are the safe ones for a job file from anyone:
+//
+//   - Load (bytes) grants no file access: file, filebase64, fileexists,
+//     abspath and pathexpand of "~" fail with "file access is not
+//     granted". LoadFile grants the job file's own directory, read-only,
+//     through os.Root: no "..", absolute path or symbolic link leads out
+//     of it. Options.FS grants an fs.FS of the caller's choice, NoFiles
+//     none. Only regular files are read (a device, pipe or directory is
+//     refused before it is opened), of at most Limits.FileBytes.
+//   - A value read from a file is never shown in an error: the loader's
+//     messages say "a value read from a file", and the details of an
+//     HCL or function error about such a value are withheld.
+//   - Loading is bounded by Options.Limits, each with a documented
+//     default: SourceBytes (4 MiB), Depth (128) and Tokens (50,000),
+//     both scanned before the parser runs, Elements (10,000 in any
+//     value), StringBytes (1 MiB in
+//     any value), FileBytes (1 MiB) and Work (250,000 units, an
+//     evaluation budget counted in wrappers of every function and
+//     expression node: cty has no budget and a goroutine cannot be
+//     stopped). A function whose result may dwarf its arguments (range,
+//     setproduct, format, formatlist, join, replace, regex_replace,
+//     indent, split, regexall, csvdecode, jsondecode, parseint) is refused
+//     before it builds it; work that grows faster than its input (a
+//     regular expression's match, distinct, the arguments of a call,
+//     cty's conversion of a tuple or an object to a collection, as of a
+//     conditional's results) is charged before it starts, 64 steps a
+//     unit. Numbers stay within 2^±4096 and a number
+//     literal's exponent within 1000; a JSON job file holds at most
+//     Tokens values; a load reports at most 100 errors.
+//
+// A refusal is an *Error at the position of what was refused, wrapping
+// ErrFileAccess or ErrLimit; the first limit refusal stops the evaluation
+// (try and can do not catch it), so it is the last error reported. The worst cases measured (nested for
+// expressions and dynamic blocks over the largest collections) are
+// refused in about half a second of CPU and under 50 MB. Job.Validate
+// reports the values of the job as loaded; a caller that grants a file
+// system holding secrets should not use them as job IDs or names.
 //
 // # Spec: destructive and in-place updates
 //

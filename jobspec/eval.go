@@ -2,8 +2,6 @@ package jobspec
 
 import (
 	"math/big"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -14,9 +12,10 @@ import (
 )
 
 // functions are the HCL functions a job file may call: the ones Nomad's
-// job files offer that do not depend on the cluster.
-func functions(dir string) map[string]function.Function {
-	fs := map[string]function.Function{
+// job files offer that do not depend on the cluster, the file functions
+// reading through files.
+func functions(files *fileAccess) map[string]function.Function {
+	fns := map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "chomp": stdlib.ChompFunc,
 		"chunklist": stdlib.ChunklistFunc, "coalesce": stdlib.CoalesceFunc,
 		"coalescelist": stdlib.CoalesceListFunc, "compact": stdlib.CompactFunc,
@@ -44,25 +43,13 @@ func functions(dir string) map[string]function.Function {
 		"tobool": stdlib.MakeToFunc(cty.Bool), "tolist": stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
 		"toset": stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)), "tomap": stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
 	}
-	fs["file"] = function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "path", Type: cty.String}},
-		Type:   function.StaticReturnType(cty.String),
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			p := args[0].AsString()
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(dir, p)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return cty.NilVal, err
-			}
-			return cty.StringVal(string(b)), nil
-		},
-	})
-	for name, f := range moreFunctions(dir) {
-		fs[name] = f
+	for name, f := range moreFunctions() {
+		fns[name] = f
 	}
-	return fs
+	for name, f := range fileFunctions(files) {
+		fns[name] = f
+	}
+	return fns
 }
 
 // scopeRoots are the roots a job file's expressions evaluate itself; any
@@ -70,11 +57,11 @@ func functions(dir string) map[string]function.Function {
 // env, ...) is interpolated by Nomad at run time and is kept as written.
 var scopeRoots = map[string]bool{"var": true, "local": true}
 
-// runtimeScope returns ctx extended with the run-time roots expr uses, each
-// leaf standing for itself: "${node.unique.name}".
-func runtimeScope(ctx *hcl.EvalContext, expr hcl.Expression, src []byte) *hcl.EvalContext {
+// runtimeScope returns ctx extended with the run-time roots of vars (an
+// expression's), each leaf standing for itself: "${node.unique.name}".
+func runtimeScope(ctx *hcl.EvalContext, vars []hcl.Traversal, src []byte) *hcl.EvalContext {
 	tree := map[string]any{}
-	for _, tr := range expr.Variables() {
+	for _, tr := range vars {
 		root := tr.RootName()
 		if scopeRoots[root] || defined(ctx, root) {
 			continue

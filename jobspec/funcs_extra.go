@@ -20,8 +20,9 @@ import (
 )
 
 // moreFunctions are the other functions of Nomad's job files that do not
-// depend on the cluster: encodings, hashes, paths, UUIDs, try and can.
-func moreFunctions(dir string) map[string]function.Function {
+// depend on the cluster or the host: encodings, hashes, paths, UUIDs, try
+// and can.
+func moreFunctions() map[string]function.Function {
 	str := func(f func(string) (string, error)) function.Function {
 		return function.New(&function.Spec{
 			Params: []function.Parameter{{Name: "s", Type: cty.String}},
@@ -54,25 +55,9 @@ func moreFunctions(dir string) map[string]function.Function {
 			b, err := base64.StdEncoding.DecodeString(s)
 			return string(b), err
 		}),
-		"urlencode": str(func(s string) (string, error) { return url.QueryEscape(s), nil }),
-		"basename":  str(func(s string) (string, error) { return filepath.Base(s), nil }),
-		"dirname":   str(func(s string) (string, error) { return filepath.Dir(s), nil }),
-		"abspath": str(func(s string) (string, error) {
-			if !filepath.IsAbs(s) {
-				s = filepath.Join(dir, s)
-			}
-			return filepath.Abs(s)
-		}),
-		"pathexpand": str(func(s string) (string, error) {
-			if s != "~" && !strings.HasPrefix(s, "~/") {
-				return s, nil
-			}
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", err
-			}
-			return filepath.Join(home, s[1:]), nil
-		}),
+		"urlencode":   str(func(s string) (string, error) { return url.QueryEscape(s), nil }),
+		"basename":    str(func(s string) (string, error) { return filepath.Base(s), nil }),
+		"dirname":     str(func(s string) (string, error) { return filepath.Dir(s), nil }),
 		"md5":         hash(func(b []byte) []byte { s := md5.Sum(b); return s[:] }),
 		"sha1":        hash(func(b []byte) []byte { s := sha1.Sum(b); return s[:] }),
 		"sha256":      hash(func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }),
@@ -115,6 +100,11 @@ func moreFunctions(dir string) map[string]function.Function {
 		}),
 	}
 }
+
+func base64Encode(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// userHomeDir is the host's home directory, for pathexpand.
+func userHomeDir() (string, error) { return os.UserHomeDir() }
 
 func formatUUID(b [16]byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -21,101 +19,22 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 )
 
-// Options tunes loading. The zero value loads a file as `nomad job run`
-// would with no flags.
-type Options struct {
-	// Vars gives variables values, as `-var name=value` does: the text is
-	// the value of a string variable, and an HCL expression for others.
-	Vars map[string]string
-	// Version is the JobVersion's version number.
-	Version uint64
-}
-
-// LoadFile reads a job file: HCL2, or JSON as `nomad job inspect` and the
-// HTTP API print it (a file whose first character is '{').
-func LoadFile(path string, opts *Options) (*Job, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Load(path, src, opts)
-}
-
-// Load reads a job file's content; filename names it in messages and
-// locates the files file() reads. It does not validate the job: call
-// Validate (or rollout's JobVersion.Validate) for that. The error, if any,
-// is a *multierror.Error of *Error values, each with its position.
-func Load(filename string, src []byte, opts *Options) (*Job, error) {
-	if opts == nil {
-		opts = &Options{}
-	}
-	if t := strings.TrimLeft(string(src), " \t\r\n\ufeff"); strings.HasPrefix(t, "{") {
-		return LoadJSON(filename, src, opts)
-	}
-	// A job file printed inside a shell heredoc escapes ${ as \${; the
-	// file the shell writes has ${. Read both alike (same length, so
-	// positions hold): in HCL, $${ is a literal ${.
-	src = bytes.ReplaceAll(src, []byte(`\${`), []byte(`$${`))
-	l := &loader{file: filename, src: src, opts: opts}
-	job := l.load()
-	if err := l.errs.ErrorOrNil(); err != nil {
-		return nil, err
-	}
-	return job, nil
-}
-
+// loader reads one HCL job file, within its budget.
 type loader struct {
-	file string
-	src  []byte
-	opts *Options
-	ctx  *hcl.EvalContext
-	errs *multierror.Error
-}
-
-func pos(r hcl.Range) Pos { return Pos{File: r.Filename, Line: r.Start.Line, Column: r.Start.Column} }
-
-func (l *loader) fail(r hcl.Range, format string, args ...any) {
-	l.errs = multierror.Append(l.errs, &Error{Pos: pos(r), Msg: fmt.Sprintf(format, args...)})
-}
-
-func (l *loader) diags(ds hcl.Diagnostics) bool {
-	ok := true
-	for _, d := range ds {
-		if d.Severity != hcl.DiagError {
-			continue
-		}
-		ok = false
-		var r hcl.Range
-		if d.Subject != nil {
-			r = *d.Subject
-		}
-		msg := d.Summary
-		if d.Detail != "" {
-			msg += ": " + d.Detail
-		}
-		l.fail(r, "%s", msg)
-	}
-	return ok
-}
-
-// eval evaluates an expression; run-time interpolations stay as written.
-func (l *loader) eval(e hclsyntax.Expression) (cty.Value, bool) {
-	v, ds := e.Value(runtimeScope(l.ctx, e, l.src))
-	if ds.HasErrors() {
-		// Nomad keeps a string made only of run-time interpolations as
-		// written, even when HCL would read it as arithmetic:
-		// "${attr.unique.network.ip-address}".
-		if t, ok := e.(*hclsyntax.TemplateExpr); ok && runtimeOnly(e) {
-			r := t.SrcRange
-			if r.End.Byte-r.Start.Byte >= 2 && r.End.Byte <= len(l.src) && l.src[r.Start.Byte] == '"' {
-				return cty.StringVal(string(l.src[r.Start.Byte+1 : r.End.Byte-1])), true
-			}
-		}
-	}
-	if !l.diags(ds) {
-		return cty.NilVal, false
-	}
-	return v, true
+	file   string
+	src    []byte
+	opts   *Options
+	ctx    *hcl.EvalContext
+	errs   *multierror.Error
+	files  *fileAccess
+	budget *budget
+	// limited is set once a limit refusal is reported: it stops the load.
+	limited bool
+	// fromFile reports whether the value last evaluated holds what a file
+	// read; such a value is never shown in a message.
+	fromFile bool
+	shapes   map[hclsyntax.Expression]*shape
+	sizes    map[*hclsyntax.Body]int
 }
 
 // as converts a value as Nomad's decoder does ("3" is a number, "true" a
@@ -128,10 +47,10 @@ func as(v cty.Value, ty cty.Type) cty.Value {
 	return v
 }
 
-// runtimeOnly reports whether an expression refers to no variable or
-// local of the file: only to what Nomad interpolates at run time.
-func runtimeOnly(e hclsyntax.Expression) bool {
-	for _, tr := range e.Variables() {
+// runtimeOnly reports whether an expression's variables are no variable or
+// local of the file: only what Nomad interpolates at run time.
+func runtimeOnly(vars []hcl.Traversal) bool {
+	for _, tr := range vars {
 		if scopeRoots[tr.RootName()] {
 			return false
 		}
@@ -145,7 +64,8 @@ func (l *loader) load() *Job {
 		return nil
 	}
 	body := f.Body.(*hclsyntax.Body)
-	l.ctx = &hcl.EvalContext{Functions: functions(filepath.Dir(l.file))}
+	l.ctx = &hcl.EvalContext{Functions: bounded(l.budget, functions(l.files))}
+	l.budget.fns = l.ctx.Functions
 	for _, a := range sortedAttrs(body) {
 		l.fail(a.SrcRange, "unsupported argument %q at the top level (a job file holds job, variable, variables and locals blocks)", a.Name)
 	}
@@ -158,7 +78,7 @@ func (l *loader) load() *Job {
 			l.variable(b, vars)
 		case "variables":
 			for _, a := range sortedAttrs(b.Body) {
-				if v, ok := l.eval(a.Expr); ok {
+				if v, ok := l.evalMarked(a.Expr); ok {
 					vars[a.Name] = l.override(a.Name, v, cty.DynamicPseudoType, a.SrcRange)
 				}
 			}
@@ -202,7 +122,7 @@ func (l *loader) variable(b *hclsyntax.Block, vars map[string]cty.Value) {
 	}
 	val := cty.NilVal
 	if a, ok := b.Body.Attributes["default"]; ok {
-		v, ok := l.eval(a.Expr)
+		v, ok := l.evalMarked(a.Expr)
 		if !ok {
 			return
 		}
@@ -225,18 +145,18 @@ func (l *loader) override(name string, val cty.Value, ty cty.Type, r hcl.Range) 
 		if ty == cty.String || (ty == cty.DynamicPseudoType && (val == cty.NilVal || val.IsNull() || val.Type() == cty.String)) {
 			val = cty.StringVal(text)
 		} else {
-			e, ds := hclsyntax.ParseExpression([]byte(text), "-var "+name, hcl.Pos{Line: 1, Column: 1})
-			if !l.diags(ds) {
-				return val
-			}
-			v, ds := e.Value(l.ctx)
-			if !l.diags(ds) {
+			v, ok := l.varValue(name, text)
+			if !ok {
 				return val
 			}
 			val = v
 		}
 	}
 	if ty != cty.DynamicPseudoType {
+		if err := l.budget.conversion(val, "the value of variable "+name); err != nil {
+			l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: r.Ptr(), Extra: err}})
+			return val
+		}
 		v, err := convert.Convert(val, ty)
 		if err != nil {
 			l.fail(r, "variable %q: %v", name, err)
@@ -245,47 +165,6 @@ func (l *loader) override(name string, val cty.Value, ty cty.Type, r hcl.Range) 
 		val = v
 	}
 	return val
-}
-
-// locals evaluates locals in dependency order, reporting the ones that
-// never resolve.
-func (l *loader) locals(attrs []*hclsyntax.Attribute) {
-	vals := map[string]cty.Value{}
-	pending := attrs
-	for len(pending) > 0 {
-		var next []*hclsyntax.Attribute
-		for _, a := range pending {
-			ready := true
-			for _, tr := range a.Expr.Variables() {
-				if tr.RootName() != "local" || len(tr) < 2 {
-					continue
-				}
-				if s, ok := tr[1].(hcl.TraverseAttr); ok {
-					if _, done := vals[s.Name]; !done {
-						ready = false
-					}
-				}
-			}
-			if !ready {
-				next = append(next, a)
-				continue
-			}
-			l.ctx.Variables["local"] = cty.ObjectVal(vals)
-			if v, ok := l.eval(a.Expr); ok {
-				vals[a.Name] = v
-			} else {
-				vals[a.Name] = cty.DynamicVal
-			}
-		}
-		if len(next) == len(pending) {
-			for _, a := range next {
-				l.fail(a.SrcRange, "local %q refers to a local that is not defined or to itself", a.Name)
-			}
-			break
-		}
-		pending = next
-	}
-	l.ctx.Variables["local"] = cty.ObjectVal(vals)
 }
 
 func sortedAttrs(b *hclsyntax.Body) []*hclsyntax.Attribute {
@@ -310,6 +189,10 @@ type item struct {
 // each item's ctx as it reads it, and calls restore when done.
 func (l *loader) items(b *hclsyntax.Body) (its []item, restore func()) {
 	base := l.ctx
+	// Each item read costs a unit: a dynamic block repeats its content's.
+	if !l.spend(1+len(b.Attributes)+len(b.Blocks), b.SrcRange) {
+		return nil, func() { l.ctx = base }
+	}
 	var out []item
 	for _, a := range sortedAttrs(b) {
 		out = append(out, item{attr: a, ctx: base})
@@ -353,17 +236,22 @@ func (l *loader) dynamic(bl *hclsyntax.Block, base *hcl.EvalContext) []item {
 		return nil
 	}
 	l.ctx = base
-	coll, ok := l.eval(fe.Expr)
+	coll, ok := l.evalMarked(fe.Expr)
 	if !ok {
 		return nil
 	}
+	coll, marks := coll.Unmark()
 	if coll.IsNull() || !coll.IsKnown() || !coll.CanIterateElements() {
 		l.fail(fe.SrcRange, "for_each must be a list, a set, a map or an object")
 		return nil
 	}
 	var out []item
 	for it := coll.ElementIterator(); it.Next(); {
+		if !l.spend(itemCost+l.bodySize(content.Body), bl.TypeRange) {
+			break
+		}
 		k, v := it.Element()
+		k, v = k.WithMarks(marks), v.WithMarks(marks)
 		child := base.NewChild()
 		child.Variables = map[string]cty.Value{iter: cty.ObjectVal(map[string]cty.Value{"key": k, "value": v})}
 		var labels []string
@@ -396,6 +284,7 @@ func (it item) start() int {
 type jobContext struct {
 	id                  string
 	fields              []Field // job meta
+	ix                  indexer // of fields
 	reschedule, migrate *hclsyntax.Block
 }
 
@@ -407,7 +296,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 	job := &Job{Type: "service", Pos: pos(b.TypeRange)}
 	job.Version.ID = b.Labels[0]
 	job.Version.Version = l.opts.Version
-	jc := jobContext{id: b.Labels[0]}
+	jc := jobContext{id: b.Labels[0], ix: indexer{}}
 	var groups []item
 	its, restore := l.items(b.Body)
 	defer restore()
@@ -452,7 +341,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 			jc.migrate = bl
 		case "vault", "secret":
 			// Nomad gives them to the job's tasks.
-			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, &jc.fields)...)
+			jc.fields = append(jc.fields, l.indexed("Job "+sectionName(bl.Type), bl, jc.ix)...)
 		case "meta":
 			jc.fields = append(jc.fields, l.flattenBlock("Job Meta", bl)...)
 		case "task":
@@ -490,6 +379,10 @@ func (l *loader) attrText(b *hclsyntax.Block, name string) string {
 }
 
 func (l *loader) strings(a *hclsyntax.Attribute, v cty.Value) []string {
+	if err := l.budget.conversion(v, a.Name); err != nil {
+		l.diags(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: err.Error(), Subject: a.SrcRange.Ptr(), Extra: err}})
+		return nil
+	}
 	lv, err := convert.Convert(v, cty.List(cty.String))
 	if err != nil || lv.IsNull() {
 		l.fail(a.SrcRange, "%s must be a list of strings", a.Name)
@@ -506,21 +399,24 @@ func (l *loader) strings(a *hclsyntax.Attribute, v cty.Value) []string {
 	return out
 }
 
+// indexer holds, by section, the names indexed gave the blocks of one
+// job, group or task.
+type indexer map[string]map[string]bool
+
 // indexed flattens a repeatable block as Section[i], i counting the blocks
-// of its section already in fields.
-func (l *loader) indexed(section string, b *hclsyntax.Block, fields *[]Field) []Field {
-	n := 0
-	seen := map[string]bool{}
-	for _, f := range *fields {
-		if strings.HasPrefix(f.Section, section+"[") && !seen[f.Section] {
-			seen[f.Section] = true
-			n++
-		}
+// of its section ix has already named (by index or label), or
+// Section[label].
+func (l *loader) indexed(section string, b *hclsyntax.Block, ix indexer) []Field {
+	names := ix[section]
+	if names == nil {
+		names = map[string]bool{}
+		ix[section] = names
 	}
-	name := fmt.Sprintf("%s[%d]", section, n)
+	name := fmt.Sprintf("%s[%d]", section, len(names))
 	if len(b.Labels) > 0 {
 		name = fmt.Sprintf("%s[%s]", section, strings.Join(b.Labels, ","))
 	}
+	names[name] = true
 	out := l.flattenBlock(name, b)
 	if len(out) == 0 {
 		out = []Field{{Section: name, Key: "", Value: "{}"}}
@@ -614,7 +510,17 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		l.fail(b.TypeRange, "a group block takes one label, its name")
 		return GroupSpec{}, rollout.Group{}, false
 	}
+	inherited := len(jc.fields)
+	for _, bl := range []*hclsyntax.Block{jc.reschedule, jc.migrate} {
+		if bl != nil {
+			inherited += l.bodySize(bl.Body)
+		}
+	}
+	if !l.spend(itemCost+inherited, b.TypeRange) {
+		return GroupSpec{}, rollout.Group{}, false
+	}
 	gs := GroupSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}
+	gix := indexer{}
 	g := rollout.Group{Name: b.Labels[0], Count: 1}
 	gs.Fields = append(gs.Fields, jc.fields...)
 	countSet := false
@@ -641,7 +547,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 			case "count":
 				n, ok := asInt(as(v, cty.Number))
 				if !ok {
-					l.fail(a.SrcRange, "count must be a whole number, not %s", render(v))
+					l.fail(a.SrcRange, "count must be a whole number, not %s", l.shown(v))
 					continue
 				}
 				g.Count, countSet = n, true
@@ -682,7 +588,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 			for _, c := range bl.Body.Blocks {
 				if c.Type == "connect" {
 					sidecar := slices.ContainsFunc(c.Body.Blocks, func(b *hclsyntax.Block) bool { return b.Type == "sidecar_service" })
-					fs := l.indexed("Connect", c, &gs.Fields)
+					fs := l.indexed("Connect", c, gix)
 					gs.Fields = append(gs.Fields, connectFields(fs, l.attrText(bl, "name"), l.attrText(bl, "port"), l.attrText(bl, "cluster"), sidecar)...)
 				}
 			}
@@ -695,7 +601,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 		default:
 			if destructiveGroupBlocks[bl.Type] {
 				if repeatableBlocks[bl.Type] {
-					gs.Fields = append(gs.Fields, l.indexed(sectionName(bl.Type), bl, &gs.Fields)...)
+					gs.Fields = append(gs.Fields, l.indexed(sectionName(bl.Type), bl, gix)...)
 				} else {
 					gs.Fields = append(gs.Fields, l.flattenBlock(sectionName(bl.Type), bl)...)
 				}
@@ -722,6 +628,7 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		return TaskSpec{}, nil, false
 	}
 	t := TaskSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}
+	tix := indexer{}
 	var checks []string
 	its, restore := l.items(b.Body)
 	defer restore()
@@ -769,7 +676,7 @@ func (l *loader) task(b *hclsyntax.Block, jobID, group string) (TaskSpec, []stri
 		case bl.Type == "identity" && len(bl.Labels) == 0 && len(bl.Body.Attributes) == 0 && len(bl.Body.Blocks) == 0:
 			// An empty identity block is Nomad's default identity.
 		case destructiveTaskBlocks[bl.Type] && repeatableBlocks[bl.Type]:
-			t.Fields = append(t.Fields, l.indexed(sectionName(bl.Type), bl, &t.Fields)...)
+			t.Fields = append(t.Fields, l.indexed(sectionName(bl.Type), bl, tix)...)
 		case destructiveTaskBlocks[bl.Type]:
 			fs := l.flattenBlock(sectionName(bl.Type), bl)
 			if len(fs) == 0 {
@@ -833,11 +740,13 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 	var doc bytes.Buffer // the attributes in file order, so problems are
 	doc.WriteByte('{')
 	at := map[string]hcl.Range{}
+	fromFile := map[string]bool{}
 	for _, a := range sortedAttrs(b.Body) {
 		v, ok := l.eval(a.Expr)
 		if !ok {
 			continue
 		}
+		fromFile[a.Name] = l.fromFile
 		switch a.Name {
 		case "max_parallel", "canary":
 			v = as(v, cty.Number)
@@ -874,12 +783,17 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 			for _, e := range me.Errors {
 				var fe *rollout.FieldError
 				r := b.TypeRange
+				msg := "update." + e.Error()
 				if errors.As(e, &fe) {
 					if ar, ok := at[fe.Field]; ok {
 						r = ar
 					}
+					if fromFile[fe.Field] {
+						// Its message shows the value: not this one.
+						msg, e = fmt.Sprintf("update.%s (a value read from a file): %s", fe.Field, fe.Problem), nil
+					}
 				}
-				l.errs = multierror.Append(l.errs, &Error{Pos: pos(r), Msg: "update." + e.Error(), Err: e})
+				l.add(&Error{Pos: pos(r), Msg: msg, Err: e})
 			}
 		}
 		return nil
@@ -946,6 +860,10 @@ func (l *loader) record(b *hclsyntax.Block, kind string, kinds map[string]valueK
 			}
 			d, err := time.ParseDuration(v.AsString())
 			if err != nil {
+				if l.fromFile {
+					l.fail(a.SrcRange, "%s.%s (a value read from a file): must be a duration such as \"30s\"", kind, a.Name)
+					continue
+				}
 				l.fail(a.SrcRange, "%s.%s = %q: must be a duration such as \"30s\"", kind, a.Name, v.AsString())
 				continue
 			}

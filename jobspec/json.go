@@ -19,13 +19,35 @@ import (
 // or as the HTTP API returns it (the job object itself). Fields rollout
 // does not use are ignored, as Nomad ignores them on submit; the fields it
 // uses must have the right types.
+// Its source size, nesting and number of values are bounded by
+// opts.Limits (SourceBytes, Depth, Tokens), checked before it is decoded.
 func LoadJSON(filename string, src []byte, opts *Options) (*Job, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
+	lim, err := opts.Limits.resolved()
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > lim.SourceBytes {
+		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: 1, Column: 1},
+			Msg: fmt.Sprintf("the job file is larger than %d bytes (Limits.SourceBytes)", lim.SourceBytes), Err: ErrLimit})
+	}
+	return loadJSON(filename, src, opts, lim)
+}
+
+func loadJSON(filename string, src []byte, opts *Options, lim Limits) (*Job, error) {
 	fail := func(off int64, format string, args ...any) error {
 		line, col := lineCol(src, off)
 		return multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: fmt.Sprintf(format, args...)})
+	}
+	if off, deep := jsonShape(src, lim.Depth, lim.Tokens); off >= 0 {
+		msg := fmt.Sprintf("the job file nests deeper than %d levels (Limits.Depth)", lim.Depth)
+		if !deep {
+			msg = fmt.Sprintf("the job file holds more than %d values (Limits.Tokens)", lim.Tokens)
+		}
+		line, col := lineCol(src, int64(off))
+		return nil, multierror.Append(nil, &Error{Pos: Pos{File: filename, Line: line, Column: col}, Msg: msg, Err: ErrLimit})
 	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
@@ -88,16 +110,21 @@ func (j *jsonJob) bad(path, format string, args ...any) {
 	j.errs = multierror.Append(j.errs, &Error{Pos: p, Msg: rel + ": " + fmt.Sprintf(format, args...)})
 }
 
+// maxJSONPath is the longest path of a value whose offset is recorded; a
+// value deeper or under a longer key is reported at the file alone.
+const maxJSONPath = 1024
+
 // jsonOffsets maps the path of every value in a JSON document
 // (TaskGroups[0].Count) to the offset where it starts.
 func jsonOffsets(src []byte) map[string]int64 {
 	out := map[string]int64{}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	type frame struct {
-		path  string
-		array bool
-		index int
-		key   string
+		path    string
+		array   bool
+		index   int
+		key     string
+		untrack bool // its path is too long to record: so are its values'
 	}
 	var stack []frame
 	expectKey := false
@@ -108,12 +135,17 @@ func jsonOffsets(src []byte) map[string]int64 {
 			return out
 		}
 		// The path of this value, when it is one (not a key, not a close).
-		path := ""
+		// A path longer than maxJSONPath (a hostile key) is not recorded,
+		// nor built, so that paths cost no more than the source.
+		path, untrack := "", false
 		if len(stack) > 0 {
 			top := &stack[len(stack)-1]
-			if top.array {
+			switch {
+			case top.untrack || len(top.path)+len(top.key) > maxJSONPath:
+				untrack = true
+			case top.array:
 				path = fmt.Sprintf("%s[%d]", top.path, top.index)
-			} else {
+			default:
 				path = strings.TrimPrefix(top.path+"."+top.key, ".")
 			}
 		}
@@ -135,9 +167,11 @@ func jsonOffsets(src []byte) map[string]int64 {
 		for off < int64(len(src)) && strings.IndexByte(" \t\r\n:,", src[off]) >= 0 {
 			off++
 		}
-		out[path] = off
+		if !untrack {
+			out[path] = off
+		}
 		if d, ok := tok.(json.Delim); ok {
-			stack = append(stack, frame{path: path, array: d == '['})
+			stack = append(stack, frame{path: path, array: d == '[', untrack: untrack})
 			expectKey = d == '{'
 			continue
 		}

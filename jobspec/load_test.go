@@ -275,20 +275,45 @@ func FuzzLoadHCL(f *testing.F) {
 	f.Add([]byte(base))
 	// Every policy block Validate checks, with limited reschedules.
 	f.Add([]byte(resched("attempts = 5\n      interval = \"1h\"\n      unlimited = false\n      delay_function = \"fibonacci\"")))
+	addHostileSeeds(f, false)
 	f.Fuzz(func(t *testing.T, src []byte) {
-		j, err := jobspec.Load("fuzz.nomad", src, nil)
+		j, err := jobspec.Load("fuzz.nomad", src, fuzzOptions())
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Fatalf("an error shows the secret file's content: %v", err)
+		}
 		if err == nil {
 			_ = j.Validate()
 		}
 	})
 }
 
+// fuzzOptions bound a fuzzed load tighter than the defaults, so that each
+// input is quick, and grant a file system holding the secret file, whose
+// content no error may show.
+func fuzzOptions() *jobspec.Options {
+	return &jobspec.Options{FS: grantedFS(), Limits: jobspec.Limits{
+		SourceBytes: 64 << 10, Elements: 1000, StringBytes: 64 << 10, FileBytes: 4 << 10, Work: 20_000,
+	}}
+}
+
+// addHostileSeeds adds the small hostile job files, HCL or JSON, as seeds.
+func addHostileSeeds(f *testing.F, json bool) {
+	for _, c := range hostileCases {
+		src := c.src()
+		if len(src) <= 64<<10 && strings.HasPrefix(src, "{") == json && !c.loads {
+			f.Add([]byte(src))
+		}
+	}
+}
+
 func FuzzLoadJSON(f *testing.F) {
 	b, _ := os.ReadFile("testdata/inspect.json")
 	f.Add(b)
 	f.Add([]byte(`{"Job":{"ID":"x","TaskGroups":[{"Name":"g","Update":{"Canary":"x"}}]}}`))
+	f.Add([]byte(`{"Job":{"ID":"x","Meta":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `}}`))
+	addHostileSeeds(f, true)
 	f.Fuzz(func(t *testing.T, src []byte) {
-		j, err := jobspec.LoadJSON("fuzz.json", src, nil)
+		j, err := jobspec.LoadJSON("fuzz.json", src, fuzzOptions())
 		if err == nil {
 			_ = j.Validate()
 		}

@@ -16,6 +16,10 @@
 // Exit codes: 0 when all is well, 1 when problems were found (a file that
 // does not load or validate, a failed deployment in a simulation, a damaged
 // store file), 2 for a usage error. Every subcommand takes -help.
+//
+// Job files are loaded with jobspec.LoadFile's defaults: their file
+// functions read only the job file's own directory, read-only, and the
+// load is bounded by jobspec's default Limits.
 package main
 
 import (
@@ -61,6 +65,18 @@ Operator commands, against a running rollout process's dashboard API
 Run "rollout <command> -help" for a command's options.
 
 Exit codes: 0 ok, 1 problems found, 2 usage error.
+` + jobFilesHelp
+
+// jobFilesHelp says what a job file may read and cost: what
+// jobspec.LoadFile grants and its default limits.
+const jobFilesHelp = `
+Job files are read with jobspec.LoadFile: their file functions (file,
+filebase64, fileexists) read the job file's own directory and nothing
+else, read-only (no "..", absolute path or symbolic link leads out of it),
+and only regular files of at most 1 MiB. Loading is bounded: 4 MiB of
+source, 50,000 tokens, nesting depth 128, 10,000 elements and 1 MiB of
+strings in a value, and an evaluation budget; a file beyond them is
+refused, at the position of what exceeds the limit.
 `
 
 func main() {
@@ -103,7 +119,7 @@ func parse(fs *flag.FlagSet, args []string, help string, stdout, stderr io.Write
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, help)
+			fmt.Fprint(stdout, help, jobFilesHelp)
 			printDefaults(fs, stdout)
 			return nil, exitOK, false
 		}

@@ -149,6 +149,8 @@ func TestHelpAndUsage(t *testing.T) {
 	}{
 		{[]string{"-help"}, 0, "Commands:"},
 		{[]string{"validate", "-help"}, 0, "Usage: rollout validate"},
+		{[]string{"-help"}, 0, "read the job file's own directory and nothing\nelse"},
+		{[]string{"simulate", "-help"}, 0, "Loading is bounded: 4 MiB of\nsource"},
 		{[]string{"plan", "--help"}, 0, "Usage: rollout plan"},
 		{[]string{"simulate", "-h"}, 0, "Usage: rollout simulate"},
 		{nil, 2, "Usage: rollout <command>"},
@@ -195,5 +197,37 @@ func TestSimulateSVG(t *testing.T) {
 	}
 	if !strings.Contains(svg, `class="marker revert"`) {
 		t.Error("no revert marker")
+	}
+}
+
+// TestValidateGrantsTheJobFileDirectory: a job file reads the files of its
+// own directory, wherever rollout runs, and no other.
+func TestValidateGrantsTheJobFileDirectory(t *testing.T) {
+	dir := t.TempDir()
+	job := func(expr string) string {
+		return "job \"j\" {\n  group \"g\" {\n    meta { conf = " + expr + " }\n    task \"t\" { driver = \"exec\" }\n  }\n}\n"
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("app.conf", "listen 8080\n")
+	for _, tc := range []struct {
+		file, expr string
+		code       int
+		want       string
+	}{
+		{"ok.nomad", `file("app.conf")`, 0, "ok.nomad: job validation successful"},
+		{"abs.nomad", `file("/etc/passwd")`, 1, `abs.nomad:3:19: file("/etc/passwd"): an absolute path is refused`},
+		{"up.nomad", `file("../x")`, 1, `up.nomad:3:19: file("../x"): the path leaves the granted directory`},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"validate", write(tc.file, job(tc.expr))}, &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("%s: exit %d, want %d and %q in:\n%s%s", tc.file, code, tc.code, tc.want, stdout.String(), stderr.String())
+		}
 	}
 }

@@ -67,7 +67,14 @@ var planAndSimulateCases = []struct {
 	{"simulate-fail-version-only", []string{"simulate", "-fail", "v2", "testdata/two-groups-v1.nomad", "testdata/two-groups-v2.nomad", "testdata/two-groups-v1.nomad"}, 1, []string{
 		"3f1e41b5  shop    0            successful  Deployment completed successfully",
 	}},
-	{"simulate-no-update-block", []string{"simulate", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad"}, 0, nil},
+	// No update block: version 1 stops both allocations of version 0 and
+	// places both anew in its first step.
+	{"simulate-no-update-block", []string{"simulate", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad"}, 0, []string{
+		`[+5s] group "cache" of version 1 has no update block, and no deployment tracks it:`,
+		`    Task Group: "cache" (2 create/destroy update)`,
+		`    all at once: the 2 allocation(s) of version 0 are stopped and placed anew in this one step`,
+		`[+10s] no deployment tracks version 1 (no group with an update strategy has work): its allocations are replaced all at once; 2 of them run`,
+	}},
 	{"simulate-batch", []string{"simulate", "testdata/batch.nomad"}, 1, []string{
 		`rollout simulate: testdata/batch.nomad: job "report" is a batch job: the update block does not apply to it, and rollout simulates service and system jobs only`,
 	}},

@@ -46,9 +46,11 @@ unless -fail scripts them:
 The cluster has -nodes nodes (3 by default): a system job runs one
 allocation on each.
 
-A job without an update block is replaced all at once, and the timeline
-says that no deployment tracks it. Batch, sysbatch, periodic and
-parameterized jobs are refused: the update block does not apply to them.
+A group without an update block is replaced all at once: the timeline
+prints each step's decisions for it (the plan's counts, every stop and
+placement) and says that no deployment tracks it.
+Batch, sysbatch, periodic and parameterized jobs are refused: the update
+block does not apply to them.
 
 A line on stderr reports progress through the versions.
 
@@ -166,6 +168,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 		for _, tr := range info.Output.Transitions {
 			fmt.Fprintf(out, "[%s] deployment %s %s: %s\n", since(), short(tr.DeploymentID), tr.Kind, tr.Reason)
 		}
+		printUntracked(out, since(), &info)
 		for _, p := range info.Output.Place {
 			placed++
 			if placed != failAlloc {

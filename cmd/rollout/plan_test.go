@@ -75,6 +75,21 @@ var planAndSimulateCases = []struct {
 		`    all at once: the 2 allocation(s) of version 0 are stopped and placed anew in this one step`,
 		`[+10s] no deployment tracks version 1 (no group with an update strategy has work): its allocations are replaced all at once; 2 of them run`,
 	}},
+	// A failing version no deployment tracks is rescheduled for ever: the
+	// simulation stops waiting for it, with exit code 1, well before its
+	// step limit; with a later file, that file replaces it.
+	{"simulate-no-update-block-fail", []string{"simulate", "-fail", "v1", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad"}, 1, []string{
+		`[+1m49s] version 1 keeps failing and no deployment tracks it: nothing will end it (its allocations are rescheduled for ever, with no deployment to fail or revert); stopped after 4 reschedules of its 2 allocation(s); the simulation ends here`,
+	}},
+	{"simulate-no-update-block-fail-then-fix", []string{"simulate", "-fail", "v1", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad", "testdata/inplace-v1.nomad"}, 1, []string{
+		`[+1m49s] version 1 keeps failing and no deployment tracks it: nothing will end it (its allocations are rescheduled for ever, with no deployment to fail or revert); stopped after 4 reschedules of its 2 allocation(s); the next file replaces it`,
+		`    all at once: the 2 allocation(s) of version 1 are stopped and placed anew in this one step`,
+	}},
+	// A reschedule block that allows one attempt: the failures end by
+	// themselves, and the version still counts as failed.
+	{"simulate-no-update-block-reschedule-spent", []string{"simulate", "-fail", "v1", "testdata/inplace-v1.nomad", "testdata/reschedule-once.nomad"}, 1, []string{
+		`[+50s] version 1 failed and no deployment tracks it: its allocations were rescheduled 2 time(s) and are not rescheduled again (their reschedule attempts are spent)`,
+	}},
 	{"simulate-batch", []string{"simulate", "testdata/batch.nomad"}, 1, []string{
 		`rollout simulate: testdata/batch.nomad: job "report" is a batch job: the update block does not apply to it, and rollout simulates service and system jobs only`,
 	}},

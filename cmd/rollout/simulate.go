@@ -48,14 +48,19 @@ allocation on each.
 
 A group without an update block is replaced all at once: the timeline
 prints each step's decisions for it (the plan's counts, every stop and
-placement) and says that no deployment tracks it.
+placement) and says that no deployment tracks it. When such a version is
+scripted to fail, nothing ends its failures (no deployment fails or
+reverts it, and Nomad reschedules a service job's allocations for ever):
+after each of its allocations has been rescheduled twice the simulation
+says so and stops waiting for it (the next file, if any, replaces it).
 Batch, sysbatch, periodic and parameterized jobs are refused: the update
 block does not apply to them.
 
 A line on stderr reports progress through the versions.
 
-Exit codes: 0 every deployment succeeded, 1 a file has problems or a
-deployment failed, 2 usage error.
+Exit codes: 0 every deployment succeeded, 1 a file has problems, a
+deployment failed or a version that no deployment tracks failed, 2 usage
+error.
 `
 
 // simResult is one version's outcome, as -json prints it.
@@ -147,6 +152,8 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 		cfg.VersionBehaviors[rollouttest.VersionGroup{Version: uint64(failing), Group: failGroup}] = rollouttest.Behavior{NeverStarts: true, FailsAfter: failIn}
 	}
 	c := rollouttest.NewCluster(cfg)
+	untracked := newUntrackedFailures(failing)
+	waitFor := func(c *rollouttest.Cluster) bool { return awaitingOperator(c) || untracked.keepsFailing(c) }
 	t0 := c.Now()
 	since := func() string { return "+" + c.Now().Sub(t0).String() }
 	out := stdout
@@ -169,6 +176,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(out, "[%s] deployment %s %s: %s\n", since(), short(tr.DeploymentID), tr.Kind, tr.Reason)
 		}
 		printUntracked(out, since(), &info)
+		untracked.observe(&info)
 		for _, p := range info.Output.Place {
 			placed++
 			if placed != failAlloc {
@@ -199,13 +207,17 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			tl.Mark(c.Now(), view.MarkSubmit, fmt.Sprintf("v%d submitted", v.Version))
 		}
 		for {
-			err := c.RunUntil(awaitingOperator)
+			err := c.RunUntil(waitFor)
 			if errors.Is(err, rollouttest.ErrSettled) {
 				break
 			}
 			if err != nil {
 				fmt.Fprintf(stdout, "simulation: %v\n", err)
 				return exitProblems
+			}
+			if untracked.keepsFailing(c) {
+				untracked.report(out, since(), i == len(files)-1)
+				break
 			}
 			fmt.Fprintf(out, "\n[%s] $ nomad job status %s\n", since(), v.ID)
 			status(out, c.Deployment())
@@ -243,6 +255,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 		for _, d := range deps {
 			failed = failed || d.Status == rollout.StatusFailed
 		}
+		failed = untracked.settle(out, since(), c, v.Version) || failed
 		results = append(results, simResult{File: f, Version: v.Version, Deployments: deps})
 	}
 	if len(c.Deployments()) > 0 {

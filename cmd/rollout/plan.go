@@ -4,8 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/rollout-go/rollout"
 	"github.com/rollout-go/rollout/jobspec"
@@ -20,10 +20,13 @@ new job), then the job is headed "+ Job" (new), "+/- Job" (changed) or
 "Job" (the same), and each group of NEW is annotated with the counts of what
 rollout would decide first ("2 create/destroy update, 4 ignore", "2
 in-place update"), marked "+" when added and "-" when removed, and followed
-by the fields that change (lists by index, maps by key; every field with
--verbose). A task whose change replaces allocations is marked "(forces
-create/destroy update)", one whose change is made in place "(forces
-in-place update)". NEW's warnings, if any, follow under "Job Warnings:", as
+by the fields that change (lists by index, maps by key as Meta[tier],
+datacenters and service tags as sets of added and removed values; every
+field with -verbose). A task whose change replaces allocations is marked
+"(forces create/destroy update)", one whose change is made in place
+"(forces in-place update)"; a group-level field whose change replaces
+allocations (meta, network, ephemeral_disk, volume, a service's connect)
+is annotated "(forces create/destroy update)", as Count is. NEW's warnings, if any, follow under "Job Warnings:", as
 in Nomad's plan. The cluster has -nodes nodes (3 by default): a system job
 runs one allocation on each. Batch, sysbatch, periodic and parameterized
 jobs are refused: the update block does not apply to them.
@@ -143,8 +146,15 @@ func printPlan(w io.Writer, old *jobspec.Job, prev *rollout.JobVersion, cur *job
 	}
 	fmt.Fprintf(w, "%s %q\n", header, cur.Version.ID)
 	if old != nil {
-		jd := objectDiff("", asTree(prev.Definition), asTree(cur.Version.Definition), verbose)
-		for _, l := range jd {
+		job := buildObject("Job", asTree(prev.Definition), asTree(cur.Version.Definition))
+		if jobMetaDestructive(old, cur) {
+			for i := range job.fields {
+				if strings.HasPrefix(job.fields[i].name, "Meta[") && job.fields[i].change() != same {
+					job.fields[i].note = forcesDestructive
+				}
+			}
+		}
+		for _, l := range job.lines("", verbose) {
 			fmt.Fprintln(w, l)
 		}
 	}
@@ -167,79 +177,16 @@ func printPlan(w io.Writer, old *jobspec.Job, prev *rollout.JobVersion, cur *job
 			}
 			continue
 		}
-		var lines []string
-		if og.Count != g.Count {
-			forces := "destroy"
-			if g.Count > og.Count {
-				forces = "create"
-			}
-			lines = append(lines, fmt.Sprintf("  +/- Count: %q => %q (forces %s)", strconv.Itoa(og.Count), strconv.Itoa(g.Count), forces))
-		}
-		lines = append(lines, updateLines(prev, &cur.Version, p.Group, verbose)...)
-		lines = append(lines, groupLines(groupSpec(old, p.Group), groupSpec(cur, p.Group), og.Definition, g.Definition, verbose)...)
+		oldSpec, curSpec := groupSpec(old, p.Group), groupSpec(cur, p.Group)
+		group := groupObject(prev, &cur.Version, p.Group, oldSpec, curSpec)
+		tasks, tasksChanged := taskLines(oldSpec, curSpec, og.Definition, g.Definition, verbose)
 		mark := "   "
-		if len(lines) > 0 {
+		if group.change() != same || tasksChanged {
 			mark = "+/-"
 		}
 		fmt.Fprintf(w, "%s Task Group: %q (%s)\n", mark, p.Group, p.String())
-		for _, l := range lines {
+		for _, l := range append(group.lines("  ", verbose), tasks...) {
 			fmt.Fprintln(w, l)
 		}
 	}
-}
-
-// groupLines lists a group's changed definition fields, then each task's,
-// marked by whether the change replaces the allocations (the task's
-// destructive fields differ) or is made in place.
-func groupLines(oldSpec, curSpec *jobspec.GroupSpec, a, b *rollout.GroupDefinition, verbose bool) []string {
-	ga, gb := asTree(a), asTree(b)
-	out := objectDiff("  ", ga, gb, verbose)
-	oldTasks, _ := tasksOf(a)
-	curTasks, names := tasksOf(b)
-	destructive := func(name string) bool {
-		var fa, fb []jobspec.Field
-		for _, t := range oldSpec.Tasks {
-			if t.Name == name {
-				fa = t.Fields
-			}
-		}
-		for _, t := range curSpec.Tasks {
-			if t.Name == name {
-				fb = t.Fields
-			}
-		}
-		return !slices.Equal(fa, fb)
-	}
-	for _, name := range names {
-		ot, ok := oldTasks[name]
-		if !ok {
-			out = append(out, fmt.Sprintf("  + Task: %q (forces create/destroy update)", name))
-			continue
-		}
-		d := objectDiff("    ", ot, curTasks[name], verbose)
-		if len(d) == 0 {
-			continue
-		}
-		forces := "in-place update"
-		if destructive(name) {
-			forces = "create/destroy update"
-		}
-		out = append(out, fmt.Sprintf("  +/- Task: %q (forces %s)", name, forces))
-		out = append(out, d...)
-	}
-	for name := range oldTasks {
-		if _, ok := curTasks[name]; !ok {
-			out = append(out, fmt.Sprintf("  - Task: %q (forces create/destroy update)", name))
-		}
-	}
-	return out
-}
-
-func groupSpec(j *jobspec.Job, name string) *jobspec.GroupSpec {
-	for i := range j.Groups {
-		if j.Groups[i].Name == name {
-			return &j.Groups[i]
-		}
-	}
-	return &jobspec.GroupSpec{}
 }

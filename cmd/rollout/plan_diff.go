@@ -7,45 +7,182 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/rollout-go/rollout"
 )
 
-// The field diffs of a plan, from the groups' definitions: as `nomad job
-// plan` prints them, a plain field as `+/- KillTimeout: "5s" => "10s"`, a
-// block's fields inside `+/- Config { ... }`, lists by index (`args[0]`)
-// and maps by key.
+// The field diffs of a plan, from the definitions, as `nomad job plan`
+// prints them: a plain field as `+/- KillTimeout: "5s" => "10s"`, a
+// block's fields inside `+/- Config { ... }`, maps by key (`Meta[tier]`,
+// `Env[LOG_LEVEL]`), lists by index (`args[1]`), set-like lists (service
+// tags, datacenters) as a set (`+/- Tags {` with `+ Tags: "v2"` and
+// `- Tags: "v1"`), the values of a block aligned. Only what changed is
+// shown, every field with -verbose.
 
-// sectionNames are the plan's names of the definitions' blocks.
-var sectionNames = map[string]string{
-	"config": "Config", "env": "Env", "meta": "Meta", "resources": "Resources", "restart": "RestartPolicy",
-	"services": "Service", "templates": "Template", "artifacts": "Artifact", "networks": "Network",
+// change is what became of a field or a block.
+type change int
+
+const (
+	same change = iota
+	added
+	removed
+	edited
+)
+
+// marker is the change's prefix, padded to its field name.
+func (c change) marker() string {
+	switch c {
+	case added:
+		return "+ "
+	case removed:
+		return "- "
+	case edited:
+		return "+/- "
+	}
+	return "    "
 }
 
-// opaqueSections hold the user's own keys, shown as written.
-var opaqueSections = map[string]bool{"config": true, "env": true, "meta": true}
+// diffField is one field: its old and new value, and an annotation such as
+// "forces create".
+type diffField struct {
+	name     string
+	old, new string
+	had, has bool
+	note     string
+}
 
-// camelKeys writes each segment of the flattened keys in the plan's
-// spelling: checks[0].interval is Checks[0].Interval.
-func camelKeys(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		parts := strings.Split(k, ".")
-		for i, p := range parts {
-			name, index, _ := strings.Cut(p, "[")
-			parts[i] = camel(name)
-			if index != "" {
-				parts[i] += "[" + index
-			}
+func (f *diffField) change() change {
+	switch {
+	case !f.had && !f.has:
+		return same
+	case !f.had:
+		return added
+	case !f.has:
+		return removed
+	case f.old != f.new:
+		return edited
+	}
+	return same
+}
+
+// diffObject is a block: its fields, then its blocks, each sorted by name.
+type diffObject struct {
+	name    string
+	fields  []diffField
+	objects []*diffObject
+}
+
+func (o *diffObject) change() change {
+	had, has, changed := false, false, false
+	for i := range o.fields {
+		f := &o.fields[i]
+		had, has = had || f.had, has || f.has
+		changed = changed || f.change() != same
+	}
+	for _, c := range o.objects {
+		switch c.change() {
+		case same:
+			had, has = true, true
+		case added:
+			has, changed = true, true
+		case removed:
+			had, changed = true, true
+		case edited:
+			had, has, changed = true, true, true
 		}
-		out[strings.Join(parts, ".")] = v
+	}
+	switch {
+	case !changed:
+		return same
+	case !had:
+		return added
+	case !has:
+		return removed
+	}
+	return edited
+}
+
+// annotate notes every changed field of o and of its blocks.
+func (o *diffObject) annotate(note string) {
+	for i := range o.fields {
+		if o.fields[i].change() != same {
+			o.fields[i].note = note
+		}
+	}
+	for _, c := range o.objects {
+		c.annotate(note)
+	}
+}
+
+// lines renders o's fields and blocks at indent: the changed ones, or all
+// when verbose. Values are aligned over all the block's fields, as Nomad
+// aligns them.
+func (o *diffObject) lines(indent string, verbose bool) []string {
+	width := 0
+	for _, f := range o.fields {
+		width = max(width, len(f.name)+1)
+	}
+	var out []string
+	for _, f := range o.fields {
+		ch := f.change()
+		if ch == same && !verbose {
+			continue
+		}
+		label := fmt.Sprintf("%-*s", width, f.name+":")
+		var l string
+		switch ch {
+		case added:
+			l = fmt.Sprintf("%s%s%s %q", indent, ch.marker(), label, f.new)
+		case removed, same:
+			l = fmt.Sprintf("%s%s%s %q", indent, ch.marker(), label, f.old)
+		case edited:
+			l = fmt.Sprintf("%s%s%s %q => %q", indent, ch.marker(), label, f.old, f.new)
+		}
+		if f.note != "" {
+			l += " (" + f.note + ")"
+		}
+		out = append(out, l)
+	}
+	for _, c := range o.objects {
+		ch := c.change()
+		if ch == same && !verbose {
+			continue
+		}
+		out = append(out, indent+ch.marker()+c.name+" {")
+		out = append(out, c.lines(indent+"  ", verbose)...)
+		out = append(out, indent+strings.Repeat(" ", len(ch.marker()))+"}")
 	}
 	return out
 }
 
+// planNames are the plan's names of the definitions' keys, where they are
+// not the key in CamelCase.
+var planNames = map[string]string{
+	"config": "Config", "restart": "RestartPolicy", "services": "Service", "templates": "Template",
+	"artifacts": "Artifact", "networks": "Network", "checks": "Check", "ports": "Port", "port": "Port",
+	"cpu": "CPU", "memory": "MemoryMB", "memory_max": "MemoryMaxMB", "mbits": "MBits",
+}
+
+// fieldNames are the plan's names of the definitions' plain fields, where
+// a block of the same key is named otherwise: a service's port label.
+var fieldNames = map[string]string{"port": "PortLabel"}
+
+// fieldName writes a plain field's key as the plan's.
+func fieldName(k string) string {
+	if s, ok := fieldNames[k]; ok {
+		return s
+	}
+	return camel(k)
+}
+
+// setKeys are the lists that Nomad diffs as sets: an element added or
+// removed, never one moved.
+var setKeys = map[string]bool{"datacenters": true, "tags": true, "canary_tags": true}
+
+// fieldMaps are the maps shown as one field per key (Meta[tier]).
+var fieldMaps = map[string]bool{"meta": true, "env": true, "header": true, "headers": true, "options": true}
+
 // camel writes a job-file name as the plan's: kill_timeout is KillTimeout.
 func camel(name string) string {
-	if s, ok := sectionNames[name]; ok {
+	if s, ok := planNames[name]; ok {
 		return s
 	}
 	parts := strings.Split(name, "_")
@@ -70,116 +207,15 @@ func asTree(v any) map[string]any {
 	return m
 }
 
-// flat flattens a JSON value into dotted keys: maps by key, lists by index.
-func flat(prefix string, v any, out map[string]string) {
+// scalar writes a JSON scalar as the plan shows it.
+func scalar(v any) string {
 	switch v := v.(type) {
-	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flat(key, v[k], out)
-		}
-	case []any:
-		for i, e := range v {
-			flat(fmt.Sprintf("%s[%d]", prefix, i), e, out)
-		}
 	case string:
-		out[prefix] = v
-	case nil:
-	default:
-		out[prefix] = fmt.Sprint(v)
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
-}
-
-// fieldLines are the changed keys of two flattened values, in key order
-// (every key when verbose, unchanged ones unmarked).
-func fieldLines(indent string, a, b map[string]string, verbose bool) []string {
-	keys := slices.Sorted(maps.Keys(b))
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	var out []string
-	for _, k := range keys {
-		o, hadO := a[k]
-		n, hasN := b[k]
-		switch {
-		case !hadO:
-			out = append(out, fmt.Sprintf("%s+ %s: %q", indent, k, n))
-		case !hasN:
-			out = append(out, fmt.Sprintf("%s- %s: %q", indent, k, o))
-		case o != n:
-			out = append(out, fmt.Sprintf("%s+/- %s: %q => %q", indent, k, o, n))
-		case verbose:
-			out = append(out, fmt.Sprintf("%s    %s: %q", indent, k, o))
-		}
-	}
-	return out
-}
-
-// objectDiff lists what changed between two definition objects (a task, or
-// a group without its tasks): plain fields first, then each block.
-func objectDiff(indent string, a, b map[string]any, verbose bool) []string {
-	keys := slices.Sorted(maps.Keys(b))
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	var plain, blocks []string
-	for _, k := range keys {
-		if k == "name" || k == "tasks" {
-			continue
-		}
-		av, bv := a[k], b[k]
-		if isScalar(av) && isScalar(bv) {
-			fa, fb := map[string]string{}, map[string]string{}
-			flat(camel(k), av, fa)
-			flat(camel(k), bv, fb)
-			plain = append(plain, fieldLines(indent, fa, fb, verbose)...)
-			continue
-		}
-		if k == "extra" {
-			ea, _ := av.(map[string]any)
-			eb, _ := bv.(map[string]any)
-			blocks = append(blocks, objectDiff(indent, ea, eb, verbose)...)
-			continue
-		}
-		la, lb := elements(av), elements(bv)
-		for i := range max(len(la), len(lb)) {
-			fa, fb := map[string]string{}, map[string]string{}
-			if i < len(la) {
-				flat("", la[i], fa)
-			}
-			if i < len(lb) {
-				flat("", lb[i], fb)
-			}
-			if !opaqueSections[k] {
-				fa, fb = camelKeys(fa), camelKeys(fb)
-			}
-			lines := fieldLines(indent+"  ", fa, fb, verbose)
-			if len(lines) == 0 {
-				continue
-			}
-			mark := "+/-"
-			switch {
-			case i >= len(la):
-				mark = "+"
-			case i >= len(lb):
-				mark = "-"
-			}
-			blocks = append(blocks, fmt.Sprintf("%s%s %s {", indent, mark, camel(k)))
-			blocks = append(blocks, lines...)
-			blocks = append(blocks, indent+"    }")
-		}
-	}
-	return append(plain, blocks...)
+	return fmt.Sprint(v)
 }
 
 func isScalar(v any) bool {
@@ -188,6 +224,159 @@ func isScalar(v any) bool {
 		return false
 	}
 	return true
+}
+
+// flat flattens a JSON value into keys as Nomad's flatmap writes them:
+// maps by key under prefix (prefix.key, or prefix[key] when brackets),
+// lists by index.
+func flat(prefix string, v any, brackets bool, out map[string]string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			key := k
+			switch {
+			case brackets:
+				key = prefix + "[" + k + "]"
+			case prefix != "":
+				key = prefix + "." + k
+			}
+			flat(key, v[k], false, out)
+		}
+	case []any:
+		for i, e := range v {
+			flat(fmt.Sprintf("%s[%d]", prefix, i), e, false, out)
+		}
+	case nil:
+	default:
+		out[prefix] = scalar(v)
+	}
+}
+
+// fieldsOf are the diff fields of two flattened values, by name.
+func fieldsOf(a, b map[string]string) []diffField {
+	keys := slices.Sorted(maps.Keys(b))
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make([]diffField, 0, len(keys))
+	for _, k := range keys {
+		o, had := a[k]
+		n, has := b[k]
+		out = append(out, diffField{name: k, old: o, new: n, had: had, has: has})
+	}
+	return out
+}
+
+// setObject diffs two lists as sets: one field per value, named as the
+// set, added, removed or kept, in value order.
+func setObject(name string, a, b any) *diffObject {
+	values := func(v any) map[string]bool {
+		out := map[string]bool{}
+		if l, ok := v.([]any); ok {
+			for _, e := range l {
+				out[scalar(e)] = true
+			}
+		}
+		return out
+	}
+	va, vb := values(a), values(b)
+	all := slices.Sorted(maps.Keys(va))
+	for k := range vb {
+		if !va[k] {
+			all = append(all, k)
+		}
+	}
+	slices.Sort(all)
+	o := &diffObject{name: name}
+	for _, v := range all {
+		o.fields = append(o.fields, diffField{name: name, old: v, new: v, had: va[v], has: vb[v]})
+	}
+	return o
+}
+
+// buildObject diffs two definition objects (a job, a group without its
+// tasks, a task, one of their blocks), skipping the keys in skip. The
+// keys of Extra are the job file's own blocks, shown beside the others.
+func buildObject(name string, a, b map[string]any, skip ...string) *diffObject {
+	a, b = withExtra(a), withExtra(b)
+	o := &diffObject{name: name}
+	fa, fb := map[string]string{}, map[string]string{}
+	keys := slices.Sorted(maps.Keys(b))
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if slices.Contains(skip, k) {
+			continue
+		}
+		av, bv := a[k], b[k]
+		kind := bv
+		if kind == nil {
+			kind = av
+		}
+		switch {
+		case k == "config":
+			ca, cb := map[string]string{}, map[string]string{}
+			flat("", av, false, ca)
+			flat("", bv, false, cb)
+			o.objects = append(o.objects, &diffObject{name: camel(k), fields: fieldsOf(ca, cb)})
+		case isScalar(kind):
+			if av != nil {
+				fa[fieldName(k)] = scalar(av)
+			}
+			if bv != nil {
+				fb[fieldName(k)] = scalar(bv)
+			}
+		case setKeys[k]:
+			o.objects = append(o.objects, setObject(camel(k), av, bv))
+		case fieldMaps[k]:
+			flat(camel(k), av, true, fa)
+			flat(camel(k), bv, true, fb)
+		default:
+			la, lb := elements(av), elements(bv)
+			if _, list := kind.([]any); list && !objects(la, lb) {
+				flat(camel(k), av, false, fa)
+				flat(camel(k), bv, false, fb)
+				continue
+			}
+			for i := range max(len(la), len(lb)) {
+				var ea, eb map[string]any
+				if i < len(la) {
+					ea, _ = la[i].(map[string]any)
+				}
+				if i < len(lb) {
+					eb, _ = lb[i].(map[string]any)
+				}
+				o.objects = append(o.objects, buildObject(camel(k), ea, eb))
+			}
+		}
+	}
+	o.fields = fieldsOf(fa, fb)
+	slices.SortStableFunc(o.objects, func(x, y *diffObject) int { return strings.Compare(x.name, y.name) })
+	return o
+}
+
+// withExtra is a definition object with the keys of its Extra beside its
+// own.
+func withExtra(m map[string]any) map[string]any {
+	extra, ok := m["extra"].(map[string]any)
+	if !ok {
+		return m
+	}
+	out := make(map[string]any, len(m)+len(extra))
+	maps.Copy(out, extra)
+	for k, v := range m {
+		if k != "extra" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // elements are a block's values: the objects of a list, or the one object.
@@ -201,47 +390,14 @@ func elements(v any) []any {
 	return []any{v}
 }
 
-// tasksOf returns a definition's tasks by name, and their names in order.
-func tasksOf(d *rollout.GroupDefinition) (map[string]map[string]any, []string) {
-	out := map[string]map[string]any{}
-	var names []string
-	if d == nil {
-		return out, nil
-	}
-	for i := range d.Tasks {
-		out[d.Tasks[i].Name] = asTree(d.Tasks[i])
-		names = append(names, d.Tasks[i].Name)
-	}
-	return out, names
-}
-
-// updateLines lists a group's resolved update strategy when it changes:
-// the changed fields (every field when verbose), as Nomad's API holds them
-// (durations in nanoseconds).
-func updateLines(from, to *rollout.JobVersion, group string, verbose bool) []string {
-	a, okA := from.Strategy(group)
-	b, okB := to.Strategy(group)
-	if okA == okB && a == b {
-		return nil
-	}
-	fields := func(s rollout.UpdateStrategy) []string {
-		return []string{
-			strconv.FormatBool(s.AutoPromote), strconv.FormatBool(s.AutoRevert), strconv.Itoa(s.Canary),
-			string(s.HealthCheck), strconv.FormatInt(int64(s.HealthyDeadline), 10), strconv.Itoa(s.MaxParallel),
-			strconv.FormatInt(int64(s.MinHealthyTime), 10), strconv.FormatInt(int64(s.ProgressDeadline), 10),
+// objects holds when the lists' elements are objects (blocks), not values.
+func objects(lists ...[]any) bool {
+	for _, l := range lists {
+		for _, e := range l {
+			if _, ok := e.(map[string]any); !ok {
+				return false
+			}
 		}
 	}
-	names := []string{"AutoPromote", "AutoRevert", "Canary", "HealthCheck", "HealthyDeadline", "MaxParallel", "MinHealthyTime", "ProgressDeadline"}
-	fa, fb := fields(a), fields(b)
-	out := []string{"  +/- Update {"}
-	for i, n := range names {
-		label := fmt.Sprintf("%-17s", n+":")
-		switch {
-		case fa[i] != fb[i]:
-			out = append(out, fmt.Sprintf("    +/- %s %q => %q", label, fa[i], fb[i]))
-		case verbose:
-			out = append(out, fmt.Sprintf("        %s %q", label, fa[i]))
-		}
-	}
-	return append(out, "      }")
+	return true
 }

@@ -25,9 +25,40 @@ var planAndSimulateCases = []struct {
 		`+/- Task Group: "cache" (2 in-place update)`,
 		`  +/- RestartPolicy {`,
 		`    +/- Attempts: "2" => "3"`,
-		`    +/- Tags[1]: "v1" => "v2"`,
+		`    +/- Tags {`,
+		`      - Tags: "v1"`,
+		`      + Tags: "v2"`,
 		`  +/- Task: "redis" (forces in-place update)`,
 		`    +/- ShutdownDelay: "5s" => "10s"`,
+	}},
+	// Datacenters and service tags are sets: the values added and removed.
+	{"plan-sets", []string{"plan", "testdata/web-v1.nomad", "testdata/web-tags.nomad"}, 0, []string{
+		`+/- Datacenters {`,
+		`  - Datacenters: "dc2"`,
+		`  + Datacenters: "dc3"`,
+		`+/- Task Group: "frontend" (3 in-place update)`,
+		`      + Tags: "beta"`,
+		`      - Tags: "v1"`,
+	}},
+	{"plan-sets-verbose", []string{"plan", "-verbose", "testdata/web-v1.nomad", "testdata/web-tags.nomad"}, 0, []string{
+		`      Datacenters: "dc1"`,
+		`          Tags: "public"`,
+	}},
+	// Group meta and the group network are destructive: their fields are
+	// annotated as Count is, and no task is (their own fields are the same).
+	{"plan-group-destructive", []string{"plan", "testdata/web-v1.nomad", "testdata/web-net.nomad"}, 1, []string{
+		`+/- Task Group: "frontend" (1 canary, 3 ignore)`,
+		`  +/- Meta[tier]: "front" => "edge" (forces create/destroy update)`,
+		`      +/- To:    "8080" => "9090" (forces create/destroy update)`,
+	}},
+	{"plan-env-disk", []string{"plan", "testdata/web-v1.nomad", "testdata/web-env.nomad"}, 1, []string{
+		`    +/- Size: "300" => "500" (forces create/destroy update)`,
+		`  +/- Task: "server" (forces create/destroy update)`,
+		`    +/- Env[LOG_LEVEL]: "info" => "debug"`,
+	}},
+	// Job meta replaces every group's allocations.
+	{"plan-job-meta", []string{"plan", "testdata/web-v1.nomad", "testdata/web-job-meta.nomad"}, 1, []string{
+		`+/- Meta[team]: "shop" => "cart" (forces create/destroy update)`,
 	}},
 	{"plan-config-arg", []string{"plan", "testdata/inplace-v1.nomad", "testdata/inplace-v3.nomad"}, 1, []string{
 		`+/- Task Group: "cache" (2 create/destroy update)`,

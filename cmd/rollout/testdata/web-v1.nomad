@@ -1,0 +1,64 @@
+# A web job with two datacenters, a group network, group meta, an
+# ephemeral disk, a service with tags and canary tags, and a task with env.
+job "web" {
+  datacenters = ["dc1", "dc2"]
+
+  meta {
+    team = "shop"
+  }
+
+  group "frontend" {
+    count = 3
+
+    update {
+      max_parallel = 1
+      canary       = 1
+    }
+
+    ephemeral_disk {
+      size = 300
+    }
+
+    meta {
+      tier = "front"
+    }
+
+    network {
+      port "http" {
+        to = 8080
+      }
+    }
+
+    service {
+      name        = "frontend"
+      port        = "http"
+      tags        = ["web", "v1", "public"]
+      canary_tags = ["canary"]
+
+      check {
+        type     = "http"
+        path     = "/health"
+        interval = "10s"
+        timeout  = "2s"
+      }
+    }
+
+    task "server" {
+      driver = "docker"
+
+      config {
+        image = "example/web:1.0"
+        ports = ["http"]
+      }
+
+      env {
+        LOG_LEVEL = "info"
+      }
+
+      resources {
+        cpu    = 200
+        memory = 128
+      }
+    }
+  }
+}

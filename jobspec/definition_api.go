@@ -19,6 +19,7 @@ var apiNames = map[string]string{
 	"Artifacts": "artifact", "GetterSource": "source", "RelativeDest": "destination", "GetterMode": "mode",
 	"GetterOptions": "options", "GetterHeaders": "headers", "Templates": "template", "EmbeddedTmpl": "data",
 	"SourcePath": "source", "DestPath": "destination", "Envvars": "env",
+	"LogConfig": "logs", "SizeMB": "size", "MaxFileSizeMB": "max_file_size",
 }
 
 // apiOpaque are the API keys whose objects hold the user's own keys,
@@ -101,12 +102,12 @@ func snakeCase(k string) string {
 
 // groupDefinition reads the definition of a task group of the API's JSON.
 func (j *jsonJob) groupDefinition(m map[string]any, path string) *rollout.GroupDefinition {
-	return j.defBuilder(path).group("group", apiTree(m))
+	return j.defBuilder(path).group("group", normalizeAPI("group", apiTree(m)))
 }
 
 // jobDefinition reads the job-level definition of the API's JSON.
 func (j *jsonJob) jobDefinition(doc map[string]any, jobType string) *rollout.JobDefinition {
-	d := j.defBuilder("Job").job(apiTree(doc))
+	d := j.defBuilder("Job").job(normalizeAPI("job", apiTree(doc)))
 	if d.Type == "" {
 		d.Type = jobType
 	}

@@ -166,7 +166,7 @@ func TestDefinitionFromAPIJSON(t *testing.T) {
 	}
 	got := j.Version.Groups[0].Definition.Tasks[0]
 	want := rollout.TaskDefinition{Name: "t", Driver: "exec", Config: map[string]any{"command": "/bin/x", "args": []any{"a", float64(1)}},
-		KillTimeout: 5 * time.Second, Resources: &rollout.Resources{CPU: 100, MemoryMB: 64},
+		KillTimeout: 0 /* 5s is Nomad's default, what the API prints for an unset kill_timeout */, Resources: &rollout.Resources{CPU: 100, MemoryMB: 64},
 		Services: []rollout.Service{{Name: "web", PortLabel: "http", Tags: []string{"v1"}, Checks: []rollout.ServiceCheck{
 			{Type: "http", Path: "/h", Interval: 10 * time.Second, CheckRestart: &rollout.CheckRestart{Limit: 2}}}}}}
 	if diff := cmp.Diff(want, got); diff != "" {

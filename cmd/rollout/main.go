@@ -14,8 +14,11 @@
 //	rollout promote|pause|resume|fail|unfreeze JOB | revert JOB VERSION | freeze JOB
 //
 // Exit codes: 0 when all is well, 1 when problems were found (a file that
-// does not load or validate, a failed deployment in a simulation, a damaged
-// store file), 2 for a usage error. Every subcommand takes -help.
+// does not load or validate, a failed deployment or a failing version that
+// no deployment tracks in a simulation, a damaged store file), 2 for a
+// usage error; plan's are nomad job plan's (0 nothing created or
+// destroyed, 1 some allocations are, 255 an error). Every subcommand takes
+// -help.
 //
 // Job files are loaded with jobspec.LoadFile's defaults: their file
 // functions read only the job file's own directory, read-only, and the

@@ -327,7 +327,18 @@
 //     ignores an allocation already unknown: Step keeps no memory of
 //     earlier steps, and cannot tell a stand-in it decided that the caller
 //     never applied from one never decided; a slot it left short would stay
-//     short until lost_after.
+//     short until lost_after. Nomad also waits out the group's reschedule
+//     delay before it places that replacement (a follow-up evaluation, 30s
+//     by default), and places none for an allocation of an active
+//     deployment until the deployment marks it: Step places the stand-in in
+//     the step that first sees the allocation unknown, so that the slot is
+//     held as soon as possible and no timer it cannot see decides it.
+//   - An allocation that comes back from a disconnected node with no
+//     stand-in (replace = false) is an ordinary running allocation: one of
+//     an older version is updated in place or destructively as any other.
+//     Nomad stops an outdated reconnecting allocation and places a new one;
+//     Step is told only the client status, not that the allocation was
+//     away, and an update in place keeps what still runs.
 //   - A scale-down that stops a failed allocation places no replacement
 //     for it (Nomad also reschedules it, running one allocation over the
 //     count): the group never runs more than its count.

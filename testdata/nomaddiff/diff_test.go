@@ -11,6 +11,7 @@ package nomaddiff
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand"
 	"slices"
 	"sort"
@@ -46,6 +47,8 @@ var (
 	noResched  = flag.Bool("no-reschedule", false, "turn rescheduling off (Nomad: attempts 0, unlimited false; rollout: Disabled)")
 	maxDelay   = flag.Duration("max-delay", time.Hour, "each group's reschedule max_delay (Nomad's default 1h)")
 	interval   = flag.Duration("interval", 24*time.Hour, "with -attempts, the interval the attempts count in")
+	disconnect = flag.Bool("disconnect", false, "give groups disconnect blocks and put allocations on disconnected nodes, some reconnecting beside their stand-ins")
+	lostCanary = flag.Bool("lost-canary", false, "lose many canaries and allocations of canarying groups, in current and older deployments")
 )
 
 // ifAttempts returns d when -attempts limits the reschedules, else 0.
@@ -89,6 +92,14 @@ type grp struct {
 	noUp    bool
 	mp      int
 	canary  int
+	disc    *discBlock // with -disconnect
+}
+
+// discBlock is a group's disconnect block.
+type discBlock struct {
+	lostAfter time.Duration
+	replace   *bool
+	reconcile string
 }
 
 type alloc struct {
@@ -106,6 +117,18 @@ type alloc struct {
 	// attempts earlier reschedules of its slot.
 	failedAgo time.Duration
 	attempts  int
+	// With -disconnect: away is "" (on a node up), "unknown" (on a
+	// disconnected node, unknown since awayAgo; 0 is the evaluation that
+	// finds the node disconnected, where Nomad still has it running) or
+	// "reconnect" (running again on a node up, after an unknown state
+	// awayAgo). standInFor is the ID of the allocation a stand-in was
+	// placed for, next the ID of its stand-in; createdAgo is when it was
+	// placed (0: a minute ago).
+	away       string
+	awayAgo    time.Duration
+	standInFor string
+	next       string
+	createdAgo time.Duration
 }
 
 type dep struct {
@@ -133,6 +156,13 @@ func (s *scenario) String() string {
 		} else {
 			fmt.Fprintf(&b, " max_parallel=%d canary=%d\n", g.mp, g.canary)
 		}
+		if d := g.disc; d != nil {
+			rep := "nil"
+			if d.replace != nil {
+				rep = fmt.Sprint(*d.replace)
+			}
+			fmt.Fprintf(&b, "    disconnect lost_after=%v replace=%s reconcile=%q\n", d.lostAfter, rep, d.reconcile)
+		}
 	}
 	if s.dep != nil {
 		fmt.Fprintf(&b, "  deployment %s v%d %s promoted=%v\n", s.dep.id, s.dep.version, s.dep.status, s.dep.promoted)
@@ -141,6 +171,12 @@ func (s *scenario) String() string {
 		fmt.Fprintf(&b, "  alloc %s %s[%d] v%d %s/%s canary=%v dep=%q health=%q migrate=%v", a.id, a.group, a.index, a.version, a.desired, a.client, a.canary, a.dep, a.health, a.migrate)
 		if a.client == "failed" {
 			fmt.Fprintf(&b, " failed %v ago after %d reschedules", a.failedAgo, a.attempts)
+		}
+		if a.away != "" {
+			fmt.Fprintf(&b, " %s since %v ago", a.away, a.awayAgo)
+		}
+		if a.standInFor != "" {
+			fmt.Fprintf(&b, " stands in for %s", a.standInFor)
 		}
 		b.WriteString("\n")
 	}
@@ -173,6 +209,13 @@ func gen(r *rand.Rand) *scenario {
 			minCount := slices.Min(g.counts)
 			if minCount > 0 && r.Intn(2) == 0 {
 				g.canary = 1 + r.Intn(min(minCount, max(3, *maxCount/3)))
+			}
+		}
+		if *disconnect && r.Intn(4) != 0 {
+			g.disc = &discBlock{lostAfter: []time.Duration{0, 5 * time.Minute, 30 * time.Minute}[r.Intn(3)],
+				reconcile: pick(r, "", "best_score", "keep_original", "keep_replacement", "longest_running")}
+			if k := r.Intn(3); k > 0 {
+				g.disc.replace = ptr(k == 1)
 			}
 		}
 		s.groups = append(s.groups, g)
@@ -216,6 +259,18 @@ func gen(r *rand.Rand) *scenario {
 		if canaryPhase {
 			nCanaries = r.Intn(g.canary + 1)
 		}
+		// With -lost-canary, an older deployment's canaries too: the
+		// deployment of the previous version, whose spec differs from an
+		// earlier one's.
+		oldCanaries := *lostCanary && s.dep != nil && s.dep.version == s.V-1 && !g.noUp && g.canary > 0 &&
+			g.present[s.V-1] && slices.ContainsFunc(g.specs[:s.V-1], func(sp string) bool { return sp != g.specs[s.V-1] })
+		if oldCanaries {
+			nCanaries = 1 + r.Intn(g.canary)
+		}
+		lostRate := 20
+		if *lostCanary && g.canary > 0 && s.dep != nil {
+			lostRate = 5
+		}
 		for i := range num {
 			a := alloc{id: newID(), group: g.name, index: i, desired: "run", client: "running"}
 			a.version = r.Intn(s.V + 1)
@@ -226,7 +281,7 @@ func gen(r *rand.Rand) *scenario {
 				a.version = s.V - 1
 			}
 			switch k := r.Intn(20); {
-			case k == 0 && *lost:
+			case k == 0 && *lost || *lostCanary && r.Intn(lostRate) == 0:
 				a.client = "lost"
 			case k == 1 && *term:
 				a.client = "complete"
@@ -249,9 +304,15 @@ func gen(r *rand.Rand) *scenario {
 			s.fail(r, &a, g)
 			s.allocs = append(s.allocs, a)
 		}
+		if *disconnect {
+			s.disconnect(r, g, newID, canaryPhase)
+		}
 		for i := range nCanaries {
 			a := alloc{id: newID(), group: g.name, index: i, version: s.V, desired: "run", client: "running", canary: true}
-			if k := r.Intn(20); k == 0 && *lost {
+			if oldCanaries {
+				a.version = s.V - 1
+			}
+			if k := r.Intn(20); k == 0 && *lost || *lostCanary && r.Intn(3) == 0 {
 				a.client = "lost"
 			} else if k == 1 && *drain {
 				a.migrate = true
@@ -262,6 +323,48 @@ func gen(r *rand.Rand) *scenario {
 		}
 	}
 	return s
+}
+
+// disconnect puts some of the group's running allocations on disconnected
+// nodes, unknown for a while, or back from one, and places stand-ins for
+// some of them, as Nomad would have when their nodes disconnected.
+func (s *scenario) disconnect(r *rand.Rand, g *grp, newID func() string, canaryPhase bool) {
+	n := len(s.allocs)
+	for i := range n {
+		a := &s.allocs[i]
+		if a.group != g.name || a.canary || a.desired != "run" || a.client != "running" || a.migrate || r.Intn(4) != 0 {
+			continue
+		}
+		a.createdAgo = time.Hour
+		// A stand-in was placed only with replace (Nomad: when the
+		// follow-up evaluation the disconnect scheduled ran).
+		replace := g.disc == nil || g.disc.replace == nil || *g.disc.replace
+		standIn := false
+		if r.Intn(4) == 0 {
+			a.away, a.awayAgo = "reconnect", []time.Duration{2 * time.Minute, 10 * time.Minute}[r.Intn(2)]
+			standIn = replace
+		} else {
+			a.away, a.awayAgo = "unknown", []time.Duration{0, 2 * time.Minute, 10 * time.Minute, 45 * time.Minute}[r.Intn(4)]
+			standIn = replace && a.awayAgo > 0 && r.Intn(4) != 0
+		}
+		if !standIn {
+			continue
+		}
+		b := alloc{id: newID(), group: g.name, index: a.index, version: s.V, desired: "run", client: pick(r, "running", "running", "pending"),
+			standInFor: a.id, createdAgo: a.awayAgo / 2}
+		if r.Intn(2) == 0 || canaryPhase && !(s.dep != nil && s.dep.promoted[g.name]) || !g.present[s.V] {
+			b.version = a.version
+		}
+		a.next = b.id
+		if g.noUp {
+			if b.version < s.V {
+				b.dep, b.health = "dep-older", "healthy"
+			}
+		} else {
+			s.place(r, &b)
+		}
+		s.allocs = append(s.allocs, b)
+	}
 }
 
 // fail sets when a failed allocation failed, and after how many earlier
@@ -333,6 +436,57 @@ func (s *scenario) place(r *rand.Rand, a *alloc) {
 
 func pick(r *rand.Rand, xs ...string) string { return xs[r.Intn(len(xs))] }
 
+// group returns the scenario's group of that name.
+func (s *scenario) group(name string) *grp {
+	for _, g := range s.groups {
+		if g.name == name {
+			return g
+		}
+	}
+	return nil
+}
+
+// replaces reports whether the group replaces an allocation while its node
+// is disconnected.
+func (s *scenario) replaces(group string) bool {
+	d := s.group(group).disc
+	return d == nil || d.replace == nil || *d.replace
+}
+
+// within reports whether a is unknown and not yet past its lost_after.
+func (s *scenario) within(a alloc) bool {
+	d := s.group(a.group).disc
+	return a.away == "unknown" && d != nil && d.lostAfter > 0 && a.awayAgo < d.lostAfter
+}
+
+// onlyIgnore reports whether the plans differ only in their ignore counts.
+func onlyIgnore(n, r result) bool {
+	strip := func(m map[string]string) string {
+		var b strings.Builder
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			v := m[k]
+			if i := strings.Index(v, " ignore="); i >= 0 {
+				v = v[:i]
+			}
+			b.WriteString(k + ":" + v + ";")
+		}
+		return b.String()
+	}
+	if strip(n.plan) != strip(r.plan) {
+		return false
+	}
+	n.plan, r.plan = nil, nil
+	return signature(n, r) == ""
+}
+
+// createdAgo is how long ago a was placed.
+func createdAgo(a alloc) time.Duration {
+	if a.createdAgo > 0 {
+		return a.createdAgo
+	}
+	return time.Minute
+}
+
 // depCounts counts what the scenario's deployment holds of a group: its
 // allocations placed, healthy and unhealthy, and its canaries' IDs (the
 // same on both sides).
@@ -386,6 +540,9 @@ func nomadJob(s *scenario, v int) *structs.Job {
 				Canary: g.canary,
 			}
 		}
+		if d := g.disc; d != nil {
+			tg.Disconnect = &structs.DisconnectStrategy{LostAfter: d.lostAfter, Replace: d.replace, Reconcile: d.reconcile}
+		}
 		j.TaskGroups = append(j.TaskGroups, tg)
 	}
 	j.Canonicalize()
@@ -435,8 +592,25 @@ func nomadAllocs(s *scenario, jobs []*structs.Job) []*structs.Allocation {
 			Name: structs.AllocName(jobID, a.group, uint(a.index)), NodeID: "node-up",
 			JobID: jobID, Job: jobs[a.version], TaskGroup: a.group,
 			DesiredStatus: a.desired, ClientStatus: a.client, DeploymentID: a.dep,
-			CreateTime: now.Add(-time.Minute).UnixNano(), ModifyTime: now.Add(-time.Minute).UnixNano(),
-			TaskStates: map[string]*structs.TaskState{"app": {State: structs.TaskStateRunning, StartedAt: now.Add(-time.Minute)}},
+			CreateTime: now.Add(-createdAgo(a)).UnixNano(), ModifyTime: now.Add(-time.Minute).UnixNano(),
+			TaskStates:         map[string]*structs.TaskState{"app": {State: structs.TaskStateRunning, StartedAt: now.Add(-createdAgo(a))}},
+			PreviousAllocation: a.standInFor, NextAllocation: a.next,
+		}
+		switch a.away {
+		case "unknown":
+			na.NodeID = "node-disc"
+			if a.awayAgo > 0 {
+				na.ClientStatus = structs.AllocClientStatusUnknown
+				na.AllocStates = []*structs.AllocState{{Field: structs.AllocStateFieldClientStatus, Value: structs.AllocClientStatusUnknown, Time: now.Add(-a.awayAgo)}}
+				if a.next == "" && s.replaces(a.group) {
+					// Still without a stand-in: this evaluation is the
+					// follow-up the disconnect scheduled, due at the
+					// reschedule delay, which places one.
+					na.FollowupEvalID = "eval1"
+				}
+			}
+		case "reconnect":
+			na.AllocStates = []*structs.AllocState{{Field: structs.AllocStateFieldClientStatus, Value: structs.AllocClientStatusUnknown, Time: now.Add(-a.awayAgo)}}
 		}
 		if a.client == "failed" {
 			// rollout replaces an unhealthy allocation of its deployment; in
@@ -540,6 +714,7 @@ func runNomad(s *scenario) result {
 	tainted := map[string]*structs.Node{
 		"node-down":  {ID: "node-down", Status: structs.NodeStatusDown},
 		"node-drain": {ID: "node-drain", Status: structs.NodeStatusReady, DrainStrategy: &structs.DrainStrategy{}},
+		"node-disc":  {ID: "node-disc", Status: structs.NodeStatusDisconnected},
 	}
 	rec := reconciler.NewAllocReconciler(log.NewNullLogger(), updateFn,
 		reconciler.ReconcilerState{Job: job, JobID: jobID, DeploymentCurrent: d, ExistingAllocs: nomadAllocs(s, jobs), EvalID: "eval1", EvalPriority: 50},
@@ -657,6 +832,9 @@ func rolloutJob(s *scenario, v int) rollout.JobVersion {
 				AutoRevert: ptr(false), AutoPromote: ptr(false),
 			}
 		}
+		if d := g.disc; d != nil {
+			rg.Disconnect = &rollout.Disconnect{LostAfter: d.lostAfter, Replace: d.replace, Reconcile: rollout.ReconcileStrategy(d.reconcile)}
+		}
 		j.Groups = append(j.Groups, rg)
 	}
 	return j
@@ -699,7 +877,11 @@ func rolloutInput(s *scenario) rollout.Input {
 	for _, a := range s.allocs {
 		ra := rollout.Alloc{ID: a.id, JobID: jobID, Group: a.group, Index: a.index, JobVersion: uint64(a.version),
 			Spec: specOf(s, a), Desired: rollout.DesiredStatus(a.desired), Client: rollout.ClientStatus(a.client),
-			Canary: a.canary, DeploymentID: a.dep, CreateTime: now.Add(-time.Minute), Migrate: a.migrate && a.client != "lost"}
+			Canary: a.canary, DeploymentID: a.dep, CreateTime: now.Add(-createdAgo(a)), Migrate: a.migrate && a.client != "lost",
+			StandsInFor: a.standInFor}
+		if a.away == "unknown" {
+			ra.Client, ra.StatusTime = rollout.ClientUnknown, now.Add(-a.awayAgo)
+		}
 		if a.health != "" {
 			ra.Health = rollout.AllocHealth{Status: rollout.HealthStatus(a.health), Time: now.Add(-30 * time.Second)}
 		}
@@ -905,8 +1087,26 @@ func known(s *scenario, nr, rr result) string {
 	}
 	current := s.dep != nil && s.dep.version == s.V
 	has := func(f func(a alloc) bool) bool { return slices.ContainsFunc(s.allocs, f) }
+	disconnecting := has(func(a alloc) bool {
+		d := s.group(a.group).disc
+		return a.away == "unknown" && a.awayAgo == 0 && d != nil && d.lostAfter > 0 && s.replaces(a.group)
+	})
 	switch {
+	case *disconnect && disconnecting:
+		return "Nomad replaces a disconnecting allocation after its reschedule delay, rollout at once"
+	case *disconnect && has(func(a alloc) bool { return s.within(a) && a.version != s.V }):
+		return "an unknown allocation is neither updated nor replaced by a rolling update while away"
+	case *disconnect && has(func(a alloc) bool { return a.away == "reconnect" && a.version < s.V && a.next == "" }):
+		return "an allocation back without a stand-in is an ordinary allocation (Nomad stops an outdated one)"
+	case *disconnect && onlyIgnore(nr, rr) && has(func(a alloc) bool { return a.away != "" }):
+		return "the plan's ignore count of allocations on or back from a disconnected node"
 	case dup:
+		return "Nomad places two allocations of one name"
+	case current && has(func(a alloc) bool {
+		return a.canary && a.client == "lost" && a.dep == s.dep.id && s.dep.promoted[a.group]
+	}):
+		return "a lost canary of a promoted group is replaced as an ordinary allocation, even while paused or failed"
+	case false:
 		return "Nomad places two allocations of one name"
 	case has(func(a alloc) bool { return a.migrate && a.client != "lost" && a.desired == "run" }):
 		return "migrations: a new deployment counts them; pacing is the drainer's"

@@ -1,7 +1,7 @@
 // Package jobspec loads Nomad job files into rollout job versions.
 //
 // It reads HCL2 job files (job, group, task, count, update at the job and
-// group levels, reschedule, restart, service and check, meta, env, config,
+// group levels with rollout's analysis block in it, reschedule, restart, service and check, meta, env, config,
 // resources, network, artifact, template, volume, constraint, affinity,
 // spread, vault, variable blocks with defaults and -var values, a variables
 // block, locals, dynamic blocks, functions such as format, join, file,
@@ -17,7 +17,9 @@
 // *multierror.Error. A name Nomad's job specification does not accept in a
 // job, group, task, update, reschedule, restart, migrate or disconnect block fails the
 // load, as in Nomad:
-// a misspelt "cont = 3" is an error, not a group of one. Job.Warnings names what Nomad warns of in a valid job
+// a misspelt "cont = 3" is an error, not a group of one; so is a name
+// outside an update block's analysis block or its check blocks
+// (analysis.go shows them). Job.Warnings names what Nomad warns of in a valid job
 // (max_parallel above the count, auto_promote in only some groups with
 // canaries). Run-time interpolations (${NOMAD_PORT_http},
 // ${node.unique.name}, ${attr.kernel.name}, ${meta.x}) are kept as written,

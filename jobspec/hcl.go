@@ -286,6 +286,8 @@ type jobContext struct {
 	fields              []Field // job meta
 	ix                  indexer // of fields
 	reschedule, migrate *hclsyntax.Block
+	// analysisAt is where the fields of the job's analysis block are.
+	analysisAt map[string]Pos
 }
 
 func (l *loader) job(b *hclsyntax.Block) *Job {
@@ -332,7 +334,7 @@ func (l *loader) job(b *hclsyntax.Block) *Job {
 		case "group":
 			groups = append(groups, it)
 		case "update":
-			job.Version.Update = l.update(bl)
+			job.Version.Update, jc.analysisAt = l.update(bl)
 		case "reschedule":
 			l.unexpectedIn(bl, "reschedule", rescheduleNames)
 			jc.reschedule = bl
@@ -519,7 +521,7 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 	if !l.spend(itemCost+inherited, b.TypeRange) {
 		return GroupSpec{}, rollout.Group{}, false
 	}
-	gs := GroupSpec{Name: b.Labels[0], Pos: pos(b.TypeRange)}
+	gs := GroupSpec{Name: b.Labels[0], Pos: pos(b.TypeRange), analysisAt: jc.analysisAt}
 	gix := indexer{}
 	g := rollout.Group{Name: b.Labels[0], Count: 1}
 	gs.Fields = append(gs.Fields, jc.fields...)
@@ -568,8 +570,12 @@ func (l *loader) group(b *hclsyntax.Block, jc *jobContext) (GroupSpec, rollout.G
 				svcChecks = append(svcChecks, checks...)
 			}
 		case "update":
-			g.Update = l.update(bl)
+			var at map[string]Pos
+			g.Update, at = l.update(bl)
 			gs.UpdatePos = pos(bl.TypeRange)
+			if at != nil {
+				gs.analysisAt = at // the merge takes the group's block whole
+			}
 		case "reschedule":
 			l.unexpectedIn(bl, "reschedule", rescheduleNames)
 			reschedule = append(reschedule, bl)
@@ -735,13 +741,19 @@ func uniqueNames(names []string) []string {
 }
 
 // update reads an update block through rollout.UpdateBlock's strict JSON
-// decoder, so its rules and messages are the core's.
-func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
+// decoder, so its rules and messages are the core's. It also returns where
+// the fields of its analysis block are written (see analysis.go), nil when
+// it has none.
+func (l *loader) update(b *hclsyntax.Block) (*rollout.UpdateBlock, map[string]Pos) {
 	var doc bytes.Buffer // the attributes in file order, so problems are
 	doc.WriteByte('{')
 	at := map[string]hcl.Range{}
 	fromFile := map[string]bool{}
 	for _, a := range sortedAttrs(b.Body) {
+		if a.Name == "analysis" {
+			l.fail(a.NameRange, "analysis is a block in an update block: analysis { ... }")
+			continue
+		}
 		v, ok := l.eval(a.Expr)
 		if !ok {
 			continue
@@ -771,8 +783,22 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 		doc.Write(raw)
 		at[a.Name] = a.SrcRange
 	}
+	analysed := false
 	for _, bl := range b.Body.Blocks {
-		l.fail(bl.TypeRange, "unsupported block %q in an update block", bl.Type)
+		switch {
+		case bl.Type != "analysis":
+			l.fail(bl.TypeRange, "unsupported block %q in an update block", bl.Type)
+		case analysed:
+			l.fail(bl.TypeRange, "an update block takes one analysis block")
+		default:
+			analysed = true
+			raw := l.analysis(bl, at, fromFile)
+			if doc.Len() > 1 {
+				doc.WriteByte(',')
+			}
+			doc.WriteString(`"analysis":`)
+			doc.Write(raw)
+		}
 	}
 	doc.WriteByte('}')
 	data := doc.Bytes()
@@ -796,9 +822,9 @@ func (l *loader) update(b *hclsyntax.Block) *rollout.UpdateBlock {
 				l.add(&Error{Pos: pos(r), Msg: msg, Err: e})
 			}
 		}
-		return nil
+		return nil, nil
 	}
-	return &ub
+	return &ub, analysisPositions(at)
 }
 
 // ctyJSON encodes a value for the update block decoder: strings, whole

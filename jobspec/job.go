@@ -46,6 +46,9 @@ type GroupSpec struct {
 	// blocks as written, which Validate checks; disconnect its disconnect
 	// block, oldDisconnect the older arguments it replaced (disconnect.go).
 	reschedule, restart, migrate, scaling, disconnect, oldDisconnect written
+	// analysisAt is where the fields of the group's analysis block (its
+	// own, else its job's) are written, keyed "analysis.interval", ...
+	analysisAt map[string]Pos
 }
 
 // TaskSpec is one task: its destructive fields, flattened.

@@ -1,6 +1,10 @@
 package jobspec
 
-import "github.com/hashicorp/hcl/v2/hclsyntax"
+import (
+	"strings"
+
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
 
 // The arguments and blocks Nomad's job specification accepts in each of
 // the blocks the loader reads, whether it uses them or not (the policy
@@ -51,9 +55,9 @@ func (l *loader) unexpected(its []item, kind string, accepted map[string]bool) {
 	for _, it := range its {
 		switch {
 		case it.attr != nil && !accepted[it.attr.Name]:
-			l.fail(it.attr.NameRange, "unsupported argument %q in a %s block", it.attr.Name, kind)
+			l.fail(it.attr.NameRange, "unsupported argument %q in %s %s block", it.attr.Name, article(kind), kind)
 		case it.block != nil && !accepted[it.block.Type]:
-			l.fail(it.block.TypeRange, "unsupported block %q in a %s block", it.block.Type, kind)
+			l.fail(it.block.TypeRange, "unsupported block %q in %s %s block", it.block.Type, article(kind), kind)
 		}
 	}
 }
@@ -69,4 +73,13 @@ func (l *loader) unexpectedIn(b *hclsyntax.Block, kind string, accepted map[stri
 		its = append(its, item{block: bl})
 	}
 	l.unexpected(its, kind, accepted)
+}
+
+// article is "an" before a kind that starts with a vowel ("an analysis
+// block"), else "a".
+func article(kind string) string {
+	if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -82,6 +82,9 @@ func (j *Job) Validate() error {
 				if strings.HasPrefix(fe.Field, prefix+" update.") && g.UpdatePos.Line != 0 {
 					p = g.UpdatePos
 				}
+				if ap, ok := analysisPos(&g, strings.TrimPrefix(fe.Field, prefix+" update.")); ok {
+					p = ap
+				}
 				if !dup {
 					break
 				}

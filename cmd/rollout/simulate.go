@@ -43,6 +43,15 @@ unless -fail scripts them:
                     is marked unhealthy (nomad deployment fail-alloc health)
                     one second after its placement
 
+A group with an analysis block has each measurement answered as it falls
+due (rollout.DueChecks), timed then: every check passes unless -analysis
+scripts it (repeatable; a flag naming the group wins):
+    -analysis vN=VERDICT        every due check of version N is answered
+                                VERDICT: pass, fail or inconclusive
+    -analysis vN:GROUP=VERDICT  the same, for the group GROUP of version N
+Canaries under analysis are promoted, and a checkpoint resumed, only once
+its analysis passed; a failed analysis fails the deployment.
+
 The cluster has -nodes nodes (3 by default): a system job runs one
 allocation on each.
 
@@ -80,6 +89,7 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	startAfter := fs.Duration("start-after", 0, "how long after placement allocations start (default: min(5s, healthy_deadline/4))")
 	failAfter := fs.Duration("fail-after", 0, "how long after placement a failing allocation fails (default: min(8s, healthy_deadline/2))")
 	nodes := nodesFlag(fs)
+	scripts := analysisFlag(fs)
 	files, code, ok := parse(fs, args, simulateHelp, stdout, stderr)
 	if !ok {
 		return code
@@ -103,6 +113,9 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "rollout simulate: %s: job %q is a %s job: the update block does not apply to it, and rollout simulates service and system jobs only\n", files[i], j.Version.ID, kind)
 			return exitProblems
 		}
+	}
+	if !scriptAnalysis(scripts, jobs, stderr) {
+		return exitUsage
 	}
 	failing, failAlloc, failGroup := -1, 0, ""
 	switch {
@@ -165,6 +178,10 @@ func simulateCmd(args []string, stdout, stderr io.Writer) int {
 	if *svg != "" {
 		tl = view.NewTimeline(jobs[0].Version.ID, t0)
 	}
+	// Before the transitions' observer: a verdict is printed before what it caused.
+	answerAnalysis(c, *scripts, func(format string, args ...any) {
+		fmt.Fprintf(out, "[%s] %s\n", since(), fmt.Sprintf(format, args...))
+	})
 	c.Observe(func(c *rollouttest.Cluster, info rollouttest.StepInfo) {
 		if tl != nil {
 			if job, ok := c.Job(); ok {
@@ -297,7 +314,7 @@ func pausedAtCheckpoint(c *rollouttest.Cluster) bool {
 		return false
 	}
 	for _, g := range d.Groups {
-		if !g.GateOpenedAt.IsZero() && (g.DesiredCanaries == 0 || g.Promoted) && g.GateTimeout == 0 {
+		if !g.GateOpenedAt.IsZero() && (g.DesiredCanaries == 0 || g.Promoted) && g.GateTimeout == 0 && !analysisRunning(&g) {
 			return true
 		}
 	}
@@ -312,7 +329,7 @@ func awaitingPromotion(c *rollouttest.Cluster) bool {
 		return false
 	}
 	for _, g := range d.Groups {
-		if g.DesiredCanaries > 0 && !g.Promoted && g.Healthy < g.DesiredCanaries {
+		if g.DesiredCanaries > 0 && !g.Promoted && (g.Healthy < g.DesiredCanaries || analysisRunning(&g)) {
 			return false
 		}
 	}

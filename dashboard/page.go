@@ -30,7 +30,8 @@ type jobPage struct {
 	Bars       []groupBar           // the latest deployment's groups
 	Phase      string               // where the deployment stands
 	PhaseClass string
-	Diff       *versionDiff // the diff asked for (?from=&to=), or nil
+	Analysis   []analysisGroup // the latest deployment's canary analyses
+	Diff       *versionDiff    // the diff asked for (?from=&to=), or nil
 	DiffError  string
 }
 
@@ -43,6 +44,7 @@ func newJobPage(title, job string, st controller.State, now time.Time, redact fu
 	p.Sections = allocSections(st.Allocs, st.History, now)
 	row := newOverviewRow(job, st, now)
 	p.Bars, p.Phase, p.PhaseClass = row.Groups, row.Phase, row.PhaseClass
+	p.Analysis = analysisGroups(p.Deployment, p.Versions)
 	p.Active = p.Deployment != nil && p.Deployment.Status.Active()
 	p.System = len(p.Versions) > 0 && p.Versions[0].Type == rollout.JobSystem
 	p.Nodes = slices.ContainsFunc(st.Allocs, func(a rollout.Alloc) bool { return a.NodeID != "" })
@@ -58,6 +60,7 @@ var funcs = template.FuncMap{
 		return view.Stamp(t)
 	},
 	"canaries": func(g rollout.DeploymentGroup) int { return len(g.PlacedCanaries) },
+	"measured": measured,
 }
 
 // timeline draws the job's real history with package view: every version

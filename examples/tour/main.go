@@ -1,8 +1,9 @@
 // Tour replays every walkthrough in simulated time, in about a second: the
 // four tutorial walkthroughs (nginx, geo-api-server, demo-webapp,
-// blue-green) and rollout's own controls beyond Nomad (controls). It prints
-// at each moment what a user of the tutorials looks at: job status,
-// deployments, history and plans. Each job's desired state is saved after
+// blue-green), rollout's own controls beyond Nomad (controls) and its
+// canary analysis on metrics (analysis). It prints at each moment what a
+// user of the tutorials looks at: job status, deployments, history and
+// plans. Each job's desired state is saved after
 // every step in the embedded default store, a bbolt file, as a scheduler
 // built on rollout keeps it; the file's path is printed on stderr at the
 // end.
@@ -10,7 +11,7 @@
 // Usage:
 //
 //	go run ./examples/tour                          # all of them
-//	go run ./examples/tour -walkthrough demo-webapp # one (nginx, geo-api-server, demo-webapp, blue-green, controls)
+//	go run ./examples/tour -walkthrough demo-webapp # one (nginx, geo-api-server, demo-webapp, blue-green, controls, analysis)
 //	go run ./examples/tour -svg tour.svg            # and an SVG timeline
 package main
 

@@ -33,7 +33,7 @@ type Walkthrough struct {
 }
 
 // All lists the walkthroughs, in the order of the tutorials.
-var All = []Walkthrough{Nginx, GeoAPIServer, DemoWebapp, BlueGreen, Controls}
+var All = []Walkthrough{Nginx, GeoAPIServer, DemoWebapp, BlueGreen, Controls, Analysis}
 
 // Find returns the walkthrough with the name.
 func Find(name string) (Walkthrough, bool) {

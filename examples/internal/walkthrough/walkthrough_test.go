@@ -255,8 +255,8 @@ func TestSVGTimeline(t *testing.T) {
 			t.Errorf("no element of class %q; classes: %v", c, classes)
 		}
 	}
-	if n := classes["panel"]; n != 6 {
-		t.Errorf("%d panels, want 6 (nginx, geo-api-server, demo-webapp, blue-green's two jobs, and controls)", n)
+	if n := classes["panel"]; n != 7 {
+		t.Errorf("%d panels, want 7 (nginx, geo-api-server, demo-webapp, blue-green's two jobs, controls and analysis)", n)
 	}
 	for _, label := range []string{"promoted", "failed", "revert: v3"} {
 		if !texts[label] {

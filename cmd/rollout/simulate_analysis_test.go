@@ -21,28 +21,39 @@ func TestSimulateAnalysisGolden(t *testing.T) {
 		flags []string
 		code  int
 		must  []string
+		files []string // files, when nil
 	}{
 		{"simulate-analysis-pass", nil, 0, []string{
 			"[+1m0s] analysis of group web at v1: check error-rate: pass (the simulation's default)",
 			"[+1m30s] analysis of group web at v1 passed: 2 measurements of 1 checks, 0 failures, failure_limit 0",
 			"[+1m30s] deployment eb22e505 promoted: canaries healthy: promoted automatically (auto_promote)",
 			"web         true      3        1         3       3        0",
-		}},
+		}, nil},
 		{"simulate-analysis-fail", []string{"-analysis", "v1=fail"}, 1, []string{
 			"[+1m0s] analysis of group web at v1: check error-rate: fail (scripted by -analysis v1=fail)",
 			"[+1m0s] deployment eb22e505 failed: Failed due to canary analysis - rolling back to job version 0",
 			"[+1m0s] deployment eb22e505 reverted: job version 2 submitted with the specification of version 0",
-		}},
+		}, nil},
 		// The group's flag wins over the version's; inconclusive counts
 		// as a failure (on_inconclusive defaults to fail).
 		{"simulate-analysis-inconclusive", []string{"-analysis", "v1=pass", "-analysis", "v1:web=inconclusive"}, 1, []string{
 			"[+1m0s] analysis of group web at v1: check error-rate: inconclusive (scripted by -analysis v1:web=inconclusive)",
 			"[+1m0s] deployment eb22e505 failed: Failed due to canary analysis - rolling back to job version 0",
-		}},
+		}, nil},
+		// At checkpoints: the simulated operator does not resume while the
+		// analysis runs; its pass resumes the rollout.
+		{"simulate-analysis-checkpoints", nil, 0, []string{
+			"[+1m30s] deployment 1ce76d1d resumed: canary analysis passed at the checkpoint",
+			"[+2m30s] deployment 1ce76d1d resumed: canary analysis passed at the checkpoint",
+		}, []string{"testdata/checkpoints-v1.nomad", "testdata/checkpoints-analysis-v2.nomad"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(append(append([]string{"simulate"}, tt.flags...), files...), &stdout, &stderr)
+			fs := files
+			if tt.files != nil {
+				fs = tt.files
+			}
+			code := run(append(append([]string{"simulate"}, tt.flags...), fs...), &stdout, &stderr)
 			if code != tt.code {
 				t.Errorf("exit code %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, stdout.String(), stderr.String())
 			}

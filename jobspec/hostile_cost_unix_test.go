@@ -45,6 +45,9 @@ func TestHostileCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a process per case")
 	}
+	if raceEnabled {
+		t.Skip("the race detector multiplies resident memory; run without -race (CI does)")
+	}
 	for _, c := range hostileCases {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestHostileCost$", "-test.count=1")

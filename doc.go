@@ -339,6 +339,23 @@
 //     Nomad stops an outdated reconnecting allocation and places a new one;
 //     Step is told only the client status, not that the allocation was
 //     away, and an update in place keeps what still runs.
+//   - A lost allocation (ClientLost) is stopped and replaced even when its
+//     group's disconnect block says replace = false. Nomad, for an
+//     allocation on a down node of such a group, marks it unknown and keeps
+//     it in its slot until the node returns. Step knows no nodes: lost is
+//     the caller's word that the allocation is gone; a caller that expects
+//     it back reports it ClientUnknown, within a LostAfter.
+//   - An unknown allocation and its stand-in hold one slot. Nomad counts
+//     both toward the count while the allocation is away, so a scale-up in
+//     that time places one fewer and a new deployment's desired total is
+//     one short; Step counts the slot once, so that the group runs its
+//     count while the allocation is away.
+//   - A scale-down beside an unknown allocation within lost_after keeps the
+//     group at its count. With replace, the unknown allocation gets no
+//     stand-in when the running ones fill the count (Nomad stops as if it
+//     were gone and still places its stand-in, one over the count); without,
+//     it holds its slot and the scale-down stops a running one in its place
+//     (Nomad stops none for it, and runs over the count when it returns).
 //   - A scale-down that stops a failed allocation places no replacement
 //     for it (Nomad also reschedules it, running one allocation over the
 //     count): the group never runs more than its count.

@@ -62,6 +62,9 @@ func (s *stepper) reconcile(gi int) {
 		if g != nil {
 			kind, reason = KindScaleDown, ReasonNotNeeded
 		}
+		// Every allocation stops: none is ignored, not even an unknown
+		// one that disconnects counted beside its stand-in.
+		gs.plan.Ignore = 0
 		for _, p := range gs.allocs {
 			if s.in.Allocs[p].Desired == DesiredRun {
 				s.stop(gs, p, kind, reason)
@@ -284,7 +287,7 @@ func (s *stepper) reconcile(gi int) {
 	if n > 0 {
 		s.updateDestructive(gs, s.lowest(c.destructive, n))
 	}
-	gs.plan.Ignore = c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
+	gs.plan.Ignore += c.ignore + len(c.destructive) - n + len(c.canaries) + len(c.reschedLater)
 
 	// In-place updates: all at once, whatever the deployment's state, but
 	// not while the job is frozen.

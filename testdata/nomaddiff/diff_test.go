@@ -1149,6 +1149,24 @@ func known(s *scenario, nr, rr result) string {
 		return "Nomad truncates placements at the count after a reschedule's stop"
 	case s.dep != nil && s.dep.status == "failed" && has(func(a alloc) bool { return a.client == "failed" }):
 		return "a failed deployment's quirk"
+	case *disconnect && has(func(a alloc) bool { return s.within(a) && a.next != "" }):
+		return "an unknown allocation and its stand-in hold one slot (Nomad counts both toward the count while it is away)"
+	case *disconnect && current && has(func(a alloc) bool {
+		return s.within(a) && a.next == "" && s.replaces(a.group) && a.dep == s.dep.id
+	}):
+		return "an unknown allocation of the running deployment gets its stand-in at once (Nomad waits for the deployment to mark it)"
+	case *disconnect && has(func(a alloc) bool {
+		// Away past lost_after (or without a block): lost.
+		d := s.group(a.group).disc
+		return a.away == "unknown" && a.awayAgo > 0 && !s.within(a) && (d == nil || a.awayAgo >= d.lostAfter)
+	}) && slices.ContainsFunc(s.groups, func(g *grp) bool { return g.canary > 0 && !(current && s.dep.promoted[g.name]) }):
+		return "a lost allocation is replaced while canarying"
+	case *disconnect && has(func(a alloc) bool { return s.within(a) && a.next == "" && s.over(a.group) }):
+		return "a scale-down beside an unknown allocation counts it (Nomad stops as if it were gone, and still places its stand-in)"
+	case *disconnect && has(func(a alloc) bool { return s.within(a) && a.next == "" && !s.replaces(a.group) }):
+		return "an unknown allocation without a stand-in holds its slot in a scale-down (Nomad stops none for it)"
+	case *disconnect && has(func(a alloc) bool { return a.client == "lost" && a.desired == "run" && !s.replaces(a.group) }):
+		return "a lost allocation of a group with replace = false is replaced (Nomad keeps it, unknown, in its slot)"
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -64,15 +65,7 @@ func (h *History) Record(j JobVersion) {
 
 func (h *History) add(j JobVersion) {
 	h.Versions = append(h.Versions, j)
-	slices.SortFunc(h.Versions, func(a, b JobVersion) int {
-		switch {
-		case a.Version < b.Version:
-			return -1
-		case a.Version > b.Version:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(h.Versions, func(a, b JobVersion) int { return cmp.Compare(a.Version, b.Version) })
 	h.retain()
 }
 

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -337,15 +338,7 @@ func (m *Manager) Jobs() []JobStatus {
 	for _, j := range m.jobs {
 		out = append(out, JobStatus{JobID: j.id, Running: j.runner != nil, Restarts: j.restarts, Err: j.err})
 	}
-	slices.SortFunc(out, func(a, b JobStatus) int {
-		switch {
-		case a.JobID < b.JobID:
-			return -1
-		case a.JobID > b.JobID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b JobStatus) int { return cmp.Compare(a.JobID, b.JobID) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/rollout-go/rollout"
@@ -73,14 +74,6 @@ func (s *State) keepLive(before []rollout.JobVersion) {
 	for i := range before {
 		consider(&before[i])
 	}
-	slices.SortFunc(kept, func(a, b rollout.JobVersion) int {
-		switch {
-		case a.Version < b.Version:
-			return -1
-		case a.Version > b.Version:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(kept, func(a, b rollout.JobVersion) int { return cmp.Compare(a.Version, b.Version) })
 	s.Retained = kept
 }

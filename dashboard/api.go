@@ -427,19 +427,29 @@ func (h *Handler) logger() *slog.Logger {
 	return slog.Default()
 }
 
-func (h *Handler) apiSubmit(w http.ResponseWriter, r *http.Request) {
+// writeRequest reads what every write of the API starts with: the job of
+// the URL, an Origin that may write, and the body decoded into req (an
+// empty body allowed when emptyOK). On a refusal it writes the error and
+// returns false.
+func (h *Handler) writeRequest(w http.ResponseWriter, r *http.Request, req any, emptyOK bool) (string, bool) {
 	name, err := jobName(r)
+	if err == nil {
+		err = h.checkOrigin(r)
+	}
+	if err == nil {
+		err = h.decodeBody(w, r, req, emptyOK)
+	}
 	if err != nil {
 		writeError(w, err)
-		return
+		return "", false
 	}
-	if err := h.checkOrigin(r); err != nil {
-		writeError(w, err)
-		return
-	}
+	return name, true
+}
+
+func (h *Handler) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	var req SubmitRequest
-	if err := h.decodeBody(w, r, &req, false); err != nil {
-		writeError(w, err)
+	name, ok := h.writeRequest(w, r, &req, false)
+	if !ok {
 		return
 	}
 	if req.Job.ID != name {
@@ -471,18 +481,9 @@ func (h *Handler) apiSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) apiCommand(w http.ResponseWriter, r *http.Request) {
-	name, err := jobName(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if err := h.checkOrigin(r); err != nil {
-		writeError(w, err)
-		return
-	}
 	var req CommandRequest
-	if err := h.decodeBody(w, r, &req, true); err != nil {
-		writeError(w, err)
+	name, ok := h.writeRequest(w, r, &req, true)
+	if !ok {
 		return
 	}
 	cmd, err := apiCommand(r.PathValue("command"), &req, h.opts.Now())

@@ -582,10 +582,10 @@ func (s *stepper) measure(ds *DeploymentGroup, run *AnalysisRun, a *Analysis, r 
 	switch {
 	case failures > a.FailureLimit:
 		run.Status, run.EndedAt = AnalysisFailed, s.now
-		run.Reason = fmt.Sprintf("check %s: %s (%s): %d failures, failure_limit %d", r.Check, r.Verdict, r.Reason, failures, a.FailureLimit)
+		run.Reason = fmt.Sprintf("check %s: %s (%s): %s, failure_limit %d", r.Check, r.Verdict, r.Reason, counted(failures, "failure"), a.FailureLimit)
 	case complete:
 		run.Status, run.EndedAt = AnalysisPassed, s.now
-		run.Reason = fmt.Sprintf("%d measurements of %d checks, %d failures, failure_limit %d", a.Measurements, len(a.Checks), failures, a.FailureLimit)
+		run.Reason = fmt.Sprintf("%s of %s, %s, failure_limit %d", counted(a.Measurements, "measurement"), counted(len(a.Checks), "check"), counted(failures, "failure"), a.FailureLimit)
 	}
 	return ""
 }
@@ -601,7 +601,7 @@ func (s *stepper) analysisBlocks(gi int, ds *DeploymentGroup) string {
 	case !ok:
 		return "its canary analysis has not started"
 	case run.Status != AnalysisPassed:
-		return fmt.Sprintf("its canary analysis is %s (%d measurements so far)", run.Status, len(run.Measurements))
+		return fmt.Sprintf("its canary analysis is %s (%s so far)", run.Status, counted(len(run.Measurements), "measurement"))
 	}
 	return ""
 }
@@ -682,4 +682,13 @@ func analysisRunsEqual(x, y []AnalysisRun) bool {
 			return m.Time.Equal(n.Time) && m.Group == n.Group && m.Check == n.Check && m.Verdict == n.Verdict && m.Value == n.Value && m.Reason == n.Reason
 		})
 	})
+}
+
+// counted writes n and the noun, in the plural unless n is 1: "1 failure",
+// "2 failures".
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

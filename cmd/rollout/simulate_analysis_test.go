@@ -25,7 +25,7 @@ func TestSimulateAnalysisGolden(t *testing.T) {
 	}{
 		{"simulate-analysis-pass", nil, 0, []string{
 			"[+1m0s] analysis of group web at v1: check error-rate: pass (the simulation's default)",
-			"[+1m30s] analysis of group web at v1 passed: 2 measurements of 1 checks, 0 failures, failure_limit 0",
+			"[+1m30s] analysis of group web at v1 passed: 2 measurements of 1 check, 0 failures, failure_limit 0",
 			"[+1m30s] deployment eb22e505 promoted: canaries healthy: promoted automatically (auto_promote)",
 			"web         true      3        1         3       3        0",
 		}, nil},

@@ -93,6 +93,8 @@ type Store struct {
 
 	mu   sync.Mutex
 	subs map[string][]chan uint64 // job ID → subscribers; no empty entries
+
+	commits committer // batch.go
 }
 
 var (
@@ -290,8 +292,9 @@ func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error
 	return st, nil
 }
 
-// Save implements controller.Store: a compare-and-set on st.Revision in one
-// fsync'd transaction.
+// Save implements controller.Store: a compare-and-set on st.Revision,
+// written in an fsync'd transaction shared with the Saves made meanwhile
+// (group commit); it returns once that transaction is on disk.
 func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -306,34 +309,7 @@ func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (ui
 	if d := s.broken.Load(); d != nil {
 		return 0, fmt.Errorf("boltstore: save job %s: %w", jobName(jobID), d)
 	}
-	var rev uint64
-	err = s.update(func(tx *bolt.Tx) error {
-		jobs, meta := tx.Bucket(jobsBucket), tx.Bucket(metaBucket)
-		var cur uint64
-		if v := jobs.Get([]byte(jobID)); v != nil {
-			if cur, _, err = split(v); err != nil {
-				return err
-			}
-		}
-		if cur != st.Revision {
-			return &controller.ConflictError{JobID: jobID, Expected: st.Revision, Actual: cur}
-		}
-		if v := meta.Get(revKey); len(v) == 8 {
-			rev = binary.BigEndian.Uint64(v)
-		}
-		rev = max(rev, cur) + 1
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], rev)
-		if err := meta.Put(revKey, b[:]); err != nil {
-			return err
-		}
-		return jobs.Put([]byte(jobID), append(b[:], body...))
-	})
-	if err != nil {
-		return 0, fmt.Errorf("boltstore: save job %s: %w", jobName(jobID), err)
-	}
-	s.notify(jobID, rev)
-	return rev, nil
+	return s.commit(ctx, jobID, st.Revision, body) // batch.go: group commit
 }
 
 // update runs a write transaction under guard; a write that panicked

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -33,6 +35,10 @@ type committer struct {
 	mu    sync.Mutex
 	queue []*saveRequest
 	busy  bool // a leader is writing
+
+	// Counts of transactions written and of Saves in them (for tests and
+	// benchmarks).
+	txs, saves, nanos atomic.Int64
 }
 
 // saveRequest is one queued Save.
@@ -104,7 +110,11 @@ func (s *Store) lead() {
 	c.queue = nil
 	c.mu.Unlock()
 
+	t0 := time.Now()
 	s.write(batch)
+	c.nanos.Add(int64(time.Since(t0)))
+	c.txs.Add(1)
+	c.saves.Add(int64(len(batch)))
 	for _, req := range batch {
 		if req.err == nil {
 			s.notify(req.jobID, req.rev)

@@ -76,6 +76,12 @@ type Options struct {
 	// Save fails, and other read-only Opens may share the file. Check and
 	// the rollout command's check use it.
 	ReadOnly bool
+	// NoCache turns the state cache off: every Load decodes the stored
+	// value. The cache holds a copy of each job's latest saved or loaded
+	// state in memory (as much memory as the memory store's), and a Load
+	// of that revision returns a copy of it; off, a Store holds no state
+	// in memory.
+	NoCache bool
 }
 
 // ErrLocked is returned by Open when another process holds the file.
@@ -95,6 +101,8 @@ type Store struct {
 	subs map[string][]chan uint64 // job ID → subscribers; no empty entries
 
 	commits committer // batch.go
+	cache   stateCache
+	noCache bool
 }
 
 var (
@@ -130,7 +138,7 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path}
+	s := &Store{db: db, path: path, noCache: o.NoCache}
 	if created {
 		err = guard("open", func() error { return db.Update(s.create) })
 	} else {
@@ -284,11 +292,15 @@ func (s *Store) Load(ctx context.Context, jobID string) (controller.State, error
 	if !found {
 		return controller.State{}, nil
 	}
+	if st, ok := s.cached(jobID, rev); ok { // cache.go
+		return st, nil
+	}
 	st, err := controller.DecodeState(body)
 	if err != nil {
 		return controller.State{}, fmt.Errorf("boltstore: load job %s: %w", jobName(jobID), err)
 	}
 	st.Revision = rev
+	s.remember(jobID, rev, &st)
 	return st, nil
 }
 
@@ -309,7 +321,11 @@ func (s *Store) Save(ctx context.Context, jobID string, st controller.State) (ui
 	if d := s.broken.Load(); d != nil {
 		return 0, fmt.Errorf("boltstore: save job %s: %w", jobName(jobID), d)
 	}
-	return s.commit(ctx, jobID, st.Revision, body) // batch.go: group commit
+	rev, err := s.commit(ctx, jobID, st.Revision, body) // batch.go: group commit
+	if err == nil {
+		s.remember(jobID, rev, &st) // cache.go
+	}
+	return rev, err
 }
 
 // update runs a write transaction under guard; a write that panicked

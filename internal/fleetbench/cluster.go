@@ -35,12 +35,17 @@ type subscriber struct {
 	ch  chan []rollout.Event
 }
 
+// now is the wall clock as a node reports it through an API: in UTC,
+// without a monotonic reading (a time decoded from JSON), so that a
+// Runner's merge of an unchanged allocation changes nothing it saves.
+func now() time.Time { return time.Now().UTC().Round(0) }
+
 // Task is the one task of the fleet's jobs (see Job).
 const Task = "app"
 
 // NewCluster returns an empty fake cluster on the wall clock.
 func NewCluster() *Cluster {
-	return &Cluster{now: time.Now, jobs: map[string]*fakeJob{}}
+	return &Cluster{now: now, jobs: map[string]*fakeJob{}}
 }
 
 func (c *Cluster) job(id string) *fakeJob {

@@ -28,10 +28,26 @@ type Config struct {
 	// Jobs and Allocs are the fleet: Jobs jobs of one group of Allocs
 	// allocations.
 	Jobs, Allocs int
-	// Leases, when set, is given to the Manager.
-	Leases controller.Leaser
+	// Replicas, when greater than zero, runs that many Managers sharing the
+	// fleet through leases, each on what Replica returns for it (Store is
+	// then unused): every replica supervises every job, and each job runs
+	// on the one replica that holds its lease. After the update the first
+	// replica is killed, and the time until the others run every job is
+	// Result.Takeover; the start is measured over the last replica's store,
+	// without leases, once every replica stopped.
+	Replicas int
+	Replica  func(i int) Replica
 	// Timeout bounds each phase; zero means ten minutes.
 	Timeout time.Duration
+}
+
+// Replica is one controller replica's view of the shared store.
+type Replica struct {
+	Store  controller.Store
+	Leases controller.Leaser
+	// Kill cuts the replica off as a crash would (its leases are not
+	// released but expire); nil for a replica that cannot be killed.
+	Kill func()
 }
 
 // Phase is what one rollout of the whole fleet took.
@@ -65,6 +81,9 @@ type Result struct {
 	// started; GoroutinesPerJob likewise for goroutines.
 	HeapPerJob       float64
 	GoroutinesPerJob float64
+	// Takeover is, with replicas, the time from killing one until the
+	// others run every job.
+	Takeover time.Duration
 	// Start is the time from a new Manager's Run (the store's reopening
 	// included, with Config.Reopen) until every stored job has stepped.
 	Start time.Duration
@@ -81,11 +100,18 @@ func (r Result) String() string {
 	return fmt.Sprintf("%d jobs x %d allocations\n"+
 		"  first deployment: %v, %d steps (%.0f steps/s), %d placed (%.0f allocations/s), event-to-decision p50 %v p99 %v\n"+
 		"  rolling update:   %v, %d steps (%.0f steps/s), %d replaced (%.0f allocations replaced/s), event-to-decision p50 %v p99 %v\n"+
-		"  idle: %.0f bytes of heap per job, %.2f goroutines per job; a new Manager stepping every job after %v; %d calls retried",
+		"  idle: %.0f bytes of heap per job, %.2f goroutines per job; a new Manager stepping every job after %v; %d calls retried%s",
 		r.Jobs, r.Allocs,
 		r.First.Duration.Round(time.Millisecond), r.First.Steps, r.First.StepsPerSecond(), r.First.Placed, r.First.PlacedPerSecond(), r.First.P50.Round(10*time.Microsecond), r.First.P99.Round(10*time.Microsecond),
 		r.Update.Duration.Round(time.Millisecond), r.Update.Steps, r.Update.StepsPerSecond(), r.Update.Placed, r.Update.PlacedPerSecond(), r.Update.P50.Round(10*time.Microsecond), r.Update.P99.Round(10*time.Microsecond),
-		r.HeapPerJob, r.GoroutinesPerJob, r.Start.Round(time.Millisecond), r.Retried)
+		r.HeapPerJob, r.GoroutinesPerJob, r.Start.Round(time.Millisecond), r.Retried, r.takeover())
+}
+
+func (r Result) takeover() string {
+	if r.Takeover == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\n  a replica killed: the others run every job after %v", r.Takeover.Round(time.Millisecond))
 }
 
 // JobID is the ID of the fleet's i-th job.
@@ -114,15 +140,33 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	cluster := NewCluster()
 	rec := &recorder{}
 	heap0, routines0 := liveHeap(), runtime.NumGoroutine()
-	m, stop, err := startManager(ctx, cfg, cfg.Store, cluster, rec)
-	if err != nil {
-		return res, err
+	replicas := []Replica{{Store: cfg.Store}}
+	if cfg.Replicas > 0 {
+		replicas = replicas[:0]
+		for i := range cfg.Replicas {
+			replicas = append(replicas, cfg.Replica(i))
+		}
+	}
+	var managers []*controller.Manager
+	var stops []func()
+	stopAll := func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+	for _, r := range replicas {
+		m, stop, err := startManager(ctx, r.Store, r.Leases, cluster, rec)
+		if err != nil {
+			stopAll()
+			return res, err
+		}
+		managers, stops = append(managers, m), append(stops, stop)
 	}
 	for k, spec := range []string{"v1", "v2"} {
-		p, err := rollOut(ctx, m, cfg, rec, uint64(k), spec)
+		p, err := rollOut(ctx, managers, cfg, rec, uint64(k), spec)
 		res.Retried, res.FirstRetried = rec.retries, rec.firstRetry
 		if err != nil {
-			stop()
+			stopAll()
 			return res, err
 		}
 		if k == 0 {
@@ -134,10 +178,22 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	time.Sleep(100 * time.Millisecond) // the last confirming saves
 	res.HeapPerJob = float64(int64(liveHeap())-int64(heap0)) / float64(cfg.Jobs)
 	res.GoroutinesPerJob = float64(runtime.NumGoroutine()-routines0) / float64(cfg.Jobs)
-	stop()
+	if len(replicas) > 1 && replicas[0].Kill != nil {
+		start := time.Now()
+		replicas[0].Kill()
+		stops[0]()
+		stops[0] = func() {}
+		if err := waitRunning(ctx, managers[1:], cfg.Jobs, cfg.Timeout); err != nil {
+			stopAll()
+			return res, err
+		}
+		res.Takeover = time.Since(start)
+	}
+	stopAll()
 
+	var err error
 	start := time.Now()
-	store := cfg.Store
+	store := replicas[len(replicas)-1].Store
 	if cfg.Reopen != nil {
 		if store, err = cfg.Reopen(); err != nil {
 			return res, fmt.Errorf("fleetbench: reopen the store: %w", err)
@@ -145,7 +201,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.Store = store
 	}
 	rec.begin(cfg.Jobs, noTarget)
-	_, stop, err = startManager(ctx, cfg, store, cluster, rec)
+	_, stop, err := startManager(ctx, store, nil, cluster, rec)
 	if err != nil {
 		return res, err
 	}
@@ -159,9 +215,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 }
 
 // startManager runs a Manager over store until stop is called.
-func startManager(ctx context.Context, cfg Config, store controller.Store, cluster *Cluster, rec *recorder) (*controller.Manager, func(), error) {
+func startManager(ctx context.Context, store controller.Store, leases controller.Leaser, cluster *Cluster, rec *recorder) (*controller.Manager, func(), error) {
 	m, err := controller.NewManager(controller.ManagerConfig{
-		Store: store, Driver: cluster, Health: cluster, Leases: cfg.Leases,
+		Store: store, Driver: cluster, Health: cluster, Leases: leases,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: time.Second,
 		OnStep: rec.onStep, OnError: rec.retried,
 	})
@@ -176,7 +232,7 @@ func startManager(ctx context.Context, cfg Config, store controller.Store, clust
 
 // rollOut submits every job at spec (its version-th version) and waits
 // until every job's deployment of it is successful.
-func rollOut(ctx context.Context, m *controller.Manager, cfg Config, rec *recorder, version uint64, spec string) (Phase, error) {
+func rollOut(ctx context.Context, managers []*controller.Manager, cfg Config, rec *recorder, version uint64, spec string) (Phase, error) {
 	rec.begin(cfg.Jobs, version)
 	start := time.Now()
 	jobs := make(chan int)
@@ -185,7 +241,15 @@ func rollOut(ctx context.Context, m *controller.Manager, cfg Config, rec *record
 	for range 32 {
 		wg.Go(func() {
 			for i := range jobs {
-				if _, err := m.Submit(ctx, Job(i, cfg.Allocs, spec)); err != nil {
+				for _, m := range managers { // every replica supervises every job
+					if err := m.Start(JobID(i)); err != nil {
+						select {
+						case errs <- err:
+						default:
+						}
+					}
+				}
+				if _, err := managers[i%len(managers)].Submit(ctx, Job(i, cfg.Allocs, spec)); err != nil {
 					select {
 					case errs <- fmt.Errorf("fleetbench: submit %s: %w", JobID(i), err):
 					default:
@@ -210,6 +274,30 @@ func rollOut(ctx context.Context, m *controller.Manager, cfg Config, rec *record
 	p := rec.phase()
 	p.Duration = time.Since(start)
 	return p, nil
+}
+
+// waitRunning waits until the managers run n jobs together.
+func waitRunning(ctx context.Context, managers []*controller.Manager, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		running := 0
+		for _, m := range managers {
+			for _, j := range m.Jobs() {
+				if j.Running {
+					running++
+				}
+			}
+		}
+		switch {
+		case running >= n:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case time.Now().After(deadline):
+			return fmt.Errorf("fleetbench: takeover: %d of %d jobs run after %v", running, n, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // noTarget makes a recorder count jobs that stepped at all.

@@ -156,11 +156,17 @@ func (s *State) RecordDeployment(d *rollout.Deployment) {
 // Clone returns a deep copy of s.
 func (s *State) Clone() State {
 	c := State{Revision: s.Revision, History: s.History.Clone()}
-	for i := range s.Deployments {
-		c.Deployments = append(c.Deployments, *s.Deployments[i].Clone())
+	if len(s.Deployments) > 0 { // (sized at once: a fleet's Runners clone states on every step)
+		c.Deployments = make([]rollout.Deployment, len(s.Deployments))
+		for i := range s.Deployments {
+			c.Deployments[i] = *s.Deployments[i].Clone()
+		}
 	}
-	for i := range s.Allocs {
-		c.Allocs = append(c.Allocs, s.Allocs[i].Clone())
+	if len(s.Allocs) > 0 {
+		c.Allocs = make([]rollout.Alloc, len(s.Allocs))
+		for i := range s.Allocs {
+			c.Allocs[i] = s.Allocs[i].Clone()
+		}
 	}
 	if s.Pending != nil {
 		p := s.Pending.Clone()

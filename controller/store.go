@@ -209,7 +209,7 @@ func EncodeState(s State) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rollout: encode state: %w", err)
 	}
-	return json.Marshal(stateEnvelope{Schema: StateSchema, State: body})
+	return wrapState(body), nil // state_envelope.go: as json.Marshal(stateEnvelope{StateSchema, body})
 }
 
 // DecodeState reads what EncodeState wrote, strictly: it never reads stored

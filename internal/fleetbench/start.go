@@ -3,6 +3,8 @@ package fleetbench
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +73,7 @@ func Rename(st controller.State, id string) controller.State {
 		c.Allocs[k].JobID = id
 		c.Allocs[k].ID = id + "-" + c.Allocs[k].ID[len(id)+1:]
 	}
+	slices.SortFunc(c.Allocs, func(a, b rollout.Alloc) int { return strings.Compare(a.ID, b.ID) }) // in ID order, as a Runner keeps them
 	return c
 }
 

@@ -30,6 +30,12 @@
 //
 // A file is opened by one process at a time (bbolt takes a file lock); a
 // second Open waits up to Options.Timeout and then fails.
+//
+// At fleet scale: the Saves of many jobs made at once share a transaction
+// and its fsync (group commit), each still a compare-and-set of its own
+// and returned only once on disk; a Load of what this Store saved last is
+// served from memory rather than decoded (Options.NoCache). A file never
+// shrinks: Compact copies it without its free pages.
 package boltstore
 
 import (

@@ -1,16 +1,12 @@
 package boltstore
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
-
-	"github.com/rollout-go/rollout/controller"
 )
 
 // compactTxSize bounds the bytes copied in one transaction of Compact.
@@ -28,25 +24,18 @@ func Compact(src, dst string) (err error) {
 	if _, err := os.Stat(dst); err == nil {
 		return fmt.Errorf("boltstore: compact %s: destination %s: %w", src, dst, fs.ErrExist)
 	}
-	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("boltstore: compact %s: %w", src, err)
-	}
-	from, err := bolt.Open(src, 0, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	// Open's checks (a damaged file, another process's lock, a schema)
+	// hold for the source.
+	from, err := Open(src, &Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return fmt.Errorf("boltstore: compact %s: %w", src, ErrLocked)
-		}
-		return fmt.Errorf("boltstore: compact %s: %w: %w", src, controller.ErrCorrupt, err)
+		return fmt.Errorf("boltstore: compact: %w", err)
 	}
 	defer from.Close()
-	if err := from.View(checkSchema); err != nil {
-		return fmt.Errorf("boltstore: compact %s: %w", src, err)
-	}
 	to, err := bolt.Open(dst, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		return fmt.Errorf("boltstore: compact %s: destination %s: %w", src, dst, err)
 	}
-	if err := bolt.Compact(to, from, compactTxSize); err != nil {
+	if err := guard("compact", func() error { return bolt.Compact(to, from.db, compactTxSize) }); err != nil {
 		to.Close()
 		os.Remove(dst)
 		return fmt.Errorf("boltstore: compact %s into %s: %w", src, dst, err)
@@ -54,23 +43,6 @@ func Compact(src, dst string) (err error) {
 	if err := to.Close(); err != nil {
 		os.Remove(dst)
 		return fmt.Errorf("boltstore: compact %s into %s: %w", src, dst, err)
-	}
-	return nil
-}
-
-// checkSchema fails unless the file is a store of a schema this package
-// reads.
-func checkSchema(tx *bolt.Tx) error {
-	meta := tx.Bucket(metaBucket)
-	if meta == nil || tx.Bucket(jobsBucket) == nil {
-		return fmt.Errorf("%w: not a store file (no %s and %s buckets)", controller.ErrCorrupt, metaBucket, jobsBucket)
-	}
-	var n int
-	if _, err := fmt.Sscan(string(meta.Get(schemaKey)), &n); err != nil {
-		return fmt.Errorf("%w: no schema", controller.ErrCorrupt)
-	}
-	if n > fileSchema {
-		return fmt.Errorf("%w: file schema %d, this version reads up to %d", controller.ErrSchema, n, fileSchema)
 	}
 	return nil
 }

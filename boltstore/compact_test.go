@@ -29,11 +29,11 @@ func TestCompact(t *testing.T) {
 	}
 	ctx := context.Background()
 	big := rollouttest.FullState()
-	for range 6 {
-		big.Allocs = append(big.Allocs, big.Allocs...) // 128 allocations
+	for range 9 {
+		big.Allocs = append(big.Allocs, big.Allocs...) // 1,024 allocations
 	}
 	want := map[string]controller.State{}
-	for i := range 40 {
+	for i := range 20 {
 		job := fmt.Sprintf("job-%d", i)
 		rev, err := s.Save(ctx, job, big)
 		if err != nil {

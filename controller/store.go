@@ -221,6 +221,15 @@ func EncodeState(s State) ([]byte, error) {
 // error wrapping ErrSchema. The error names the problem and the field, and
 // quotes at most a short excerpt of the stored bytes.
 func DecodeState(data []byte) (State, error) {
+	if s, ok := decodeWrapped(data); ok { // state_envelope.go
+		return s, nil
+	}
+	return decodeEnvelope(data)
+}
+
+// decodeEnvelope is DecodeState of any bytes: the envelope through
+// encoding/json, strictly, then the state.
+func decodeEnvelope(data []byte) (State, error) {
 	// The schema first, leniently: a newer writer's envelope may differ in
 	// more than its schema, and that is ErrSchema, not ErrCorrupt.
 	var head struct {

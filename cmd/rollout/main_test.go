@@ -98,27 +98,7 @@ func TestGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(tt.args, &stdout, &stderr)
-			if code != tt.code {
-				t.Errorf("exit code %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, stdout.String(), stderr.String())
-			}
-			for _, line := range tt.must {
-				if !strings.Contains(stdout.String(), line+"\n") {
-					t.Errorf("output lacks the line %q:\n%s", line, stdout.String())
-				}
-			}
-			golden := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout.String() != string(want) {
-				t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, stdout.String())
-			}
+			checkGolden(t, tt.name, code, tt.code, tt.must, &stdout, &stderr)
 		})
 	}
 }
@@ -229,5 +209,33 @@ func TestValidateGrantsTheJobFileDirectory(t *testing.T) {
 		if code != tc.code || !strings.Contains(stdout.String(), tc.want) {
 			t.Errorf("%s: exit %d, want %d and %q in:\n%s%s", tc.file, code, tc.code, tc.want, stdout.String(), stderr.String())
 		}
+	}
+}
+
+// checkGolden holds one run of the command to its exit code, to the lines
+// its output must hold, and to its golden file testdata/NAME.golden (go
+// test -update rewrites it).
+func checkGolden(t *testing.T, name string, code, wantCode int, must []string, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	if code != wantCode {
+		t.Errorf("exit code %d, want %d; stdout:\n%s\nstderr:\n%s", code, wantCode, stdout.String(), stderr.String())
+	}
+	for _, line := range must {
+		if !strings.Contains(stdout.String(), line+"\n") {
+			t.Errorf("output lacks the line %q:\n%s", line, stdout.String())
+		}
+	}
+	golden := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout.String() != string(want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, stdout.String())
 	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -54,27 +52,7 @@ func TestSimulateAnalysisGolden(t *testing.T) {
 				fs = tt.files
 			}
 			code := run(append(append([]string{"simulate"}, tt.flags...), fs...), &stdout, &stderr)
-			if code != tt.code {
-				t.Errorf("exit code %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.code, stdout.String(), stderr.String())
-			}
-			for _, line := range tt.must {
-				if !strings.Contains(stdout.String(), line+"\n") {
-					t.Errorf("output lacks the line %q:\n%s", line, stdout.String())
-				}
-			}
-			golden := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout.String() != string(want) {
-				t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, stdout.String())
-			}
+			checkGolden(t, tt.name, code, tt.code, tt.must, &stdout, &stderr)
 		})
 	}
 }
